@@ -1,0 +1,7 @@
+// AssemblyScript kernels, compiled to WebAssembly (see scripts/build-kernels.mjs).
+// Conventions: pointers are byte offsets into the shared arena; a parallel kernel takes
+// (tid, nt) first and does only its share of the work, partitioned so that results never
+// depend on nt (no reduction is ever split across threads).
+export { heapBase } from './memory';
+export * from './gemm';
+export * from './elementwise';
