@@ -5,3 +5,4 @@
 export { heapBase } from './memory';
 export * from './gemm';
 export * from './elementwise';
+export * from './layout';

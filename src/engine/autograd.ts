@@ -1,0 +1,48 @@
+/**
+ * Reverse-mode autograd. Each op records, beside its forward, a node holding its inputs and a
+ * backward closure (its vector-Jacobian product). `backward` walks the recorded graph from an
+ * output in reverse topological order.
+ */
+import { keep } from './scope.js';
+import { Tensor } from './tensor.js';
+
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Given dL/d(output), returns dL/d(input) for each input (null where not needed). */
+  readonly backward: (dy: Tensor) => readonly (Tensor | null)[];
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording anything for backward. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Records `out` as computed by `op` from `inputs`, if any of them needs a gradient. */
+export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward']): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { op, inputs, backward };
+  }
+  return out;
+}
+
+/** Marks a tensor as a trainable leaf: it outlives scopes and collects `.grad`. */
+export function parameter(t: Tensor): Tensor {
+  if (t.dtype !== 'float32') throw new Error(`parameter: only float32 tensors can require gradients, got ${t.dtype}`);
+  t.requiresGrad = true;
+  return keep(t);
+}
+

@@ -1,0 +1,39 @@
+/** A kernel thread: instantiates the kernels on the shared memory and serves calls forever. */
+import { workerData } from 'node:worker_threads';
+import { instantiate } from './kernel-module.js';
+import {
+  ARGS_OFFSET, callKernel, DONE, FAILED, GEN, KERNEL, kernelNames, NARGS, NT, READY, SPIN, STOP, WorkerData,
+} from './pool-protocol.js';
+
+export function serve({ module, memory, control, tid }: WorkerData): void {
+  const exports = instantiate(module, memory);
+  const fns = kernelNames(exports).map((n) => exports[n]);
+  const ctrl = new Int32Array(control);
+  const args = new Float64Array(control, ARGS_OFFSET);
+  Atomics.add(ctrl, READY, 1);
+  Atomics.notify(ctrl, READY);
+  let seen = Atomics.load(ctrl, GEN);
+  for (;;) {
+    let spins = 0;
+    while (Atomics.load(ctrl, GEN) === seen) {
+      if (++spins > SPIN) {
+        Atomics.wait(ctrl, GEN, seen);
+        spins = 0;
+      }
+    }
+    seen = Atomics.load(ctrl, GEN);
+    if (Atomics.load(ctrl, STOP)) return;
+    const nt = ctrl[NT];
+    if (tid < nt) {
+      try {
+        callKernel(fns[ctrl[KERNEL]], tid, nt, args, ctrl[NARGS]);
+      } catch {
+        Atomics.compareExchange(ctrl, FAILED, 0, tid + 1);
+      }
+    }
+    Atomics.add(ctrl, DONE, 1);
+    Atomics.notify(ctrl, DONE);
+  }
+}
+
+if (workerData) serve(workerData as WorkerData);

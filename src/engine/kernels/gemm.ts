@@ -1,0 +1,285 @@
+// Single-precision GEMM:  C[b] = alpha * A[b]·B[b] + beta * C[b]   for b in [0, batch)
+//   A[b] : m×k, element (i,p) at a + 4*(b*aBatchStride + i*aRowStride + p*aColStride)
+//   B[b] : k×n, element (p,j) at b + 4*(b*bBatchStride + p*bRowStride + j*bColStride)
+//   C[b] : m×n, element (i,j) at c + 4*(b*cBatchStride + i*ldc + j)
+// Structure (GotoBLAS/BLIS): the K dimension is cut into KC blocks, B into KC×NC blocks packed as
+// NR-wide column panels, A into MC×KC blocks packed as MR-tall row panels, and an MR×NR register
+// tile of f32x4 accumulators (the micro-kernel) sweeps one A panel against one B panel.
+// Threads split the output into tiles (never K), and K blocking depends only on k, so every C
+// element is computed by exactly the same sequence of operations whatever nt is.
+import { shareStart } from './partition';
+
+// Micro-tile. V8 gives wasm 15 allocatable xmm registers: with FMA the 6×8 tile uses 12
+// accumulators + 2 B vectors + 1 broadcast A. Without FMA mul+add needs a temporary, so the
+// plain SIMD build uses 4×8 (8 accumulators) and never spills.
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+const NR: i32 = 8;
+// Cache blocking: a KC×NR B micro-panel (8 KiB) stays in L1, the MC×KC packed A block
+// (~96 KiB) in L2, the KC×NC packed B block (≤ 2 MiB) in L2/L3.
+const KC: i32 = 256;
+const MC: i32 = ASC_FEATURE_RELAXED_SIMD ? 96 : 96; // multiple of MR
+const NC: i32 = 2048; // multiple of NR
+
+// @inline
+function fma(a: v128, b: v128, c: v128): v128 {
+  // a*b + c; relaxed_madd may fuse (one rounding) — deterministic within one build.
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  else return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// mode 0: C = alpha*acc   (first K block, beta == 0: old C never read, may hold NaN)
+// mode 1: C = alpha*acc + beta*C   (first K block)
+// mode 2: C = alpha*acc + C        (later K blocks accumulate)
+// Scalar tail code (mergeTile) repeats exactly these per-lane operations.
+// @inline
+function put(p: usize, acc: v128, va: v128, vb: v128, mode: i32): void {
+  let r = f32x4.mul(va, acc);
+  if (mode == 1) r = f32x4.add(r, f32x4.mul(vb, v128.load(p)));
+  else if (mode == 2) r = f32x4.add(r, v128.load(p));
+  v128.store(p, r);
+}
+
+// 6×8 tile over kc steps. ap: packed A panel [kc][6], bp: packed B panel [kc][8], c: row stride ldc bytes.
+function micro6x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = fma(a, b0, c00); c01 = fma(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = fma(a, b0, c10); c11 = fma(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = fma(a, b0, c20); c21 = fma(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = fma(a, b0, c30); c31 = fma(a, b1, c31);
+    a = v128.load32_splat(ap, 16);
+    c40 = fma(a, b0, c40); c41 = fma(a, b1, c41);
+    a = v128.load32_splat(ap, 20);
+    c50 = fma(a, b0, c50); c51 = fma(a, b1, c51);
+    ap += 24; bp += 32;
+  }
+  const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+  put(c, c00, va, vb, mode); put(c + 16, c01, va, vb, mode); c += ldc;
+  put(c, c10, va, vb, mode); put(c + 16, c11, va, vb, mode); c += ldc;
+  put(c, c20, va, vb, mode); put(c + 16, c21, va, vb, mode); c += ldc;
+  put(c, c30, va, vb, mode); put(c + 16, c31, va, vb, mode); c += ldc;
+  put(c, c40, va, vb, mode); put(c + 16, c41, va, vb, mode); c += ldc;
+  put(c, c50, va, vb, mode); put(c + 16, c51, va, vb, mode);
+}
+
+// 4×8 tile (plain SIMD build).
+function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = fma(a, b0, c00); c01 = fma(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = fma(a, b0, c10); c11 = fma(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = fma(a, b0, c20); c21 = fma(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = fma(a, b0, c30); c31 = fma(a, b1, c31);
+    ap += 16; bp += 32;
+  }
+  const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+  put(c, c00, va, vb, mode); put(c + 16, c01, va, vb, mode); c += ldc;
+  put(c, c10, va, vb, mode); put(c + 16, c11, va, vb, mode); c += ldc;
+  put(c, c20, va, vb, mode); put(c + 16, c21, va, vb, mode); c += ldc;
+  put(c, c30, va, vb, mode); put(c + 16, c31, va, vb, mode);
+}
+
+// @inline
+function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD) micro6x8(kc, ap, bp, c, ldc, alpha, beta, mode);
+  else micro4x8(kc, ap, bp, c, ldc, alpha, beta, mode);
+}
+
+// Edge tile: the micro-kernel stored raw sums (alpha=1, mode 0) in tile [MR][NR]; apply the
+// same per-element formula as put() to the rows×cols corner that exists in C.
+function mergeTile(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, alpha: f32, beta: f32, mode: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const t = tile + <usize>(i * NR * 4), ci = c + <usize>i * ldc;
+    for (let j = 0; j < cols; j++) {
+      const q = ci + <usize>(j << 2);
+      let r = alpha * load<f32>(t + <usize>(j << 2));
+      if (mode == 1) r = r + beta * load<f32>(q);
+      else if (mode == 2) r = r + load<f32>(q);
+      store<f32>(q, r);
+    }
+  }
+}
+
+// Pack rows×kc of A (byte strides rs, cs) into MR-row panels: dst[panel][p][i], rows past the
+// edge zero-filled (they only feed C rows that are never written).
+function packA(dst: usize, a: usize, rs: usize, cs: usize, rows: i32, kc: i32): void {
+  for (let i0 = 0; i0 < rows; i0 += MR) {
+    const h = min(MR, rows - i0);
+    const src = a + <usize>i0 * rs;
+    if (h == MR && cs == 4) {
+      // row-major A: each panel row is contiguous in memory
+      for (let i = 0; i < MR; i++) {
+        let s = src + <usize>i * rs, d = dst + <usize>(i << 2);
+        for (let p = 0; p < kc; p++) {
+          store<f32>(d, load<f32>(s));
+          s += 4; d += <usize>(MR << 2);
+        }
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const s = src + <usize>p * cs, d = dst + <usize>(p * MR << 2);
+        for (let i = 0; i < MR; i++) store<f32>(d + <usize>(i << 2), i < h ? load<f32>(s + <usize>i * rs) : 0);
+      }
+    }
+    dst += <usize>(MR * kc << 2);
+  }
+}
+
+// Pack kc×cols of B into NR-column panels: dst[panel][p][j], columns past the edge zero-filled.
+function packB(dst: usize, b: usize, rs: usize, cs: usize, kc: i32, cols: i32): void {
+  for (let j0 = 0; j0 < cols; j0 += NR) {
+    const w = min(NR, cols - j0);
+    const src = b + <usize>j0 * cs;
+    if (w == NR && cs == 4) {
+      // row-major B: 8 contiguous floats per k step
+      let s = src, d = dst;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+        s += rs; d += <usize>(NR << 2);
+      }
+    } else if (w == NR && rs == 4) {
+      // transposed B (column-major): each panel column contiguous
+      for (let j = 0; j < NR; j++) {
+        let s = src + <usize>j * cs, d = dst + <usize>(j << 2);
+        for (let p = 0; p < kc; p++) {
+          store<f32>(d, load<f32>(s));
+          s += 4; d += <usize>(NR << 2);
+        }
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const s = src + <usize>p * rs, d = dst + <usize>(p * NR << 2);
+        for (let j = 0; j < NR; j++) store<f32>(d + <usize>(j << 2), j < w ? load<f32>(s + <usize>j * cs) : 0);
+      }
+    }
+    dst += <usize>(NR * kc << 2);
+  }
+}
+
+// K block size: depends on k only (bit-identical across nt); blocks of nearly equal size.
+// @inline
+function kcBlock(k: i32): i32 {
+  const nb = (k + KC - 1) / KC;
+  return (k + nb - 1) / nb;
+}
+
+// @inline
+function roundUp(x: i32, r: i32): i32 {
+  return (x + r - 1) / r * r;
+}
+
+/** Scratch bytes one thread needs: packed A block, packed B block, one edge tile, 64 B alignment slack. */
+export function gemmWorkBytes(m: i32, n: i32, k: i32): i32 {
+  const kc = k > 0 ? kcBlock(k) : 1;
+  const mc = roundUp(min(max(m, 1), MC), MR), nc = roundUp(min(max(n, 1), NC), NR);
+  return roundUp((mc * kc + kc * nc + MR * NR) * 4 + 64, 64);
+}
+
+// One output rectangle C[i0:i1, j0:j1] of one batch, by one thread.
+function rect(
+  m0: i32, m1: i32, n0: i32, n1: i32, k: i32,
+  a: usize, ars: usize, acs: usize, b: usize, brs: usize, bcs: usize, c: usize, ldc: usize,
+  alpha: f32, beta: f32, ap: usize, bp: usize, tile: usize,
+): void {
+  if (k == 0 || alpha == 0) {
+    // C = beta*C (BLAS convention: A·B not evaluated, so NaN/Inf in A or B do not leak in)
+    for (let i = m0; i < m1; i++) {
+      const ci = c + <usize>i * ldc;
+      for (let j = n0; j < n1; j++) {
+        const q = ci + <usize>(j << 2);
+        store<f32>(q, beta == 0 ? 0 : beta * load<f32>(q));
+      }
+    }
+    return;
+  }
+  const kcb = kcBlock(k);
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = min(NC, n1 - jc);
+    for (let pc = 0; pc < k; pc += kcb) {
+      const kc = min(kcb, k - pc);
+      packB(bp, b + <usize>pc * brs + <usize>jc * bcs, brs, bcs, kc, nc);
+      const mode = pc > 0 ? 2 : beta == 0 ? 0 : 1;
+      for (let ic = m0; ic < m1; ic += MC) {
+        const mc = min(MC, m1 - ic);
+        packA(ap, a + <usize>ic * ars + <usize>pc * acs, ars, acs, mc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const w = min(NR, nc - jr);
+          const bpp = bp + <usize>(jr * kc << 2);
+          let cp = c + <usize>ic * ldc + <usize>((jc + jr) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const h = min(MR, mc - ir);
+            const app = ap + <usize>(ir * kc << 2);
+            if (h == MR && w == NR) {
+              micro(kc, app, bpp, cp, ldc, alpha, beta, mode);
+            } else {
+              micro(kc, app, bpp, tile, <usize>(NR << 2), 1, 0, 0);
+              mergeTile(tile, cp, ldc, h, w, alpha, beta, mode);
+            }
+            cp += <usize>MR * ldc;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * C = alpha·A·B + beta·C over a batch; thread tid of nt does its share of output tiles.
+ * Strides in float32 elements (batch stride 0 broadcasts); pointers are byte offsets.
+ * Work units are MR-row blocks of C, ordered (column chunk, batch, row block); when there are
+ * fewer than 4·nt row blocks, N is also cut into NR-multiple chunks so all threads get work.
+ */
+export function gemm(
+  tid: i32, nt: i32,
+  batch: i32, m: i32, n: i32, k: i32,
+  a: usize, aBatchStride: i32, aRowStride: i32, aColStride: i32,
+  b: usize, bBatchStride: i32, bRowStride: i32, bColStride: i32,
+  c: usize, cBatchStride: i32, ldc: i32,
+  alpha: f32, beta: f32,
+  work: usize, workBytesPerThread: i32,
+): void {
+  if (batch <= 0 || m <= 0 || n <= 0) return;
+  // scratch: [packed A: MC×KC][packed B: KC×NC][tile: MR×NR], 64-byte aligned start
+  const w0 = (work + <usize>tid * <usize>workBytesPerThread + 63) & ~<usize>63;
+  const kc = k > 0 ? kcBlock(k) : 1;
+  const ap = w0;
+  const bp = ap + <usize>(roundUp(min(m, MC), MR) * kc << 2);
+  const tile = bp + <usize>(kc * roundUp(min(n, NC), NR) << 2);
+
+  const rb = (m + MR - 1) / MR;      // row blocks per batch
+  const rUnits = batch * rb;
+  let cw = roundUp(n, NR);           // column chunk width
+  if (rUnits < 4 * nt) {
+    const want = (4 * nt + rUnits - 1) / rUnits;
+    cw = roundUp((n + want - 1) / want, NR);
+  }
+  const cp = (n + cw - 1) / cw;
+  const u1 = shareStart(cp * rUnits, tid + 1, nt, 1);
+  let u = shareStart(cp * rUnits, tid, nt, 1);
+  const ldcB = <usize>ldc << 2;
+  while (u < u1) {
+    const ci = u / rUnits, rem = u - ci * rUnits;
+    const bi = rem / rb, r0 = rem - bi * rb;
+    const r1 = min(rb, r0 + (u1 - u));
+    const bu = <usize>bi;
+    rect(
+      r0 * MR, min(r1 * MR, m), ci * cw, min(ci * cw + cw, n), k,
+      a + ((bu * <usize>aBatchStride) << 2), <usize>aRowStride << 2, <usize>aColStride << 2,
+      b + ((bu * <usize>bBatchStride) << 2), <usize>bRowStride << 2, <usize>bColStride << 2,
+      c + ((bu * <usize>cBatchStride) << 2), ldcB,
+      alpha, beta, ap, bp, tile,
+    );
+    u += r1 - r0;
+  }
+}

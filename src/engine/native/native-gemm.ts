@@ -1,0 +1,205 @@
+/**
+ * Main-thread client of the native GEMM path: synchronous matrix products on
+ * float32 data in a shared WebAssembly.Memory, computed by onnxruntime-node's
+ * CPU provider (MLAS) in a dedicated worker (native-worker.ts).
+ *
+ * A call writes its parameters into a small shared control block, wakes the
+ * worker, and blocks in Atomics.wait until the worker reports done or error.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  CONTROL_BYTES, controlViews, ERROR_LEN, KIND_BATCHED, KIND_GEMM, P_A, P_B, P_BATCH, P_C, P_K,
+  P_KIND, P_M, P_N, P_TRANS_A, P_TRANS_B, S_ERROR, S_QUIT, S_READY, S_REQUEST, S_STARTING, STATE,
+  type ControlViews, type NativeWorkerData,
+} from './native-protocol.js';
+
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** Every request the worker understands, already split into one onnxruntime call. */
+export interface NativeRequest {
+  kind: typeof KIND_GEMM | typeof KIND_BATCHED;
+  transA: boolean;
+  transB: boolean;
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  a: number;
+  b: number;
+  c: number;
+}
+
+/**
+ * Whether NativeGemm.matmul handles this product. Every combination is
+ * handled: 2-D and broadcast-B-without-transA products become one Gemm,
+ * batched products one MatMul (transposes via fused Transpose nodes), and
+ * broadcast B with transA a loop of per-batch Gemms. Kept so callers can ask.
+ */
+export function nativeSupports(batch: number, transA: boolean, transB: boolean, bBroadcast: boolean): boolean {
+  void transA; void transB; void bBroadcast;
+  return Number.isInteger(batch) && batch >= 1;
+}
+
+export class NativeGemm {
+  private closed = false;
+
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly worker: Worker,
+    private readonly ctl: ControlViews,
+  ) {}
+
+  /**
+   * Starts the worker and blocks until it has loaded onnxruntime-node and
+   * built its first session. Throws if onnxruntime-node cannot load.
+   */
+  static create(memory: WebAssembly.Memory, threads: number = availableParallelism()): NativeGemm {
+    if (!(memory.buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError('NativeGemm.create: memory must be a shared WebAssembly.Memory');
+    }
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new RangeError(`NativeGemm.create: threads must be a positive integer, got ${threads}`);
+    }
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
+    const ctl = controlViews(control);
+    const workerData: NativeWorkerData = { memory, control, threads };
+    const worker = new Worker(new URL('./native-worker.js', import.meta.url), { workerData });
+    // The worker sits in Atomics.waitAsync forever; it must not keep the process alive.
+    worker.unref();
+    // Failures are reported through the control block; this only keeps an
+    // unhandled 'error' event from crashing the process later.
+    worker.on('error', () => {});
+
+    Atomics.wait(ctl.i32, STATE, S_STARTING, STARTUP_TIMEOUT_MS);
+    const state = Atomics.load(ctl.i32, STATE);
+    if (state !== S_READY) {
+      void worker.terminate();
+      const why = state === S_ERROR ? readError(ctl) : `no answer within ${STARTUP_TIMEOUT_MS / 1000} s`;
+      throw new Error(`NativeGemm: native worker failed to start: ${why}`);
+    }
+    return new NativeGemm(memory, worker, ctl);
+  }
+
+  /**
+   * C[s] = op(A[s])·op(B[s]) for s < batch, float32. A is contiguous
+   * [batch,m,k] ([batch,k,m] if transA), B [batch,k,n] ([batch,n,k] if transB)
+   * or a single such matrix if bBroadcast, C contiguous [batch,m,n]. Pointers
+   * are byte offsets into the memory. Synchronous.
+   */
+  matmul(a: number, b: number, c: number, batch: number, m: number, k: number, n: number,
+    transA: boolean, transB: boolean, bBroadcast: boolean): void {
+    this.validate(a, b, c, batch, m, k, n, bBroadcast);
+    if (batch * m * n === 0) return;
+    if (k === 0) { // empty sum; onnxruntime is not needed for zeros
+      new Float32Array(this.memory.buffer, c, batch * m * n).fill(0);
+      return;
+    }
+    const base = { transA, transB, m, k, n, b, c };
+    if (batch === 1 || (bBroadcast && !transA)) {
+      // Broadcast B without transA: the batch is just more rows of one Gemm.
+      this.post({ ...base, kind: KIND_GEMM, batch: 1, m: m * batch, a });
+    } else if (!bBroadcast) {
+      this.post({ ...base, kind: KIND_BATCHED, batch, a });
+    } else {
+      // Broadcast B with transA: rows of different A[s]ᵀ are not contiguous.
+      for (let s = 0; s < batch; s++) {
+        this.post({ ...base, kind: KIND_GEMM, batch: 1, a: a + s * m * k * 4, c: c + s * m * n * 4 });
+      }
+    }
+  }
+
+  /** Terminates the worker. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.ctl.i32, STATE, S_QUIT);
+    Atomics.notify(this.ctl.i32, STATE);
+    void this.worker.terminate();
+  }
+
+  /** One blocking round trip to the worker (the test calls it directly to reach the worker's error path). */
+  private post(r: NativeRequest): void {
+    if (this.closed) throw new Error('NativeGemm: used after close()');
+    const { i32, f64 } = this.ctl;
+    f64[P_KIND] = r.kind;
+    f64[P_TRANS_A] = r.transA ? 1 : 0;
+    f64[P_TRANS_B] = r.transB ? 1 : 0;
+    f64[P_BATCH] = r.batch;
+    f64[P_M] = r.m;
+    f64[P_K] = r.k;
+    f64[P_N] = r.n;
+    f64[P_A] = r.a;
+    f64[P_B] = r.b;
+    f64[P_C] = r.c;
+    // The seq-cst store orders the parameter writes above before the worker sees REQUEST.
+    Atomics.store(i32, STATE, S_REQUEST);
+    Atomics.notify(i32, STATE);
+    while (Atomics.load(i32, STATE) === S_REQUEST) Atomics.wait(i32, STATE, S_REQUEST);
+    if (Atomics.load(i32, STATE) === S_ERROR) {
+      throw new Error(`NativeGemm: ${readError(this.ctl)} (request ${describe(r)})`);
+    }
+  }
+
+  private validate(a: number, b: number, c: number, batch: number, m: number, k: number, n: number,
+    bBroadcast: boolean): void {
+    const shape = `batch=${batch} m=${m} k=${k} n=${n}`;
+    for (const [name, v] of [['batch', batch], ['m', m], ['k', k], ['n', n]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) {
+        throw new RangeError(`NativeGemm.matmul: ${name} must be a non-negative integer (${shape})`);
+      }
+    }
+    const bytes = this.memory.buffer.byteLength;
+    const check = (name: string, ptr: number, dims: readonly number[]): void => {
+      const len = dims.reduce((x, y) => x * y, 1) * 4;
+      if (!Number.isSafeInteger(ptr) || ptr < 0 || ptr % 4 !== 0 || ptr + len > bytes) {
+        throw new RangeError(
+          `NativeGemm.matmul: ${name} [${dims.join(',')}] at byte ${ptr} does not fit a 4-aligned range of the ${bytes}-byte memory (${shape})`);
+      }
+    };
+    check('A', a, [batch, m, k]);
+    check('B', b, bBroadcast ? [k, n] : [batch, k, n]);
+    check('C', c, [batch, m, n]);
+  }
+}
+
+function readError(ctl: ControlViews): string {
+  const len = Atomics.load(ctl.i32, ERROR_LEN);
+  // slice() copies out of the SharedArrayBuffer; TextDecoder wants unshared bytes.
+  return new TextDecoder().decode(ctl.err.slice(0, len));
+}
+
+function describe(r: NativeRequest): string {
+  const op = r.kind === KIND_GEMM ? 'Gemm' : 'batched MatMul';
+  return `${op} batch=${r.batch} m=${r.m} k=${r.k} n=${r.n} transA=${r.transA} transB=${r.transB}`;
+}
+
+/**
+ * GFLOP/s of NativeGemm on an m×k×n product (copies in and out included):
+ * median over repetitions after two warm-up calls. For `nystromformer bench gemm`.
+ */
+export function benchNativeGemm(m: number, k: number, n: number, threads: number): number {
+  const floats = m * k + k * n + m * n;
+  const pages = Math.ceil((floats * 4 + 4096) / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const heap = new Float32Array(memory.buffer);
+  for (let i = 0; i < m * k + k * n; i++) heap[i] = Math.random() - 0.5;
+  const a = 0, b = m * k * 4, c = (m * k + k * n) * 4;
+  const gemm = NativeGemm.create(memory, threads);
+  try {
+    gemm.matmul(a, b, c, 1, m, k, n, false, false, false);
+    gemm.matmul(a, b, c, 1, m, k, n, false, false, false);
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < 5 || (performance.now() - start < 2000 && times.length < 200)) {
+      const t = performance.now();
+      gemm.matmul(a, b, c, 1, m, k, n, false, false, false);
+      times.push(performance.now() - t);
+    }
+    times.sort((x, y) => x - y);
+    const ms = times[times.length >> 1];
+    return (2 * m * k * n) / (ms * 1e6);
+  } finally {
+    gemm.close();
+  }
+}

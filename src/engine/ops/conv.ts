@@ -1,0 +1,35 @@
+/**
+ * Depthwise 1-D convolution along the sequence axis (SPEC.md §1.6): one K-tap filter per head,
+ * shared by the head's d features, zero padding ⌊K/2⌋ at both ends, no bias.
+ * PyTorch: Conv2d(H, H, (K, 1), padding=(K // 2, 0), groups=H, bias=False), weight (H, 1, K, 1).
+ */
+import { record } from '../autograd.js';
+import { fmt } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { empty, run, withContiguous } from './kernel.js';
+
+/** x [B, H, n, d], weight [H, 1, K, 1] (or [H, K]) → [B, H, n, d]. */
+export function depthwiseConv1d(x: Tensor, weight: Tensor): Tensor {
+  if (x.rank !== 4) throw new Error(`depthwiseConv1d: x must be [B, H, n, d], got ${fmt(x.shape)}`);
+  const [B, H, n, d] = x.shape;
+  const K = weight.shape[weight.rank === 4 ? 2 : 1];
+  const okWeight = (weight.rank === 4 && weight.shape[1] === 1 && weight.shape[3] === 1) || weight.rank === 2;
+  if (!okWeight || weight.shape[0] !== H) {
+    throw new Error(`depthwiseConv1d: weight must be [H, 1, K, 1] with H = ${H}, got ${fmt(weight.shape)} for x ${fmt(x.shape)}`);
+  }
+  if (K % 2 === 0) throw new Error(`depthwiseConv1d: kernel size must be odd (output keeps length n), got ${K}`);
+  const dims = [B, H, n, d, K];
+  const work = x.size * K;
+  const out = empty(x.shape);
+  if (out.size > 0) withContiguous([x, weight], (xc, wc) => run('dwconv', [xc.addr, wc.addr, out.addr, ...dims], work));
+  // dx[j] = Σ_t w[t]·dy[j − t + p];  dw[t] = Σ_{b,i,c} dy[i]·x[i + t − p]
+  return record(out, 'depthwiseConv1d', [x, weight], (dy) => {
+    const dx = x.requiresGrad ? empty(x.shape) : null;
+    const dw = weight.requiresGrad ? empty(weight.shape) : null;
+    withContiguous([x, weight, dy], (xc, wc, dyc) => {
+      if (dx && dx.size > 0) run('dwconvGradInput', [dyc.addr, wc.addr, dx.addr, ...dims], work);
+      if (dw) run('dwconvGradWeight', [dyc.addr, xc.addr, dw.addr, ...dims], work);
+    });
+    return [dx, dw];
+  });
+}

@@ -1,0 +1,83 @@
+/** How ops call kernels: contiguous inputs, fresh outputs, strided descriptors. */
+import { backend } from '../engine.js';
+import { DType } from '../backend/backend.js';
+import { Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+
+export function run(kernel: string, args: readonly number[], work: number): void {
+  backend().run(kernel, args, work);
+}
+
+export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
+  return Tensor.empty(shape, dtype);
+}
+
+/**
+ * Writes a strided descriptor `[rank, shape…, strides…(per input)]` into the arena for the
+ * duration of `fn`. Dimensions of size 1 are dropped and adjacent dimensions that are
+ * contiguous in every input are merged, so kernels see the simplest equivalent layout.
+ */
+export function withDescriptor<T>(shape: Shape, strides: readonly Shape[], fn: (desc: number) => T): T {
+  const [s, st] = collapse(shape, strides);
+  const data = new Int32Array(1 + s.length * (1 + st.length));
+  data[0] = s.length;
+  data.set(s, 1);
+  st.forEach((x, i) => data.set(x, 1 + s.length * (1 + i)));
+  const b = backend();
+  const desc = b.alloc(data.byteLength);
+  try {
+    b.write(desc, data);
+    return fn(desc);
+  } finally {
+    b.free(desc);
+  }
+}
+
+function collapse(shape: Shape, strides: readonly Shape[]): [number[], number[][]] {
+  const s: number[] = [];
+  const st: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = s.length - 1;
+    if (last >= 0 && strides.every((x, i) => st[i][last] === x[d] * shape[d])) {
+      s[last] *= shape[d];
+      strides.forEach((x, i) => (st[i][last] = x[d]));
+    } else {
+      s.push(shape[d]);
+      strides.forEach((x, i) => st[i].push(x[d]));
+    }
+  }
+  if (s.length === 0) {
+    s.push(1);
+    st.forEach((x) => x.push(0));
+  }
+  return [s, st];
+}
+
+/** Strides that read `t` as if it had `shape` (NumPy broadcasting: 0 on expanded axes). */
+export function broadcastStrides(t: Tensor, shape: Shape): number[] {
+  const lead = shape.length - t.rank;
+  return shape.map((d, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
+}
+
+/** Copies any view into a fresh contiguous tensor. */
+export function copyContiguous(t: Tensor): Tensor {
+  const out = empty(t.shape, t.dtype);
+  if (t.size > 0) withDescriptor(t.shape, [t.strides], (desc) => run('copyStrided', [t.addr, out.addr, t.size, desc], t.size));
+  return out;
+}
+
+/** `t` itself when contiguous, else a contiguous copy (which the caller owns). */
+export function contiguousData(t: Tensor): Tensor {
+  return t.isContiguous ? t : copyContiguous(t);
+}
+
+/** Runs fn on contiguous versions of the inputs, disposing any copies it had to make. */
+export function withContiguous<T>(inputs: readonly Tensor[], fn: (...xs: Tensor[]) => T): T {
+  const xs = inputs.map(contiguousData);
+  try {
+    return fn(...xs);
+  } finally {
+    xs.forEach((x, i) => x !== inputs[i] && x.dispose());
+  }
+}

@@ -1,0 +1,96 @@
+/** Neural-network functions composed from primitives: layer norm, dropout, losses. */
+import { noGrad } from '../autograd.js';
+import { fmt, sizeOf } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { add, mul, sub, where } from './binary.js';
+import { full, rand } from './creation.js';
+import { gather } from './indexing.js';
+import { run } from './kernel.js';
+import { mean, sum } from './reduce.js';
+import { reshape } from './shape-ops.js';
+import { logSoftmax } from './softmax.js';
+import { addScalar, mulScalar, neg, rsqrt, square, step } from './unary.js';
+
+/** (x − μ)/√(σ² + eps)·γ + β over the last axis (biased variance, as PyTorch). */
+export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  const dim = x.shape[x.rank - 1];
+  for (const p of [weight, bias]) {
+    if (p && (p.rank !== 1 || p.shape[0] !== dim)) {
+      throw new Error(`layerNorm: parameter ${fmt(p.shape)} does not match last axis of ${fmt(x.shape)}`);
+    }
+  }
+  const mu = mean(x, -1, { keepDims: true });
+  const xc = sub(x, mu);
+  const variance = mean(square(xc), -1, { keepDims: true });
+  let y = mul(xc, rsqrt(addScalar(variance, eps)));
+  if (weight) y = mul(y, weight);
+  if (bias) y = add(y, bias);
+  return y;
+}
+
+/**
+ * Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1−p).
+ * The mask comes from a counter-based generator: the same seed gives the same mask.
+ */
+export function dropout(x: Tensor, p: number, seed: number, training = true): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return mulScalar(x, 1);
+  const keepMask = noGrad(() => {
+    const u = rand(x.shape, seed);
+    // keep where u ≥ p: step(u − p) is 1 where u > p (u = p has probability ~0)
+    const shifted = addScalar(u, -p);
+    const k = step(shifted);
+    run('unary', [11, k.addr, k.addr, k.size, 1 / (1 - p)], k.size);
+    u.dispose();
+    shifted.dispose();
+    return k;
+  });
+  return mul(x, keepMask);
+}
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this are skipped (default −100, as PyTorch). */
+  ignoreIndex?: number;
+  /** ε: the target distribution is (1−ε)·onehot + ε/C. */
+  labelSmoothing?: number;
+}
+
+/**
+ * Mean cross-entropy of logits [N, C] against int32 targets [N], over targets ≠ ignoreIndex.
+ * loss_i = (1−ε)·(−log p[t_i]) + ε·mean_c(−log p[c])
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const { ignoreIndex = -100, labelSmoothing = 0 } = options;
+  if (logits.rank !== 2 || targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
+    throw new Error(`crossEntropy: logits must be [N, C] and targets [N], got ${fmt(logits.shape)} and ${fmt(targets.shape)}`);
+  }
+  if (targets.dtype !== 'int32') throw new Error(`crossEntropy: targets must be int32, got ${targets.dtype}`);
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  const t = targets.toArray();
+  const valid = new Float32Array(t.length);
+  const safe = new Int32Array(t.length);
+  t.forEach((v, i) => {
+    valid[i] = v === ignoreIndex ? 0 : 1;
+    safe[i] = v === ignoreIndex ? 0 : v;
+  });
+  const count = valid.reduce((s, v) => s + v, 0);
+  const lp = logSoftmax(logits);
+  const picked = reshape(gather(lp, Tensor.from(safe, [t.length, 1], 'int32'), -1), [t.length]);
+  let perRow = neg(picked);
+  if (labelSmoothing > 0) {
+    const smooth = neg(mean(lp, -1));
+    perRow = add(mulScalar(perRow, 1 - labelSmoothing), mulScalar(smooth, labelSmoothing));
+  }
+  const mask = Tensor.from(valid, [t.length]);
+  // Ignored rows pass through where(), so a NaN there cannot leak into the mean.
+  const kept = where(mask, perRow, full([1], 0));
+  return mulScalar(sum(kept), count === 0 ? NaN : 1 / count);
+}
+
+/** Mean squared error over all elements. */
+export function mseLoss(prediction: Tensor, target: Tensor): Tensor {
+  if (sizeOf(prediction.shape) !== sizeOf(target.shape)) {
+    throw new Error(`mseLoss: prediction ${fmt(prediction.shape)} and target ${fmt(target.shape)} differ`);
+  }
+  return mean(square(sub(prediction, target)));
+}

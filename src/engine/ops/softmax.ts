@@ -1,0 +1,41 @@
+/** Softmax and log-softmax over the last axis, with an optional additive mask. Kernels: reduce.ts. */
+import { record } from '../autograd.js';
+import { fmt } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { add } from './binary.js';
+import { empty, run, withContiguous } from './kernel.js';
+
+export interface SoftmaxOptions {
+  /** Added to x before normalising (broadcast), e.g. 0 / −1e9 or −Infinity for masked keys. */
+  mask?: Tensor;
+}
+
+/** softmax(x + mask) along the last axis; a row masked entirely gives NaN, as in PyTorch. */
+export function softmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
+  return lastAxis('softmax', x, options.mask, 'softmaxRows', 'softmaxRowsGrad');
+}
+
+/** log softmax(x + mask) along the last axis. */
+export function logSoftmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
+  return lastAxis('logSoftmax', x, options.mask, 'logSoftmaxRows', 'logSoftmaxRowsGrad');
+}
+
+function lastAxis(op: string, x: Tensor, mask: Tensor | undefined, kernel: string, gradKernel: string): Tensor {
+  if (x.rank === 0) throw new Error(`${op}: needs at least one axis, got a scalar`);
+  if (x.dtype !== 'float32') throw new Error(`${op}: expects float32, got ${x.dtype} ${fmt(x.shape)}`);
+  const input = mask ? add(x, mask) : x;
+  if (mask && input.size !== x.size) {
+    throw new Error(`${op}: mask ${fmt(mask.shape)} broadcasts ${fmt(x.shape)} to ${fmt(input.shape)}`);
+  }
+  const cols = x.shape[x.rank - 1];
+  const rows = cols === 0 ? 0 : x.size / cols;
+  const out = empty(x.shape);
+  if (rows > 0) withContiguous([input], (xc) => run(kernel, [xc.addr, out.addr, rows, cols], x.size * 8));
+  // softmax: dx = y⊙(dy − Σdy⊙y);  log-softmax: dx = dy − exp(y)·Σdy
+  const result = record(out, op, [input], (dy) => {
+    const dx = empty(x.shape);
+    withContiguous([dy], (dyc) => run(gradKernel, [out.addr, dyc.addr, dx.addr, rows, cols], x.size * 4));
+    return [dx];
+  });
+  return result;
+}

@@ -1,0 +1,51 @@
+/** Elementwise functions of one tensor. Kernel: unary / unaryGrad (src/engine/kernels/elementwise.ts). */
+import { record } from '../autograd.js';
+import { Tensor } from '../tensor.js';
+import { empty, run, withContiguous } from './kernel.js';
+
+/** Op codes shared with the kernel. */
+const CODE = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, rsqrt: 4, tanh: 5, relu: 6, gelu: 7, geluTanh: 8, sigmoid: 9,
+  addScalar: 10, mulScalar: 11, powScalar: 12, abs: 13, square: 14, erf: 15, reciprocal: 16, step: 17,
+} as const;
+type UnaryName = keyof typeof CODE;
+
+/** Ops whose derivative is zero almost everywhere: no backward is recorded. */
+const CONSTANT: ReadonlySet<UnaryName> = new Set(['step']);
+
+function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
+  if (x.dtype !== 'float32') throw new Error(`${name}: expects float32, got ${x.dtype} ${x}`);
+  const out = empty(x.shape);
+  withContiguous([x], (xc) => run('unary', [CODE[name], xc.addr, out.addr, x.size, alpha], x.size));
+  if (CONSTANT.has(name)) return out;
+  // dx = dy ⊙ f′(x), the kernel using x or y = f(x), whichever is cheaper.
+  return record(out, name, [x], (dy) => {
+    const dx = empty(x.shape);
+    withContiguous([x, out, dy], (xc, yc, dyc) =>
+      run('unaryGrad', [CODE[name], xc.addr, yc.addr, dyc.addr, dx.addr, x.size, alpha], x.size),
+    );
+    return [dx];
+  });
+}
+
+export const neg = (x: Tensor) => unary('neg', x);
+export const exp = (x: Tensor) => unary('exp', x);
+export const log = (x: Tensor) => unary('log', x);
+export const sqrt = (x: Tensor) => unary('sqrt', x);
+export const rsqrt = (x: Tensor) => unary('rsqrt', x);
+export const tanh = (x: Tensor) => unary('tanh', x);
+export const relu = (x: Tensor) => unary('relu', x);
+/** GELU, exact erf form: x·Φ(x). */
+export const gelu = (x: Tensor) => unary('gelu', x);
+/** GELU, tanh approximation (Hugging Face "gelu_new"). */
+export const geluTanh = (x: Tensor) => unary('geluTanh', x);
+export const sigmoid = (x: Tensor) => unary('sigmoid', x);
+export const abs = (x: Tensor) => unary('abs', x);
+export const square = (x: Tensor) => unary('square', x);
+export const erf = (x: Tensor) => unary('erf', x);
+export const reciprocal = (x: Tensor) => unary('reciprocal', x);
+/** 1 where x > 0, else 0 (no gradient). */
+export const step = (x: Tensor) => unary('step', x);
+export const addScalar = (x: Tensor, s: number) => unary('addScalar', x, s);
+export const mulScalar = (x: Tensor, s: number) => unary('mulScalar', x, s);
+export const powScalar = (x: Tensor, p: number) => unary('powScalar', x, p);

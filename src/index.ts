@@ -1,0 +1,2 @@
+/** nystromformer: the public API. */
+export * from './engine/index.js';
