@@ -114,16 +114,25 @@ export class Arena {
       const need = Math.ceil((end - have) / PAGE);
       const pages = have / PAGE;
       const grow = Math.min(Math.max(need, Math.ceil(pages / 4)), MAX_PAGES - pages);
-      if (grow < need) {
+      if (grow < need || !(this.#tryGrow(grow) || this.#tryGrow(need))) {
         if (last && last.ptr === ptr) this.#free.push(last);
         throw new ArenaOutOfMemoryError(
-          `arena: out of memory allocating ${size} bytes (${this.#inUse} in use, limit ${MAX_PAGES * PAGE})`,
+          `arena: out of memory allocating ${size} bytes (${this.#inUse} bytes in use, ${have} reserved)`,
         );
       }
-      this.memory.grow(grow);
     }
     this.#top = end;
     return ptr;
+  }
+
+  /** Grows by `pages`; false when the runtime refuses (the memory's maximum, or the host's). */
+  #tryGrow(pages: number): boolean {
+    try {
+      this.memory.grow(pages);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   #insertFree(ptr: number, size: number): void {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { NativeGemmProvider } from './wasm-backend.js';
+import { nativeGemmProvider } from '../native/provider.js';
 
 export const platformName = 'node';
 
@@ -38,5 +39,5 @@ export function startThread(url: URL, data: unknown, onError: (e: Error) => void
 
 /** onnxruntime-node's GEMM, started on demand (see src/engine/native). */
 export function nativeGemmFactory(): ((memory: WebAssembly.Memory, threads: number) => NativeGemmProvider) | undefined {
-  return undefined; // wired up once the native GEMM lands
+  return nativeGemmProvider;
 }

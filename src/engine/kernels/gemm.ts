@@ -9,15 +9,15 @@
 // element is computed by exactly the same sequence of operations whatever nt is.
 import { shareStart } from './partition';
 
-// Micro-tile. V8 gives wasm 15 allocatable xmm registers: with FMA the 6×8 tile uses 12
-// accumulators + 2 B vectors + 1 broadcast A. Without FMA mul+add needs a temporary, so the
-// plain SIMD build uses 4×8 (8 accumulators) and never spills.
-const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+// Micro-tile 4×8 = 8 f32x4 accumulators. Measured (Node 20, this machine, 1 thread): 4×8, 3×12
+// and 2×16 all reach ~48 GFLOP/s with FMA (≈2 FMA/cycle, the port limit); 6×8, 5×8 and 4×12 drop
+// to ~20-25 because V8's register allocator starts spilling (15 usable xmm registers).
+const MR: i32 = 4;
 const NR: i32 = 8;
 // Cache blocking: a KC×NR B micro-panel (8 KiB) stays in L1, the MC×KC packed A block
 // (~96 KiB) in L2, the KC×NC packed B block (≤ 2 MiB) in L2/L3.
 const KC: i32 = 256;
-const MC: i32 = ASC_FEATURE_RELAXED_SIMD ? 96 : 96; // multiple of MR
+const MC: i32 = 96; // multiple of MR
 const NC: i32 = 2048; // multiple of NR
 
 // @inline
@@ -39,37 +39,9 @@ function put(p: usize, acc: v128, va: v128, vb: v128, mode: i32): void {
   v128.store(p, r);
 }
 
-// 6×8 tile over kc steps. ap: packed A panel [kc][6], bp: packed B panel [kc][8], c: row stride ldc bytes.
-function micro6x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32): void {
-  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (let p = 0; p < kc; p++) {
-    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = fma(a, b0, c00); c01 = fma(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
-    c10 = fma(a, b0, c10); c11 = fma(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
-    c20 = fma(a, b0, c20); c21 = fma(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
-    c30 = fma(a, b0, c30); c31 = fma(a, b1, c31);
-    a = v128.load32_splat(ap, 16);
-    c40 = fma(a, b0, c40); c41 = fma(a, b1, c41);
-    a = v128.load32_splat(ap, 20);
-    c50 = fma(a, b0, c50); c51 = fma(a, b1, c51);
-    ap += 24; bp += 32;
-  }
-  const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
-  put(c, c00, va, vb, mode); put(c + 16, c01, va, vb, mode); c += ldc;
-  put(c, c10, va, vb, mode); put(c + 16, c11, va, vb, mode); c += ldc;
-  put(c, c20, va, vb, mode); put(c + 16, c21, va, vb, mode); c += ldc;
-  put(c, c30, va, vb, mode); put(c + 16, c31, va, vb, mode); c += ldc;
-  put(c, c40, va, vb, mode); put(c + 16, c41, va, vb, mode); c += ldc;
-  put(c, c50, va, vb, mode); put(c + 16, c51, va, vb, mode);
-}
-
-// 4×8 tile (plain SIMD build).
-function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32): void {
+// 4×8 tile over kc steps. ap: packed A panel [kc][4], bp: packed B panel [kc][8],
+// c: C tile, row stride ldc bytes. Per k step: 2 B vectors, 4 broadcast A values, 8 FMAs.
+function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
@@ -88,12 +60,6 @@ function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f3
   put(c, c10, va, vb, mode); put(c + 16, c11, va, vb, mode); c += ldc;
   put(c, c20, va, vb, mode); put(c + 16, c21, va, vb, mode); c += ldc;
   put(c, c30, va, vb, mode); put(c + 16, c31, va, vb, mode);
-}
-
-// @inline
-function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32): void {
-  if (ASC_FEATURE_RELAXED_SIMD) micro6x8(kc, ap, bp, c, ldc, alpha, beta, mode);
-  else micro4x8(kc, ap, bp, c, ldc, alpha, beta, mode);
 }
 
 // Edge tile: the micro-kernel stored raw sums (alpha=1, mode 0) in tile [MR][NR]; apply the

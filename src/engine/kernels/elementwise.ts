@@ -1,0 +1,697 @@
+// Elementwise kernels (unary, unary gradients, binary with broadcasting, where, strided copy,
+// fill, casts) and the f32x4 math library shared with reduce.ts (exp, log, tanh, erf, Φ).
+//
+// The f32x4 helpers used by other kernel files (loadPartial, storePartial, expv, logv, tanhv,
+// erfv, sigmoidv) are @global rather than exported, so they never become wasm exports (v128
+// cannot cross the JS boundary); other files `import './elementwise'` to use them.
+//
+// Determinism: every element is computed by the same operation sequence whatever the thread
+// split: contiguous loops run f32x4 over whole vectors and finish the last n%4 elements through
+// a partial vector (loadPartial/storePartial), so the transcendental code is always the vector
+// code. IEEE basic ops (+ − × ÷ min max compare) give identical bits in scalar and vector form.
+import { shareStart } from './partition';
+
+// ---------------------------------------------------------------- f32x4 shorthands
+// @ts-ignore: decorator
+@inline function sp(x: f32): v128 { return f32x4.splat(x); }
+// @ts-ignore: decorator
+@inline function add(a: v128, b: v128): v128 { return f32x4.add(a, b); }
+// @ts-ignore: decorator
+@inline function sub(a: v128, b: v128): v128 { return f32x4.sub(a, b); }
+// @ts-ignore: decorator
+@inline function mul(a: v128, b: v128): v128 { return f32x4.mul(a, b); }
+// @ts-ignore: decorator
+@inline function div(a: v128, b: v128): v128 { return f32x4.div(a, b); }
+/** a*b + c, always unfused (same bits in both builds). */
+// @ts-ignore: decorator
+@inline function mad(a: v128, b: v128, c: v128): v128 { return f32x4.add(f32x4.mul(a, b), c); }
+/** Lanes of m (all-ones / all-zeros masks) choose a, others b. Moves bits, no arithmetic. */
+// @ts-ignore: decorator
+@inline function sel(m: v128, a: v128, b: v128): v128 { return v128.bitselect(a, b, m); }
+
+/** Loads r ∈ {1,2,3} floats at p into lanes 0..r-1 (other lanes repeat lane 0). */
+// @ts-ignore: decorator
+@global function loadPartial(p: usize, r: i32): v128 {
+  let v = f32x4.splat(load<f32>(p));
+  if (r > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (r > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+/** Stores lanes 0..r-1 of v at p (r ∈ {1,2,3}). */
+// @ts-ignore: decorator
+@global function storePartial(p: usize, r: i32, v: v128): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (r > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (r > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+// ---------------------------------------------------------------- exp
+// exp(x) = 2^k · e^r,  k = round(x·log2 e),  r = x − k·ln2 (Cody–Waite: ln2 = HI + LO, HI has 15
+// significant bits so k·HI and x − k·HI are exact), e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2 with P a
+// degree-4 least-squares-minimax fit (rel. error 3e-9). x is clamped to [−104, 89] first (NaN
+// passes through min/max), and 2^k is applied as two normal factors 2^(k>>1)·2^(k−(k>>1)) so that
+// results down in the subnormal range and the overflow to +inf come out right:
+// exp(−inf) = 0, exp(x ≥ 88.73) = inf, exp(NaN) = NaN.
+const LOG2E: f32 = 1.44269504;
+const LN2_HI: f32 = 0.693145751953125;
+const LN2_LO: f32 = 1.42860677e-6;
+const EP0: f32 = 0.49999994;
+const EP1: f32 = 0.16666521;
+const EP2: f32 = 0.04166839;
+const EP3: f32 = 0.008368711;
+const EP4: f32 = 0.0013814605;
+
+// @ts-ignore: decorator
+@global function expv(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, sp(-104.0)), sp(89.0));
+  const k = f32x4.nearest(mul(x, sp(LOG2E)));
+  let r = sub(x, mul(k, sp(LN2_HI)));
+  r = sub(r, mul(k, sp(LN2_LO)));
+  let p = mad(r, sp(EP4), sp(EP3));
+  p = mad(r, p, sp(EP2));
+  p = mad(r, p, sp(EP1));
+  p = mad(r, p, sp(EP0));
+  p = add(mad(mul(r, r), p, r), sp(1.0));
+  const ki = i32x4.trunc_sat_f32x4_s(k);
+  const k1 = i32x4.shr_s(ki, 1);
+  const k2 = i32x4.sub(ki, k1);
+  const s1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23); // bits of 2^k1
+  const s2 = i32x4.shl(i32x4.add(k2, i32x4.splat(127)), 23);
+  return mul(mul(p, s1), s2);
+}
+
+// ---------------------------------------------------------------- log
+// x = 2^e · m with m ∈ [√½, √2) (bit trick: subtract the bits of √½, split exponent/mantissa,
+// add back), f = m − 1 (exact), s = f/(2+f), log(1+f) = 2 atanh s = 2s + s·R(s²) and, rewritten
+// to keep the big terms exact, log(1+f) = f − f²/2 + s·(f²/2 + R), R(z) = z·(2/3 + 2z/5 + ...)
+// fitted (3 terms, |s| ≤ 0.1716). log x = e·HI + (that + e·LO). Subnormals are scaled by 2^23
+// first. Specials: log(0) = −inf, log(x<0) = NaN, log(inf) = inf, log(NaN) = NaN.
+const LR0: f32 = 0.6666682;
+const LR1: f32 = 0.39973602;
+const LR2: f32 = 0.29961288;
+
+// @ts-ignore: decorator
+@global function logv(x: v128): v128 {
+  const tiny = f32x4.lt(x, sp(1.17549435e-38));
+  const xs = sel(tiny, mul(x, sp(8388608.0)), x);
+  const t = i32x4.sub(xs, i32x4.splat(0x3f3504f3));
+  const e = i32x4.add(i32x4.shr_s(t, 23), v128.and(tiny, i32x4.splat(-23)));
+  const m = i32x4.add(v128.and(t, i32x4.splat(0x007fffff)), i32x4.splat(0x3f3504f3));
+  const f = sub(m, sp(1.0));
+  const s = div(f, add(f, sp(2.0)));
+  const z = mul(s, s);
+  const R = mul(z, mad(z, mad(z, sp(LR2), sp(LR1)), sp(LR0)));
+  const hf = mul(mul(f, f), sp(0.5));
+  const ef = f32x4.convert_i32x4_s(e);
+  const lo = mad(ef, sp(LN2_LO), mul(s, add(hf, R)));
+  let y = mad(ef, sp(LN2_HI), add(sub(lo, hf), f));
+  y = sel(v128.or(f32x4.ne(x, x), f32x4.eq(x, sp(Infinity))), x, y);
+  y = sel(f32x4.lt(x, sp(0.0)), sp(NaN), y);
+  return sel(f32x4.eq(x, sp(0.0)), sp(-Infinity), y);
+}
+
+// ---------------------------------------------------------------- tanh
+// |x| < 0.55: tanh x = x + x³·P(x²) (degree-4 fit, rel. error 1e-9);
+// otherwise tanh|x| = (1 − e)/(1 + e), e = exp(−2|x|) ∈ (0, 1/3], sign copied from x.
+// Saturates to ±1 for large |x|; tanh(NaN) = NaN.
+const TP0: f32 = -0.3333332;
+const TP1: f32 = 0.13332601;
+const TP2: f32 = -0.05385385;
+const TP3: f32 = 0.02107774;
+const TP4: f32 = -0.006282447;
+
+// @ts-ignore: decorator
+@global function tanhv(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const z = mul(x, x);
+  let p = mad(z, sp(TP4), sp(TP3));
+  p = mad(z, p, sp(TP2));
+  p = mad(z, p, sp(TP1));
+  p = mad(z, p, sp(TP0));
+  const small = mad(mul(x, z), p, x);
+  const e = expv(mul(a, sp(-2.0)));
+  const big = v128.or(div(sub(sp(1.0), e), add(sp(1.0), e)), v128.and(x, i32x4.splat(0x80000000)));
+  return sel(f32x4.lt(a, sp(0.55)), small, big);
+}
+
+// ---------------------------------------------------------------- erf, erfc, Φ
+// |x| < 0.9: erf x = x + x·P(x²), P ≈ erf(x)/x − 1 (degree-6 fit, rel. error 3e-10; the exact
+//   leading x keeps the result within ~1 ulp).
+// |x| ≥ 0.9: erfc|x| = t·exp(Q(t) − x²), t = 1/(1 + |x|/2), Q a degree-10 fit of
+//   log(erfcx(z)/t) on t ∈ (0, 1/1.45] (abs. error 7e-10, so erfc has ~2e-7 relative error
+//   everywhere, down to underflow); erf x = sign(x)·(1 − erfc|x|).
+const FP0: f32 = 0.12837917;
+const FP1: f32 = -0.37612635;
+const FP2: f32 = 0.11283715;
+const FP3: f32 = -0.026860509;
+const FP4: f32 = 0.005203859;
+const FP5: f32 = -0.0008175637;
+const FP6: f32 = 8.5130945e-05;
+const Q0: f32 = -1.2655121;
+const Q1: f32 = 0.9999997;
+const Q2: f32 = 0.37501812;
+const Q3: f32 = 0.08286598;
+const Q4: f32 = -0.079767525;
+const Q5: f32 = -0.19107755;
+const Q6: f32 = 0.13243097;
+const Q7: f32 = -0.6382331;
+const Q8: f32 = 1.3459784;
+const Q9: f32 = -1.0602018;
+const Q10: f32 = 0.29898977;
+const ERF_SPLIT: f32 = 0.9;
+
+/** erf(x) for |x| < ERF_SPLIT, given z = x². */
+// @ts-ignore: decorator
+@inline function erfSmall(x: v128, z: v128): v128 {
+  let p = mad(z, sp(FP6), sp(FP5));
+  p = mad(z, p, sp(FP4));
+  p = mad(z, p, sp(FP3));
+  p = mad(z, p, sp(FP2));
+  p = mad(z, p, sp(FP1));
+  p = mad(z, p, sp(FP0));
+  return mad(x, p, x);
+}
+/** erfc(a) for a ≥ 0 (accurate for a ≥ ERF_SPLIT), given a2 ≈ a² (passed in so callers can
+ *  supply a more accurate square). */
+function erfcPos(a: v128, a2: v128): v128 {
+  const t = div(sp(1.0), mad(a, sp(0.5), sp(1.0)));
+  let q = mad(t, sp(Q10), sp(Q9));
+  q = mad(t, q, sp(Q8));
+  q = mad(t, q, sp(Q7));
+  q = mad(t, q, sp(Q6));
+  q = mad(t, q, sp(Q5));
+  q = mad(t, q, sp(Q4));
+  q = mad(t, q, sp(Q3));
+  q = mad(t, q, sp(Q2));
+  q = mad(t, q, sp(Q1));
+  q = mad(t, q, sp(Q0));
+  return mul(t, expv(sub(q, a2)));
+}
+
+// @ts-ignore: decorator
+@global function erfv(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const z = mul(x, x);
+  const small = erfSmall(x, z);
+  const big = v128.or(sub(sp(1.0), erfcPos(a, z)), v128.and(x, i32x4.splat(0x80000000)));
+  return sel(f32x4.lt(a, sp(ERF_SPLIT)), small, big);
+}
+
+// Φ(x) = ½·erfc(−x/√2), the standard normal CDF. With u = x/√2 and u² taken as ½·x·x (one
+// rounding instead of two): |u| < 0.9: Φ = ½ + ½·erf(u); else Φ = ½·erfc|u| for x < 0 and
+// 1 − ½·erfc|u| for x > 0 (no cancellation in the left tail, so x·Φ(x) keeps full relative
+// accuracy for large negative x).
+const SQRT1_2: f32 = 0.70710677;
+function phiv(x: v128): v128 {
+  const u = mul(x, sp(SQRT1_2));
+  const a = f32x4.abs(u);
+  const small = mad(erfSmall(u, mul(u, u)), sp(0.5), sp(0.5));
+  const h = mul(erfcPos(a, mul(mul(x, x), sp(0.5))), sp(0.5));
+  const big = sel(f32x4.lt(x, sp(0.0)), h, sub(sp(1.0), h));
+  return sel(f32x4.lt(a, sp(ERF_SPLIT)), small, big);
+}
+
+// ---------------------------------------------------------------- sigmoid, GELU
+// σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0, e = exp(−|x|) (no overflow, keeps relative
+// accuracy in the left tail).
+// @ts-ignore: decorator
+@global function sigmoidv(x: v128): v128 {
+  const e = expv(f32x4.neg(f32x4.abs(x)));
+  const s = div(sp(1.0), add(sp(1.0), e));
+  return sel(f32x4.ge(x, sp(0.0)), s, mul(e, s));
+}
+// GELU (erf form) = x·Φ(x); GELU (tanh form) = ½x(1 + tanh g) = x·σ(2g),
+// g = √(2/π)·(x + 0.044715x³). Both return the limit 0 at x = −inf (not −inf·0 = NaN).
+const GELU_C: f32 = 0.044715;
+const SQRT_2_PI: f32 = 0.7978846; // √(2/π)
+const INV_SQRT_2PI: f32 = 0.3989423; // 1/√(2π)
+const TWO_SQRT_PI: f32 = 1.1283792; // 2/√π
+function geluv(x: v128): v128 {
+  return sel(f32x4.eq(x, sp(-Infinity)), sp(0.0), mul(x, phiv(x)));
+}
+function geluTanhArg2(x: v128): v128 { // 2g
+  return mul(mad(mul(mul(x, x), x), sp(GELU_C), x), sp(2.0 * SQRT_2_PI));
+}
+function geluTanhv(x: v128): v128 {
+  return sel(f32x4.eq(x, sp(-Infinity)), sp(0.0), mul(x, sigmoidv(geluTanhArg2(x))));
+}
+
+// ---------------------------------------------------------------- pow (scalar)
+/** x^a with JavaScript Math.pow semantics (negative x with integer a, ±0, ±inf), evaluated in
+ *  f64 and rounded once to f32 (effectively correctly rounded). */
+function powf(x: f32, a: f32): f32 {
+  if (a == 2) return x * x;
+  if (isNaN<f32>(a)) return NaN; // JS: pow(1, NaN) = NaN (C says 1)
+  if (Mathf.abs(x) == 1 && !isFinite<f32>(a)) return NaN; // JS: pow(±1, ±inf) = NaN
+  return <f32>Math.pow(<f64>x, <f64>a);
+}
+function powv(v: v128, a: f32): v128 {
+  let r = f32x4.splat(powf(f32x4.extract_lane(v, 0), a));
+  r = f32x4.replace_lane(r, 1, powf(f32x4.extract_lane(v, 1), a));
+  r = f32x4.replace_lane(r, 2, powf(f32x4.extract_lane(v, 2), a));
+  return f32x4.replace_lane(r, 3, powf(f32x4.extract_lane(v, 3), a));
+}
+function powvv(v: v128, w: v128): v128 {
+  let r = f32x4.splat(powf(f32x4.extract_lane(v, 0), f32x4.extract_lane(w, 0)));
+  r = f32x4.replace_lane(r, 1, powf(f32x4.extract_lane(v, 1), f32x4.extract_lane(w, 1)));
+  r = f32x4.replace_lane(r, 2, powf(f32x4.extract_lane(v, 2), f32x4.extract_lane(w, 2)));
+  return f32x4.replace_lane(r, 3, powf(f32x4.extract_lane(v, 3), f32x4.extract_lane(w, 3)));
+}
+
+// ---------------------------------------------------------------- unary
+/** Unary op codes: 0 neg, 1 exp, 2 log, 3 sqrt, 4 rsqrt, 5 tanh, 6 relu, 7 gelu (erf),
+ *  8 gelu (tanh), 9 sigmoid, 10 x+α, 11 x·α, 12 x^α, 13 abs, 14 x², 15 erf, 16 1/x, 17 x>0. */
+// @ts-ignore: decorator
+@inline function uop(op: i32, x: v128, alpha: f32): v128 {
+  switch (op) {
+    case 0: return f32x4.neg(x);
+    case 1: return expv(x);
+    case 2: return logv(x);
+    case 3: return f32x4.sqrt(x);
+    case 4: return div(sp(1.0), f32x4.sqrt(x));
+    case 5: return tanhv(x);
+    case 6: return f32x4.max(x, sp(0.0)); // relu(NaN) = NaN
+    case 7: return geluv(x);
+    case 8: return geluTanhv(x);
+    case 9: return sigmoidv(x);
+    case 10: return add(x, sp(alpha));
+    case 11: return mul(x, sp(alpha));
+    case 12: return powv(x, alpha);
+    case 13: return f32x4.abs(x);
+    case 14: return mul(x, x);
+    case 15: return erfv(x);
+    case 16: return div(sp(1.0), x);
+    case 17: return v128.and(f32x4.gt(x, sp(0.0)), sp(1.0));
+    default: return sp(NaN);
+  }
+}
+
+/** y[i] = f(x[i]) for i in [s, e) (x may equal y). */
+// @ts-ignore: decorator
+@inline function unaryRange(op: i32, x: usize, y: usize, s: i32, e: i32, alpha: f32): void {
+  let i = s;
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, uop(op, v128.load(x + o), alpha));
+  }
+  if (i < e) storePartial(y + (<usize>i << 2), e - i, uop(op, loadPartial(x + (<usize>i << 2), e - i), alpha));
+}
+
+/** y = f(x), contiguous, n elements. */
+export function unary(tid: i32, nt: i32, op: i32, x: usize, y: usize, n: i32, alpha: f32): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  if (s >= e) return;
+  // One specialised loop per op (the constant op folds the switch in uop away).
+  switch (op) {
+    case 0: unaryRange(0, x, y, s, e, alpha); break;
+    case 1: unaryRange(1, x, y, s, e, alpha); break;
+    case 2: unaryRange(2, x, y, s, e, alpha); break;
+    case 3: unaryRange(3, x, y, s, e, alpha); break;
+    case 4: unaryRange(4, x, y, s, e, alpha); break;
+    case 5: unaryRange(5, x, y, s, e, alpha); break;
+    case 6: unaryRange(6, x, y, s, e, alpha); break;
+    case 7: unaryRange(7, x, y, s, e, alpha); break;
+    case 8: unaryRange(8, x, y, s, e, alpha); break;
+    case 9: unaryRange(9, x, y, s, e, alpha); break;
+    case 10: unaryRange(10, x, y, s, e, alpha); break;
+    case 11: unaryRange(11, x, y, s, e, alpha); break;
+    case 12: unaryRange(12, x, y, s, e, alpha); break;
+    case 13: unaryRange(13, x, y, s, e, alpha); break;
+    case 14: unaryRange(14, x, y, s, e, alpha); break;
+    case 15: unaryRange(15, x, y, s, e, alpha); break;
+    case 16: unaryRange(16, x, y, s, e, alpha); break;
+    case 17: unaryRange(17, x, y, s, e, alpha); break;
+    default: unaryRange(-1, x, y, s, e, alpha);
+  }
+}
+
+// ---------------------------------------------------------------- unary gradients
+// dx = dy·f'(x), using y = f(x) where that is cheaper or more accurate:
+//   neg −dy · exp dy·y · log dy/x · sqrt dy/(2y) · rsqrt −½dy·y³ · tanh dy(1−y²) ·
+//   relu dy·[x>0] · gelu dy(Φ(x) + xφ(x)) · gelu_tanh dy(s + x·s(1−s)·2√(2/π)(1+3·0.044715x²)),
+//   s = σ(2g) · sigmoid dy·y(1−y) · x+α dy · x·α dy·α · x^α dy·α·x^(α−1) (0 when α = 0) ·
+//   abs dy·sign(x) (0 at 0) · x² 2x·dy · erf dy·(2/√π)e^(−x²) · 1/x −dy·y² · step 0.
+function geluGradv(x: v128): v128 {
+  const phi = phiv(x);
+  const d = mad(mul(x, expv(mul(mul(x, x), sp(-0.5)))), sp(INV_SQRT_2PI), phi);
+  return sel(f32x4.eq(f32x4.abs(x), sp(Infinity)), phi, d); // limits at ±inf: 0 and 1
+}
+function geluTanhGradv(x: v128): v128 {
+  const s = sigmoidv(geluTanhArg2(x));
+  const dg = mul(mad(mul(x, x), sp(3.0 * GELU_C), sp(1.0)), sp(2.0 * SQRT_2_PI)); // d(2g)/dx
+  const d = mad(mul(mul(x, s), sub(sp(1.0), s)), dg, s);
+  return sel(f32x4.eq(f32x4.abs(x), sp(Infinity)), s, d);
+}
+// @ts-ignore: decorator
+@inline function ugrad(op: i32, x: v128, y: v128, dy: v128, alpha: f32): v128 {
+  switch (op) {
+    case 0: return f32x4.neg(dy);
+    case 1: return mul(dy, y);
+    case 2: return div(dy, x);
+    case 3: return div(mul(dy, sp(0.5)), y);
+    case 4: return mul(mul(dy, sp(-0.5)), mul(mul(y, y), y));
+    case 5: return mul(dy, sub(sp(1.0), mul(y, y)));
+    case 6: return v128.and(f32x4.gt(x, sp(0.0)), dy);
+    case 7: return mul(dy, geluGradv(x));
+    case 8: return mul(dy, geluTanhGradv(x));
+    case 9: return mul(mul(dy, y), sub(sp(1.0), y));
+    case 10: return dy;
+    case 11: return mul(dy, sp(alpha));
+    case 12: return alpha == 0 ? sp(0.0) : mul(mul(dy, sp(alpha)), powv(x, alpha - 1));
+    case 13: {
+      const g = sel(f32x4.gt(x, sp(0.0)), dy, f32x4.neg(dy));
+      return v128.and(f32x4.ne(x, sp(0.0)), g);
+    }
+    case 14: return mul(dy, add(x, x));
+    case 15: return mul(mul(dy, sp(TWO_SQRT_PI)), expv(f32x4.neg(mul(x, x))));
+    case 16: return f32x4.neg(mul(dy, mul(y, y)));
+    case 17: return sp(0.0);
+    default: return sp(NaN);
+  }
+}
+// @ts-ignore: decorator
+@inline function unaryGradRange(op: i32, x: usize, y: usize, dy: usize, dx: usize, s: i32, e: i32, alpha: f32): void {
+  let i = s;
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, ugrad(op, v128.load(x + o), v128.load(y + o), v128.load(dy + o), alpha));
+  }
+  if (i < e) {
+    const o = <usize>i << 2;
+    const r = e - i;
+    storePartial(dx + o, r, ugrad(op, loadPartial(x + o, r), loadPartial(y + o, r), loadPartial(dy + o, r), alpha));
+  }
+}
+
+/** dx = dy·f'(x), contiguous; y = f(x) as computed by `unary` with the same op and alpha. */
+export function unaryGrad(tid: i32, nt: i32, op: i32, x: usize, y: usize, dy: usize, dx: usize, n: i32, alpha: f32): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  if (s >= e) return;
+  switch (op) {
+    case 0: unaryGradRange(0, x, y, dy, dx, s, e, alpha); break;
+    case 1: unaryGradRange(1, x, y, dy, dx, s, e, alpha); break;
+    case 2: unaryGradRange(2, x, y, dy, dx, s, e, alpha); break;
+    case 3: unaryGradRange(3, x, y, dy, dx, s, e, alpha); break;
+    case 4: unaryGradRange(4, x, y, dy, dx, s, e, alpha); break;
+    case 5: unaryGradRange(5, x, y, dy, dx, s, e, alpha); break;
+    case 6: unaryGradRange(6, x, y, dy, dx, s, e, alpha); break;
+    case 7: unaryGradRange(7, x, y, dy, dx, s, e, alpha); break;
+    case 8: unaryGradRange(8, x, y, dy, dx, s, e, alpha); break;
+    case 9: unaryGradRange(9, x, y, dy, dx, s, e, alpha); break;
+    case 10: unaryGradRange(10, x, y, dy, dx, s, e, alpha); break;
+    case 11: unaryGradRange(11, x, y, dy, dx, s, e, alpha); break;
+    case 12: unaryGradRange(12, x, y, dy, dx, s, e, alpha); break;
+    case 13: unaryGradRange(13, x, y, dy, dx, s, e, alpha); break;
+    case 14: unaryGradRange(14, x, y, dy, dx, s, e, alpha); break;
+    case 15: unaryGradRange(15, x, y, dy, dx, s, e, alpha); break;
+    case 16: unaryGradRange(16, x, y, dy, dx, s, e, alpha); break;
+    case 17: unaryGradRange(17, x, y, dy, dx, s, e, alpha); break;
+    default: unaryGradRange(-1, x, y, dy, dx, s, e, alpha);
+  }
+}
+
+// ---------------------------------------------------------------- strided iteration
+// Descriptor: i32s [rank, shape[rank], strides_0[rank], strides_1[rank], ...] (strides in
+// elements, 0 = broadcast). The output is contiguous in row-major order of shape. Kernels walk
+// their flat output range row by row (a row = the last dimension); o0..o2 hold the element
+// offsets of the current row's first element in inputs 0..2. (Module globals are per instance,
+// i.e. per thread, in the worker pool.)
+let o0: i32 = 0;
+let o1: i32 = 0;
+let o2: i32 = 0;
+
+// @ts-ignore: decorator
+@inline function dShape(desc: usize, d: i32): i32 { return load<i32>(desc + 4 + (<usize>d << 2)); }
+// @ts-ignore: decorator
+@inline function dStride(desc: usize, rank: i32, j: i32, d: i32): i32 {
+  return load<i32>(desc + 4 + (<usize>((1 + j) * rank + d) << 2));
+}
+/** Size of the last dimension (1 for rank 0). */
+// @ts-ignore: decorator
+@inline function dInner(desc: usize, rank: i32): i32 { return rank > 0 ? dShape(desc, rank - 1) : 1; }
+/** Stride of input j along the last dimension (0 for rank 0). */
+// @ts-ignore: decorator
+@inline function dInnerStride(desc: usize, rank: i32, j: i32): i32 { return rank > 0 ? dStride(desc, rank, j, rank - 1) : 0; }
+
+/** o_j = offset of outer row r (multi-index of r over dims 0..rank-2, last varying fastest). */
+// @ts-ignore: decorator
+@inline function seekRow(desc: usize, rank: i32, nin: i32, r: i32): void {
+  o0 = 0; o1 = 0; o2 = 0;
+  for (let d = rank - 2; d >= 0; d--) {
+    const sh = dShape(desc, d);
+    const q = r / sh;
+    const id = r - q * sh;
+    r = q;
+    o0 += id * dStride(desc, rank, 0, d);
+    if (nin > 1) o1 += id * dStride(desc, rank, 1, d);
+    if (nin > 2) o2 += id * dStride(desc, rank, 2, d);
+  }
+}
+/** Steps o_j from outer row rNext−1 to rNext: odometer increment, dimension d wraps when rNext is a
+ *  multiple of shape[d]·…·shape[rank−2]. */
+// @ts-ignore: decorator
+@inline function nextRow(desc: usize, rank: i32, nin: i32, rNext: i32): void {
+  let P = 1;
+  for (let d = rank - 2; d >= 0; d--) {
+    const sh = dShape(desc, d);
+    P *= sh;
+    const s0 = dStride(desc, rank, 0, d);
+    o0 += s0;
+    const s1 = nin > 1 ? dStride(desc, rank, 1, d) : 0;
+    o1 += s1;
+    const s2 = nin > 2 ? dStride(desc, rank, 2, d) : 0;
+    o2 += s2;
+    if (rNext % P != 0) return;
+    o0 -= sh * s0; o1 -= sh * s1; o2 -= sh * s2;
+  }
+}
+// @ts-ignore: decorator
+@inline function at(p: usize, off: i32): usize { return p + (<usize>off << 2); }
+
+// ---------------------------------------------------------------- binary
+/** Binary op codes: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min (both propagate NaN), 6 eq, 7 gt,
+ *  8 ge, 9 lt (1/0), 10 pow (Math.pow semantics). */
+// @ts-ignore: decorator
+@inline function bop(op: i32, a: v128, b: v128): v128 {
+  switch (op) {
+    case 0: return add(a, b);
+    case 1: return sub(a, b);
+    case 2: return mul(a, b);
+    case 3: return div(a, b);
+    case 4: return f32x4.max(a, b);
+    case 5: return f32x4.min(a, b);
+    case 6: return v128.and(f32x4.eq(a, b), sp(1.0));
+    case 7: return v128.and(f32x4.gt(a, b), sp(1.0));
+    case 8: return v128.and(f32x4.ge(a, b), sp(1.0));
+    case 9: return v128.and(f32x4.lt(a, b), sp(1.0));
+    case 10: return powvv(a, b);
+    default: return sp(NaN);
+  }
+}
+// @ts-ignore: decorator
+@inline function bops(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case 0: return a + b;
+    case 1: return a - b;
+    case 2: return a * b;
+    case 3: return a / b;
+    case 4: return max<f32>(a, b);
+    case 5: return min<f32>(a, b);
+    case 6: return a == b ? 1 : 0;
+    case 7: return a > b ? 1 : 0;
+    case 8: return a >= b ? 1 : 0;
+    case 9: return a < b ? 1 : 0;
+    case 10: return powf(a, b);
+    default: return NaN;
+  }
+}
+
+/** out[0..len) = a[i·sa] op b[i·sb]: f32x4 when the inner strides are (1,1), (1,0) or (0,1). */
+// @ts-ignore: decorator
+@inline function binaryRow(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, len: i32): void {
+  let i = 0;
+  if (sa == 1 && sb == 1) {
+    for (; i + 4 <= len; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, bop(op, v128.load(a + o), v128.load(b + o)));
+    }
+  } else if (sa == 1 && sb == 0) {
+    const vb = v128.load32_splat(b);
+    for (; i + 4 <= len; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, bop(op, v128.load(a + o), vb));
+    }
+  } else if (sa == 0 && sb == 1) {
+    const va = v128.load32_splat(a);
+    for (; i + 4 <= len; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, bop(op, va, v128.load(b + o)));
+    }
+  }
+  for (; i < len; i++) {
+    store<f32>(out + (<usize>i << 2), bops(op, load<f32>(at(a, i * sa)), load<f32>(at(b, i * sb))));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function binaryRange(op: i32, a: usize, b: usize, out: usize, s: i32, e: i32, desc: usize): void {
+  if (desc == 0) {
+    let i = s;
+    for (; i + 4 <= e; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, bop(op, v128.load(a + o), v128.load(b + o)));
+    }
+    if (i < e) {
+      const o = <usize>i << 2;
+      storePartial(out + o, e - i, bop(op, loadPartial(a + o, e - i), loadPartial(b + o, e - i)));
+    }
+    return;
+  }
+  const rank = load<i32>(desc);
+  const L = dInner(desc, rank);
+  const sa = dInnerStride(desc, rank, 0);
+  const sb = dInnerStride(desc, rank, 1);
+  let r = s / L;
+  let c = s - r * L;
+  seekRow(desc, rank, 2, r);
+  let i = s;
+  while (i < e) {
+    const len = min(L - c, e - i);
+    binaryRow(op, at(a, o0 + c * sa), sa, at(b, o1 + c * sb), sb, at(out, i), len);
+    i += len;
+    c = 0;
+    if (i < e) nextRow(desc, rank, 2, ++r);
+  }
+}
+
+/** out = a op b; desc == 0: all contiguous with n elements, else desc has strides for a and b. */
+export function binary(tid: i32, nt: i32, op: i32, a: usize, b: usize, out: usize, n: i32, desc: usize): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  if (s >= e) return;
+  switch (op) {
+    case 0: binaryRange(0, a, b, out, s, e, desc); break;
+    case 1: binaryRange(1, a, b, out, s, e, desc); break;
+    case 2: binaryRange(2, a, b, out, s, e, desc); break;
+    case 3: binaryRange(3, a, b, out, s, e, desc); break;
+    case 4: binaryRange(4, a, b, out, s, e, desc); break;
+    case 5: binaryRange(5, a, b, out, s, e, desc); break;
+    case 6: binaryRange(6, a, b, out, s, e, desc); break;
+    case 7: binaryRange(7, a, b, out, s, e, desc); break;
+    case 8: binaryRange(8, a, b, out, s, e, desc); break;
+    case 9: binaryRange(9, a, b, out, s, e, desc); break;
+    case 10: binaryRange(10, a, b, out, s, e, desc); break;
+    default: binaryRange(-1, a, b, out, s, e, desc);
+  }
+}
+
+// ---------------------------------------------------------------- where
+/** out = cond ≠ 0 ? a : b (bit moves only: inf/NaN of the chosen side pass through; a NaN cond
+ *  counts as true). desc == 0: contiguous, else strides for cond, a, b. */
+export function where(tid: i32, nt: i32, cond: usize, a: usize, b: usize, out: usize, n: i32, desc: usize): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  if (s >= e) return;
+  if (desc == 0) {
+    let i = s;
+    for (; i + 4 <= e; i += 4) {
+      const o = <usize>i << 2;
+      const m = f32x4.ne(v128.load(cond + o), sp(0.0));
+      v128.store(out + o, sel(m, v128.load(a + o), v128.load(b + o)));
+    }
+    for (; i < e; i++) {
+      const o = <usize>i << 2;
+      store<i32>(out + o, load<f32>(cond + o) != 0 ? load<i32>(a + o) : load<i32>(b + o));
+    }
+    return;
+  }
+  const rank = load<i32>(desc);
+  const L = dInner(desc, rank);
+  const sc = dInnerStride(desc, rank, 0);
+  const sa = dInnerStride(desc, rank, 1);
+  const sb = dInnerStride(desc, rank, 2);
+  let r = s / L;
+  let c = s - r * L;
+  seekRow(desc, rank, 3, r);
+  let i = s;
+  while (i < e) {
+    const len = min(L - c, e - i);
+    const pc = at(cond, o0 + c * sc), pa = at(a, o1 + c * sa), pb = at(b, o2 + c * sb), po = at(out, i);
+    let j = 0;
+    if (sc == 1 && sa == 1 && sb == 1) {
+      for (; j + 4 <= len; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(po + o, sel(f32x4.ne(v128.load(pc + o), sp(0.0)), v128.load(pa + o), v128.load(pb + o)));
+      }
+    }
+    for (; j < len; j++) {
+      store<i32>(po + (<usize>j << 2), load<f32>(at(pc, j * sc)) != 0 ? load<i32>(at(pa, j * sa)) : load<i32>(at(pb, j * sb)));
+    }
+    i += len;
+    c = 0;
+    if (i < e) nextRow(desc, rank, 3, ++r);
+  }
+}
+
+// ---------------------------------------------------------------- copy, fill, casts
+/** y (contiguous, n elements) = x read through desc (1 stride array). Moves 4-byte words. */
+export function copyStrided(tid: i32, nt: i32, x: usize, y: usize, n: i32, desc: usize): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  if (s >= e) return;
+  const rank = load<i32>(desc);
+  const L = dInner(desc, rank);
+  const sx = dInnerStride(desc, rank, 0);
+  let r = s / L;
+  let c = s - r * L;
+  seekRow(desc, rank, 1, r);
+  let i = s;
+  while (i < e) {
+    const len = min(L - c, e - i);
+    const px = at(x, o0 + c * sx), py = at(y, i);
+    if (sx == 1) memory.copy(py, px, <usize>len << 2);
+    else for (let j = 0; j < len; j++) store<i32>(py + (<usize>j << 2), load<i32>(at(px, j * sx)));
+    i += len;
+    c = 0;
+    if (i < e) nextRow(desc, rank, 1, ++r);
+  }
+}
+
+/** y[0..n) = value. */
+export function fill(tid: i32, nt: i32, y: usize, n: i32, value: f32): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  const v = sp(value);
+  let i = s;
+  for (; i + 4 <= e; i += 4) v128.store(y + (<usize>i << 2), v);
+  for (; i < e; i++) store<f32>(y + (<usize>i << 2), value);
+}
+
+/** y (f32) = x (i32), rounded to nearest. */
+export function castI32F32(tid: i32, nt: i32, x: usize, y: usize, n: i32): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  let i = s;
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.convert_i32x4_s(v128.load(x + o)));
+  }
+  for (; i < e; i++) store<f32>(y + (<usize>i << 2), <f32>load<i32>(x + (<usize>i << 2)));
+}
+
+/** y (i32) = x (f32) truncated toward zero, saturating (NaN → 0, ±inf → i32 min/max). */
+export function castF32I32(tid: i32, nt: i32, x: usize, y: usize, n: i32): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  let i = s;
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, i32x4.trunc_sat_f32x4_s(v128.load(x + o)));
+  }
+  for (; i < e; i++) {
+    const o = <usize>i << 2;
+    store<i32>(y + o, i32x4.extract_lane(i32x4.trunc_sat_f32x4_s(v128.load32_splat(x + o)), 0));
+  }
+}

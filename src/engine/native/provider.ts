@@ -1,0 +1,46 @@
+/**
+ * Adapts NativeGemm to the WebAssembly backend: decides which products it can take (layouts
+ * onnxruntime reads directly) and which are worth it, and starts onnxruntime only on first use.
+ */
+import type { MatmulSpec } from '../backend/backend.js';
+import type { NativeGemmProvider } from '../backend/wasm-backend.js';
+import { NativeGemm } from './native-gemm.js';
+
+/**
+ * Below this many multiply-adds the ~80 µs per-call overhead and the copies out of the shared
+ * arena cost more than MLAS saves over the WebAssembly kernel (bench gemm measures both).
+ */
+const MIN_MACS = 1 << 23;
+const MIN_DIM = 64;
+
+export function nativeGemmProvider(memory: WebAssembly.Memory, threads: number): NativeGemmProvider {
+  let gemm: NativeGemm | undefined;
+  return {
+    supports: (spec) => layout(spec) !== undefined,
+    worthIt: ({ batch, m, n, k }) => batch * m * n * k >= MIN_MACS && Math.min(m, n, k) >= MIN_DIM,
+    matmul(spec) {
+      const l = layout(spec);
+      if (!l) throw new Error('native GEMM: unsupported operand layout');
+      if ((spec.alpha ?? 1) !== 1 || (spec.beta ?? 0) !== 0) throw new Error('native GEMM: only C = A·B');
+      gemm ??= NativeGemm.create(memory, threads);
+      gemm.matmul(spec.a, spec.b, spec.c, spec.batch, spec.m, spec.k, spec.n, l.transA, l.transB, l.bBroadcast);
+    },
+    close: () => gemm?.close(),
+  };
+}
+
+/** The transposes that make both operands dense row-major blocks, or undefined if none do. */
+function layout({ batch, m, n, k, aStrides, bStrides, alpha, beta }: MatmulSpec) {
+  if ((alpha ?? 1) !== 1 || (beta ?? 0) !== 0) return undefined;
+  const [ab, ar, ac] = aStrides;
+  const [bb, br, bc] = bStrides;
+  const transA = !(ac === 1 && ar === k) && ar === 1 && ac === m;
+  const transB = !(bc === 1 && br === n) && br === 1 && bc === k;
+  const aDense = (ac === 1 && ar === k) || transA;
+  const bDense = (bc === 1 && br === n) || transB;
+  const aBatchOk = batch === 1 || ab === m * k;
+  const bBroadcast = batch > 1 && bb === 0;
+  const bBatchOk = batch === 1 || bBroadcast || bb === k * n;
+  if (!aDense || !bDense || !aBatchOk || !bBatchOk) return undefined;
+  return { transA, transB, bBroadcast };
+}
