@@ -48,13 +48,15 @@ import { shareStart } from './partition';
 // ---------------------------------------------------------------- exp
 // exp(x) = 2^k · e^r,  k = round(x·log2 e),  r = x − k·ln2 (Cody–Waite: ln2 = HI + LO, HI has 15
 // significant bits so k·HI and x − k·HI are exact), e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2 with P a
-// degree-4 least-squares-minimax fit (rel. error 3e-9). x is clamped to [−104, 89] first (NaN
-// passes through min/max), and 2^k is applied as two normal factors 2^(k>>1)·2^(k−(k>>1)) so that
-// results down in the subnormal range and the overflow to +inf come out right:
+// degree-4 least-squares-minimax fit (rel. error 3e-9). x is clamped to [−104, 89] first (pmin /
+// pmax keep a NaN x), k is rounded by adding 1.5·2^23 (its integer value then sits in the low
+// mantissa bits), and 2^k is applied as two normal factors 2^(k>>1)·2^(k−(k>>1)) so that results
+// down in the subnormal range and the overflow to +inf come out right:
 // exp(−inf) = 0, exp(x ≥ 88.73) = inf, exp(NaN) = NaN.
 const LOG2E: f32 = 1.44269504;
 const LN2_HI: f32 = 0.693145751953125;
 const LN2_LO: f32 = 1.42860677e-6;
+const ROUNDER: f32 = 12582912.0; // 1.5·2^23
 const EP0: f32 = 0.49999994;
 const EP1: f32 = 0.16666521;
 const EP2: f32 = 0.04166839;
@@ -63,8 +65,9 @@ const EP4: f32 = 0.0013814605;
 
 // @ts-ignore: decorator
 @global function expv(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, sp(-104.0)), sp(89.0));
-  const k = f32x4.nearest(mul(x, sp(LOG2E)));
+  x = f32x4.pmin(f32x4.pmax(x, sp(-104.0)), sp(89.0));
+  const kr = mad(x, sp(LOG2E), sp(ROUNDER));
+  const k = sub(kr, sp(ROUNDER)); // round-to-nearest(x·log2 e), exact
   let r = sub(x, mul(k, sp(LN2_HI)));
   r = sub(r, mul(k, sp(LN2_LO)));
   let p = mad(r, sp(EP4), sp(EP3));
@@ -72,7 +75,7 @@ const EP4: f32 = 0.0013814605;
   p = mad(r, p, sp(EP1));
   p = mad(r, p, sp(EP0));
   p = add(mad(mul(r, r), p, r), sp(1.0));
-  const ki = i32x4.trunc_sat_f32x4_s(k);
+  const ki = i32x4.sub(kr, i32x4.splat(0x4b400000)); // integer k from the bits of kr
   const k1 = i32x4.shr_s(ki, 1);
   const k2 = i32x4.sub(ki, k1);
   const s1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23); // bits of 2^k1
@@ -240,10 +243,19 @@ function geluTanhv(x: v128): v128 {
 /** x^a with JavaScript Math.pow semantics (negative x with integer a, ±0, ±inf), evaluated in
  *  f64 and rounded once to f32 (effectively correctly rounded). */
 function powf(x: f32, a: f32): f32 {
+  // common exponents in f64 (rounded once to f32), with Math.pow's results at ±0 and ±inf
+  const xd = <f64>x;
   if (a == 2) return x * x;
+  if (a == 1) return x;
+  if (a == 3) return <f32>(xd * xd * xd);
+  if (a == 4) { const s = xd * xd; return <f32>(s * s); }
+  if (a == -1) return 1 / x;
+  if (a == -2) return <f32>(1 / (xd * xd));
+  if (a == 0.5) return x == -Infinity ? Infinity : <f32>(Math.sqrt(xd) + 0); // +0 for −0
+  if (a == -0.5) return x == -Infinity ? 0 : <f32>(1 / (Math.sqrt(xd) + 0));
   if (isNaN<f32>(a)) return NaN; // JS: pow(1, NaN) = NaN (C says 1)
   if (Mathf.abs(x) == 1 && !isFinite<f32>(a)) return NaN; // JS: pow(±1, ±inf) = NaN
-  return <f32>Math.pow(<f64>x, <f64>a);
+  return <f32>Math.pow(xd, <f64>a);
 }
 function powv(v: v128, a: f32): v128 {
   let r = f32x4.splat(powf(f32x4.extract_lane(v, 0), a));
@@ -636,11 +648,16 @@ export function where(tid: i32, nt: i32, cond: usize, a: usize, b: usize, out: u
 }
 
 // ---------------------------------------------------------------- copy, fill, casts
-/** y (contiguous, n elements) = x read through desc (1 stride array). Moves 4-byte words. */
+/** y (contiguous, n elements) = x read through desc (1 stride array; desc == 0: x contiguous).
+ *  Moves 4-byte words (f32 or i32). */
 export function copyStrided(tid: i32, nt: i32, x: usize, y: usize, n: i32, desc: usize): void {
   const s = shareStart(n, tid, nt, 64);
   const e = shareStart(n, tid + 1, nt, 64);
   if (s >= e) return;
+  if (desc == 0) {
+    memory.copy(at(y, s), at(x, s), <usize>(e - s) << 2);
+    return;
+  }
   const rank = load<i32>(desc);
   const L = dInner(desc, rank);
   const sx = dInnerStride(desc, rank, 0);

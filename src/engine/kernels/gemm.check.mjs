@@ -117,13 +117,20 @@ function cases() {
     list.push({ m: 37, n: 29, k: 300, tA, tB });
     list.push({ m: 5, n: 70, k: 33, tA, tB, padA: 3, padB: 2, padC: 5, nts: [1, 2, 3, 7] });
     list.push({ batch: 3, m: 13, n: 21, k: 19, tA, tB, alpha: 0.5, beta: -1.5, padC: 1 });
+    // m < 4 takes the unpacked paths (row·B, or dot products when B is transposed)
+    list.push({ m: 3, n: 77, k: 29, tA, tB, padA: 1, padB: 3, nts: [1, 2, 3, 7] });
+    list.push({ m: 1, n: 100, k: 1, tA, tB, beta: 0.5, nts: [1, 2, 5] });
+    list.push({ batch: 3, m: 2, n: 45, k: 13, tA, tB, beta: 0.5, bcB: true });
   }
   list.push({ batch: 4, m: 9, n: 33, k: 40, bcA: true });
   list.push({ batch: 4, m: 30, n: 11, k: 40, bcB: true, beta: 2, nts: [1, 2, 3, 5] });
   list.push({ batch: 2, m: 64, n: 64, k: 64, alpha: -2, beta: 0.25 });
   list.push({ m: 8, n: 8, k: 8, alpha: 0, beta: 3 });        // alpha=0: C = beta*C
   list.push({ m: 8, n: 8, k: 0, beta: 0 });                  // k=0: C = 0
-  list.push({ batch: 1, m: 1, n: 1024, k: 512, tB: true, nts: [1, 2, 3, 4] }); // vector × matrix
+  list.push({ m: 1, n: 1024, k: 512, tB: true, nts: [1, 2, 3, 4] }); // vector × matrix
+  list.push({ m: 1, n: 1000, k: 300, nts: [1, 2, 3, 4] });
+  list.push({ m: 4, n: 8, k: 8, nts: [1, 2] }); // smallest packed case
+  list.push({ m: 6, n: 40, k: 9, tB: true, nts: [1, 2, 3] }); // last row block shorter than MR
   return list;
 }
 

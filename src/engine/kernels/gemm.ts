@@ -77,26 +77,40 @@ function mergeTile(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, alph
   }
 }
 
+// 4×4 transpose: four 4-float runs s0..s3 (e.g. 4 rows, 4 consecutive p each) become four
+// 4-float vectors d[q] = (s0[q], s1[q], s2[q], s3[q]) stored dstStride bytes apart.
+// @inline
+function transpose4(d: usize, dstStride: usize, s0: usize, s1: usize, s2: usize, s3: usize): void {
+  const r0 = v128.load(s0), r1 = v128.load(s1), r2 = v128.load(s2), r3 = v128.load(s3);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(d + dstStride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(d + dstStride * 2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(d + dstStride * 3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
 // Pack rows×kc of A (byte strides rs, cs) into MR-row panels: dst[panel][p][i], rows past the
-// edge zero-filled (they only feed C rows that are never written).
+// edge zero-filled (they only feed C rows that are never written). MR == 4 is assumed by the
+// vector fast paths.
 function packA(dst: usize, a: usize, rs: usize, cs: usize, rows: i32, kc: i32): void {
   for (let i0 = 0; i0 < rows; i0 += MR) {
     const h = min(MR, rows - i0);
     const src = a + <usize>i0 * rs;
+    let p = 0;
     if (h == MR && cs == 4) {
-      // row-major A: each panel row is contiguous in memory
-      for (let i = 0; i < MR; i++) {
-        let s = src + <usize>i * rs, d = dst + <usize>(i << 2);
-        for (let p = 0; p < kc; p++) {
-          store<f32>(d, load<f32>(s));
-          s += 4; d += <usize>(MR << 2);
-        }
+      // row-major A: 4 rows × 4 p at a time, transposed in registers
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + <usize>(p << 2);
+        transpose4(dst + <usize>(p * MR << 2), MR << 2, s, s + rs, s + rs * 2, s + rs * 3);
       }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        const s = src + <usize>p * cs, d = dst + <usize>(p * MR << 2);
-        for (let i = 0; i < MR; i++) store<f32>(d + <usize>(i << 2), i < h ? load<f32>(s + <usize>i * rs) : 0);
-      }
+    } else if (h == MR && rs == 4) {
+      // column-major A (transposed operand): a panel column is one vector
+      for (; p < kc; p++) v128.store(dst + <usize>(p * MR << 2), v128.load(src + <usize>p * cs));
+    }
+    for (; p < kc; p++) {
+      const s = src + <usize>p * cs, d = dst + <usize>(p * MR << 2);
+      for (let i = 0; i < MR; i++) store<f32>(d + <usize>(i << 2), i < h ? load<f32>(s + <usize>i * rs) : 0);
     }
     dst += <usize>(MR * kc << 2);
   }
@@ -107,29 +121,112 @@ function packB(dst: usize, b: usize, rs: usize, cs: usize, kc: i32, cols: i32): 
   for (let j0 = 0; j0 < cols; j0 += NR) {
     const w = min(NR, cols - j0);
     const src = b + <usize>j0 * cs;
+    let p = 0;
     if (w == NR && cs == 4) {
       // row-major B: 8 contiguous floats per k step
-      let s = src, d = dst;
-      for (let p = 0; p < kc; p++) {
+      for (; p < kc; p++) {
+        const s = src + <usize>p * rs, d = dst + <usize>(p * NR << 2);
         v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
-        s += rs; d += <usize>(NR << 2);
       }
     } else if (w == NR && rs == 4) {
-      // transposed B (column-major): each panel column contiguous
-      for (let j = 0; j < NR; j++) {
-        let s = src + <usize>j * cs, d = dst + <usize>(j << 2);
-        for (let p = 0; p < kc; p++) {
-          store<f32>(d, load<f32>(s));
-          s += 4; d += <usize>(NR << 2);
-        }
-      }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        const s = src + <usize>p * rs, d = dst + <usize>(p * NR << 2);
-        for (let j = 0; j < NR; j++) store<f32>(d + <usize>(j << 2), j < w ? load<f32>(s + <usize>j * cs) : 0);
+      // column-major B (transposed operand): 4 p × 4 columns transposed at a time, two halves
+      for (; p + 4 <= kc; p += 4) {
+        const s = src + <usize>(p << 2), d = dst + <usize>(p * NR << 2);
+        transpose4(d, NR << 2, s, s + cs, s + cs * 2, s + cs * 3);
+        const s4 = s + cs * 4;
+        transpose4(d + 16, NR << 2, s4, s4 + cs, s4 + cs * 2, s4 + cs * 3);
       }
     }
+    for (; p < kc; p++) {
+      const s = src + <usize>p * rs, d = dst + <usize>(p * NR << 2);
+      for (let j = 0; j < NR; j++) store<f32>(d + <usize>(j << 2), j < w ? load<f32>(s + <usize>j * cs) : 0);
+    }
     dst += <usize>(NR * kc << 2);
+  }
+}
+
+// ---- m < MR (e.g. a single row times a matrix): packing would waste 3/4 of each tile and copy
+// all of B to use it once, so B is read in place. Only one K pass, so only put() modes 0/1.
+
+// C[i, j0:j1] = alpha * A[i,:]·B[:, j0:j1] (+ beta*C) for row-major B (unit column stride):
+// 32 columns (8 accumulators) per pass, then 4, then single columns. Every column gets the
+// same per-lane fma chain over p whichever pass handles it, so thread chunking cannot change bits.
+function rowTimesB(k: i32, a: usize, acs: usize, b: usize, brs: usize, c: usize, j0: i32, j1: i32,
+  alpha: f32, beta: f32, mode: i32): void {
+  const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+  let j = j0;
+  for (; j + 32 <= j1; j += 32) {
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+    let ap = a, bp = b + <usize>(j << 2);
+    for (let p = 0; p < k; p++) {
+      const x = v128.load32_splat(ap);
+      s0 = fma(x, v128.load(bp), s0); s1 = fma(x, v128.load(bp, 16), s1);
+      s2 = fma(x, v128.load(bp, 32), s2); s3 = fma(x, v128.load(bp, 48), s3);
+      s4 = fma(x, v128.load(bp, 64), s4); s5 = fma(x, v128.load(bp, 80), s5);
+      s6 = fma(x, v128.load(bp, 96), s6); s7 = fma(x, v128.load(bp, 112), s7);
+      ap += acs; bp += brs;
+    }
+    const q = c + <usize>(j << 2);
+    put(q, s0, va, vb, mode); put(q + 16, s1, va, vb, mode); put(q + 32, s2, va, vb, mode); put(q + 48, s3, va, vb, mode);
+    put(q + 64, s4, va, vb, mode); put(q + 80, s5, va, vb, mode); put(q + 96, s6, va, vb, mode); put(q + 112, s7, va, vb, mode);
+  }
+  for (; j + 4 <= j1; j += 4) {
+    let s0 = f32x4.splat(0), ap = a, bp = b + <usize>(j << 2);
+    for (let p = 0; p < k; p++) { s0 = fma(v128.load32_splat(ap), v128.load(bp), s0); ap += acs; bp += brs; }
+    put(c + <usize>(j << 2), s0, va, vb, mode);
+  }
+  for (; j < j1; j++) {
+    // one column in lane 0 of a vector: same arithmetic as the lanes above
+    let s0 = f32x4.splat(0), ap = a, bp = b + <usize>(j << 2);
+    for (let p = 0; p < k; p++) { s0 = fma(v128.load32_splat(ap), v128.load32_splat(bp), s0); ap += acs; bp += brs; }
+    const q = c + <usize>(j << 2);
+    let r = alpha * f32x4.extract_lane(s0, 0);
+    if (mode == 1) r = r + beta * load<f32>(q);
+    store<f32>(q, r);
+  }
+}
+
+// Sum over p of A[i,p]*B[p,j] as 8 lane-parallel partial sums (two f32x4 chains per column),
+// reduced in a fixed order, plus a scalar tail for k % 8. Both A row and B column contiguous.
+// @inline
+function hsum(x: v128, y: v128): f32 {
+  const s = f32x4.add(x, y);
+  return (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) + (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
+}
+
+// @inline
+function dotTail(k8: i32, k: i32, a: usize, b: usize, s: f32): f32 {
+  for (let p = k8; p < k; p++) s = s + load<f32>(a + <usize>(p << 2)) * load<f32>(b + <usize>(p << 2));
+  return s;
+}
+
+// C[i, j0:j1] for B with unit row stride (B = Wᵀ of a row-major W: y = x·Wᵀ), A row contiguous.
+// Four columns share each A load; a lone column repeats exactly the same per-column operations.
+function rowDotB(k: i32, a: usize, b: usize, bcs: usize, c: usize, j0: i32, j1: i32,
+  alpha: f32, beta: f32, mode: i32): void {
+  const k8 = k & ~7;
+  let j = j0;
+  for (; j < j1; ) {
+    const four = j + 4 <= j1;
+    const b0 = b + <usize>j * bcs, b1 = four ? b0 + bcs : b0, b2 = four ? b1 + bcs : b0, b3 = four ? b2 + bcs : b0;
+    let x0 = f32x4.splat(0), y0 = x0, x1 = x0, y1 = x0, x2 = x0, y2 = x0, x3 = x0, y3 = x0;
+    for (let p = 0; p < k8; p += 8) {
+      const o = <usize>(p << 2);
+      const u = v128.load(a + o), v = v128.load(a + o, 16);
+      x0 = fma(u, v128.load(b0 + o), x0); y0 = fma(v, v128.load(b0 + o, 16), y0);
+      x1 = fma(u, v128.load(b1 + o), x1); y1 = fma(v, v128.load(b1 + o, 16), y1);
+      x2 = fma(u, v128.load(b2 + o), x2); y2 = fma(v, v128.load(b2 + o, 16), y2);
+      x3 = fma(u, v128.load(b3 + o), x3); y3 = fma(v, v128.load(b3 + o, 16), y3);
+    }
+    const cnt = four ? 4 : 1;
+    for (let q = 0; q < cnt; q++) {
+      const s = q == 0 ? hsum(x0, y0) : q == 1 ? hsum(x1, y1) : q == 2 ? hsum(x2, y2) : hsum(x3, y3);
+      const cq = c + <usize>((j + q) << 2);
+      let r = alpha * dotTail(k8, k, a, b0 + <usize>q * bcs, s);
+      if (mode == 1) r = r + beta * load<f32>(cq);
+      store<f32>(cq, r);
+    }
+    j += cnt;
   }
 }
 
@@ -156,7 +253,7 @@ export function gemmWorkBytes(m: i32, n: i32, k: i32): i32 {
 function rect(
   m0: i32, m1: i32, n0: i32, n1: i32, k: i32,
   a: usize, ars: usize, acs: usize, b: usize, brs: usize, bcs: usize, c: usize, ldc: usize,
-  alpha: f32, beta: f32, ap: usize, bp: usize, tile: usize,
+  alpha: f32, beta: f32, ap: usize, bp: usize, tile: usize, small: bool,
 ): void {
   if (k == 0 || alpha == 0) {
     // C = beta*C (BLAS convention: A·B not evaluated, so NaN/Inf in A or B do not leak in)
@@ -166,6 +263,15 @@ function rect(
         const q = ci + <usize>(j << 2);
         store<f32>(q, beta == 0 ? 0 : beta * load<f32>(q));
       }
+    }
+    return;
+  }
+  if (small) {
+    const mode = beta == 0 ? 0 : 1;
+    for (let i = m0; i < m1; i++) {
+      const ai = a + <usize>i * ars, ci = c + <usize>i * ldc;
+      if (bcs == 4) rowTimesB(k, ai, acs, b, brs, ci, n0, n1, alpha, beta, mode);
+      else rowDotB(k, ai, b, bcs, ci, n0, n1, alpha, beta, mode);
     }
     return;
   }
@@ -234,6 +340,8 @@ export function gemm(
   const u1 = shareStart(cp * rUnits, tid + 1, nt, 1);
   let u = shareStart(cp * rUnits, tid, nt, 1);
   const ldcB = <usize>ldc << 2;
+  // unpacked path for m < MR: decided from the whole problem, never from a thread's share
+  const small = m < MR && (bColStride == 1 || (bRowStride == 1 && aColStride == 1));
   while (u < u1) {
     const ci = u / rUnits, rem = u - ci * rUnits;
     const bi = rem / rb, r0 = rem - bi * rb;
@@ -244,7 +352,7 @@ export function gemm(
       a + ((bu * <usize>aBatchStride) << 2), <usize>aRowStride << 2, <usize>aColStride << 2,
       b + ((bu * <usize>bBatchStride) << 2), <usize>bRowStride << 2, <usize>bColStride << 2,
       c + ((bu * <usize>cBatchStride) << 2), ldcB,
-      alpha, beta, ap, bp, tile,
+      alpha, beta, ap, bp, tile, small,
     );
     u += r1 - r0;
   }

@@ -5,4 +5,8 @@
 export { heapBase } from './memory';
 export * from './gemm';
 export * from './elementwise';
+export * from './reduce';
+export * from './indexing';
+export * from './conv';
+export * from './random';
 export * from './layout';

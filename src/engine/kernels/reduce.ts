@@ -104,39 +104,65 @@ export function reduceRows(tid: i32, nt: i32, op: i32, x: usize, y: usize, rows:
 }
 
 /** y[c] = Σ_r x[r, c]. Threads split columns (groups of 4). Per column: chunks of 32 rows summed
- *  in f32, chunk totals in f64; the scalar tail columns repeat exactly the per-lane operations. */
+ *  in f32, chunk totals in f64 — the same per-column operations in the 16-wide, 4-wide and
+ *  scalar loops, so the column grouping never changes a result. */
 export function reduceCols(tid: i32, nt: i32, x: usize, y: usize, rows: i32, cols: i32): void {
   const c0 = shareStart(cols, tid, nt, 4), c1 = shareStart(cols, tid + 1, nt, 4);
-  const ld4 = <usize>cols << 2; // row pitch in bytes
+  const pitch = <usize>cols << 2; // row pitch in bytes
   let c = c0;
-  for (; c + 4 <= c1; c += 4) {
-    let lo = f64x2.splat(0), hi = f64x2.splat(0);
+  for (; c + 16 <= c1; c += 16) { // 16 columns: one cache line per row
+    let l0 = f64x2.splat(0), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
     for (let r = 0; r < rows; r += 32) {
       const re = min(rows, r + 32);
-      let p = x + (<usize>r * ld4) + (<usize>c << 2);
-      let a = v128.load(p);
-      for (let k = r + 1; k < re; k++) { p += ld4; a = add(a, v128.load(p)); }
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(a));
-      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1)));
+      let p = x + <usize>r * pitch + (<usize>c << 2);
+      let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
+      for (let k = r + 1; k < re; k++) {
+        p += pitch;
+        a0 = add(a0, v128.load(p)); a1 = add(a1, v128.load(p, 16));
+        a2 = add(a2, v128.load(p, 32)); a3 = add(a3, v128.load(p, 48));
+      }
+      l0 = f64x2.add(l0, lo64(a0)); h0 = f64x2.add(h0, hi64(a0));
+      l1 = f64x2.add(l1, lo64(a1)); h1 = f64x2.add(h1, hi64(a1));
+      l2 = f64x2.add(l2, lo64(a2)); h2 = f64x2.add(h2, hi64(a2));
+      l3 = f64x2.add(l3, lo64(a3)); h3 = f64x2.add(h3, hi64(a3));
     }
     const o = y + (<usize>c << 2);
-    store<f32>(o, <f32>f64x2.extract_lane(lo, 0));
-    store<f32>(o, <f32>f64x2.extract_lane(lo, 1), 4);
-    store<f32>(o, <f32>f64x2.extract_lane(hi, 0), 8);
-    store<f32>(o, <f32>f64x2.extract_lane(hi, 1), 12);
+    v128.store(o, pack(l0, h0)); v128.store(o, pack(l1, h1), 16);
+    v128.store(o, pack(l2, h2), 32); v128.store(o, pack(l3, h3), 48);
+  }
+  for (; c + 4 <= c1; c += 4) {
+    let l = f64x2.splat(0), h = l;
+    for (let r = 0; r < rows; r += 32) {
+      const re = min(rows, r + 32);
+      let p = x + <usize>r * pitch + (<usize>c << 2);
+      let a = v128.load(p);
+      for (let k = r + 1; k < re; k++) { p += pitch; a = add(a, v128.load(p)); }
+      l = f64x2.add(l, lo64(a)); h = f64x2.add(h, hi64(a));
+    }
+    const o = y + (<usize>c << 2);
+    v128.store(o, pack(l, h));
   }
   for (; c < c1; c++) {
     let acc: f64 = 0;
     for (let r = 0; r < rows; r += 32) {
       const re = min(rows, r + 32);
-      let p = x + (<usize>r * ld4) + (<usize>c << 2);
+      let p = x + <usize>r * pitch + (<usize>c << 2);
       let a = load<f32>(p);
-      for (let k = r + 1; k < re; k++) { p += ld4; a += load<f32>(p); }
+      for (let k = r + 1; k < re; k++) { p += pitch; a += load<f32>(p); }
       acc += <f64>a;
     }
     store<f32>(y + (<usize>c << 2), <f32>acc);
   }
 }
+// @ts-ignore: decorator
+@inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
+/** f32x4 of the f64 lanes (l0, l1, h0, h1), each rounded to nearest like a scalar <f32> cast. */
+// @ts-ignore: decorator
+@inline function pack(l: v128, h: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(l), f32x4.demote_f64x2_zero(h), 0, 1, 4, 5);
+}
+// @ts-ignore: decorator
+@inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)); }
 
 /** Row softmax: y = exp(x − max) / Σ exp(x − max). */
 export function softmaxRows(tid: i32, nt: i32, x: usize, y: usize, rows: i32, cols: i32): void {
