@@ -10,8 +10,9 @@
 import { shareStart } from './partition';
 
 // Micro-tile 4×8 = 8 f32x4 accumulators. Measured (Node 20, this machine, 1 thread): 4×8, 3×12
-// and 2×16 all reach ~48 GFLOP/s with FMA (≈2 FMA/cycle, the port limit); 6×8, 5×8 and 4×12 drop
-// to ~20-25 because V8's register allocator starts spilling (15 usable xmm registers).
+// and 2×16 all reach ~48 GFLOP/s with FMA (≈2 f32x4 FMA/cycle, the port limit); 6×8, 5×8 and 4×12
+// drop to ~20-25, presumably register spills (V8 allocates at most 15-16 xmm registers to wasm).
+// Without FMA (mul+add) 4×8 gives ~40.
 const MR: i32 = 4;
 const NR: i32 = 8;
 // Cache blocking: a KC×NR B micro-panel (8 KiB) stays in L1, the MC×KC packed A block

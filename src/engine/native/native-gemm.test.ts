@@ -71,6 +71,7 @@ describe('NativeGemm (onnxruntime-node in a worker)', () => {
 
   const shapes: ReadonlyArray<readonly [number, number, number]> = [
     [1, 1, 1], [3, 17, 65], [17, 65, 3], [65, 3, 17], [1, 1000, 3], [1000, 17, 1], [65, 1000, 17], [17, 1, 1000],
+    [600, 9, 3000], // wide output: the worker cuts it into row slabs (256, 256, 88 rows)
   ];
   for (const transA of [false, true]) {
     for (const transB of [false, true]) {

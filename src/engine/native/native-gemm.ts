@@ -10,11 +10,16 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   CONTROL_BYTES, controlViews, ERROR_LEN, KIND_BATCHED, KIND_GEMM, P_A, P_B, P_BATCH, P_C, P_K,
-  P_KIND, P_M, P_N, P_TRANS_A, P_TRANS_B, S_ERROR, S_QUIT, S_READY, S_REQUEST, S_STARTING, STATE,
+  P_KIND, P_M, P_N, P_TRANS_A, P_TRANS_B, S_DEAD, S_ERROR, S_QUIT, S_READY, S_REQUEST, S_STARTING, STATE,
   type ControlViews, type NativeWorkerData,
 } from './native-protocol.js';
 
 const STARTUP_TIMEOUT_MS = 60_000;
+/**
+ * The main thread polls this long before sleeping in Atomics.wait: a futex
+ * wake-up costs tens of µs on a VM, which small products would notice.
+ */
+const SPIN_MS = 0.05;
 
 /** Every request the worker understands, already split into one onnxruntime call. */
 export interface NativeRequest {
@@ -122,6 +127,10 @@ export class NativeGemm {
   private post(r: NativeRequest): void {
     if (this.closed) throw new Error('NativeGemm: used after close()');
     const { i32, f64 } = this.ctl;
+    const prev = Atomics.load(i32, STATE);
+    if (prev !== S_READY && prev !== S_ERROR) {
+      throw new Error(`NativeGemm: native worker is not available (${prev === S_DEAD ? 'it has exited' : `state ${prev}`})`);
+    }
     f64[P_KIND] = r.kind;
     f64[P_TRANS_A] = r.transA ? 1 : 0;
     f64[P_TRANS_B] = r.transB ? 1 : 0;
@@ -132,13 +141,20 @@ export class NativeGemm {
     f64[P_A] = r.a;
     f64[P_B] = r.b;
     f64[P_C] = r.c;
-    // The seq-cst store orders the parameter writes above before the worker sees REQUEST.
-    Atomics.store(i32, STATE, S_REQUEST);
-    Atomics.notify(i32, STATE);
-    while (Atomics.load(i32, STATE) === S_REQUEST) Atomics.wait(i32, STATE, S_REQUEST);
-    if (Atomics.load(i32, STATE) === S_ERROR) {
-      throw new Error(`NativeGemm: ${readError(this.ctl)} (request ${describe(r)})`);
+    // compareExchange (not store): if the worker died since the check above its
+    // S_DEAD must not be overwritten, or we would wait for it forever. Being
+    // seq-cst, it also publishes the parameter writes before REQUEST is seen.
+    if (Atomics.compareExchange(i32, STATE, prev, S_REQUEST) !== prev) {
+      throw new Error('NativeGemm: native worker has exited');
     }
+    Atomics.notify(i32, STATE);
+    const until = performance.now() + SPIN_MS;
+    while (Atomics.load(i32, STATE) === S_REQUEST && performance.now() < until);
+    while (Atomics.load(i32, STATE) === S_REQUEST) Atomics.wait(i32, STATE, S_REQUEST);
+    const state = Atomics.load(i32, STATE);
+    if (state === S_READY) return;
+    const why = state === S_ERROR ? readError(this.ctl) : 'native worker exited during the request';
+    throw new Error(`NativeGemm: ${why} (request ${describe(r)})`);
   }
 
   private validate(a: number, b: number, c: number, batch: number, m: number, k: number, n: number,

@@ -19,6 +19,7 @@ export const S_READY = 1; // idle, last request (if any) succeeded
 export const S_REQUEST = 2; // main thread posted a request
 export const S_ERROR = 3; // last request (or startup) failed; message in error area
 export const S_QUIT = 4; // main thread asks the worker to leave its loop
+export const S_DEAD = 5; // worker thread has exited; no further requests possible
 
 /** Float64 parameter slots (indices into the Float64Array view). */
 export const P_KIND = 0; // 0 = 2-D Gemm, 1 = batched MatMul
