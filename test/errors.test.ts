@@ -93,6 +93,23 @@ describe('nn errors', () => {
     throwsWith(() => E.exp(ints([1, 2])), /exp/, /int32/);
     throwsWith(() => E.parameter(ints([1])), /parameter/, /int32/);
   });
+  test('int32 data is rejected by float-only kernels rather than reinterpreted', () => {
+    throwsWith(() => E.depthwiseConv1d(E.zeros([1, 1, 4, 2], 'int32'), f(1, 1, 3, 1)), /depthwiseConv1d/, /int32|float32/);
+    throwsWith(() => E.depthwiseConv1d(f(1, 1, 4, 2), E.zeros([1, 1, 3, 1], 'int32')), /depthwiseConv1d/, /int32|float32/);
+    for (const [name, out] of [['take', () => E.take(ints([1, 2, 3, 4], [2, 2]), ints([1]))], ['gather', () => E.gather(ints([1, 2, 3, 4], [2, 2]), ints([1, 0], [2, 1]), 1)]] as const) {
+      let result: string | undefined;
+      try {
+        result = E.tidy(() => {
+          const t = out();
+          return `${t.dtype} ${[...t.toArray()]}`;
+        });
+      } catch (e) {
+        assert.match((e as Error).message, new RegExp(name));
+        continue;
+      }
+      assert.ok(result === 'int32 3,4' || result === 'int32 2,3', `${name} of an int32 tensor gave ${result}`);
+    }
+  });
 });
 
 describe('autograd errors', () => {

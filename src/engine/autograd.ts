@@ -3,7 +3,7 @@
  * backward closure (its vector-Jacobian product). `backward` walks the recorded graph from an
  * output in reverse topological order.
  */
-import { keep } from './scope.js';
+import { keep, tidy } from './scope.js';
 import { Tensor } from './tensor.js';
 
 export interface GradNode {
@@ -37,6 +37,14 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], backw
     out.node = { op, inputs, backward };
   }
   return out;
+}
+
+/**
+ * Runs a composition of ops. When nothing is being recorded its intermediates are freed at
+ * once; when it is, they must live until backward, so they stay in the caller's scope.
+ */
+export function composite<T>(inputs: readonly Tensor[], fn: () => T): T {
+  return gradEnabled && inputs.some((t) => t.requiresGrad) ? fn() : tidy(fn);
 }
 
 /** Marks a tensor as a trainable leaf: it outlives scopes and collects `.grad`. */

@@ -96,7 +96,8 @@ export class Tensor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.node = null;
+    // The node stays: a later backward through this tensor either needs none of its data, or
+    // fails with a clear 'disposed' error when it does.
     if (--this.#storage.refs === 0) backend().free(this.#storage.handle);
   }
 

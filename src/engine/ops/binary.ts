@@ -1,5 +1,5 @@
 /** Elementwise functions of two (or three) tensors with NumPy broadcasting. Kernel: binary / where. */
-import { record } from '../autograd.js';
+import { composite, record } from '../autograd.js';
 import { broadcastShapes, fmt, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { full } from './creation.js';
@@ -66,16 +66,16 @@ export function div(a: Tensor, b: Tensor): Tensor {
 
 /** Elementwise maximum; at ties the gradient is split evenly, as in PyTorch. */
 export function maximum(a: Tensor, b: Tensor): Tensor {
-  return record(binaryKernel('maximum', a, b), 'maximum', [a, b], (dy) => tieSplit(dy, a, b));
+  return record(binaryKernel('maximum', a, b), 'maximum', [a, b], (dy) => tieSplit(dy, a, b, 'gt'));
 }
 
 export function minimum(a: Tensor, b: Tensor): Tensor {
-  return record(binaryKernel('minimum', a, b), 'minimum', [a, b], (dy) => tieSplit(dy, b, a));
+  return record(binaryKernel('minimum', a, b), 'minimum', [a, b], (dy) => tieSplit(dy, a, b, 'lt'));
 }
 
-/** Gradient of max(a, b) (or min(b, a)): dy·([a>b] + ½[a=b]) to a, the rest to b. */
-function tieSplit(dy: Tensor, a: Tensor, b: Tensor): [Tensor, Tensor] {
-  const gt = binaryKernel('gt', a, b);
+/** Gradient of max (wins = gt) or min (wins = lt): dy·([a wins] + ½[a = b]) to a, the rest to b. */
+function tieSplit(dy: Tensor, a: Tensor, b: Tensor, wins: 'gt' | 'lt'): [Tensor, Tensor] {
+  const gt = binaryKernel(wins, a, b);
   const eq = binaryKernel('eq', a, b);
   const half = mulScalar(eq, 0.5);
   const wa = binaryKernel('add', gt, half);
@@ -131,10 +131,7 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 
 /** Fills positions where mask ≠ 0 with `value` (e.g. −Infinity before a softmax). */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
-  const v = full([1], value);
-  const out = where(mask, v, x);
-  v.dispose();
-  return out;
+  return composite([x], () => where(mask, full([1], value), x));
 }
 
 function whereKernel(cond: Tensor, a: Tensor, b: Tensor, shape: readonly number[]): Tensor {

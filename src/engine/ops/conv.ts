@@ -10,6 +10,9 @@ import { empty, run, withContiguous } from './kernel.js';
 
 /** x [B, H, n, d], weight [H, 1, K, 1] (or [H, K]) → [B, H, n, d]. */
 export function depthwiseConv1d(x: Tensor, weight: Tensor): Tensor {
+  if (x.dtype !== 'float32' || weight.dtype !== 'float32') {
+    throw new Error(`depthwiseConv1d: expects float32 x and weight, got ${x.dtype} and ${weight.dtype}`);
+  }
   if (x.rank !== 4) throw new Error(`depthwiseConv1d: x must be [B, H, n, d], got ${fmt(x.shape)}`);
   const [B, H, n, d] = x.shape;
   const K = weight.shape[weight.rank === 4 ? 2 : 1];

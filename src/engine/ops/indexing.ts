@@ -1,5 +1,5 @@
 /** Index and assembly ops: take (embedding lookup), gather, concat, stack, pad. Kernels: indexing.ts. */
-import { record } from '../autograd.js';
+import { composite, record } from '../autograd.js';
 import { fmt, normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './creation.js';
@@ -13,7 +13,7 @@ export function take(table: Tensor, ids: Tensor): Tensor {
   const rows = table.shape[0];
   const rowLen = rows === 0 ? 0 : table.size / rows;
   checkIndices('take', ids, rows);
-  const out = empty([...ids.shape, ...table.shape.slice(1)]);
+  const out = empty([...ids.shape, ...table.shape.slice(1)], table.dtype);
   if (out.size > 0) {
     withContiguous([table, ids], (t, i) => run('takeRows', [t.addr, i.addr, out.addr, ids.size, rowLen], out.size));
   }
@@ -37,12 +37,12 @@ export function gather(x: Tensor, idx: Tensor, axis = -1): Tensor {
     // Move the axis last, gather there, move it back.
     const perm = [...x.shape.keys()].filter((a) => a !== ax).concat(ax);
     const inv = perm.map((_, i) => perm.indexOf(i));
-    return permute(gather(permute(x, perm), permute(idx, perm), -1), inv);
+    return composite([x], () => permute(gather(permute(x, perm), permute(idx, perm), -1), inv));
   }
   const cols = x.shape[ax];
   const k = idx.shape[ax];
   const rows = k === 0 ? 0 : idx.size / k;
-  const out = empty(idx.shape);
+  const out = empty(idx.shape, x.dtype);
   if (out.size > 0) withContiguous([x, idx], (xc, ic) => run('gatherLast', [xc.addr, ic.addr, out.addr, rows, cols, k], out.size));
   return record(out, 'gather', [x], (dy) => {
     const dx = zeros(x.shape);
@@ -77,7 +77,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
   if (xs.length === 0) throw new Error('stack: needs at least one tensor');
   const ax = normAxis('stack', axis, xs[0].rank + 1);
-  return concat(xs.map((x) => unsqueeze(x, ax)), ax);
+  return composite(xs, () => concat(xs.map((x) => unsqueeze(x, ax)), ax));
 }
 
 /** Zero-pads each axis by [before, after] (one pair per axis, from the first). */
@@ -85,14 +85,9 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): 
   if (widths.length > x.rank || widths.some(([a, b]) => !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0)) {
     throw new Error(`pad: widths ${JSON.stringify(widths)} invalid for ${fmt(x.shape)}`);
   }
-  let y = x;
-  widths.forEach(([before, after], ax) => {
-    if (before === 0 && after === 0) return;
-    const next = padAxis(y, ax, before, after);
-    if (y !== x) y.dispose();
-    y = next;
-  });
-  return y === x ? record(x.view(x.shape, x.strides), 'pad', [x], (dy) => [dy]) : y;
+  return composite([x], () =>
+    widths.reduce((y, [before, after], ax) => padAxis(y, ax, before, after), x),
+  );
 }
 
 /** Zero padding along one axis (also slice's backward). */

@@ -1,11 +1,11 @@
 /** Neural-network functions composed from primitives: layer norm, dropout, losses. */
-import { noGrad } from '../autograd.js';
+import { composite, noGrad } from '../autograd.js';
 import { fmt, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, mul, sub, where } from './binary.js';
 import { full, rand } from './creation.js';
 import { gather } from './indexing.js';
-import { run } from './kernel.js';
+import { run, withContiguous } from './kernel.js';
 import { mean, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { logSoftmax } from './softmax.js';
@@ -19,13 +19,16 @@ export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5)
       throw new Error(`layerNorm: parameter ${fmt(p.shape)} does not match last axis of ${fmt(x.shape)}`);
     }
   }
-  const mu = mean(x, -1, { keepDims: true });
-  const xc = sub(x, mu);
-  const variance = mean(square(xc), -1, { keepDims: true });
-  let y = mul(xc, rsqrt(addScalar(variance, eps)));
-  if (weight) y = mul(y, weight);
-  if (bias) y = add(y, bias);
-  return y;
+  const params = [weight, bias].filter((p): p is Tensor => p !== undefined);
+  return composite([x, ...params], () => {
+    const mu = mean(x, -1, { keepDims: true });
+    const xc = sub(x, mu);
+    const variance = mean(square(xc), -1, { keepDims: true });
+    let y = mul(xc, rsqrt(addScalar(variance, eps)));
+    if (weight) y = mul(y, weight);
+    if (bias) y = add(y, bias);
+    return y;
+  });
 }
 
 /**
@@ -45,7 +48,9 @@ export function dropout(x: Tensor, p: number, seed: number, training = true): Te
     shifted.dispose();
     return k;
   });
-  return mul(x, keepMask);
+  const out = mul(x, keepMask);
+  if (!out.requiresGrad) keepMask.dispose();
+  return out;
 }
 
 export interface CrossEntropyOptions {
@@ -66,25 +71,28 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   }
   if (targets.dtype !== 'int32') throw new Error(`crossEntropy: targets must be int32, got ${targets.dtype}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
-  const t = targets.toArray();
-  const valid = new Float32Array(t.length);
-  const safe = new Int32Array(t.length);
+  const [n, classes] = logits.shape;
+  const t = withContiguous([targets], (c) => c.toArray());
+  const valid = new Float32Array(n);
+  const safe = new Int32Array(n);
   t.forEach((v, i) => {
-    valid[i] = v === ignoreIndex ? 0 : 1;
-    safe[i] = v === ignoreIndex ? 0 : v;
+    if (v === ignoreIndex) return;
+    if (v < 0 || v >= classes) throw new Error(`crossEntropy: target ${v} at row ${i} is out of range [0, ${classes}) and not ignoreIndex ${ignoreIndex}`);
+    valid[i] = 1;
+    safe[i] = v;
   });
   const count = valid.reduce((s, v) => s + v, 0);
-  const lp = logSoftmax(logits);
-  const picked = reshape(gather(lp, Tensor.from(safe, [t.length, 1], 'int32'), -1), [t.length]);
-  let perRow = neg(picked);
-  if (labelSmoothing > 0) {
-    const smooth = neg(mean(lp, -1));
-    perRow = add(mulScalar(perRow, 1 - labelSmoothing), mulScalar(smooth, labelSmoothing));
-  }
-  const mask = Tensor.from(valid, [t.length]);
-  // Ignored rows pass through where(), so a NaN there cannot leak into the mean.
-  const kept = where(mask, perRow, full([1], 0));
-  return mulScalar(sum(kept), count === 0 ? NaN : 1 / count);
+  return composite([logits], () => {
+    const lp = logSoftmax(logits);
+    let perRow = neg(reshape(gather(lp, Tensor.from(safe, [n, 1], 'int32'), -1), [n]));
+    if (labelSmoothing > 0) {
+      const smooth = neg(mean(lp, -1));
+      perRow = add(mulScalar(perRow, 1 - labelSmoothing), mulScalar(smooth, labelSmoothing));
+    }
+    // Ignored rows go through where(), so nothing computed for them can leak into the mean.
+    const kept = where(Tensor.from(valid, [n]), perRow, full([1], 0));
+    return mulScalar(sum(kept), count === 0 ? NaN : 1 / count);
+  });
 }
 
 /** Mean squared error over all elements. */
@@ -92,5 +100,5 @@ export function mseLoss(prediction: Tensor, target: Tensor): Tensor {
   if (sizeOf(prediction.shape) !== sizeOf(target.shape)) {
     throw new Error(`mseLoss: prediction ${fmt(prediction.shape)} and target ${fmt(target.shape)} differ`);
   }
-  return mean(square(sub(prediction, target)));
+  return composite([prediction, target], () => mean(square(sub(prediction, target))));
 }

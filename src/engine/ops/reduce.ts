@@ -1,5 +1,5 @@
 /** Reductions over axes: sum, mean, max, min; and sumTo, the adjoint of broadcasting. Kernels: reduceRows / reduceCols. */
-import { record } from '../autograd.js';
+import { composite, record } from '../autograd.js';
 import { fmt, normAxes, Shape, sameShape, sizeOf, contiguousStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { copyContiguous, empty, run, withContiguous } from './kernel.js';
@@ -65,10 +65,12 @@ export function sumTo(x: Tensor, shape: Shape): Tensor {
     if (i < lead || (target === 1 && x.shape[i] !== 1)) axes.push(i);
     else if (target !== x.shape[i]) throw new Error(`sumTo: cannot reduce ${fmt(x.shape)} to ${fmt(shape)}`);
   }
-  const r = sum(x, axes, { keepDims: true });
-  const out = r.view(shape, contiguousStrides(shape));
-  r.dispose();
-  return out;
+  // Leading axes are summed away, the others kept as size 1: the result has exactly `shape`.
+  return composite([x], () => {
+    const dropped = lead > 0 ? sum(x, [...Array(lead).keys()]) : x;
+    const rest = axes.filter((a) => a >= lead).map((a) => a - lead);
+    return rest.length > 0 ? sum(dropped, rest, { keepDims: true }) : dropped;
+  });
 }
 
 /** Reduces `axes` (sorted) of x: kept axes become rows, reduced axes columns. */

@@ -1,5 +1,5 @@
 /** Softmax and log-softmax over the last axis, with an optional additive mask. Kernels: reduce.ts. */
-import { record } from '../autograd.js';
+import { composite, record } from '../autograd.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add } from './binary.js';
@@ -23,10 +23,17 @@ export function logSoftmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
 function lastAxis(op: string, x: Tensor, mask: Tensor | undefined, kernel: string, gradKernel: string): Tensor {
   if (x.rank === 0) throw new Error(`${op}: needs at least one axis, got a scalar`);
   if (x.dtype !== 'float32') throw new Error(`${op}: expects float32, got ${x.dtype} ${fmt(x.shape)}`);
-  const input = mask ? add(x, mask) : x;
-  if (mask && input.size !== x.size) {
-    throw new Error(`${op}: mask ${fmt(mask.shape)} broadcasts ${fmt(x.shape)} to ${fmt(input.shape)}`);
-  }
+  if (!mask) return rows(op, x, kernel, gradKernel);
+  return composite([x, mask], () => {
+    const input = add(x, mask);
+    if (input.size !== x.size) throw new Error(`${op}: mask ${fmt(mask.shape)} broadcasts ${fmt(x.shape)} to ${fmt(input.shape)}`);
+    return rows(op, input, kernel, gradKernel);
+  });
+}
+
+/** The row kernel over the last axis of x, and its backward. */
+function rows(op: string, x: Tensor, kernel: string, gradKernel: string): Tensor {
+  const input = x;
   const cols = x.shape[x.rank - 1];
   const rows = cols === 0 ? 0 : x.size / cols;
   const out = empty(x.shape);
