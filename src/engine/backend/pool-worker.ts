@@ -10,9 +10,10 @@ export function serve({ module, memory, control, tid }: WorkerData): void {
   const fns = kernelNames(exports).map((n) => exports[n]);
   const ctrl = new Int32Array(control);
   const args = new Float64Array(control, ARGS_OFFSET);
+  // Read the generation before announcing readiness: the caller may start a call at once.
+  let seen = Atomics.load(ctrl, GEN);
   Atomics.add(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
-  let seen = Atomics.load(ctrl, GEN);
   for (;;) {
     let spins = 0;
     while (Atomics.load(ctrl, GEN) === seen) {
