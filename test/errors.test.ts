@@ -88,6 +88,7 @@ describe('nn errors', () => {
   test('layerNorm, mseLoss, dropout, dtypes', () => {
     throwsWith(() => E.layerNorm(f(2, 4), f(3)), /layerNorm/, /\[3\]/, /\[2, 4\]/);
     throwsWith(() => E.mseLoss(f(2, 3), f(3, 3)), /mseLoss/, /\[2, 3\]/, /\[3, 3\]/);
+    throwsWith(() => E.mseLoss(f(4, 1), f(4)), /mseLoss/, /\[4, 1\]/, /\[4\]/);
     throwsWith(() => E.dropout(f(4), 1, 0), /dropout/, /p/);
     throwsWith(() => E.add(ints([1, 2]), f(2)), /add/, /int32/);
     throwsWith(() => E.exp(ints([1, 2])), /exp/, /int32/);

@@ -56,7 +56,12 @@ function propagate(outputs: readonly Tensor[], cotangents: readonly Tensor[] | u
       const node = t.node;
       const g = grads.get(t);
       if (!node || !g) continue;
-      const inGrads = node.backward(g);
+      let inGrads: readonly (Tensor | null)[];
+      try {
+        inGrads = node.backward(g);
+      } catch (e) {
+        throw new Error(`backward of ${node.op}: ${(e as Error).message}`, { cause: e });
+      }
       node.inputs.forEach((x, j) => {
         const gx = inGrads[j];
         if (!gx || !x.requiresGrad) return;

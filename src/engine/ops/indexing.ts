@@ -3,8 +3,8 @@ import { composite, record } from '../autograd.js';
 import { fmt, normAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './creation.js';
-import { empty, run, withContiguous, withDescriptor } from './kernel.js';
-import { permute, slice, unsqueeze } from './shape-ops.js';
+import { copyInto, copySlab, empty, run, withContiguous } from './kernel.js';
+import { padAxis, permute, unsqueeze } from './shape-ops.js';
 
 /** Rows of `table` [V, …] picked by int32 `ids` of any shape → [...ids.shape, …]. Gradient by scatter-add. */
 export function take(table: Tensor, ids: Tensor): Tensor {
@@ -70,7 +70,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
     at += x.shape[ax];
     return at - x.shape[ax];
   });
-  return record(out, 'concat', xs, (dy) => xs.map((x, i) => contiguousSlice(dy, ax, starts[i], starts[i] + x.shape[ax])));
+  return record(out, 'concat', xs, (dy) => xs.map((x, i) => copySlab(dy, ax, starts[i], starts[i] + x.shape[ax])));
 }
 
 /** Joins same-shaped tensors along a new axis. */
@@ -90,33 +90,8 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[]): 
   );
 }
 
-/** Zero padding along one axis (also slice's backward). */
-export function padAxis(x: Tensor, axis: number, before: number, after: number): Tensor {
-  const ax = normAxis('pad', axis, x.rank);
-  const shape = x.shape.map((d, i) => (i === ax ? d + before + after : d));
-  const out = zeros(shape, x.dtype);
-  copyInto(out, x, ax, before);
-  return record(out, 'pad', [x], (dy) => [contiguousSlice(dy, ax, before, before + x.shape[ax])]);
-}
 
-/** Copies x into the slab of `out` that starts at `start` along `axis`. */
-function copyInto(out: Tensor, x: Tensor, axis: number, start: number): void {
-  if (x.size === 0) return;
-  // Write through a strided view of the destination: read x contiguous, scatter by out's strides.
-  withContiguous([x], (xc) => {
-    const dest = out.view(x.shape, out.strides, out.offset + start * out.strides[axis]);
-    withDescriptor(x.shape, [dest.strides], (desc) => run('copyToStrided', [xc.addr, dest.addr, x.size, desc], x.size));
-    dest.dispose();
-  });
-}
 
-function contiguousSlice(x: Tensor, axis: number, start: number, end: number): Tensor {
-  const v = slice(x, axis, start, end);
-  const out = empty(v.shape, v.dtype);
-  if (v.size > 0) withDescriptor(v.shape, [v.strides], (desc) => run('copyStrided', [v.addr, out.addr, v.size, desc], v.size));
-  v.dispose();
-  return out;
-}
 
 function checkIndices(op: string, ids: Tensor, limit: number): void {
   const values = withContiguous([ids], (c) => c.toArray());

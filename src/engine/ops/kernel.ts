@@ -81,3 +81,21 @@ export function withContiguous<T>(inputs: readonly Tensor[], fn: (...xs: Tensor[
     xs.forEach((x, i) => x !== inputs[i] && x.dispose());
   }
 }
+
+/** Copies x into the slab of `out` that starts at `start` along `axis` (same shape elsewhere). */
+export function copyInto(out: Tensor, x: Tensor, axis: number, start: number): void {
+  if (x.size === 0) return;
+  withContiguous([x], (xc) => {
+    const dest = out.view(x.shape, out.strides, out.offset + start * out.strides[axis]);
+    withDescriptor(x.shape, [dest.strides], (desc) => run('copyToStrided', [xc.addr, dest.addr, x.size, desc], x.size));
+    dest.dispose();
+  });
+}
+
+/** A contiguous copy of the elements start ≤ i < end along `axis`. */
+export function copySlab(x: Tensor, axis: number, start: number, end: number): Tensor {
+  const v = x.view(x.shape.map((d, i) => (i === axis ? end - start : d)), x.strides, x.offset + start * x.strides[axis]);
+  const out = copyContiguous(v);
+  v.dispose();
+  return out;
+}

@@ -1,6 +1,6 @@
 /** Neural-network functions composed from primitives: layer norm, dropout, losses. */
 import { composite, noGrad } from '../autograd.js';
-import { fmt, sizeOf } from '../shape.js';
+import { fmt, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, mul, sub, where } from './binary.js';
 import { full, rand } from './creation.js';
@@ -95,9 +95,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   });
 }
 
-/** Mean squared error over all elements. */
+/** Mean squared error over all elements; the shapes must match (no silent broadcasting). */
 export function mseLoss(prediction: Tensor, target: Tensor): Tensor {
-  if (sizeOf(prediction.shape) !== sizeOf(target.shape)) {
+  if (!sameShape(prediction.shape, target.shape)) {
     throw new Error(`mseLoss: prediction ${fmt(prediction.shape)} and target ${fmt(target.shape)} differ`);
   }
   return composite([prediction, target], () => mean(square(sub(prediction, target))));

@@ -2,8 +2,8 @@
 import { record } from '../autograd.js';
 import { fmt, normAxis, Shape, sizeOf, contiguousStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { copyContiguous } from './kernel.js';
-import { padAxis } from './indexing.js';
+import { copyContiguous, copyInto, copySlab } from './kernel.js';
+import { zeros } from './creation.js';
 import { sumTo } from './reduce.js';
 
 export function contiguous(x: Tensor): Tensor {
@@ -91,3 +91,12 @@ export function squeeze(x: Tensor, axis: number): Tensor {
   return reshape(x, x.shape.filter((_, i) => i !== ax));
 }
 
+
+/** Zero padding along one axis (pad's building block, and slice's backward). */
+export function padAxis(x: Tensor, axis: number, before: number, after: number): Tensor {
+  const ax = normAxis('pad', axis, x.rank);
+  const shape = x.shape.map((d, i) => (i === ax ? d + before + after : d));
+  const out = zeros(shape, x.dtype);
+  copyInto(out, x, ax, before);
+  return record(out, 'pad', [x], (dy) => [copySlab(dy, ax, before, before + x.shape[ax])]);
+}
