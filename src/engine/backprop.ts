@@ -56,6 +56,7 @@ function propagate(outputs: readonly Tensor[], cotangents: readonly Tensor[] | u
       const node = t.node;
       const g = grads.get(t);
       if (!node || !g) continue;
+      const handedOut = new Set<Tensor>();
       let inGrads: readonly (Tensor | null)[];
       try {
         inGrads = node.backward(g);
@@ -69,7 +70,8 @@ function propagate(outputs: readonly Tensor[], cotangents: readonly Tensor[] | u
           throw new Error(`backward of ${node.op}: gradient ${fmt(gx.shape)} for input ${j} of shape ${fmt(x.shape)}`);
         }
         // A backward may hand dy (or one tensor) to several inputs: give each its own view.
-        accumulate(grads, x, gx === g || [...grads.values()].includes(gx) ? gx.view(gx.shape, gx.strides) : gx);
+        accumulate(grads, x, gx === g || handedOut.has(gx) ? gx.view(gx.shape, gx.strides) : gx);
+        handedOut.add(gx);
       });
       if (!wanted?.has(t)) {
         grads.delete(t);

@@ -29,6 +29,8 @@ export class WasmBackend implements Backend {
   #pool: Pool;
   #gemm: GemmChoice;
   #native: NativeGemmProvider | undefined;
+  /** How many matrix products each GEMM ran (for tests and tuning). */
+  readonly gemmCalls = { wasm: 0, native: 0 };
 
   constructor(options: WasmBackendOptions, native?: (memory: WebAssembly.Memory, threads: number) => NativeGemmProvider) {
     const { build, module } = loadKernelModule(options.build);
@@ -100,9 +102,11 @@ export class WasmBackend implements Backend {
     const native = this.#native;
     if (native && native.supports(spec) && (this.#gemm === 'native' || native.worthIt(spec))) {
       native.matmul(spec);
+      this.gemmCalls.native++;
       return;
     }
     this.wasmMatmul(spec);
+    this.gemmCalls.wasm++;
   }
 
   get hasNativeGemm(): boolean {
