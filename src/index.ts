@@ -1,2 +1,3 @@
 /** nystromformer: the public API. */
 export * from './engine/index.js';
+export * from './attention/index.js';

@@ -1,7 +1,8 @@
 /** Layer 1, the engine: tensors, autograd, kernels. */
 export { Tensor } from './tensor.js';
 export { tidy, keep } from './scope.js';
-export { noGrad, parameter, isGradEnabled } from './autograd.js';
+export { noGrad, parameter, isGradEnabled, composite, record } from './autograd.js';
+export type { GradNode } from './autograd.js';
 export { backward, gradients } from './backprop.js';
 export { configureEngine, backend } from './engine.js';
 export type { EngineOptions } from './engine.js';
@@ -16,4 +17,5 @@ export * from './ops/softmax.js';
 export * from './ops/indexing.js';
 export * from './ops/conv.js';
 export * from './ops/nn.js';
-export { empty } from './ops/kernel.js';
+export { empty, run as runKernel, withContiguous } from './ops/kernel.js';
+export { fmt, sizeOf, broadcastShapes, sameShape } from './shape.js';

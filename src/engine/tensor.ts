@@ -104,11 +104,20 @@ export class Tensor {
   /** The values, copied out in row-major order. */
   toArray(): TypedArrayFor<DType> {
     this.#check('read');
-    if (!this.isContiguous) {
-      // Deferred import cycle: ops depend on Tensor.
-      throw new Error(`toArray: tensor of shape ${fmt(this.shape)} is a non-contiguous view; call contiguous() first`);
+    if (this.isContiguous) return backend().read(this.addr, this.size, this.dtype);
+    // A view: read the span it covers and walk its strides here (reads are not a hot path).
+    let span = 1;
+    this.shape.forEach((d, i) => (span += d > 0 ? (d - 1) * this.strides[i] : 0));
+    const base = backend().read(this.addr, this.size === 0 ? 0 : span, this.dtype);
+    const out = this.dtype === 'float32' ? new Float32Array(this.size) : new Int32Array(this.size);
+    const index = new Array<number>(this.rank).fill(0);
+    for (let i = 0; i < this.size; i++) {
+      let at = 0;
+      for (let a = 0; a < this.rank; a++) at += index[a] * this.strides[a];
+      out[i] = base[at];
+      for (let a = this.rank - 1; a >= 0 && ++index[a] === this.shape[a]; a--) index[a] = 0;
     }
-    return backend().read(this.addr, this.size, this.dtype);
+    return out;
   }
 
   /** The single value of a one-element tensor. */

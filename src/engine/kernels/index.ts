@@ -10,3 +10,5 @@ export * from './indexing';
 export * from './conv';
 export * from './random';
 export * from './layout';
+export * from './flash-attention';
+export * from './segments';

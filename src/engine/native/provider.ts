@@ -7,19 +7,26 @@ import type { NativeGemmProvider } from '../backend/wasm-backend.js';
 import { NativeGemm } from './native-gemm.js';
 
 /**
- * Below this many multiply-adds the per-call overhead (50–500 µs: waking the worker and
- * onnxruntime's threads) and the copies out of the shared arena cost more than MLAS saves over
- * the WebAssembly kernel. Measured with `bench gemm` on 2 cores (GFLOP/s, wasm vs native):
- * 512³ 78 vs 48, 512×768×768 69 vs 76, 2048×768×768 82 vs 234, 4096×64×64 72 vs 51.
+ * Where MLAS beats the WebAssembly kernel, from `bench gemm` on 2 cores (GFLOP/s, wasm vs
+ * native): 512³ 78 vs 48, 512×768×768 69 vs 76, 2048×768×768 82 vs 234, 4096×64×64 72 vs 51,
+ * 4096×64×512 74 vs 100; batched skinny products (12 × 16384×64×64, attention's) 40 vs 8.5.
+ * Below ~2²⁸ multiply-adds the per-call overhead (50–500 µs: waking the worker and onnxruntime's
+ * threads) and the copies out of the shared arena cost more than MLAS saves; a narrow output
+ * (m or n < 256) or a true batch (several B matrices) runs slower natively at any size.
  */
 const MIN_MACS = 1 << 28;
-const MIN_DIM = 64;
+const MIN_OUTPUT_DIM = 256;
+const MIN_INNER_DIM = 64;
 
 export function nativeGemmProvider(memory: WebAssembly.Memory, threads: number): NativeGemmProvider {
   let gemm: NativeGemm | undefined;
   return {
     supports: (spec) => layout(spec) !== undefined,
-    worthIt: ({ batch, m, n, k }) => batch * m * n * k >= MIN_MACS && Math.min(m, n, k) >= MIN_DIM,
+    worthIt: (spec) => {
+      const { batch, m, n, k } = spec;
+      const oneB = batch === 1 || spec.bStrides[0] === 0;
+      return oneB && batch * m * n * k >= MIN_MACS && Math.min(m, n) >= MIN_OUTPUT_DIM && k >= MIN_INNER_DIM;
+    },
     matmul(spec) {
       const l = layout(spec);
       if (!l) throw new Error('native GEMM: unsupported operand layout');

@@ -1,0 +1,34 @@
+/** Input checks shared by the attention ops: shapes, masks, finiteness. Errors name the op and shapes. */
+import { abs, contiguous, fmt, max, noGrad, Tensor, tidy } from '../engine/index.js';
+
+/** q, k, v must be float32 (B, H, n, d) with equal shapes; returns [B, H, n, d]. */
+export function checkQkv(op: string, q: Tensor, k: Tensor, v: Tensor): [number, number, number, number] {
+  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+    if (t.rank !== 4) throw new Error(`${op}: ${name} must be (B, H, n, d), got ${fmt(t.shape)}`);
+    if (t.dtype !== 'float32') throw new Error(`${op}: ${name} must be float32, got ${t.dtype}`);
+  }
+  if (fmt(q.shape) !== fmt(k.shape) || fmt(q.shape) !== fmt(v.shape)) {
+    throw new Error(`${op}: q ${fmt(q.shape)}, k ${fmt(k.shape)} and v ${fmt(v.shape)} must have the same shape`);
+  }
+  const [B, H, n, d] = q.shape;
+  return [B, H, n, d];
+}
+
+/** A key-padding mask must be float32 (B, n) of 0s and 1s. */
+export function checkMask(op: string, mask: Tensor, B: number, n: number): void {
+  if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== n) {
+    throw new Error(`${op}: mask must be (B, n) = [${B}, ${n}], got ${fmt(mask.shape)}`);
+  }
+  if (mask.dtype !== 'float32') throw new Error(`${op}: mask must be float32 0/1, got ${mask.dtype}`);
+  const values = tidy(() => noGrad(() => contiguous(mask).toArray()));
+  if (values.some((x) => x !== 0 && x !== 1)) throw new Error(`${op}: mask values must be 0 or 1`);
+}
+
+/** Rejects NaN and ±Infinity in the inputs (they would spread through every landmark). */
+export function checkFinite(op: string, named: Record<string, Tensor | undefined>): void {
+  for (const [name, t] of Object.entries(named)) {
+    if (!t || t.size === 0) continue;
+    const m = tidy(() => noGrad(() => max(abs(t)).item()));
+    if (!Number.isFinite(m)) throw new Error(`${op}: ${name} ${fmt(t.shape)} contains non-finite values`);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * `nystromformer bench attention`: time and working memory of Nyström vs exact softmax
+ * attention as n grows, forward and forward+backward.
+ */
+import { backend, configureEngine, gradients, nystromAttention, randn, softmaxAttention, tidy } from '../index.js';
+import { medianSeconds } from './bench-gemm.js';
+
+export interface BenchAttentionOptions {
+  json?: boolean;
+  n: string;
+  batch: number;
+  heads: number;
+  dim: number;
+  landmarks: number;
+  conv: number;
+  backward?: boolean;
+  impl: string;
+  threads?: number;
+  seconds: number;
+  maxSoftmaxN: number;
+}
+
+type Impl = 'nystrom' | 'softmax';
+
+export function benchAttention(options: BenchAttentionOptions): void {
+  const lengths = options.n.split(',').map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`bench attention: --n wants positive integers, got '${s}'`);
+    return n;
+  });
+  const impls = options.impl.split(',').map((s) => s.trim());
+  for (const impl of impls) if (impl !== 'nystrom' && impl !== 'softmax') throw new Error(`bench attention: unknown impl '${impl}' (nystrom, softmax)`);
+  if (options.threads) configureEngine({ threads: options.threads });
+  const passes = options.backward ? (['fwd', 'fwdbwd'] as const) : (['fwd'] as const);
+  for (const n of lengths) {
+    for (const impl of impls as Impl[]) {
+      if (impl === 'softmax' && n > options.maxSoftmaxN) {
+        if (!options.json) console.log(`softmax n=${n}: skipped (above --max-softmax-n ${options.maxSoftmaxN})`);
+        continue;
+      }
+      for (const pass of passes) {
+        const r = measure(impl, n, pass, options);
+        console.log(options.json ? JSON.stringify(r) : `${impl.padEnd(8)} n=${String(n).padEnd(6)} ${pass.padEnd(6)} ${r.ms} ms  ${r.peak_mb} MB`);
+      }
+    }
+  }
+}
+
+function measure(impl: Impl, n: number, pass: 'fwd' | 'fwdbwd', o: BenchAttentionOptions) {
+  const shape = [o.batch, o.heads, n, o.dim];
+  return tidy(() => {
+    const [q, k, v] = [1, 2, 3].map((seed) => randn(shape, seed));
+    const convWeight = impl === 'nystrom' && o.conv > 0 ? randn([o.heads, 1, o.conv, 1], 4, 0, 0.1) : undefined;
+    const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
+    if (pass === 'fwdbwd') inputs.forEach((t) => (t.requiresGrad = true));
+    const dout = pass === 'fwdbwd' ? randn(shape, 5) : undefined;
+    const run = () =>
+      tidy(() => {
+        const out = impl === 'nystrom' ? nystromAttention(q, k, v, { numLandmarks: o.landmarks, convWeight }) : softmaxAttention(q, k, v);
+        if (dout) gradients([out], inputs, [dout]);
+      });
+    const b = backend();
+    const before = b.bytesInUse;
+    b.resetPeak();
+    const seconds = medianSeconds(run, o.seconds);
+    const peak = b.peakBytes - before;
+    return { bench: 'attention', impl, n, pass, ms: round(seconds * 1000), peak_mb: round(peak / 2 ** 20) };
+  });
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
