@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  backend, concat, full, gradients, matmul, mulScalar, nystromAttention, nystromAttentionWithFactors, padAxis,
-  randn, reshape, slice, softmax, tensor, Tensor, tidy,
+  backend, concat, full, gradients, matmul, mulScalar, nystromAttention, nystromAttentionReference,
+  nystromAttentionWithFactors, padAxis, randn, reshape, slice, softmax, tensor, Tensor, tidy,
 } from '../index.js';
+import type { NystromOptions } from '../index.js';
 import { segmentBounds } from './landmarks.js';
 
 function maxRelDiff(a: Tensor, b: Tensor): number {
@@ -91,4 +92,33 @@ test('bad input: clear errors naming the problem', () => {
     const bad = tensor([NaN, ...Array(63).fill(0)], [1, 2, 8, 4]);
     assert.throws(() => nystromAttention(bad, k, v, opts), /q \[1, 2, 8, 4\] contains non-finite values/);
   });
+});
+
+test('the fused op (hand-written backward) equals its composition under autograd', () => {
+  const cases: [string, number[], number, Partial<NystromOptions>][] = [
+    ['divisible, conv, mask', [2, 3, 32, 8], 4, { convWeight: randn([3, 1, 5, 1], 11, 0, 0.3), mask: true as never }],
+    ['uneven segments', [1, 2, 37, 16], 5, {}],
+    ['exact init, mask', [2, 2, 24, 8], 6, { pinvInit: 'exact', mask: true as never }],
+    ['hf variant, conv, mask', [2, 2, 16, 4], 4, { variant: 'hf', convWeight: randn([2, 1, 3, 1], 12, 0, 0.3), mask: true as never }],
+    ['pad mode', [1, 2, 13, 8], 4, { segments: 'pad' }],
+    ['3 iterations', [1, 1, 20, 8], 5, { pinvIterations: 3 }],
+  ];
+  for (const [name, shape, m, extra] of cases) {
+    tidy(() => {
+      const [B, , n] = shape;
+      const [q, k, v] = qkv(shape, 7);
+      const mask = extra.mask ? tensor(Array.from({ length: B * n }, (_, i) => (i % n < n - 2 - (i < n ? 0 : 3) ? 1 : 0)), [B, n]) : undefined;
+      const options: NystromOptions = { numLandmarks: m, ...extra, mask };
+      const inputs = options.convWeight ? [q, k, v, options.convWeight] : [q, k, v];
+      inputs.forEach((t) => (t.requiresGrad = true));
+      const dout = randn(shape, 99);
+      const fused = nystromAttention(q, k, v, options);
+      const composed = nystromAttentionReference(q, k, v, options);
+      assert.ok(maxRelDiff(fused, composed) < 1e-5, `${name}: outputs differ by ${maxRelDiff(fused, composed)}`);
+      const gf = gradients([fused], inputs, [dout]);
+      const gc = gradients([composed], inputs, [dout]);
+      gf.forEach((g, i) => assert.ok(maxRelDiff(g, gc[i]) < 1e-4, `${name}: gradient ${i} differs by ${maxRelDiff(g, gc[i])}`));
+      inputs.forEach((t) => (t.requiresGrad = false));
+    });
+  }
 });

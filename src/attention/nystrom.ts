@@ -14,6 +14,7 @@ import {
   padAxis, reshape, slice, softmax, sub, sum, Tensor, tensor, transpose, addScalar,
 } from '../engine/index.js';
 import { segmentMeans } from './landmarks.js';
+import { nystromFused } from './nystrom-fused.js';
 import { checkFinite, checkMask, checkQkv } from './validate.js';
 
 export interface NystromOptions {
@@ -44,13 +45,27 @@ const MASK_NEG = -1e9;
 /** Hugging Face's additive mask value: the most negative float32. */
 const HF_MASK_NEG = -3.4028234663852886e38;
 
+/** Nyström attention: one fused node with a hand-written backward (nystrom-fused.ts). */
 export function nystromAttention(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions): Tensor {
-  return nystromAttentionWithFactors(q, k, v, options).out;
+  return attend(q, k, v, options, 'fused', false).out;
 }
 
 /** Nyström attention that also returns its factors, for inspection and heat maps of small inputs. */
 export function nystromAttentionWithFactors(
   q: Tensor, k: Tensor, v: Tensor, options: NystromOptions,
+): { out: Tensor; factors: NystromFactors | null } {
+  return attend(q, k, v, options, 'fused', true);
+}
+
+/** The same algorithm composed from engine ops under autograd: the fused op's test reference. */
+export function nystromAttentionReference(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions): Tensor {
+  return attend(q, k, v, options, 'composed', false).out;
+}
+
+type Impl = 'fused' | 'composed';
+
+function attend(
+  q: Tensor, k: Tensor, v: Tensor, options: NystromOptions, impl: Impl, keepFactors: boolean,
 ): { out: Tensor; factors: NystromFactors | null } {
   const op = 'nystromAttention';
   const [B, H, n, d] = checkQkv(op, q, k, v);
@@ -69,16 +84,22 @@ export function nystromAttentionWithFactors(
 
   return composite([q, k, v, ...(convWeight ? [convWeight] : [])], () => {
     if (m >= n) return { out: exactWithConv(q, k, v, mask, convWeight, variant), factors: null };
-    if (n % m !== 0 && segments === 'pad') return padded(q, k, v, options, n, m);
-    return nystromCore(q, k, v, m, pinvIterations, pinvInit, convWeight, mask, variant);
+    if (n % m !== 0 && segments === 'pad') return padded(q, k, v, options, n, m, impl, keepFactors);
+    return core(q, k, v, m, pinvIterations, pinvInit, convWeight, mask, variant, impl, keepFactors);
   });
 }
 
-function nystromCore(
+function core(
   q: Tensor, k: Tensor, v: Tensor, m: number, iterations: number, init: 'original' | 'exact',
-  convWeight: Tensor | undefined, mask: Tensor | undefined, variant: 'original' | 'hf',
-): { out: Tensor; factors: NystromFactors } {
+  convWeight: Tensor | undefined, mask: Tensor | undefined, variant: 'original' | 'hf', impl: Impl, keepFactors: boolean,
+): { out: Tensor; factors: NystromFactors | null } {
   const [B, , n, d] = q.shape;
+  const keyBias = mask && reshape(mulScalar(addScalar(mulScalar(mask, -1), 1), variant === 'hf' ? HF_MASK_NEG : MASK_NEG), [B, 1, 1, n]);
+  if (impl === 'fused') {
+    const zeroPads = variant === 'original';
+    const r = nystromFused({ q, k, v, m, iterations, init, convWeight, mask, keyBias, zeroPads, inverse: iterativeInverse, keepFactors });
+    return { out: r.out, factors: keepFactors ? { fz: r.fz, b: r.b } : null };
+  }
   const scale = 1 / Math.sqrt(Math.sqrt(d));
   const rowMask = mask && reshape(mask, [B, 1, n, 1]); // (B,1,n,1)
   const zeroPads = variant === 'original' && rowMask;
@@ -88,8 +109,7 @@ function nystromCore(
   const kt = segmentMeans(ks, m); // K̃
   const f = softmax(matmul(qs, kt, { transB: true })); // F (B,H,n,m)
   const a = softmax(matmul(qt, kt, { transB: true })); // A (B,H,m,m)
-  const keyBias = mask && mulScalar(addScalar(mulScalar(mask, -1), 1), variant === 'hf' ? HF_MASK_NEG : MASK_NEG);
-  const bKernel = softmax(matmul(qt, ks, { transB: true }), { mask: keyBias && reshape(keyBias, [B, 1, 1, n]) }); // B (B,H,m,n)
+  const bKernel = softmax(matmul(qt, ks, { transB: true }), { mask: keyBias }); // B (B,H,m,n)
   const z = iterativeInverse(a, iterations, init); // Z (B,H,m,m)
   const fz = matmul(f, z); // F·Z (B,H,n,m)
   let out = matmul(fz, matmul(bKernel, v)); // (F·Z)·(B·V) (B,H,n,d)
@@ -151,14 +171,18 @@ function exactWithConv(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined
 }
 
 /** Pads n up to a multiple of m with masked rows, runs the official algorithm, trims. */
-function padded(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions, n: number, m: number): { out: Tensor; factors: NystromFactors } {
+function padded(
+  q: Tensor, k: Tensor, v: Tensor, options: NystromOptions, n: number, m: number, impl: Impl, keepFactors: boolean,
+): { out: Tensor; factors: NystromFactors | null } {
   const [B] = q.shape;
   const extra = Math.ceil(n / m) * m - n;
   const grow = (t: Tensor) => padAxis(t, 2, 0, extra);
   const mask = concat([options.mask ?? full([B, n], 1), full([B, extra], 0)], 1);
-  const r = nystromCore(
-    grow(q), grow(k), grow(v), m, options.pinvIterations ?? 6, options.pinvInit ?? 'original', options.convWeight, mask, options.variant ?? 'original',
+  const r = core(
+    grow(q), grow(k), grow(v), m, options.pinvIterations ?? 6, options.pinvInit ?? 'original', options.convWeight, mask,
+    options.variant ?? 'original', impl, keepFactors,
   );
-  return { out: slice(r.out, 2, 0, n), factors: { fz: slice(r.factors.fz, 2, 0, n), b: slice(r.factors.b, 3, 0, n) } };
+  const f = r.factors;
+  return { out: slice(r.out, 2, 0, n), factors: f && { fz: slice(f.fz, 2, 0, n), b: slice(f.b, 3, 0, n) } };
 }
 

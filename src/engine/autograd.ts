@@ -30,6 +30,17 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Runs fn with recording on, e.g. a backward that differentiates a small sub-computation. */
+export function withGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
 /** Records `out` as computed by `op` from `inputs`, if any of them needs a gradient. */
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward']): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {

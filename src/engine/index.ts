@@ -1,7 +1,7 @@
 /** Layer 1, the engine: tensors, autograd, kernels. */
 export { Tensor } from './tensor.js';
 export { tidy, keep } from './scope.js';
-export { noGrad, parameter, isGradEnabled, composite, record } from './autograd.js';
+export { noGrad, withGrad, parameter, isGradEnabled, composite, record } from './autograd.js';
 export type { GradNode } from './autograd.js';
 export { backward, gradients } from './backprop.js';
 export { configureEngine, backend } from './engine.js';

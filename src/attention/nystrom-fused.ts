@@ -1,0 +1,156 @@
+/**
+ * The Nyström core as one autograd node with a hand-written backward (SPEC.md §1). Only the
+ * tensors the backward needs are kept — Q', K' (n×d), F, B, F·Z (n×m) and m-sized ones — and
+ * backward frees each temporary as soon as it is used, so memory stays O(n·m + n·d) per head.
+ * The composition in nystrom.ts (plain engine ops under autograd) is its test reference.
+ *
+ * Legend: B batch, H heads, n tokens, d head size, m landmarks.
+ */
+import {
+  add, depthwiseConv1d, empty, gradients, isGradEnabled, matmul, mul, mulScalar, noGrad, record, reshape,
+  runKernel, softmax, Tensor, tidy, withContiguous, withGrad,
+} from '../engine/index.js';
+import { segmentMeans } from './landmarks.js';
+
+export interface NystromCoreInputs {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  m: number;
+  iterations: number;
+  init: 'original' | 'exact';
+  convWeight?: Tensor;
+  /** (B, n) 0/1 */
+  mask?: Tensor;
+  /** Additive key bias for kernel B, (B, 1, 1, n). */
+  keyBias?: Tensor;
+  /** Zero padded rows of Q, K and V (the official code) or not (Hugging Face). */
+  zeroPads: boolean;
+  inverse: (a: Tensor, iterations: number, init: 'original' | 'exact') => Tensor;
+  /** Keep F·Z and B for the caller (inspection); otherwise they are freed when not needed. */
+  keepFactors: boolean;
+}
+
+/** out = (F·Z)·(B·V) + DWConv(V ⊙ mask); also returns F·Z and B (valid when keepFactors). */
+export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b: Tensor } {
+  const { q, k, v, m, convWeight, mask, keyBias, zeroPads } = x;
+  const [B, , n, d] = q.shape;
+  const scale = 1 / Math.sqrt(Math.sqrt(d));
+  const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
+  const saved = tidy(() => noGrad(() => {
+    const qs = mulScalar(rowMask ? mul(q, rowMask) : q, scale); // Q' (B,H,n,d)
+    const ks = mulScalar(rowMask ? mul(k, rowMask) : k, scale); // K'
+    const qt = segmentMeans(qs, m); // Q̃ (B,H,m,d)
+    const kt = segmentMeans(ks, m); // K̃
+    const f = softmax(matmul(qs, kt, { transB: true })); // F (B,H,n,m)
+    const a = softmax(matmul(qt, kt, { transB: true })); // A (B,H,m,m)
+    const bk = softmax(matmul(qt, ks, { transB: true }), { mask: keyBias }); // B (B,H,m,n)
+    const z = x.inverse(a, x.iterations, x.init); // Z (B,H,m,m)
+    const fz = matmul(f, z); // F·Z (B,H,n,m)
+    const bv = matmul(bk, v); // B·V (B,H,m,d)
+    let out = matmul(fz, bv);
+    const convIn = convWeight ? (rowMask ? mul(v, rowMask) : v) : undefined;
+    if (convWeight && convIn) out = add(out, depthwiseConv1d(convIn, convWeight));
+    return { qs, ks, qt, kt, f, a, bk, z, fz, bv, out, convIn };
+  }));
+  const { qs, ks, qt, kt, f, a, bk, z, fz, bv, out, convIn } = saved;
+  const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
+  const keep = new Set<Tensor | undefined>([out, ...(x.keepFactors ? [fz, bk] : [])]);
+  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
+    // Nothing will run backward: free what it would have needed.
+    Object.values(saved).forEach((t) => t && t !== q && t !== k && t !== v && !keep.has(t) && t.dispose());
+    return { out, fz, b: bk };
+  }
+  record(out, 'nystromAttention', inputs, (dOut) => {
+    const free = (...ts: Tensor[]) => ts.forEach((t) => t.dispose());
+    // out = FZ·BV:  dFZ = dO·BVᵀ, dBV = FZᵀ·dO
+    const dFz = matmul(dOut, bv, { transB: true }); // (B,H,n,m)
+    const dBv = matmul(fz, dOut, { transA: true }); // (B,H,m,d)
+    // FZ = F·Z:  dF = dFZ·Zᵀ, dZ = Fᵀ·dFZ
+    const dF = matmul(dFz, z, { transB: true });
+    const dZ = matmul(f, dFz, { transA: true });
+    free(dFz);
+    // BV = B·V:  dB = dBV·Vᵀ, dV = Bᵀ·dBV
+    const dBk = matmul(dBv, v, { transB: true }); // (B,H,m,n)
+    let dV = matmul(bk, dBv, { transA: true }); // (B,H,n,d)
+    free(dBv);
+    let dW: Tensor | null = null;
+    if (convWeight && convIn) {
+      // out += DWConv(V⊙mask): the conv kernels' adjoints, then the mask
+      const [dIn, gW] = convBackward(dOut, convIn, convWeight);
+      const dvConv = rowMask ? mul(dIn, rowMask) : dIn;
+      const sum = add(dV, dvConv);
+      free(dV, dIn);
+      if (dvConv !== dIn) free(dvConv);
+      dV = sum;
+      dW = gW;
+    }
+    // Z = pinv(A): the m×m iteration differentiated by autograd (small)
+    const dA = pinvVjp(a, dZ, x);
+    free(dZ);
+    // softmax backward of the three kernels: dS = P ⊙ (dP − Σ dP⊙P)
+    const dSf = softmaxBackward(f, dF); // (B,H,n,m)
+    const dSa = softmaxBackward(a, dA); // (B,H,m,m)
+    const dSb = softmaxBackward(bk, dBk); // (B,H,m,n)
+    free(dF, dA, dBk);
+    // S_F = Q'K̃ᵀ, S_A = Q̃K̃ᵀ, S_B = Q̃K'ᵀ
+    const dQs = matmul(dSf, kt); // (B,H,n,d)
+    const dKs = matmul(dSb, qt, { transA: true }); // (B,H,n,d)
+    const dKt = add(matmul(dSf, qs, { transA: true }), matmul(dSa, qt, { transA: true })); // (B,H,m,d)
+    const dQt = add(matmul(dSa, kt), matmul(dSb, ks)); // (B,H,m,d)
+    free(dSf, dSa, dSb);
+    // Q̃ = segment means of Q', K̃ likewise
+    const dQ = landmarkAdjoint(dQs, dQt, scale, rowMask);
+    const dK = landmarkAdjoint(dKs, dKt, scale, rowMask);
+    free(dQs, dKs, dQt, dKt);
+    return convWeight ? [dQ, dK, dV, dW] : [dQ, dK, dV];
+  });
+  return { out, fz, b: bk };
+}
+
+/** d(Q) from d(Q') and d(Q̃): dQ' += segment-mean adjoint of dQ̃; dQ = s·dQ' (⊙ mask). */
+function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scale: number, rowMask: Tensor | undefined): Tensor {
+  const [B, H, n, d] = dRows.shape;
+  const m = dLandmarks.shape[2];
+  const spread = empty(dRows.shape);
+  withContiguous([dLandmarks], (g) => runKernel('segmentMeansGrad', [g.addr, spread.addr, B * H, n, d, m], dRows.size));
+  const total = add(dRows, spread);
+  const scaled = mulScalar(total, scale);
+  spread.dispose();
+  total.dispose();
+  if (!rowMask) return scaled;
+  const masked = mul(scaled, rowMask);
+  scaled.dispose();
+  return masked;
+}
+
+function softmaxBackward(y: Tensor, dy: Tensor): Tensor {
+  const cols = y.shape[y.rank - 1];
+  const dx = empty(y.shape);
+  withContiguous([y, dy], (yc, g) => runKernel('softmaxRowsGrad', [yc.addr, g.addr, dx.addr, y.size / cols, cols], y.size * 4));
+  return dx;
+}
+
+/** dA of ⟨dZ, pinv(A)⟩, through the iterations and the init scalar c. */
+function pinvVjp(a: Tensor, dZ: Tensor, x: NystromCoreInputs): Tensor {
+  return withGrad(() => {
+    const leaf = mulScalar(a, 1); // a fresh leaf: the saved A is not part of any graph
+    leaf.requiresGrad = true;
+    const z = x.inverse(leaf, x.iterations, x.init);
+    const [dA] = gradients([z], [leaf], [dZ]);
+    return dA;
+  });
+}
+
+/** The depthwise conv's adjoints: dx[j] = Σ_t w[t]·dy[j − t + p], dw[t] = Σ dy[i]·x[i + t − p]. */
+function convBackward(dy: Tensor, x: Tensor, w: Tensor): [Tensor, Tensor] {
+  const [B, H, n, d] = x.shape;
+  const dims = [B, H, n, d, w.shape[2]];
+  const dx = empty(x.shape);
+  const dw = empty(w.shape);
+  withContiguous([dy, x, w], (g, xc, wc) => {
+    runKernel('dwconvGradInput', [g.addr, wc.addr, dx.addr, ...dims], x.size * dims[4]);
+    runKernel('dwconvGradWeight', [g.addr, xc.addr, dw.addr, ...dims], x.size * dims[4]);
+  });
+  return [dx, dw];
+}
