@@ -1,8 +1,13 @@
 /**
- * The engine's single backend, created on first use. Settings come from `configureEngine`,
- * else from the environment: NYSTROMFORMER_THREADS, NYSTROMFORMER_GEMM (auto | wasm | native).
+ * The engine's single backend. Settings come from `initEngine`/`configureEngine`, else from the
+ * environment: NYSTROMFORMER_THREADS, NYSTROMFORMER_GEMM (auto | wasm | native).
+ *
+ * Node can create it lazily and synchronously on first use. Browsers cannot (kernels are fetched,
+ * workers start only once the caller yields), so there `await initEngine()` comes first; after it
+ * every op is synchronous. In browsers the engine is best run inside a Web Worker: a window's main
+ * thread may not sleep in Atomics.wait, so it spins while kernel threads work.
  */
-import { defaultThreads, env, nativeGemmFactory } from '#platform';
+import { platform } from './backend/platform.js';
 import { GemmChoice } from './backend/backend.js';
 import { KernelBuild } from './backend/kernel-module.js';
 import { WasmBackend } from './backend/wasm-backend.js';
@@ -17,6 +22,7 @@ export interface EngineOptions {
 }
 
 let current: WasmBackend | undefined;
+let initQueue: Promise<unknown> = Promise.resolve();
 
 export function backend(): WasmBackend {
   return (current ??= create({}));
@@ -31,20 +37,50 @@ export function configureEngine(options: EngineOptions): WasmBackend {
     if (options.threads !== undefined) current.setThreads(validThreads(options.threads));
     return current;
   }
-  if (current) {
-    if (current.bytesInUse > 0) {
-      throw new Error(`configureEngine: ${current.bytesInUse} bytes of tensors are alive; set gemm/build before creating tensors`);
-    }
-    current.close();
-  }
+  closeForRestart('configureEngine');
   current = create(options);
   return current;
 }
 
+/**
+ * Sets the engine up without blocking: fetches and compiles the kernels and waits for the kernel
+ * threads asynchronously. Required in browsers before any op; optional in Node. Same rules as
+ * `configureEngine`: a thread-count change keeps tensors, other changes need none alive.
+ */
+export function initEngine(options: EngineOptions = {}): Promise<WasmBackend> {
+  // One initialisation at a time: a second call starts from the backend the first one left.
+  const next = initQueue.then(() => initNow(options));
+  initQueue = next.catch(() => undefined);
+  return next;
+}
+
+async function initNow(options: EngineOptions): Promise<WasmBackend> {
+  if (current && options.gemm === undefined && options.build === undefined) {
+    if (options.threads !== undefined) await current.setThreadsAsync(validThreads(options.threads));
+    return current;
+  }
+  closeForRestart('initEngine');
+  current = await WasmBackend.init(...resolve(options));
+  return current;
+}
+
+function closeForRestart(caller: string): void {
+  if (!current) return;
+  if (current.bytesInUse > 0) {
+    throw new Error(`${caller}: ${current.bytesInUse} bytes of tensors are alive; set gemm/build before creating tensors`);
+  }
+  current.close();
+  current = undefined;
+}
+
 function create(options: EngineOptions): WasmBackend {
-  const threads = validThreads(options.threads ?? numberFromEnv('NYSTROMFORMER_THREADS') ?? defaultThreads());
+  return WasmBackend.create(...resolve(options));
+}
+
+function resolve(options: EngineOptions): Parameters<typeof WasmBackend.create> {
+  const threads = validThreads(options.threads ?? numberFromEnv('NYSTROMFORMER_THREADS') ?? platform.defaultThreads());
   const gemm = options.gemm ?? gemmFromEnv() ?? 'auto';
-  return new WasmBackend({ threads, gemm, build: options.build }, nativeGemmFactory());
+  return [{ threads, gemm, build: options.build }, platform.nativeGemmFactory()];
 }
 
 function validThreads(t: number): number {
@@ -53,12 +89,12 @@ function validThreads(t: number): number {
 }
 
 function numberFromEnv(name: string): number | undefined {
-  const v = env(name);
+  const v = platform.env(name);
   return v === undefined || v === '' ? undefined : Number(v);
 }
 
 function gemmFromEnv(): GemmChoice | undefined {
-  const v = env('NYSTROMFORMER_GEMM');
+  const v = platform.env('NYSTROMFORMER_GEMM');
   if (v === undefined || v === '') return undefined;
   if (v !== 'auto' && v !== 'wasm' && v !== 'native') {
     throw new Error(`NYSTROMFORMER_GEMM must be auto, wasm or native, got '${v}'`);

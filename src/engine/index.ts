@@ -4,7 +4,7 @@ export { tidy, keep } from './scope.js';
 export { noGrad, withGrad, parameter, isGradEnabled, composite, record } from './autograd.js';
 export type { GradNode } from './autograd.js';
 export { backward, gradients } from './backprop.js';
-export { configureEngine, backend } from './engine.js';
+export { configureEngine, backend, initEngine } from './engine.js';
 export type { EngineOptions } from './engine.js';
 export type { DType, GemmChoice, Backend, MatmulSpec } from './backend/backend.js';
 export * from './ops/creation.js';

@@ -1,7 +1,8 @@
 /** The WebAssembly backend: the arena, the kernel thread pool, and the GEMM choice. */
 import { Arena } from './arena.js';
 import { Backend, DType, GemmChoice, MatmulSpec, TypedArrayFor } from './backend.js';
-import { KernelBuild, loadKernelModule } from './kernel-module.js';
+import { KernelBuild, KernelModule, loadKernelModule, loadKernelModuleAsync } from './kernel-module.js';
+import { NativeGemmFactory, platform } from './platform.js';
 import { Pool } from './pool.js';
 
 const INITIAL_PAGES = 256; // 16 MiB; the arena grows on demand up to 4 GiB
@@ -21,6 +22,11 @@ export interface NativeGemmProvider {
   close(): void;
 }
 
+function sharedMemory(): WebAssembly.Memory {
+  platform.assertSharedMemory();
+  return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: 65536, shared: true });
+}
+
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly build: KernelBuild;
@@ -32,18 +38,33 @@ export class WasmBackend implements Backend {
   /** How many matrix products each GEMM ran (for tests and tuning). */
   readonly gemmCalls = { wasm: 0, native: 0 };
 
-  constructor(options: WasmBackendOptions, native?: (memory: WebAssembly.Memory, threads: number) => NativeGemmProvider) {
-    const { build, module } = loadKernelModule(options.build);
-    this.build = build;
-    this.#module = module;
-    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: 65536, shared: true });
-    this.#pool = new Pool(module, memory, options.threads);
+  /** Loads the kernels and starts the threads synchronously (Node; browsers use `init`). */
+  static create(options: WasmBackendOptions, native?: NativeGemmFactory): WasmBackend {
+    const memory = sharedMemory();
+    const kernels = loadKernelModule(platform, options.build);
+    return new WasmBackend(kernels, memory, Pool.create(kernels.module, memory, options.threads), options, native);
+  }
+
+  /** Fetches and compiles the kernels and starts the threads without blocking the event loop. */
+  static async init(options: WasmBackendOptions, native?: NativeGemmFactory): Promise<WasmBackend> {
+    const memory = sharedMemory();
+    const kernels = await loadKernelModuleAsync(platform, options.build);
+    return new WasmBackend(kernels, memory, await Pool.start(kernels.module, memory, options.threads), options, native);
+  }
+
+  private constructor(kernels: KernelModule, memory: WebAssembly.Memory, pool: Pool, options: WasmBackendOptions, native?: NativeGemmFactory) {
+    this.build = kernels.build;
+    this.#module = kernels.module;
+    this.#pool = pool;
     const base = Number(this.#pool.exports.heapBase());
     this.arena = new Arena(memory, base);
     this.#gemm = options.gemm;
     if (options.gemm !== 'wasm') {
       if (!native) {
-        if (options.gemm === 'native') throw new Error("engine: gemm 'native' is not available on this platform");
+        if (options.gemm === 'native') {
+          pool.close();
+          throw new Error("engine: gemm 'native' is not available on this platform");
+        }
       } else this.#native = native(memory, options.threads);
     }
   }
@@ -56,12 +77,26 @@ export class WasmBackend implements Backend {
     return this.#gemm;
   }
 
+  /** Kernel shares each thread has run since the threads last started (index = thread id). */
+  kernelShares(): number[] {
+    return this.#pool.shares();
+  }
+
   /** Restarts the kernel threads with a new count; the arena and its data are kept. */
   setThreads(threads: number): void {
     if (threads === this.#pool.threads) return;
-    const memory = this.arena.memory;
+    // The new pool starts before the old one closes, so a failed start leaves a working backend.
+    const next = Pool.create(this.#module, this.arena.memory, threads);
     this.#pool.close();
-    this.#pool = new Pool(this.#module, memory, threads);
+    this.#pool = next;
+  }
+
+  /** setThreads without blocking: the way to change the thread count in browsers. */
+  async setThreadsAsync(threads: number): Promise<void> {
+    if (threads === this.#pool.threads) return;
+    const next = await Pool.start(this.#module, this.arena.memory, threads);
+    this.#pool.close();
+    this.#pool = next;
   }
 
   alloc(bytes: number): number {
