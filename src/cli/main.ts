@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { benchAttention } from './bench-attention.js';
 import { benchGemm } from './bench-gemm.js';
+import { verifyAttentionDir } from './verify-attention.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -36,6 +37,13 @@ bench
   .option('--seconds <s>', 'minimum timing per measurement', Number, 1)
   .option('--max-softmax-n <n>', 'skip exact attention above this length', positiveInt, 16384)
   .action(benchAttention);
+
+program
+  .command('verify-attention')
+  .description('check Nyström and softmax attention against PyTorch fixtures (DESIGN.md format) in DIR')
+  .argument('<dir>', 'folder of .safetensors fixtures')
+  .option('--json', 'one JSON object per fixture')
+  .action((dir: string, options: { json?: boolean }) => verifyAttentionDir(dir, options));
 
 function positiveInt(v: string): number {
   const n = Number(v);

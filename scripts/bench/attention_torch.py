@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""PyTorch baseline for `nystromformer bench attention`: the official Nyström formulas and exact
+softmax attention, float32 on the CPU, timed the same way and printed in the same JSON shape.
+
+    /usr/bin/python3 scripts/bench/attention_torch.py --json --n 1024,4096 --heads 12 --dim 64 \\
+        --landmarks 64 --conv 33 --backward
+
+One line per measurement:
+    {"bench":"attention","impl":"torch-nystrom"|"torch-softmax","n":N,"pass":"fwd"|"fwdbwd","ms":T,"peak_mb":P}
+
+ms: the median of --repeats runs after --warmup untimed runs. peak_mb: how far the process's
+resident set (Linux VmHWM) rose above its level just before the first run, measured on that
+first, cold run in a fresh child process (one per measurement), so memory that the allocator kept
+from earlier runs cannot hide it. It counts everything the pass allocates (the inputs and, for
+fwdbwd, their gradients excluded, since they exist before), in MiB; null where /proc is missing.
+Python's tracemalloc does not see torch's allocations, so it is not used.
+
+Needs Debian's torch and OpenBLAS: apt-get install -y python3-torch libopenblas0-pthread
+(without libopenblas0-pthread torch falls back to the reference BLAS, ~50× slower).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
+from make_attention_fixtures import nystrom_attention, softmax_attention  # noqa: E402
+
+
+def proc_status_kib(field):
+    try:
+        with open('/proc/self/status') as fh:
+            for line in fh:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss():
+    """Linux ≥ 4.0: writing 5 to clear_refs resets VmHWM to the current resident set."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as fh:
+            fh.write('5')
+        return True
+    except OSError:
+        return False
+
+
+def child(p):
+    """One measurement, in its own process."""
+    torch.set_num_threads(p['threads'])
+    gen = torch.Generator().manual_seed(0)
+    B, H, n, d, m, K = p['batch'], p['heads'], p['n'], p['dim'], p['landmarks'], p['conv']
+    shape = (B, H, n, d)
+    q, k, v = (torch.randn(*shape, generator=gen) for _ in range(3))
+    conv_w = torch.randn(H, 1, K, 1, generator=gen) * 0.1 if p['impl'] == 'torch-nystrom' and K > 0 else None
+    leaves = [q, k, v] + ([conv_w] if conv_w is not None else [])
+    backward = p['pass'] == 'fwdbwd'
+    dout = torch.randn(*shape, generator=gen) if backward else None
+    for t in leaves:
+        t.requires_grad_(backward)
+
+    def attend(q, k, v, conv_w):
+        if p['impl'] == 'torch-nystrom':
+            return nystrom_attention(q, k, v, None, m, conv_w, init='original', iters=6)
+        return softmax_attention(q, k, v, None)
+
+    def run():
+        if backward:
+            out = attend(*leaves[:3], conv_w)
+            torch.autograd.grad(out, leaves, dout)
+        else:
+            with torch.no_grad():
+                attend(q, k, v, conv_w)
+
+    # load kernels and thread pools on a small problem first, so they do not count as the pass's memory
+    with torch.no_grad():
+        small = torch.randn(1, H, max(256, 2 * m), d)
+        attend(small, small, small, conv_w)
+    peak_mb = None
+    before = proc_status_kib('VmRSS')
+    if before is not None and reset_peak_rss():
+        run()
+        peak = proc_status_kib('VmHWM')
+        peak_mb = round(max(0, peak - before) / 1024, 1)
+    else:
+        run()
+    for _ in range(p['warmup']):
+        run()
+    times = []
+    for _ in range(p['repeats']):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    ms = round(statistics.median(times) * 1000, 1)
+    print(json.dumps({'bench': 'attention', 'impl': p['impl'], 'n': n, 'pass': p['pass'], 'ms': ms, 'peak_mb': peak_mb}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description='PyTorch Nyström and softmax attention timings (float32, CPU)')
+    ap.add_argument('--json', action='store_true', help='one JSON object per line (the default output is a table)')
+    ap.add_argument('--n', default='1024,4096', help='comma-separated sequence lengths')
+    ap.add_argument('--batch', type=int, default=1)
+    ap.add_argument('--heads', type=int, default=12)
+    ap.add_argument('--dim', type=int, default=64, help='head size')
+    ap.add_argument('--landmarks', type=int, default=64)
+    ap.add_argument('--conv', type=int, default=33, help='conv kernel size on V (0 = none)')
+    ap.add_argument('--backward', action='store_true', help='also time forward+backward')
+    ap.add_argument('--impl', default='torch-nystrom,torch-softmax')
+    ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (SPEC.md §5: 2)')
+    ap.add_argument('--repeats', type=int, default=5)
+    ap.add_argument('--warmup', type=int, default=1)
+    ap.add_argument('--max-softmax-gib', type=float, default=4.0,
+                    help='skip softmax where one B·H·n·n float32 matrix exceeds this many GiB')
+    ap.add_argument('--child', help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(json.loads(args.child))
+        return
+    impls = [s.strip() for s in args.impl.split(',') if s.strip()]
+    for impl in impls:
+        if impl not in ('torch-nystrom', 'torch-softmax'):
+            ap.error(f'unknown impl {impl!r} (torch-nystrom, torch-softmax)')
+    if args.conv and args.conv % 2 == 0:
+        ap.error('--conv must be odd (or 0)')
+    passes = ['fwd', 'fwdbwd'] if args.backward else ['fwd']
+    for n in (int(s) for s in args.n.split(',')):
+        for impl in impls:
+            matrix_gib = args.batch * args.heads * n * n * 4 / 2 ** 30
+            if impl == 'torch-softmax' and matrix_gib > args.max_softmax_gib:
+                print(f'torch-softmax n={n}: skipped (n×n scores {matrix_gib:.1f} GiB > {args.max_softmax_gib})', file=sys.stderr)
+                continue
+            if impl == 'torch-nystrom' and args.landmarks >= n:
+                print(f'torch-nystrom n={n}: skipped (landmarks ≥ n)', file=sys.stderr)
+                continue
+            for pass_ in passes:
+                params = dict(vars(args), impl=impl, n=n, **{'pass': pass_})
+                params.pop('child')
+                r = subprocess.run([sys.executable, os.path.abspath(__file__), '--child', json.dumps(params)],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    sys.stderr.write(r.stderr)
+                    sys.exit(f'{impl} n={n} {pass_}: the measurement failed (exit {r.returncode})')
+                line = r.stdout.strip().splitlines()[-1]
+                if args.json:
+                    print(line, flush=True)
+                else:
+                    o = json.loads(line)
+                    print(f"{o['impl']:14s} n={o['n']:<6d} {o['pass']:6s} {o['ms']:9.1f} ms  {o['peak_mb']} MB", flush=True)
+
+
+if __name__ == '__main__':
+    main()
