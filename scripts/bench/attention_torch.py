@@ -15,6 +15,14 @@ from earlier runs cannot hide it. It counts everything the pass allocates (the i
 fwdbwd, their gradients excluded, since they exist before), in MiB; null where /proc is missing.
 Python's tracemalloc does not see torch's allocations, so it is not used.
 
+Allocation cost: glibc returns every large tensor buffer to the kernel with munmap, so each op's
+output is faulted in page by page again; on the 2-core VM of SPEC.md §5 that costs ~80 ms per
+48 MB (an elementwise op on a 12×1024×1024 tensor: 81 ms by default, 1.6 ms with the buffers
+reused). --malloc-tuned raises glibc's mmap and trim thresholds in the children so buffers are
+reused: the default numbers are what a plain PyTorch process gets, the tuned ones a fairer
+baseline for the arithmetic itself. Note also that torch 1.13's batched matmul with a transposed
+operand (Q·Kᵀ as the official code writes it) runs ~7× slower here than with a contiguous one.
+
 Needs Debian's torch and OpenBLAS: apt-get install -y python3-torch libopenblas0-pthread
 (without libopenblas0-pthread torch falls back to the reference BLAS, ~50× slower).
 """
@@ -116,9 +124,12 @@ def main():
     ap.add_argument('--impl', default='torch-nystrom,torch-softmax')
     ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (SPEC.md §5: 2)')
     ap.add_argument('--repeats', type=int, default=5)
-    ap.add_argument('--warmup', type=int, default=1)
+    ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--max-softmax-gib', type=float, default=4.0,
                     help='skip softmax where one B·H·n·n float32 matrix exceeds this many GiB')
+    ap.add_argument('--malloc-tuned', action='store_true',
+                    help='run the children with glibc MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ raised, so large '
+                         'buffers are reused instead of mapped and faulted in afresh on every op (see the docstring)')
     ap.add_argument('--child', help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -143,8 +154,11 @@ def main():
             for pass_ in passes:
                 params = dict(vars(args), impl=impl, n=n, **{'pass': pass_})
                 params.pop('child')
+                env = dict(os.environ)
+                if args.malloc_tuned:
+                    env.update(MALLOC_MMAP_THRESHOLD_=str(2 ** 32), MALLOC_TRIM_THRESHOLD_=str(2 ** 36))
                 r = subprocess.run([sys.executable, os.path.abspath(__file__), '--child', json.dumps(params)],
-                                   capture_output=True, text=True)
+                                   capture_output=True, text=True, env=env)
                 if r.returncode != 0:
                     sys.stderr.write(r.stderr)
                     sys.exit(f'{impl} n={n} {pass_}: the measurement failed (exit {r.returncode})')
