@@ -45,9 +45,17 @@ const MASK_NEG = -1e9;
 /** Hugging Face's additive mask value: the most negative float32. */
 const HF_MASK_NEG = -3.4028234663852886e38;
 
-/** Nyström attention: one fused node with a hand-written backward (nystrom-fused.ts). */
-export function nystromAttention(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions): Tensor {
-  return attend(q, k, v, options, 'fused', false).out;
+/**
+ * Nyström attention: one fused node with a hand-written backward (nystrom-fused.ts). With
+ * `returnFactors: true` it also returns F·Z and B (null when m ≥ n made it exact).
+ */
+export function nystromAttention(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions & { returnFactors: true }): { out: Tensor; factors: NystromFactors | null };
+export function nystromAttention(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions & { returnFactors?: false }): Tensor;
+export function nystromAttention(
+  q: Tensor, k: Tensor, v: Tensor, options: NystromOptions & { returnFactors?: boolean },
+): Tensor | { out: Tensor; factors: NystromFactors | null } {
+  const r = attend(q, k, v, options, 'fused', options.returnFactors === true);
+  return options.returnFactors ? r : r.out;
 }
 
 /** Nyström attention that also returns its factors, for inspection and heat maps of small inputs. */

@@ -203,6 +203,7 @@ test('softmaxAttention errors name the op and the shapes', () => {
     assert.throws(() => softmaxAttention(q, k, k, { mask: randn([2, 5], 4) }), /mask must be \(B, nk\) = \[2, 6\], got \[2, 5\]/);
     assert.throws(() => softmaxAttention(q, k, k, { mask: Tensor.from([1, 1, 1, 0.5, 1, 1, 1, 1, 1, 1, 1, 1], [2, 6]) }), /mask values must be 0 or 1, got 0.5 at \[0, 3\]/);
     assert.throws(() => softmaxAttention(randn([2, 3, 0, 8], 5), k, k), /non-empty/);
+    assert.throws(() => softmaxAttention(q, mulScalar(k, Infinity), k), /softmaxAttention: k \[2, 3, 6, 8\] contains non-finite values/);
     const long = randn([1, 1, 4097, 1], 6);
     assert.throws(() => softmaxAttentionWithProbs(long, long, long), /only returned for n, nk ≤ 4096/);
   });

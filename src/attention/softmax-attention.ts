@@ -14,6 +14,7 @@
  * are all masked attends uniformly over them (all scores become −1e9), finite as in PyTorch with a
  * −1e9 mask. Inputs are not checked for NaN / ±Infinity: they propagate to the outputs.
  */
+import { checkFinite, checkMask } from './validate.js';
 import { addScalar, backend, contiguous, fmt, mulScalar, noGrad, record, Tensor, tidy } from '../engine/index.js';
 import { empty, run, withContiguous } from '../engine/ops/kernel.js';
 
@@ -67,15 +68,8 @@ function check(op: string, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undef
   if (B * H * n * d === 0 || nk === 0) {
     throw new Error(`${op}: needs non-empty inputs, got q ${fmt(q.shape)}, k ${fmt(k.shape)}, v ${fmt(v.shape)}`);
   }
-  if (mask) {
-    if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== nk) {
-      throw new Error(`${op}: mask must be (B, nk) = [${B}, ${nk}], got ${fmt(mask.shape)}`);
-    }
-    if (mask.dtype !== 'float32') throw new Error(`${op}: mask must be float32 of 0/1, got ${mask.dtype}`);
-    const values = tidy(() => noGrad(() => contiguous(mask).toArray()));
-    const bad = values.findIndex((x) => x !== 0 && x !== 1);
-    if (bad >= 0) throw new Error(`${op}: mask values must be 0 or 1, got ${values[bad]} at [${Math.floor(bad / nk)}, ${bad % nk}]`);
-  }
+  if (mask) checkMask(op, mask, B, nk, 'nk');
+  checkFinite(op, { q, k, v });
   return { B, H, n, nk, d };
 }
 

@@ -15,13 +15,14 @@ export function checkQkv(op: string, q: Tensor, k: Tensor, v: Tensor): [number, 
 }
 
 /** A key-padding mask must be float32 (B, n) of 0s and 1s. */
-export function checkMask(op: string, mask: Tensor, B: number, n: number): void {
+export function checkMask(op: string, mask: Tensor, B: number, n: number, keys = 'n'): void {
   if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== n) {
-    throw new Error(`${op}: mask must be (B, n) = [${B}, ${n}], got ${fmt(mask.shape)}`);
+    throw new Error(`${op}: mask must be (B, ${keys}) = [${B}, ${n}], got ${fmt(mask.shape)}`);
   }
   if (mask.dtype !== 'float32') throw new Error(`${op}: mask must be float32 0/1, got ${mask.dtype}`);
   const values = tidy(() => noGrad(() => contiguous(mask).toArray()));
-  if (values.some((x) => x !== 0 && x !== 1)) throw new Error(`${op}: mask values must be 0 or 1`);
+  const bad = values.findIndex((x) => x !== 0 && x !== 1);
+  if (bad >= 0) throw new Error(`${op}: mask values must be 0 or 1, got ${values[bad]} at [${Math.floor(bad / n)}, ${bad % n}]`);
 }
 
 /** Rejects NaN and ±Infinity in the inputs (they would spread through every landmark). */
