@@ -31,28 +31,44 @@ export interface NystromCoreInputs {
   keepFactors: boolean;
 }
 
-/** out = (F·Z)·(B·V) + DWConv(V ⊙ mask); also returns F·Z and B (valid when keepFactors). */
-export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b: Tensor } {
+/** The forward's tensors: what the backward reads, and the output. */
+export interface NystromForward {
+  qs: Tensor; ks: Tensor; qt: Tensor; kt: Tensor; f: Tensor; a: Tensor; bk: Tensor; z: Tensor;
+  fz: Tensor; bv: Tensor; out: Tensor; convIn: Tensor | undefined;
+}
+
+/**
+ * out = (F·Z)·(B·V) + DWConv(V ⊙ mask), composed from engine ops. Under autograd this is the
+ * reference the fused op is tested against; without it, the fused op's forward.
+ */
+export function nystromForward(x: NystromCoreInputs): NystromForward {
   const { q, k, v, m, convWeight, mask, keyBias, zeroPads } = x;
   const [B, , n, d] = q.shape;
   const scale = 1 / Math.sqrt(Math.sqrt(d));
   const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
-  const saved = tidy(() => noGrad(() => {
-    const qs = mulScalar(rowMask ? mul(q, rowMask) : q, scale); // Q' (B,H,n,d)
-    const ks = mulScalar(rowMask ? mul(k, rowMask) : k, scale); // K'
-    const qt = segmentMeans(qs, m); // Q̃ (B,H,m,d)
-    const kt = segmentMeans(ks, m); // K̃
-    const f = softmax(matmul(qs, kt, { transB: true })); // F (B,H,n,m)
-    const a = softmax(matmul(qt, kt, { transB: true })); // A (B,H,m,m)
-    const bk = softmax(matmul(qt, ks, { transB: true }), { mask: keyBias }); // B (B,H,m,n)
-    const z = x.inverse(a, x.iterations, x.init); // Z (B,H,m,m)
-    const fz = matmul(f, z); // F·Z (B,H,n,m)
-    const bv = matmul(bk, v); // B·V (B,H,m,d)
-    let out = matmul(fz, bv);
-    const convIn = convWeight ? (rowMask ? mul(v, rowMask) : v) : undefined;
-    if (convWeight && convIn) out = add(out, depthwiseConv1d(convIn, convWeight));
-    return { qs, ks, qt, kt, f, a, bk, z, fz, bv, out, convIn };
-  }));
+  const qs = mulScalar(rowMask ? mul(q, rowMask) : q, scale); // Q' (B,H,n,d)
+  const ks = mulScalar(rowMask ? mul(k, rowMask) : k, scale); // K'
+  const qt = segmentMeans(qs, m); // Q̃ (B,H,m,d)
+  const kt = segmentMeans(ks, m); // K̃
+  const f = softmax(matmul(qs, kt, { transB: true })); // F (B,H,n,m)
+  const a = softmax(matmul(qt, kt, { transB: true })); // A (B,H,m,m)
+  const bk = softmax(matmul(qt, ks, { transB: true }), { mask: keyBias }); // B (B,H,m,n)
+  const z = x.inverse(a, x.iterations, x.init); // Z (B,H,m,m)
+  const fz = matmul(f, z); // F·Z (B,H,n,m)
+  const bv = matmul(bk, v); // B·V (B,H,m,d)
+  let out = matmul(fz, bv); // (B,H,n,d)
+  const convIn = convWeight ? (rowMask ? mul(v, rowMask) : v) : undefined;
+  if (convWeight && convIn) out = add(out, depthwiseConv1d(convIn, convWeight));
+  return { qs, ks, qt, kt, f, a, bk, z, fz, bv, out, convIn };
+}
+
+/** The fused op: nystromForward without autograd, and a hand-written backward. Also returns F·Z and B (valid when keepFactors). */
+export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b: Tensor } {
+  const { q, k, v, convWeight, mask, zeroPads } = x;
+  const [B, , n, d] = q.shape;
+  const scale = 1 / Math.sqrt(Math.sqrt(d));
+  const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
+  const saved = tidy(() => noGrad(() => nystromForward(x)));
   const { qs, ks, qt, kt, f, a, bk, z, fz, bv, out, convIn } = saved;
   const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
   const keep = new Set<Tensor | undefined>([out, ...(x.keepFactors ? [fz, bk] : [])]);

@@ -13,8 +13,7 @@ import {
   add, composite, concat, depthwiseConv1d, div, fmt, full, gather, matmul, max, mul, mulScalar,
   padAxis, reshape, slice, softmax, sub, sum, Tensor, tensor, transpose, addScalar,
 } from '../engine/index.js';
-import { segmentMeans } from './landmarks.js';
-import { nystromFused } from './nystrom-fused.js';
+import { nystromForward, nystromFused } from './nystrom-fused.js';
 import { checkFinite, checkMask, checkQkv } from './validate.js';
 
 export interface NystromOptions {
@@ -101,31 +100,15 @@ function core(
   q: Tensor, k: Tensor, v: Tensor, m: number, iterations: number, init: 'original' | 'exact',
   convWeight: Tensor | undefined, mask: Tensor | undefined, variant: 'original' | 'hf', impl: Impl, keepFactors: boolean,
 ): { out: Tensor; factors: NystromFactors | null } {
-  const [B, , n, d] = q.shape;
+  const [B, , n] = q.shape;
   const keyBias = mask && reshape(mulScalar(addScalar(mulScalar(mask, -1), 1), variant === 'hf' ? HF_MASK_NEG : MASK_NEG), [B, 1, 1, n]);
+  const zeroPads = variant === 'original';
   if (impl === 'fused') {
-    const zeroPads = variant === 'original';
     const r = nystromFused({ q, k, v, m, iterations, init, convWeight, mask, keyBias, zeroPads, inverse: iterativeInverse, keepFactors });
     return { out: r.out, factors: keepFactors ? { fz: r.fz, b: r.b } : null };
   }
-  const scale = 1 / Math.sqrt(Math.sqrt(d));
-  const rowMask = mask && reshape(mask, [B, 1, n, 1]); // (B,1,n,1)
-  const zeroPads = variant === 'original' && rowMask;
-  const qs = mulScalar(zeroPads ? mul(q, rowMask) : q, scale); // Q' (B,H,n,d)
-  const ks = mulScalar(zeroPads ? mul(k, rowMask) : k, scale); // K'
-  const qt = segmentMeans(qs, m); // Q̃ (B,H,m,d)
-  const kt = segmentMeans(ks, m); // K̃
-  const f = softmax(matmul(qs, kt, { transB: true })); // F (B,H,n,m)
-  const a = softmax(matmul(qt, kt, { transB: true })); // A (B,H,m,m)
-  const bKernel = softmax(matmul(qt, ks, { transB: true }), { mask: keyBias }); // B (B,H,m,n)
-  const z = iterativeInverse(a, iterations, init); // Z (B,H,m,m)
-  const fz = matmul(f, z); // F·Z (B,H,n,m)
-  let out = matmul(fz, matmul(bKernel, v)); // (F·Z)·(B·V) (B,H,n,d)
-  if (convWeight) {
-    const convInput = variant === 'original' && rowMask ? mul(v, rowMask) : v;
-    out = add(out, depthwiseConv1d(convInput, convWeight));
-  }
-  return { out, factors: { fz, b: bKernel } };
+  const r = nystromForward({ q, k, v, m, iterations, init, convWeight, mask, keyBias, zeroPads, inverse: iterativeInverse, keepFactors });
+  return { out: r.out, factors: { fz: r.fz, b: r.bk } };
 }
 
 /**
