@@ -57,7 +57,7 @@ function collapse(shape: Shape, strides: readonly Shape[]): [number[], number[][
 /** Strides that read `t` as if it had `shape` (NumPy broadcasting: 0 on expanded axes). */
 export function broadcastStrides(t: Tensor, shape: Shape): number[] {
   const lead = shape.length - t.rank;
-  return shape.map((d, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
+  return shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : t.strides[i - lead]));
 }
 
 /** Copies any view into a fresh contiguous tensor. */
