@@ -2,7 +2,7 @@
 import { record } from '../autograd.js';
 import { fmt, normAxis, Shape, sizeOf, contiguousStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { copyContiguous, copyInto, copySlab } from './kernel.js';
+import { broadcastStrides, copyContiguous, copyInto, copySlab } from './kernel.js';
 import { zeros } from './creation.js';
 import { sumTo } from './reduce.js';
 
@@ -73,8 +73,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   const lead = shape.length - x.rank;
   const ok = lead >= 0 && x.shape.every((d, i) => d === 1 || d === shape[lead + i]);
   if (!ok) throw new Error(`expand: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
-  const strides = shape.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : x.strides[i - lead]));
-  const out = x.view(shape, strides);
+  const out = x.view(shape, broadcastStrides(x, shape));
   return record(out, 'expand', [x], (dy) => [sumTo(dy, x.shape)]);
 }
 
