@@ -100,8 +100,7 @@ function core(
   q: Tensor, k: Tensor, v: Tensor, m: number, iterations: number, init: 'original' | 'exact',
   convWeight: Tensor | undefined, mask: Tensor | undefined, variant: 'original' | 'hf', impl: Impl, keepFactors: boolean,
 ): { out: Tensor; factors: NystromFactors | null } {
-  const [B, , n] = q.shape;
-  const keyBias = mask && reshape(mulScalar(addScalar(mulScalar(mask, -1), 1), variant === 'hf' ? HF_MASK_NEG : MASK_NEG), [B, 1, 1, n]);
+  const keyBias = mask && keyBiasOf(mask, variant);
   const zeroPads = variant === 'original';
   if (impl === 'fused') {
     const r = nystromFused({ q, k, v, m, iterations, init, convWeight, mask, keyBias, zeroPads, inverse: iterativeInverse, keepFactors });
@@ -142,6 +141,12 @@ export function iterativeInverse(a: Tensor, iterations: number, init: 'original'
   return z;
 }
 
+/** (1 − mask)·(large negative), shaped (B, 1, 1, n) to add to the scores of every head and query. */
+function keyBiasOf(mask: Tensor, variant: 'original' | 'hf'): Tensor {
+  const [B, n] = mask.shape;
+  return reshape(mulScalar(addScalar(mulScalar(mask, -1), 1), variant === 'hf' ? HF_MASK_NEG : MASK_NEG), [B, 1, 1, n]);
+}
+
 function identity(m: number): Tensor {
   const data = new Float32Array(m * m);
   for (let i = 0; i < m; i++) data[i * m + i] = 1;
@@ -151,7 +156,7 @@ function identity(m: number): Tensor {
 /** m ≥ n: every token is its own landmark, so attention is exact (plus the conv). */
 function exactWithConv(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, convWeight: Tensor | undefined, variant: 'original' | 'hf'): Tensor {
   const [B, , n, d] = q.shape;
-  const keyBias = mask && reshape(mulScalar(addScalar(mulScalar(mask, -1), 1), variant === 'hf' ? HF_MASK_NEG : MASK_NEG), [B, 1, 1, n]);
+  const keyBias = mask && keyBiasOf(mask, variant);
   const scores = mulScalar(matmul(q, k, { transB: true }), 1 / Math.sqrt(d));
   let out = matmul(softmax(scores, { mask: keyBias }), v);
   if (convWeight) {
