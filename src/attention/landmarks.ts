@@ -27,12 +27,15 @@ export function segmentMeans(x: Tensor, m: number): Tensor {
   const dims = [B * H, n, d, m];
   const out = empty([B, H, m, d]);
   withContiguous([x], (xc) => runKernel('segmentMeans', [xc.addr, out.addr, ...dims], x.size));
-  // dx[i] = dy[segment(i)] / |segment(i)|
-  return record(out, 'segmentMeans', [x], (dy) => {
-    const dx = empty(x.shape);
-    withContiguous([dy], (g) => runKernel('segmentMeansGrad', [g.addr, dx.addr, ...dims], x.size));
-    return [dx];
-  });
+  return record(out, 'segmentMeans', [x], (dy) => [segmentMeansAdjoint(dy, n)]);
+}
+
+/** dx[i] = dy[segment(i)] / |segment(i)|: segment means' adjoint, dy (B, H, m, d) → (B, H, n, d). */
+export function segmentMeansAdjoint(dy: Tensor, n: number): Tensor {
+  const [B, H, m, d] = dy.shape;
+  const dx = empty([B, H, n, d]);
+  withContiguous([dy], (g) => runKernel('segmentMeansGrad', [g.addr, dx.addr, B * H, n, d, m], dx.size));
+  return dx;
 }
 
 /** The m×n averaging matrix P, so that landmarks = P·X for X (…, n, d). */

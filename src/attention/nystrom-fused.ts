@@ -7,10 +7,10 @@
  * Legend: B batch, H heads, n tokens, d head size, m landmarks.
  */
 import {
-  add, depthwiseConv1d, empty, gradients, isGradEnabled, matmul, mul, mulScalar, noGrad, record, reshape,
-  runKernel, softmax, Tensor, tidy, withContiguous, withGrad,
+  add, depthwiseConv1d, depthwiseConv1dAdjoint, gradients, isGradEnabled, matmul, mul, mulScalar, noGrad,
+  record, reshape, softmax, softmaxAdjoint, Tensor, tidy, withGrad,
 } from '../engine/index.js';
-import { segmentMeans } from './landmarks.js';
+import { segmentMeans, segmentMeansAdjoint } from './landmarks.js';
 
 export interface NystromCoreInputs {
   q: Tensor;
@@ -93,7 +93,7 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
     let dW: Tensor | null = null;
     if (convWeight && convIn) {
       // out += DWConv(V⊙mask): the conv kernels' adjoints, then the mask
-      const [dIn, gW] = convBackward(dOut, convIn, convWeight);
+      const [dIn, gW] = depthwiseConv1dAdjoint(dOut, convIn, convWeight) as [Tensor, Tensor];
       const dvConv = rowMask ? mul(dIn, rowMask) : dIn;
       const sum = add(dV, dvConv);
       free(dV, dIn);
@@ -105,9 +105,9 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
     const dA = pinvVjp(a, dZ, x);
     free(dZ);
     // softmax backward of the three kernels: dS = P ⊙ (dP − Σ dP⊙P)
-    const dSf = softmaxBackward(f, dF); // (B,H,n,m)
-    const dSa = softmaxBackward(a, dA); // (B,H,m,m)
-    const dSb = softmaxBackward(bk, dBk); // (B,H,m,n)
+    const dSf = softmaxAdjoint(f, dF); // (B,H,n,m)
+    const dSa = softmaxAdjoint(a, dA); // (B,H,m,m)
+    const dSb = softmaxAdjoint(bk, dBk); // (B,H,m,n)
     free(dF, dA, dBk);
     // S_F = Q'K̃ᵀ, S_A = Q̃K̃ᵀ, S_B = Q̃K'ᵀ
     const dQs = matmul(dSf, kt); // (B,H,n,d)
@@ -126,10 +126,7 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
 
 /** d(Q) from d(Q') and d(Q̃): dQ' += segment-mean adjoint of dQ̃; dQ = s·dQ' (⊙ mask). */
 function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scale: number, rowMask: Tensor | undefined): Tensor {
-  const [B, H, n, d] = dRows.shape;
-  const m = dLandmarks.shape[2];
-  const spread = empty(dRows.shape);
-  withContiguous([dLandmarks], (g) => runKernel('segmentMeansGrad', [g.addr, spread.addr, B * H, n, d, m], dRows.size));
+  const spread = segmentMeansAdjoint(dLandmarks, dRows.shape[2]);
   const total = add(dRows, spread);
   const scaled = mulScalar(total, scale);
   spread.dispose();
@@ -140,12 +137,6 @@ function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scale: number, rowMa
   return masked;
 }
 
-function softmaxBackward(y: Tensor, dy: Tensor): Tensor {
-  const cols = y.shape[y.rank - 1];
-  const dx = empty(y.shape);
-  withContiguous([y, dy], (yc, g) => runKernel('softmaxRowsGrad', [yc.addr, g.addr, dx.addr, y.size / cols, cols], y.size * 4));
-  return dx;
-}
 
 /** dA of ⟨dZ, pinv(A)⟩, through the iterations and the init scalar c. */
 function pinvVjp(a: Tensor, dZ: Tensor, x: NystromCoreInputs): Tensor {
@@ -158,15 +149,3 @@ function pinvVjp(a: Tensor, dZ: Tensor, x: NystromCoreInputs): Tensor {
   });
 }
 
-/** The depthwise conv's adjoints: dx[j] = Σ_t w[t]·dy[j − t + p], dw[t] = Σ dy[i]·x[i + t − p]. */
-function convBackward(dy: Tensor, x: Tensor, w: Tensor): [Tensor, Tensor] {
-  const [B, H, n, d] = x.shape;
-  const dims = [B, H, n, d, w.shape[2]];
-  const dx = empty(x.shape);
-  const dw = empty(w.shape);
-  withContiguous([dy, x, w], (g, xc, wc) => {
-    runKernel('dwconvGradInput', [g.addr, wc.addr, dx.addr, ...dims], x.size * dims[4]);
-    runKernel('dwconvGradWeight', [g.addr, xc.addr, dw.addr, ...dims], x.size * dims[4]);
-  });
-  return [dx, dw];
-}

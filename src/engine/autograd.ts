@@ -20,20 +20,14 @@ export function isGradEnabled(): boolean {
 }
 
 /** Runs fn without recording anything for backward. */
-export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
-}
+export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
 
 /** Runs fn with recording on, e.g. a backward that differentiates a small sub-computation. */
-export function withGrad<T>(fn: () => T): T {
+export const withGrad = <T>(fn: () => T): T => withGradMode(true, fn);
+
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const prev = gradEnabled;
-  gradEnabled = true;
+  gradEnabled = enabled;
   try {
     return fn();
   } finally {

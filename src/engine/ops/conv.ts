@@ -25,14 +25,25 @@ export function depthwiseConv1d(x: Tensor, weight: Tensor): Tensor {
   const work = x.size * K;
   const out = empty(x.shape);
   if (out.size > 0) withContiguous([x, weight], (xc, wc) => run('dwconv', [xc.addr, wc.addr, out.addr, ...dims], work));
-  // dx[j] = Σ_t w[t]·dy[j − t + p];  dw[t] = Σ_{b,i,c} dy[i]·x[i + t − p]
-  return record(out, 'depthwiseConv1d', [x, weight], (dy) => {
-    const dx = x.requiresGrad ? empty(x.shape) : null;
-    const dw = weight.requiresGrad ? empty(weight.shape) : null;
-    withContiguous([x, weight, dy], (xc, wc, dyc) => {
-      if (dx && dx.size > 0) run('dwconvGradInput', [dyc.addr, wc.addr, dx.addr, ...dims], work);
-      if (dw) run('dwconvGradWeight', [dyc.addr, xc.addr, dw.addr, ...dims], work);
-    });
-    return [dx, dw];
+  return record(out, 'depthwiseConv1d', [x, weight], (dy) =>
+    depthwiseConv1dAdjoint(dy, x, weight, x.requiresGrad, weight.requiresGrad),
+  );
+}
+
+/**
+ * The conv's vector-Jacobian product, for fused ops that call it from their own backward:
+ * dx[j] = Σ_t w[t]·dy[j − t + p];  dw[t] = Σ_{b,i,c} dy[i]·x[i + t − p]
+ */
+export function depthwiseConv1dAdjoint(dy: Tensor, x: Tensor, weight: Tensor, wantX = true, wantW = true): [Tensor | null, Tensor | null] {
+  const [B, H, n, d] = x.shape;
+  const K = weight.shape[weight.rank === 4 ? 2 : 1];
+  const dims = [B, H, n, d, K];
+  const work = x.size * K;
+  const dx = wantX ? empty(x.shape) : null;
+  const dw = wantW ? empty(weight.shape) : null;
+  withContiguous([x, weight, dy], (xc, wc, dyc) => {
+    if (dx && dx.size > 0) run('dwconvGradInput', [dyc.addr, wc.addr, dx.addr, ...dims], work);
+    if (dw) run('dwconvGradWeight', [dyc.addr, xc.addr, dw.addr, ...dims], work);
   });
+  return [dx, dw];
 }

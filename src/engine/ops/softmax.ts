@@ -33,16 +33,22 @@ function lastAxis(op: string, x: Tensor, mask: Tensor | undefined, kernel: strin
 
 /** The row kernel over the last axis of x, and its backward. */
 function rows(op: string, x: Tensor, kernel: string, gradKernel: string): Tensor {
-  const input = x;
   const cols = x.shape[x.rank - 1];
   const rows = cols === 0 ? 0 : x.size / cols;
   const out = empty(x.shape);
-  if (rows > 0) withContiguous([input], (xc) => run(kernel, [xc.addr, out.addr, rows, cols], x.size * 8));
-  // softmax: dx = y⊙(dy − Σdy⊙y);  log-softmax: dx = dy − exp(y)·Σdy
-  const result = record(out, op, [input], (dy) => {
-    const dx = empty(x.shape);
-    withContiguous([dy], (dyc) => run(gradKernel, [out.addr, dyc.addr, dx.addr, rows, cols], x.size * 4));
-    return [dx];
-  });
-  return result;
+  if (rows > 0) withContiguous([x], (xc) => run(kernel, [xc.addr, out.addr, rows, cols], x.size * 8));
+  return record(out, op, [x], (dy) => [rowsAdjoint(out, dy, gradKernel)]);
 }
+
+/** softmax: dx = y⊙(dy − Σdy⊙y);  log-softmax: dx = dy − exp(y)·Σdy  (y the op's output). */
+function rowsAdjoint(y: Tensor, dy: Tensor, gradKernel: string): Tensor {
+  const cols = y.shape[y.rank - 1];
+  const dx = empty(y.shape);
+  if (y.size > 0) {
+    withContiguous([y, dy], (yc, g) => run(gradKernel, [yc.addr, g.addr, dx.addr, y.size / cols, cols], y.size * 4));
+  }
+  return dx;
+}
+
+/** The softmax's vector-Jacobian product from its output y, for fused ops' own backward. */
+export const softmaxAdjoint = (y: Tensor, dy: Tensor) => rowsAdjoint(y, dy, 'softmaxRowsGrad');
