@@ -6,7 +6,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
-const LAYERS = ['engine', 'attention', 'nn', 'models', 'io', 'data', 'train', 'runtime', 'cli', 'web'];
+// DESIGN.md's order, except that io (file formats only: safetensors, PyTorch pickles, tokenizers)
+// sits under nn and models, so that a model can load and save itself (fromPretrained, save).
+const LAYERS = ['engine', 'attention', 'io', 'nn', 'models', 'data', 'train', 'runtime', 'cli', 'web'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

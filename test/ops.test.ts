@@ -219,6 +219,12 @@ describe('nn functions', () => {
   test('mseLoss', () => {
     gradCheck('mseLoss', E.mseLoss, R.mseLoss, [rng.array([3, 4]), rng.array([3, 4])]);
   });
+  test('binaryCrossEntropyWithLogits, soft and hard targets', () => {
+    const logits = R.mulScalar(rng.array([3, 4]), 4);
+    gradCheck('bce', E.binaryCrossEntropyWithLogits, R.binaryCrossEntropyWithLogits, [logits, rng.array([3, 4], 0, 1)]);
+    const hard = R.nd([3, 4], [1, 0, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1]);
+    gradCheck('bce hard', E.binaryCrossEntropyWithLogits, R.binaryCrossEntropyWithLogits, [logits, hard], { constant: [1] });
+  });
   test('dropout: deterministic mask, mean scaling, gradient = mask·scale', () => {
     E.tidy(() => {
       const n = 20000;

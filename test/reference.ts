@@ -403,3 +403,14 @@ export function mseLoss(prediction: NDArray, target: NDArray): NDArray {
   for (let i = 0; i < prediction.data.length; i++) s += (prediction.data[i] - target.data[i]) ** 2;
   return nd([], [s / prediction.data.length]);
 }
+
+/** mean over elements of −[y·log σ(x) + (1 − y)·log(1 − σ(x))] */
+export function binaryCrossEntropyWithLogits(logits: NDArray, targets: NDArray): NDArray {
+  let s = 0;
+  for (let i = 0; i < logits.data.length; i++) {
+    const p = 1 / (1 + Math.exp(-logits.data[i]));
+    const y = targets.data[i];
+    s -= y * Math.log(p) + (1 - y) * Math.log(1 - p);
+  }
+  return nd([], [s / logits.data.length]);
+}

@@ -2,7 +2,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { benchAttention } from './bench-attention.js';
 import { benchGemm } from './bench-gemm.js';
+import { benchModel } from './bench-model.js';
 import { verifyAttentionDir } from './verify-attention.js';
+import { verifyModelCommand } from './verify-model.js';
+import { classifyCommand, embedCommand, fillMaskCommand } from './pipeline-commands.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -38,12 +41,63 @@ bench
   .option('--max-softmax-n <n>', 'skip exact attention above this length', positiveInt, 16384)
   .action(benchAttention);
 
+bench
+  .command('model')
+  .description('inference time and working memory of a whole model (random BERT-base size by default) as n grows')
+  .option('--json', 'one JSON object per line')
+  .option('--n <list>', 'comma-separated sequence lengths', '512,4096,16384')
+  .option('--attention <list>', 'comma-separated: nystrom,hf,softmax', 'nystrom,hf')
+  .option('--landmarks <m>', 'landmarks for nystrom', positiveInt, 64)
+  .option('--model <dir>', 'a checkpoint folder instead of a random model')
+  .option('--layers <n>', 'layers of the random model', positiveInt, 12)
+  .option('--hidden <h>', 'hidden size of the random model', positiveInt, 768)
+  .option('--heads <h>', 'heads of the random model', positiveInt, 12)
+  .option('--repeats <r>', 'timed runs after one warm-up (the median is reported)', positiveInt, 1)
+  .option('--max-dense-n <n>', 'skip dense attention above this length', positiveInt, 4096)
+  .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
+  .action(benchModel);
+
 program
   .command('verify-attention')
   .description('check Nyström and softmax attention against PyTorch fixtures (DESIGN.md format) in DIR')
   .argument('<dir>', 'folder of .safetensors fixtures')
   .option('--json', 'one JSON object per fixture')
   .action((dir: string, options: { json?: boolean }) => verifyAttentionDir(dir, options));
+
+/** The options every pipeline command takes. */
+function pipelineCommand(name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .argument('[text...]', 'texts (default: one per line from --file or standard input)')
+    .requiredOption('--model <dir>', 'Hugging Face model folder (config.json, weights, tokenizer.json)')
+    .option('--file <path>', 'read texts from this file, one per line')
+    .option('--json', 'one JSON object per text')
+    .option('--attention <mode>', "hf (Hugging Face's semantics), nystrom (linear, any length) or softmax (exact)")
+    .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
+    .option('--truncate', "cut texts to the model's position table instead of failing")
+    .option('--max-length <n>', 'tokens per text with --truncate (default: max_position_embeddings)', positiveInt);
+}
+
+pipelineCommand('fill-mask', 'the most likely tokens for each [MASK] in a text')
+  .option('--top-k <k>', 'candidates per mask', positiveInt, 5)
+  .action(fillMaskCommand);
+
+pipelineCommand('classify', 'labels and scores of a sequence-classification model')
+  .option('--pair <text>', 'second text of a pair (e.g. the hypothesis for NLI)')
+  .action(classifyCommand);
+
+pipelineCommand('embed', 'one vector per text (mean or [CLS] pooling, unit length)')
+  .option('--pooling <p>', 'mean or cls', 'mean')
+  .action(embedCommand);
+
+program
+  .command('verify-model')
+  .description('check a Hugging Face model folder holding expected.safetensors (DESIGN.md format), once per weight format it has')
+  .argument('<dir>', 'model folder: config.json, model.safetensors and/or pytorch_model.bin, expected.safetensors')
+  .option('--json', 'one JSON object per weight format')
+  .option('--weights <format>', 'check only this format: safetensors or bin')
+  .action(verifyModelCommand);
 
 function positiveInt(v: string): number {
   const n = Number(v);

@@ -9,9 +9,9 @@
  * Tensors are returned as raw little-endian bytes (views into the file, no copy); toFloat32 and
  * toInt32 convert them to the engine's two dtypes.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomicSync } from './atomic.js';
 
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'U8' | 'I8' | 'BOOL';
 
@@ -279,24 +279,7 @@ export function readSafetensorsSync(path: string): SafetensorsFile {
   return parseSafetensors(readFileSync(path), path);
 }
 
-/** Writes atomically: a temporary file in the same folder, flushed to disk, then renamed over `path`. */
+/** Writes atomically (see atomic.ts): a kill leaves the old file or the new one. */
 export function writeSafetensorsSync(path: string, tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): void {
-  const bytes = serializeSafetensors(tensors, metadata);
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  let fd: number | undefined = openSync(tmp, 'wx');
-  try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-    throw e;
-  }
+  writeFileAtomicSync(path, serializeSafetensors(tensors, metadata));
 }

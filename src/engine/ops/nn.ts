@@ -9,7 +9,7 @@ import { run, withContiguous } from './kernel.js';
 import { mean, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { logSoftmax } from './softmax.js';
-import { addScalar, mulScalar, neg, rsqrt, square, step } from './unary.js';
+import { abs, addScalar, exp, log, mulScalar, neg, relu, rsqrt, square, step } from './unary.js';
 
 /** (x − μ)/√(σ² + eps)·γ + β over the last axis (biased variance, as PyTorch). */
 export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
@@ -101,4 +101,16 @@ export function mseLoss(prediction: Tensor, target: Tensor): Tensor {
     throw new Error(`mseLoss: prediction ${fmt(prediction.shape)} and target ${fmt(target.shape)} differ`);
   }
   return composite([prediction, target], () => mean(square(sub(prediction, target))));
+}
+
+/**
+ * Mean binary cross-entropy of logits against targets in [0, 1] (PyTorch's BCEWithLogitsLoss),
+ * in the stable form max(x, 0) − x·y + log(1 + e^−|x|).
+ */
+export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor): Tensor {
+  if (!sameShape(logits.shape, targets.shape)) {
+    throw new Error(`binaryCrossEntropyWithLogits: logits ${fmt(logits.shape)} and targets ${fmt(targets.shape)} differ`);
+  }
+  return composite([logits, targets], () =>
+    mean(add(sub(relu(logits), mul(logits, targets)), log(addScalar(exp(neg(abs(logits))), 1)))));
 }

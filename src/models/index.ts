@@ -1,0 +1,3 @@
+/** Layer 3b, models. */
+export * from './nystromformer/index.js';
+export * from './pipelines/index.js';

@@ -1,0 +1,44 @@
+/** Architectures by the names config.json's `architectures` uses. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NystromformerForMaskedLM } from './masked-lm.js';
+import { NystromformerModel } from './model.js';
+import { NystromformerForMultipleChoice } from './multiple-choice.js';
+import { FromPretrainedOptions, ModelConstructor, NystromformerPreTrainedModel } from './pretrained.js';
+import { NystromformerForQuestionAnswering } from './question-answering.js';
+import { NystromformerForSequenceClassification } from './sequence-classification.js';
+import { NystromformerForTokenClassification } from './token-classification.js';
+
+export const ARCHITECTURES = {
+  NystromformerModel,
+  NystromformerForMaskedLM,
+  NystromformerForSequenceClassification,
+  NystromformerForMultipleChoice,
+  NystromformerForTokenClassification,
+  NystromformerForQuestionAnswering,
+} as const;
+
+export type ArchitectureName = keyof typeof ARCHITECTURES;
+
+export function architectureClass(name: string): (typeof ARCHITECTURES)[ArchitectureName] {
+  if (!(name in ARCHITECTURES)) throw new Error(`unknown architecture '${name}' (known: ${Object.keys(ARCHITECTURES).join(', ')})`);
+  return ARCHITECTURES[name as ArchitectureName];
+}
+
+/** Loads a folder as the architecture its config.json names (or `architecture` when given). */
+export async function loadModel(dir: string, options: FromPretrainedOptions & { architecture?: string } = {}): Promise<NystromformerPreTrainedModel> {
+  let name = options.architecture;
+  if (!name) {
+    const configPath = join(dir, 'config.json');
+    let config: { architectures?: unknown };
+    try {
+      config = JSON.parse(await readFile(configPath, 'utf8'));
+    } catch (e) {
+      throw new Error(`${configPath}: cannot read the model config: ${(e as Error).message}`);
+    }
+    const names = Array.isArray(config.architectures) ? config.architectures : [];
+    name = typeof names[0] === 'string' ? names[0] : 'NystromformerModel';
+  }
+  const cls = architectureClass(name) as ModelConstructor<NystromformerPreTrainedModel> & typeof NystromformerPreTrainedModel;
+  return cls.fromPretrained(dir, options);
+}

@@ -1,0 +1,93 @@
+/** NystromformerModel: embeddings and the encoder stack (Hugging Face's base model). */
+import { fmt, isGradEnabled, Tensor, tidy } from '../../engine/index.js';
+import { Module, ModuleList } from '../../nn/index.js';
+import { NystromformerConfig } from './config.js';
+import { NystromformerEmbeddings } from './embeddings.js';
+import { NystromformerLayer } from './layer.js';
+import { AttentionOptions, NystromformerPreTrainedModel } from './pretrained.js';
+import { AttentionSettings, checkSameShape } from './self-attention.js';
+
+export interface NystromformerInputs {
+  /** (B, n) int32 token ids. */
+  inputIds: Tensor;
+  /** (B, n) 1 for tokens, 0 for padding (float32 or int32); none means no padding. */
+  attentionMask?: Tensor;
+  /** (B, n) int32 segment ids; none means 0 everywhere. */
+  tokenTypeIds?: Tensor;
+}
+
+export interface OutputOptions {
+  /** Also return the embeddings' output and every layer's output. */
+  outputHiddenStates?: boolean;
+  /** Also return every layer's attention matrix (see SelfAttentionOutput). */
+  outputAttentions?: boolean;
+}
+
+export interface BaseModelOutput {
+  /** (B, n, hidden) */
+  lastHiddenState: Tensor;
+  hiddenStates?: Tensor[];
+  attentions?: Tensor[];
+}
+
+class NystromformerEncoder extends Module {
+  readonly layer: ModuleList<NystromformerLayer>;
+
+  constructor(config: NystromformerConfig, settings: AttentionSettings) {
+    super();
+    const layers = Array.from({ length: config.num_hidden_layers }, () => new NystromformerLayer(config, settings));
+    this.layer = this.addModule('layer', new ModuleList(layers));
+  }
+}
+
+/** The bare model, whose state-dict keys have no prefix ('embeddings.…', 'encoder.layer.0.…'). */
+export class NystromformerModel extends NystromformerPreTrainedModel {
+  readonly architecture: string = 'NystromformerModel';
+  readonly embeddings: NystromformerEmbeddings;
+  readonly encoder: NystromformerEncoder;
+
+  constructor(config: Partial<NystromformerConfig> = {}, attention: AttentionOptions = {}, shared?: AttentionSettings) {
+    super(config, attention, shared);
+    this.embeddings = this.addModule('embeddings', new NystromformerEmbeddings(this.config));
+    this.encoder = this.addModule('encoder', new NystromformerEncoder(this.config, this.attentionSettings));
+  }
+
+  protected get hasBasePrefix(): boolean {
+    return false;
+  }
+
+  forward(inputs: NystromformerInputs, options: OutputOptions = {}): BaseModelOutput {
+    const { inputIds, tokenTypeIds } = inputs;
+    if (inputIds.rank !== 2 || inputIds.dtype !== 'int32') {
+      throw new Error(`NystromformerModel: input_ids must be int32 (batch, length), got ${inputIds.dtype} ${fmt(inputIds.shape)}`);
+    }
+    checkSameShape('attention_mask', inputs.attentionMask, inputIds);
+    checkSameShape('token_type_ids', tokenTypeIds, inputIds);
+    if (tokenTypeIds && tokenTypeIds.dtype !== 'int32') throw new Error(`NystromformerModel: token_type_ids must be int32, got ${tokenTypeIds.dtype}`);
+    const mask = inputs.attentionMask && floatMask(inputs.attentionMask);
+    let hidden = stage(() => this.embeddings.forward(inputIds, tokenTypeIds));
+    const hiddenStates = options.outputHiddenStates ? [hidden] : undefined;
+    const attentions: Tensor[] | undefined = options.outputAttentions ? [] : undefined;
+    for (const layer of this.encoder.layer.items) {
+      const out = stage(() => layer.forward(hidden, mask, attentions !== undefined));
+      if (!hiddenStates && !isGradEnabled()) hidden.dispose();
+      hidden = out.hidden;
+      hiddenStates?.push(hidden);
+      if (out.attention) attentions?.push(out.attention);
+    }
+    if (mask !== inputs.attentionMask && !isGradEnabled()) mask?.dispose();
+    return { lastHiddenState: hidden, ...(hiddenStates && { hiddenStates }), ...(attentions && { attentions }) };
+  }
+}
+
+/** Outside autograd (noGrad) a stage's intermediates are freed as soon as it returns. */
+function stage<T>(fn: () => T): T {
+  return isGradEnabled() ? fn() : tidy(fn);
+}
+
+/** A 0/1 mask as float32, checked. */
+function floatMask(mask: Tensor): Tensor {
+  const values = mask.toArray();
+  if (values.some((v) => v !== 0 && v !== 1)) throw new Error(`NystromformerModel: attention_mask must hold only 0 and 1`);
+  return mask.dtype === 'float32' ? mask : Tensor.from(Float32Array.from(values), mask.shape, 'float32');
+}

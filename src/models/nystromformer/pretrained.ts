@@ -1,0 +1,191 @@
+/**
+ * What every Nyströmformer model shares: its config, how it attends, and loading and saving
+ * Hugging Face model folders (config.json + weights), with Hugging Face's key handling:
+ * base checkpoints load into head models and back, tied weights, old LayerNorm names, and
+ * missing / unexpected keys reported the way `from_pretrained` reports them.
+ */
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tensor } from '../../engine/index.js';
+import { writeFileAtomicSync } from '../../io/atomic.js';
+import { toFloat32, writeSafetensorsSync, type RawTensor, type TensorToWrite } from '../../io/safetensors.js';
+import { readWeights, type WeightsFormat } from '../../io/weights.js';
+import { assignParameter, Module } from '../../nn/index.js';
+import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
+import { AttentionMode, AttentionSettings, defaultAttention } from './self-attention.js';
+
+export interface AttentionOptions {
+  /** 'hf' (default: Hugging Face's semantics), 'nystrom' (linear attention at any length) or 'softmax' (exact). */
+  attention?: AttentionMode;
+  /** Landmarks for 'nystrom' (default: the config's num_landmarks). */
+  numLandmarks?: number;
+  /** Pseudo-inverse initialisation (default: from the config's inv_coeff_init_option). */
+  pinvInit?: 'original' | 'exact';
+  /** Pseudo-inverse iterations (default 6). */
+  pinvIterations?: number;
+}
+
+export interface FromPretrainedOptions extends AttentionOptions {
+  /** Which weights to read when the folder has several: 'safetensors' (preferred) or 'bin'. */
+  weights?: WeightsFormat;
+  /** Throw instead of warning when weights are missing or unused. */
+  strict?: boolean;
+  /** Where warnings go (default console.warn). */
+  onWarning?: (message: string) => void;
+}
+
+export interface LoadReport {
+  /** Model parameters the checkpoint did not have (left at their random initialisation). */
+  missingKeys: string[];
+  /** Checkpoint tensors the model has no place for. */
+  unexpectedKeys: string[];
+}
+
+export type ModelConstructor<T> = new (config?: Partial<NystromformerConfig>, attention?: AttentionOptions) => T;
+
+/** Buffers Hugging Face keeps in state dicts that are not parameters. */
+const IGNORED = [/(^|\.)embeddings\.position_ids$/, /(^|\.)embeddings\.token_type_ids$/];
+/** Keys of a head model's base model. */
+const BASE = 'nystromformer.';
+
+export abstract class NystromformerPreTrainedModel extends Module {
+  readonly config: NystromformerConfig;
+  /** Shared by every layer: setAttention changes how the whole model attends. */
+  readonly attentionSettings: AttentionSettings;
+  /** What the last load found missing or unused. */
+  loadReport: LoadReport | null = null;
+  /** The class name written to config.json's `architectures`. */
+  abstract readonly architecture: string;
+
+  /** `shared`: a head model passes its settings to its base model, so that both attend alike. */
+  constructor(config: Partial<NystromformerConfig> = {}, attention: AttentionOptions = {}, shared?: AttentionSettings) {
+    super();
+    this.config = parseConfig(config, 'config');
+    this.attentionSettings = shared ?? defaultAttention(this.config);
+    this.setAttention(attention);
+  }
+
+  /** Loads a Hugging Face model folder (config.json and weights). */
+  static async fromPretrained<T extends NystromformerPreTrainedModel>(
+    this: ModelConstructor<T>, dir: string, options: FromPretrainedOptions = {},
+  ): Promise<T> {
+    const configPath = join(dir, 'config.json');
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(configPath, 'utf8'));
+    } catch (e) {
+      throw new Error(`${configPath}: cannot read the model config: ${(e as Error).message}`);
+    }
+    const model = new this(parseConfig(json, configPath), options);
+    try {
+      const { tensors, files } = await readWeights(dir, options.weights);
+      const report = model.loadWeights(tensors, files.join(', '));
+      const messages = reportMessages(report, model.architecture, dir);
+      if (options.strict && messages.length > 0) throw new Error(messages.join('\n'));
+      for (const message of messages) (options.onWarning ?? console.warn)(message);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  }
+
+  /** Changes how every layer attends (takes effect at the next forward). */
+  setAttention(options: AttentionOptions): this {
+    const s = this.attentionSettings;
+    if (options.attention !== undefined) {
+      if (!['hf', 'nystrom', 'softmax'].includes(options.attention)) {
+        throw new Error(`attention must be 'hf', 'nystrom' or 'softmax', got '${options.attention}'`);
+      }
+      s.mode = options.attention;
+    }
+    if (options.numLandmarks !== undefined) {
+      if (!Number.isInteger(options.numLandmarks) || options.numLandmarks < 1) throw new Error(`numLandmarks must be a positive integer, got ${options.numLandmarks}`);
+      s.numLandmarks = options.numLandmarks;
+    }
+    if (options.pinvInit !== undefined) s.pinvInit = options.pinvInit;
+    if (options.pinvIterations !== undefined) s.pinvIterations = options.pinvIterations;
+    return this;
+  }
+
+  /** Copies checkpoint tensors into the parameters with the same (Hugging Face) names. */
+  loadWeights(tensors: Map<string, RawTensor>, source = 'checkpoint'): LoadReport {
+    const available = this.#adaptKeys(tensors);
+    const used = new Set<string>();
+    const loaded = new Set<Tensor>();
+    const named = this.namedParameters();
+    for (const [name, param] of named) {
+      if (loaded.has(param)) continue;
+      const key = [name, ...aliasesOf(name)].find((k) => available.has(k));
+      if (key === undefined) continue;
+      const raw = available.get(key)!;
+      assignParameter(`${source}: ${key}`, param, toFloat32(raw, key), raw.shape);
+      loaded.add(param);
+      used.add(key);
+    }
+    // Aliases of a loaded tensor (a tied decoder, decoder.bias) are not unused.
+    for (const [name, param] of named) {
+      if (loaded.has(param)) for (const k of [name, ...aliasesOf(name)]) if (available.has(k)) used.add(k);
+    }
+    const missingKeys = named.filter(([, t]) => !loaded.has(t)).map(([n]) => n);
+    const unexpectedKeys = [...available.keys()].filter((k) => !used.has(k) && !IGNORED.some((r) => r.test(k)));
+    this.loadReport = { missingKeys: [...new Set(missingKeys)], unexpectedKeys };
+    return this.loadReport;
+  }
+
+  /** Writes config.json and model.safetensors that Hugging Face's from_pretrained accepts. */
+  async save(dir: string): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    const tensors: Record<string, TensorToWrite> = {};
+    const seen = new Set<Tensor>();
+    for (const [name, t] of this.namedParameters()) {
+      if (seen.has(t)) continue; // tied: stored once, under its first name, as HF does
+      seen.add(t);
+      tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.toArray() as Float32Array };
+    }
+    writeSafetensorsSync(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+    writeFileAtomicSync(join(dir, 'config.json'), JSON.stringify(configToJSON(this.config, this.architecture), null, 2) + '\n');
+  }
+
+  /** True for head models, whose base model sits under 'nystromformer.'. */
+  protected abstract get hasBasePrefix(): boolean;
+
+  /** Renames checkpoint keys to this model's: old LayerNorm names, base ↔ head prefixes. */
+  #adaptKeys(tensors: Map<string, RawTensor>): Map<string, RawTensor> {
+    const renamed = new Map<string, RawTensor>();
+    for (const [k, t] of tensors) renamed.set(k.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias'), t);
+    const keys = [...renamed.keys()];
+    const prefixed = keys.some((k) => k.startsWith(BASE));
+    if (this.hasBasePrefix && !prefixed) {
+      // a base model's checkpoint loaded into a head model
+      return new Map([...renamed].map(([k, t]) => [/^(embeddings|encoder)\./.test(k) ? BASE + k : k, t]));
+    }
+    if (!this.hasBasePrefix && prefixed) {
+      // a head model's checkpoint loaded into the base model: its head is unused
+      return new Map([...renamed].map(([k, t]) => [k.startsWith(BASE) ? k.slice(BASE.length) : k, t]));
+    }
+    return renamed;
+  }
+}
+
+/** Other keys the same parameter may be stored under in Hugging Face checkpoints. */
+function aliasesOf(name: string): string[] {
+  if (name === 'cls.predictions.decoder.bias') return ['cls.predictions.bias'];
+  if (name === 'cls.predictions.bias') return ['cls.predictions.decoder.bias'];
+  return [];
+}
+
+function reportMessages(report: LoadReport, architecture: string, dir: string): string[] {
+  const messages: string[] = [];
+  if (report.unexpectedKeys.length > 0) {
+    messages.push(`Some weights of the model checkpoint at ${dir} were not used when initializing ${architecture}: ${JSON.stringify(report.unexpectedKeys)}`);
+  }
+  if (report.missingKeys.length > 0) {
+    messages.push(
+      `Some weights of ${architecture} were not initialized from the model checkpoint at ${dir} and are newly initialized: ` +
+      `${JSON.stringify(report.missingKeys)}\nYou should probably train this model on a down-stream task before using it for predictions.`,
+    );
+  }
+  return messages;
+}

@@ -1,0 +1,108 @@
+/**
+ * Nyströmformer self-attention (`attention.self`): query/key/value projections, one of three
+ * attention computations, and the depthwise conv on V.
+ *
+ * - 'hf' reproduces Hugging Face: exact softmax attention when num_landmarks ==
+ *   segment_means_seq_len (every published checkpoint), otherwise HF's Nyström branch, which
+ *   only handles inputs of exactly segment_means_seq_len tokens.
+ * - 'nystrom' runs the paper's Nyström attention at any length (uneven segments when m does not
+ *   divide n), O(n) in time and memory.
+ * - 'softmax' is exact attention (plus the conv) at any length, O(n) in memory (flash kernels).
+ */
+import {
+  add, contiguous, depthwiseConv1d, fmt, permute, reshape, Tensor,
+} from '../../engine/index.js';
+import { nystromAttention, softmaxAttention, softmaxAttentionWithProbs, MAX_PROBS_LENGTH } from '../../attention/index.js';
+import { DepthwiseConv, Linear, Module } from '../../nn/index.js';
+import { NystromformerConfig, pinvInitOf } from './config.js';
+
+export type AttentionMode = 'hf' | 'nystrom' | 'softmax';
+
+/** How every layer of a model attends; one object shared by all layers, changed with setAttention. */
+export interface AttentionSettings {
+  mode: AttentionMode;
+  /** Landmarks for 'nystrom' (and HF's Nyström branch): the config's num_landmarks unless set. */
+  numLandmarks: number;
+  pinvInit: 'original' | 'exact';
+  pinvIterations: number;
+}
+
+export function defaultAttention(config: NystromformerConfig): AttentionSettings {
+  return { mode: 'hf', numLandmarks: config.num_landmarks, pinvInit: pinvInitOf(config), pinvIterations: 6 };
+}
+
+export interface SelfAttentionOutput {
+  /** (B, n, hidden) */
+  context: Tensor;
+  /** The attention matrix when asked for: (B, H, n, n) when exact, F·Z (B, H, n, m) when Nyström. */
+  attention?: Tensor;
+}
+
+export class NystromformerSelfAttention extends Module {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly conv: DepthwiseConv | null;
+  readonly heads: number;
+
+  constructor(private readonly config: NystromformerConfig, private readonly settings: AttentionSettings) {
+    super();
+    const h = config.hidden_size;
+    const std = config.initializer_range;
+    this.heads = config.num_attention_heads;
+    this.query = this.addModule('query', new Linear(h, h, { std }));
+    this.key = this.addModule('key', new Linear(h, h, { std }));
+    this.value = this.addModule('value', new Linear(h, h, { std }));
+    const k = config.conv_kernel_size;
+    this.conv = k ? this.addModule('conv', new DepthwiseConv(this.heads, k, { std })) : null;
+  }
+
+  /** x (B, n, hidden); mask (B, n) float 0/1 or none. */
+  forward(x: Tensor, mask: Tensor | undefined, wantAttention = false): SelfAttentionOutput {
+    const [B, n, h] = x.shape;
+    const split = (t: Tensor) => permute(reshape(t, [B, n, this.heads, h / this.heads]), [0, 2, 1, 3]);
+    const q = split(this.query.forward(x));
+    const k = split(this.key.forward(x));
+    const v = split(this.value.forward(x));
+    const { context, attention } = this.#attend(q, k, v, mask, wantAttention);
+    const merged = reshape(contiguous(permute(context, [0, 2, 1, 3])), [B, n, h]);
+    return attention ? { context: merged, attention } : { context: merged };
+  }
+
+  #attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, wantAttention: boolean): { context: Tensor; attention?: Tensor } {
+    const { mode, numLandmarks, pinvInit, pinvIterations } = this.settings;
+    const n = q.shape[2];
+    const convWeight = this.conv?.weight;
+    const dense = mode === 'softmax' || (mode === 'hf' && this.config.num_landmarks === this.config.segment_means_seq_len);
+    if (dense) {
+      // HF convolves the unmasked V in both branches.
+      const { out, attention } = this.#exact(q, k, v, mask, wantAttention && n <= MAX_PROBS_LENGTH);
+      return { context: convWeight ? add(out, depthwiseConv1d(v, convWeight)) : out, attention };
+    }
+    if (mode === 'hf' && n !== this.config.segment_means_seq_len) {
+      throw new Error(
+        `NystromformerSelfAttention: Hugging Face's Nyström branch (num_landmarks ${this.config.num_landmarks} ≠ ` +
+        `segment_means_seq_len ${this.config.segment_means_seq_len}) only handles inputs of exactly ` +
+        `${this.config.segment_means_seq_len} tokens, got ${n}; use attention: 'nystrom' for other lengths`,
+      );
+    }
+    const m = mode === 'hf' ? this.config.num_landmarks : numLandmarks;
+    const options = { numLandmarks: m, pinvInit, pinvIterations, convWeight, mask, variant: mode === 'hf' ? 'hf' as const : 'original' as const };
+    if (!wantAttention) return { context: nystromAttention(q, k, v, options) };
+    const { out, factors } = nystromAttention(q, k, v, { ...options, returnFactors: true });
+    return { context: out, attention: factors?.fz };
+  }
+
+  #exact(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, withProbs: boolean): { out: Tensor; attention?: Tensor } {
+    if (!withProbs) return { out: softmaxAttention(q, k, v, { mask }) };
+    const r = softmaxAttentionWithProbs(q, k, v, { mask });
+    return { out: r.out, attention: r.attention };
+  }
+}
+
+/** Checks a (B, n) mask or token-type tensor against the input ids. */
+export function checkSameShape(what: string, t: Tensor | undefined, like: Tensor): void {
+  if (t && (t.rank !== like.rank || t.shape.some((d, i) => d !== like.shape[i]))) {
+    throw new Error(`Nystromformer: ${what} ${fmt(t.shape)} does not match input_ids ${fmt(like.shape)}`);
+  }
+}

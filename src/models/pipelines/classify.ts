@@ -1,0 +1,33 @@
+/** classify: labels with scores for a text or a text pair, by the model's problem type. */
+import { noGrad, tidy } from '../../engine/index.js';
+import type { Tokenizer } from '../../io/tokenizer.js';
+import { NystromformerForSequenceClassification } from '../nystromformer/index.js';
+import { encodeFor, EncodeOptions, toInputs } from './encode.js';
+import { topIndices } from './fill-mask.js';
+
+export interface ClassifyResult {
+  label: string;
+  /** Softmax probability (single-label), sigmoid (multi-label) or the raw value (regression). */
+  score: number;
+}
+
+/** Labels by decreasing score (all of them unless topK). */
+export function classify(
+  model: NystromformerForSequenceClassification, tokenizer: Tokenizer, input: string | readonly [string, string],
+  options: EncodeOptions & { topK?: number } = {},
+): ClassifyResult[] {
+  const logits = noGrad(() => tidy(() => model.forward(toInputs(encodeFor(model, tokenizer, input, options))).logits.toArray() as Float32Array));
+  const labels = model.config.id2label;
+  const type = model.problemType();
+  const scores = type === 'regression' ? Array.from(logits)
+    : type === 'multi_label_classification' ? Array.from(logits, (x) => 1 / (1 + Math.exp(-x)))
+      : softmaxOf(logits);
+  return topIndices(scores, options.topK ?? scores.length).map((i) => ({ label: labels[String(i)] ?? `LABEL_${i}`, score: scores[i] }));
+}
+
+function softmaxOf(x: Float32Array): number[] {
+  const top = Math.max(...x);
+  const e = Array.from(x, (v) => Math.exp(v - top));
+  const total = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / total);
+}

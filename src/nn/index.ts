@@ -1,0 +1,4 @@
+/** Layer 3a, nn: modules and the seed stream. */
+export { Module, ModuleList, assignParameter } from './module.js';
+export { Linear, Embedding, LayerNorm, Dropout, DepthwiseConv } from './layers.js';
+export { manualSeed, seedState, nextSeed } from './random.js';
