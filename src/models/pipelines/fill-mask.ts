@@ -33,7 +33,7 @@ export function fillMask(
     return topIndices(row, topK).map((token) => {
       const filled = ids.slice();
       filled[at] = token;
-      return { score: row[token], token, tokenStr: tokenizer.idToToken(token) ?? String(token), sequence: tokenizer.decode(filled, { skipSpecialTokens: true }) };
+      return { score: row[token], token, tokenStr: tokenizer.decode([token]), sequence: tokenizer.decode(filled, { skipSpecialTokens: true }) };
     });
   });
 }
