@@ -80,12 +80,14 @@ async function session(ort: Ort, kind: ModelKind, transA: boolean, transB: boole
  * Rows of C per onnxruntime call for a 2-D product. Measured on the 2-core
  * dev VM: with wide outputs (N >= 1536) one big call ran at ~80-100 GFLOP/s,
  * while the same product cut into ~3 MiB slabs of C (256 rows at N = 3072)
- * ran at 150-300, interleaved A/B; narrower outputs gained nothing, so they
- * stay whole. Cutting is free here since A is copied out per slab anyway.
+ * ran at 150-300, interleaved A/B. Narrow outputs gain nothing from small
+ * slabs, but one call over very many rows slows down too (16384x768x768:
+ * 82 GFLOP/s whole, 110-240 in 12 MiB slabs of 4096 rows), so they are cut
+ * into 12 MiB slabs. Cutting is free here since A is copied out per slab anyway.
  */
 function slabRows(m: number, n: number): number {
-  if (n < 1536) return m;
-  return Math.max(64, Math.floor(786_432 / n / 16) * 16);
+  const bytes = n < 1536 ? 12_582_912 : 3_145_728;
+  return Math.min(m, Math.max(64, Math.floor(bytes / 4 / n / 16) * 16));
 }
 
 async function runGemm(ort: Ort, heap: ArrayBufferLike, transA: boolean, transB: boolean,
