@@ -4,7 +4,7 @@
  *   → intermediate (dense, activation) → output (dense, dropout, LayerNorm(x + attention output)).
  */
 import { add, Tensor } from '../../engine/index.js';
-import { Dropout, LayerNorm, Linear, Module } from '../../nn/index.js';
+import { Dropout, LayerNorm, Linear, Module, release, stage } from '../../nn/index.js';
 import { activation } from '../activations.js';
 import { NystromformerConfig } from './config.js';
 import { AttentionSettings, NystromformerSelfAttention } from './self-attention.js';
@@ -62,9 +62,11 @@ export class NystromformerLayer extends Module {
   }
 
   forward(x: Tensor, mask: Tensor | undefined, wantAttention = false): { hidden: Tensor; attention?: Tensor } {
-    const { context, attention } = this.attention.self.forward(x, mask, wantAttention);
-    const attended = this.attention.output.forward(context, x);
-    const hidden = this.output.forward(this.#act(this.intermediate.dense.forward(attended)), attended);
+    const { context, attention } = stage(() => this.attention.self.forward(x, mask, wantAttention));
+    const attended = stage(() => this.attention.output.forward(context, x));
+    release(context);
+    const hidden = stage(() => this.output.forward(this.#act(this.intermediate.dense.forward(attended)), attended));
+    release(attended);
     return attention ? { hidden, attention } : { hidden };
   }
 }

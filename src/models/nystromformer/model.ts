@@ -1,6 +1,6 @@
 /** NystromformerModel: embeddings and the encoder stack (Hugging Face's base model). */
-import { fmt, isGradEnabled, Tensor, tidy } from '../../engine/index.js';
-import { Module, ModuleList } from '../../nn/index.js';
+import { fmt, Tensor } from '../../engine/index.js';
+import { Module, ModuleList, release, stage } from '../../nn/index.js';
 import { NystromformerConfig } from './config.js';
 import { NystromformerEmbeddings } from './embeddings.js';
 import { NystromformerLayer } from './layer.js';
@@ -70,19 +70,14 @@ export class NystromformerModel extends NystromformerPreTrainedModel {
     const attentions: Tensor[] | undefined = options.outputAttentions ? [] : undefined;
     for (const layer of this.encoder.layer.items) {
       const out = stage(() => layer.forward(hidden, mask, attentions !== undefined));
-      if (!hiddenStates && !isGradEnabled()) hidden.dispose();
+      if (!hiddenStates) release(hidden);
       hidden = out.hidden;
       hiddenStates?.push(hidden);
       if (out.attention) attentions?.push(out.attention);
     }
-    if (mask !== inputs.attentionMask && !isGradEnabled()) mask?.dispose();
+    if (mask && mask !== inputs.attentionMask) release(mask);
     return { lastHiddenState: hidden, ...(hiddenStates && { hiddenStates }), ...(attentions && { attentions }) };
   }
-}
-
-/** Outside autograd (noGrad) a stage's intermediates are freed as soon as it returns. */
-function stage<T>(fn: () => T): T {
-  return isGradEnabled() ? fn() : tidy(fn);
 }
 
 /** A 0/1 mask as float32, checked. */
