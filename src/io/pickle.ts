@@ -46,7 +46,14 @@ export function unpickle(bytes: Uint8Array, env: PickleEnvironment, source: stri
     if (m === undefined) fail(`pickle has no MARK before offset ${at}`);
     return stack.splice(m!);
   };
-  const text = (n: number) => new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(need(n), at));
+  const text = (n: number) => {
+    const start = need(n);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, at));
+    } catch {
+      return fail(`invalid UTF-8 in a pickled string at offset ${start}`);
+    }
+  };
   const size = (n: number) => {
     const v = n === 1 ? view.getUint8(need(1)) : n === 4 ? view.getUint32(need(4), true) : Number(view.getBigUint64(need(8), true));
     return v;

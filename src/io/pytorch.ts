@@ -45,6 +45,16 @@ export async function readTorchCheckpoint(path: string): Promise<Map<string, Raw
 }
 
 export function parseTorchCheckpoint(bytes: Uint8Array, source = 'pytorch_model.bin'): Map<string, RawTensor> {
+  try {
+    return parse(bytes, source);
+  } catch (e) {
+    // Every check names the file; anything else a malformed file trips over is wrapped to do so too.
+    if (e instanceof Error && e.message.startsWith(source)) throw e;
+    throw new Error(`${source}: malformed checkpoint (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function parse(bytes: Uint8Array, source: string): Map<string, RawTensor> {
   const fail = (msg: string): never => {
     throw new Error(`${source}: ${msg}`);
   };
