@@ -1,10 +1,8 @@
 /** Architectures by the names config.json's `architectures` uses. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { NystromformerForMaskedLM } from './masked-lm.js';
 import { NystromformerModel } from './model.js';
 import { NystromformerForMultipleChoice } from './multiple-choice.js';
-import { FromPretrainedOptions, ModelConstructor, NystromformerPreTrainedModel } from './pretrained.js';
+import { FromPretrainedOptions, ModelConstructor, NystromformerPreTrainedModel, readConfigJSON } from './pretrained.js';
 import { NystromformerForQuestionAnswering } from './question-answering.js';
 import { NystromformerForSequenceClassification } from './sequence-classification.js';
 import { NystromformerForTokenClassification } from './token-classification.js';
@@ -29,15 +27,8 @@ export function architectureClass(name: string): (typeof ARCHITECTURES)[Architec
 export async function loadModel(dir: string, options: FromPretrainedOptions & { architecture?: string } = {}): Promise<NystromformerPreTrainedModel> {
   let name = options.architecture;
   if (!name) {
-    const configPath = join(dir, 'config.json');
-    let config: { architectures?: unknown };
-    try {
-      config = JSON.parse(await readFile(configPath, 'utf8'));
-    } catch (e) {
-      throw new Error(`${configPath}: cannot read the model config: ${(e as Error).message}`);
-    }
-    const names = Array.isArray(config.architectures) ? config.architectures : [];
-    name = typeof names[0] === 'string' ? names[0] : 'NystromformerModel';
+    const names = (await readConfigJSON(dir)).architectures;
+    name = Array.isArray(names) && typeof names[0] === 'string' ? names[0] : 'NystromformerModel';
   }
   const cls = architectureClass(name) as ModelConstructor<NystromformerPreTrainedModel> & typeof NystromformerPreTrainedModel;
   return cls.fromPretrained(dir, options);

@@ -148,16 +148,5 @@ export function pinvInitOf(config: NystromformerConfig): 'original' | 'exact' {
 /** config.json as Hugging Face writes it: model_type, every field, label maps, unknown fields. */
 export function configToJSON(config: NystromformerConfig, architecture?: string): Record<string, unknown> {
   const label2id = Object.fromEntries(Object.entries(config.id2label).map(([id, label]) => [label, Number(id)]));
-  return {
-    ...(architecture ? { architectures: [architecture] } : {}),
-    model_type: 'nystromformer',
-    ...config,
-    ...(architecture ? { architectures: [architecture] } : {}),
-    label2id,
-  };
-}
-
-/** A config from partial fields (e.g. for a fresh model), validated like a file. */
-export function makeConfig(fields: Partial<NystromformerConfig> = {}): NystromformerConfig {
-  return parseConfig({ ...fields }, 'config');
+  return { model_type: 'nystromformer', ...config, ...(architecture && { architectures: [architecture] }), label2id };
 }

@@ -1,5 +1,5 @@
 /** The Hugging Face–compatible Nyströmformer family. */
-export { parseConfig, configToJSON, makeConfig, numLabels, CONFIG_DEFAULTS } from './config.js';
+export { parseConfig, configToJSON, numLabels, CONFIG_DEFAULTS } from './config.js';
 export type { NystromformerConfig } from './config.js';
 export type { AttentionMode, AttentionSettings } from './self-attention.js';
 export { NystromformerPreTrainedModel } from './pretrained.js';

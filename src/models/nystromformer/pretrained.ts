@@ -70,14 +70,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
   static async fromPretrained<T extends NystromformerPreTrainedModel>(
     this: ModelConstructor<T>, dir: string, options: FromPretrainedOptions = {},
   ): Promise<T> {
-    const configPath = join(dir, 'config.json');
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(configPath, 'utf8'));
-    } catch (e) {
-      throw new Error(`${configPath}: cannot read the model config: ${(e as Error).message}`);
-    }
-    const model = new this(parseConfig(json, configPath), options);
+    const model = new this(parseConfig(await readConfigJSON(dir), join(dir, 'config.json')), options);
     try {
       const { tensors, files } = await readWeights(dir, options.weights);
       const report = model.loadWeights(tensors, files.join(', '));
@@ -166,6 +159,16 @@ export abstract class NystromformerPreTrainedModel extends Module {
       return new Map([...renamed].map(([k, t]) => [k.startsWith(BASE) ? k.slice(BASE.length) : k, t]));
     }
     return renamed;
+  }
+}
+
+/** A model folder's config.json, parsed but not yet checked. */
+export async function readConfigJSON(dir: string): Promise<Record<string, unknown>> {
+  const path = join(dir, 'config.json');
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: cannot read the model config: ${(e as Error).message}`);
   }
 }
 
