@@ -6,6 +6,7 @@ import { benchModel } from './bench-model.js';
 import { verifyAttentionDir } from './verify-attention.js';
 import { verifyModelCommand } from './verify-model.js';
 import { classifyCommand, embedCommand, fillMaskCommand } from './pipeline-commands.js';
+import { trainCommand } from './train-command.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -63,6 +64,32 @@ program
   .argument('<dir>', 'folder of .safetensors fixtures')
   .option('--json', 'one JSON object per fixture')
   .action((dir: string, options: { json?: boolean }) => verifyAttentionDir(dir, options));
+
+program
+  .command('train')
+  .description('train a Nyströmformer classifier; with no options, a small one on the embedded synthetic task (about a minute)')
+  .option('--task <task>', 'synthetic (embedded: which of two marker tokens is more frequent)', 'synthetic')
+  .option('--config <file>', 'model config.json fields over the small default model')
+  .option('--attention <mode>', 'nystrom or softmax', 'nystrom')
+  .option('--landmarks <m>', 'Nyström landmarks', positiveInt, 16)
+  .option('--batch-size <b>', 'sequences per batch', positiveInt, 16)
+  .option('--lr <rate>', 'peak learning rate', Number, 1e-3)
+  .option('--steps <n>', 'optimizer steps', positiveInt, 300)
+  .option('--schedule <kind>', 'constant, linear, cosine or onecycle', 'linear')
+  .option('--optimizer <name>', 'adamw or sgd', 'adamw')
+  .option('--weight-decay <w>', 'decoupled weight decay (not on biases and LayerNorm)', Number, 0.01)
+  .option('--clip-norm <c>', 'clip the global gradient norm (0: off)', Number, 1)
+  .option('--accumulate <k>', 'micro-batches per step', positiveInt, 1)
+  .option('--eval-every <n>', 'evaluate every n steps', positiveInt, 50)
+  .option('--patience <n>', 'stop after n evaluations without improvement (0: never)', Number, 0)
+  .option('--checkpoint-every <n>', 'checkpoint every n steps', positiveInt, 100)
+  .option('--seed <s>', 'seed for data, initialisation, order and dropout', Number, 1)
+  .option('--train-size <n>', 'synthetic training sequences', positiveInt, 4000)
+  .option('--eval-size <n>', 'synthetic evaluation sequences', positiveInt, 500)
+  .option('--out <dir>', 'run folder: train.jsonl, checkpoints/, best/, metrics.json', 'runs/synthetic')
+  .option('--resume', "continue from the run folder's latest checkpoint")
+  .option('--json', 'evaluations and final metrics as JSON lines on stdout')
+  .action(trainCommand);
 
 /** The options every pipeline command takes. */
 function pipelineCommand(name: string, description: string): Command {

@@ -1,0 +1,56 @@
+/**
+ * Length-bucketed dynamic padding: each epoch shuffles the examples (seeded by seed and epoch, so
+ * the order can be rebuilt on resume), sorts pools of 32 batches by length so that a batch pads to
+ * similar lengths, and shuffles the batches.
+ */
+import { Tensor } from '../engine/index.js';
+import type { TokenExample } from '../data/synthetic.js';
+import type { NystromformerInputs } from '../models/index.js';
+
+const POOL_BATCHES = 32;
+
+export function random(seed: number): () => number {
+  let s = seed >>> 0 || 0x9e3779b9;
+  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+}
+
+function shuffle<T>(xs: T[], rand: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}
+
+/** The batches (lists of example indices) of one epoch. */
+export function epochBatches(lengths: readonly number[], batchSize: number, seed: number, epoch: number): number[][] {
+  const rand = random(seed * 1000003 + epoch);
+  const order = shuffle(lengths.map((_, i) => i), rand);
+  const batches: number[][] = [];
+  for (let p = 0; p < order.length; p += batchSize * POOL_BATCHES) {
+    const pool = order.slice(p, p + batchSize * POOL_BATCHES).sort((a, b) => lengths[a] - lengths[b]);
+    for (let b = 0; b < pool.length; b += batchSize) batches.push(pool.slice(b, b + batchSize));
+  }
+  return shuffle(batches, rand);
+}
+
+/** Pads a batch to its longest example: int32 ids, 0/1 mask, token types, labels (int32, or float32 for regression). */
+export function collate(examples: readonly TokenExample[], padId: number, regression = false): NystromformerInputs & { labels: Tensor } {
+  const n = Math.max(...examples.map((e) => e.inputIds.length));
+  const B = examples.length;
+  const ids = new Int32Array(B * n).fill(padId);
+  const mask = new Int32Array(B * n);
+  const types = new Int32Array(B * n);
+  examples.forEach((e, b) => {
+    ids.set(e.inputIds, b * n);
+    mask.fill(1, b * n, b * n + e.inputIds.length);
+    if (e.tokenTypeIds) types.set(e.tokenTypeIds, b * n);
+  });
+  const labels = regression ? Tensor.from(examples.map((e) => e.label), [B], 'float32') : Tensor.from(Int32Array.from(examples, (e) => e.label), [B], 'int32');
+  return {
+    inputIds: Tensor.from(ids, [B, n], 'int32'),
+    attentionMask: Tensor.from(mask, [B, n], 'int32'),
+    ...(examples.some((e) => e.tokenTypeIds) && { tokenTypeIds: Tensor.from(types, [B, n], 'int32') }),
+    labels,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The training loop for sequence classification (and regression): length-bucketed batches, AdamW
+ * or SGD with a schedule, gradient accumulation and clipping, periodic evaluation that keeps the
+ * best model, early stopping, a JSONL log, checkpoints that resume exactly, and a clear stop on a
+ * non-finite loss.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
+import type { TokenExample } from '../data/synthetic.js';
+import { readWeights } from '../io/weights.js';
+import type { NystromformerForSequenceClassification } from '../models/index.js';
+import { manualSeed, seedState } from '../nn/index.js';
+import { collate, epochBatches } from './batches.js';
+import { latestCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { AdamW, Optimizer, SGD } from './optimizers.js';
+import { learningRate, type ScheduleKind } from './schedules.js';
+
+export interface TrainerOptions {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  schedule: ScheduleKind;
+  /** Warm-up steps (default 6% of steps for linear/cosine, 10% for onecycle, 0 for constant). */
+  warmup?: number;
+  optimizer: 'adamw' | 'sgd';
+  weightDecay: number;
+  /** Clip the global gradient norm to this (0: no clipping). */
+  clipNorm: number;
+  /** Micro-batches per optimizer step. */
+  accumulate: number;
+  /** Evaluate every this many steps (and at the end). */
+  evalEvery: number;
+  /** Stop after this many evaluations without improvement (0: never). */
+  patience: number;
+  /** Checkpoint every this many steps (and at the end), when `out` is set. */
+  checkpointEvery: number;
+  seed: number;
+  padId: number;
+  /** Run folder: train.jsonl, checkpoints/, best/ and metrics.json. */
+  out?: string;
+  /** Continue from the run folder's latest checkpoint. */
+  resume?: boolean;
+  /** Called after every step (progress bars). */
+  onStep?: (record: StepRecord) => void;
+  /** Called with each evaluation. */
+  onEval?: (record: EvalRecord) => void;
+}
+
+export interface StepRecord { type: 'step'; step: number; epoch: number; loss: number; lr: number; grad_norm: number; tokens: number; seconds: number }
+export interface EvalRecord { type: 'eval'; step: number; loss: number; accuracy: number }
+export interface TrainResult { step: number; final: EvalRecord; best: TrainerState['best']; stopped: 'steps' | 'early' }
+
+export async function train(
+  model: NystromformerForSequenceClassification, trainSet: readonly TokenExample[], evalSet: readonly TokenExample[], o: TrainerOptions,
+): Promise<TrainResult> {
+  if (trainSet.length === 0) throw new Error('train: the training set is empty');
+  const regression = model.problemType() === 'regression';
+  const named = model.namedParameters();
+  const optimizer: Optimizer = o.optimizer === 'sgd' ? new SGD(named, 0.9, o.weightDecay) : new AdamW(named, { weightDecay: o.weightDecay });
+  const warmup = o.warmup ?? Math.round(o.steps * (o.schedule === 'constant' ? 0 : o.schedule === 'onecycle' ? 0.1 : 0.06));
+  const schedule = { kind: o.schedule, base: o.lr, total: o.steps, warmup };
+  const log = (record: object) => o.out && appendFileSync(join(o.out, 'train.jsonl'), JSON.stringify(record) + '\n');
+  if (o.out) mkdirSync(o.out, { recursive: true });
+
+  let state: TrainerState = { step: 0, epoch: 0, batch: 0, seedState: o.seed };
+  const resumeFrom = o.resume && o.out ? latestCheckpoint(o.out) : null;
+  if (o.resume && !resumeFrom) throw new Error(`train: --resume, but ${o.out ?? 'the run'} has no checkpoint`);
+  if (resumeFrom) {
+    model.loadWeights((await readWeights(resumeFrom)).tensors, resumeFrom);
+    state = loadTrainingState(resumeFrom, optimizer);
+    log({ type: 'resume', step: state.step, from: resumeFrom });
+  }
+  manualSeed(state.seedState);
+
+  const lengths = trainSet.map((e) => e.inputIds.length);
+  let batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
+  const nextBatch = () => {
+    if (state.batch >= batches.length) {
+      state.epoch++;
+      state.batch = 0;
+      batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
+    }
+    return batches[state.batch++].map((i) => trainSet[i]);
+  };
+  const evaluate = (): EvalRecord => ({ type: 'eval', step: state.step, ...evaluateClassifier(model, evalSet, o.batchSize, o.padId, regression) });
+  const checkpoint = async () => {
+    if (o.out) await saveCheckpoint(o.out, model, optimizer, { ...state, seedState: seedState() });
+  };
+
+  let last: EvalRecord | undefined;
+  let stopped: TrainResult['stopped'] = 'steps';
+  while (state.step < o.steps) {
+    const started = performance.now();
+    model.train();
+    let loss = 0;
+    let tokens = 0;
+    for (let micro = 0; micro < o.accumulate; micro++) {
+      const examples = nextBatch();
+      tokens += examples.reduce((s, e) => s + e.inputIds.length, 0);
+      loss += tidy(() => {
+        const out = model.forward(collate(examples, o.padId, regression));
+        backward(mulScalar(out.loss!, 1 / o.accumulate));
+        return out.loss!.item() / o.accumulate;
+      });
+    }
+    if (!Number.isFinite(loss)) {
+      optimizer.zeroGrad();
+      log({ type: 'error', step: state.step + 1, loss });
+      throw new Error(`train: the loss became ${loss} at step ${state.step + 1}; stopped (the last checkpoint in ${o.out ?? '(no --out)'} is intact). Try a lower --lr or --clip-norm.`);
+    }
+    const { norm, scale } = optimizer.clip(o.clipNorm);
+    const lr = learningRate(schedule, state.step);
+    optimizer.apply(lr, scale);
+    optimizer.zeroGrad();
+    state.step++;
+    const record: StepRecord = { type: 'step', step: state.step, epoch: state.epoch, loss, lr, grad_norm: norm, tokens, seconds: (performance.now() - started) / 1000 };
+    log(record);
+    o.onStep?.(record);
+    if (state.step % o.evalEvery === 0 || state.step === o.steps) {
+      last = evaluate();
+      log(last);
+      o.onEval?.(last);
+      const value = regression ? -last.loss : last.accuracy;
+      if (!state.best || value > state.best.value) {
+        state.best = { metric: regression ? 'neg_loss' : 'accuracy', value, step: state.step };
+        state.stale = 0;
+        if (o.out) await model.save(join(o.out, 'best'));
+      } else if (o.patience > 0 && (state.stale = (state.stale ?? 0) + 1) >= o.patience) {
+        stopped = 'early';
+        log({ type: 'early_stop', step: state.step });
+        await checkpoint();
+        break;
+      }
+    }
+    if (state.step % o.checkpointEvery === 0 || state.step === o.steps) await checkpoint();
+  }
+  const final = last ?? evaluate();
+  return { step: state.step, final, best: state.best, stopped };
+}
+
+/** Mean loss and accuracy (or loss only, for regression) over a set, in evaluation mode. */
+export function evaluateClassifier(
+  model: NystromformerForSequenceClassification, set: readonly TokenExample[], batchSize: number, padId: number, regression: boolean,
+): { loss: number; accuracy: number } {
+  if (set.length === 0) return { loss: NaN, accuracy: NaN };
+  model.eval();
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < set.length; i += batchSize) {
+    const examples = set.slice(i, i + batchSize);
+    const [batchLoss, logits] = noGrad(() => tidy(() => {
+      const out = model.forward(collate(examples, padId, regression));
+      return [out.loss!.item(), out.logits.toArray() as Float32Array] as const;
+    }));
+    loss += batchLoss * examples.length;
+    const C = logits.length / examples.length;
+    examples.forEach((e, b) => {
+      const row = logits.subarray(b * C, (b + 1) * C);
+      if (!regression && row.indexOf(Math.max(...row)) === e.label) correct++;
+    });
+  }
+  return { loss: loss / set.length, accuracy: regression ? NaN : correct / set.length };
+}
