@@ -35,8 +35,9 @@ export async function saveCheckpoint(out: string, model: NystromformerPreTrained
   const root = join(out, 'checkpoints');
   mkdirSync(root, { recursive: true });
   const name = `step-${state.step}`;
+  // Half-written folders of killed runs are never read; clear them away.
+  for (const d of readdirSync(root)) if (/^\.step-\d+\.\d+\.tmp$/.test(d)) rmSync(join(root, d), { recursive: true, force: true });
   const tmp = join(root, `.${name}.${process.pid}.tmp`);
-  rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
   await model.save(tmp);
   const { step, slots } = optimizer.state();

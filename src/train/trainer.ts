@@ -4,7 +4,7 @@
  * best model, early stopping, a JSONL log, checkpoints that resume exactly, and a clear stop on a
  * non-finite loss.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
@@ -67,6 +67,7 @@ export async function train(
   const resumeFrom = o.resume && o.out ? latestCheckpoint(o.out) : null;
   if (o.resume && !resumeFrom) throw new Error(`train: --resume, but ${o.out ?? 'the run'} has no checkpoint`);
   if (resumeFrom) {
+    endLogLine(join(o.out!, 'train.jsonl'));
     model.loadWeights((await readWeights(resumeFrom)).tensors, resumeFrom);
     state = loadTrainingState(resumeFrom, optimizer);
     log({ type: 'resume', step: state.step, from: resumeFrom });
@@ -98,18 +99,27 @@ export async function train(
     for (let micro = 0; micro < o.accumulate; micro++) {
       const examples = nextBatch();
       tokens += examples.reduce((s, e) => s + e.inputIds.length, 0);
-      loss += tidy(() => {
-        const out = model.forward(collate(examples, o.padId, regression));
-        backward(mulScalar(out.loss!, 1 / o.accumulate));
-        return out.loss!.item() / o.accumulate;
-      });
-    }
-    if (!Number.isFinite(loss)) {
-      optimizer.zeroGrad();
-      log({ type: 'error', step: state.step + 1, loss });
-      throw new Error(`train: the loss became ${loss} at step ${state.step + 1}; stopped (the last checkpoint in ${o.out ?? '(no --out)'} is intact). Try a lower --lr or --clip-norm.`);
+      try {
+        loss += tidy(() => {
+          const out = model.forward(collate(examples, o.padId, regression));
+          backward(mulScalar(out.loss!, 1 / o.accumulate));
+          return out.loss!.item() / o.accumulate;
+        });
+      } catch (e) {
+        // the attention ops refuse non-finite inputs: the weights have diverged
+        if (e instanceof Error && e.message.includes('non-finite')) loss = NaN;
+        else throw e;
+      }
     }
     const { norm, scale } = optimizer.clip(o.clipNorm);
+    if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+      optimizer.zeroGrad();
+      log({ type: 'error', step: state.step + 1, loss, grad_norm: norm });
+      throw new Error(
+        `train: the ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} became ${Number.isFinite(loss) ? norm : loss} at step ${state.step + 1}; ` +
+        `stopped before updating (the last checkpoint in ${o.out ?? '(no --out)'} is intact). Try a lower --lr or --clip-norm.`,
+      );
+    }
     const lr = learningRate(schedule, state.step);
     optimizer.apply(lr, scale);
     optimizer.zeroGrad();
@@ -137,6 +147,17 @@ export async function train(
   }
   const final = last ?? evaluate();
   return { step: state.step, final, best: state.best, stopped };
+}
+
+/** A kill may have cut the log's last line short: start the next record on a line of its own. */
+function endLogLine(path: string): void {
+  if (!existsSync(path)) return;
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r');
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, Math.max(0, size - 1));
+  closeSync(fd);
+  if (size > 0 && last[0] !== 0x0a) appendFileSync(path, '\n');
 }
 
 /** Mean loss and accuracy (or loss only, for regression) over a set, in evaluation mode. */

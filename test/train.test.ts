@@ -1,0 +1,156 @@
+/** Optimizers, schedules, batching, checkpoints and exact resume. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parameter, Tensor } from '../src/engine/index.js';
+import { majorityTask } from '../src/data/synthetic.js';
+import { NystromformerForSequenceClassification } from '../src/models/index.js';
+import { manualSeed } from '../src/nn/index.js';
+import { AdamW, SGD, epochBatches, learningRate, train, type TrainerOptions } from '../src/train/index.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const tempDir = () => mkdtempSync(join(tmpdir(), 'nystromformer-train-'));
+
+test('schedules: warm-up, linear and cosine decay, one-cycle', () => {
+  const s = { base: 1, total: 110, warmup: 10 };
+  assert.equal(learningRate({ ...s, kind: 'linear' }, 0), 0.1);
+  assert.equal(learningRate({ ...s, kind: 'linear' }, 9), 1);
+  assert.equal(learningRate({ ...s, kind: 'linear' }, 60), 0.5);
+  assert.equal(learningRate({ ...s, kind: 'linear' }, 110), 0);
+  assert.ok(Math.abs(learningRate({ ...s, kind: 'cosine' }, 60) - 0.5) < 1e-12);
+  assert.ok(Math.abs(learningRate({ ...s, kind: 'cosine' }, 35) - 0.5 * (1 + Math.cos(Math.PI / 4))) < 1e-12);
+  assert.equal(learningRate({ ...s, kind: 'constant', warmup: 0 }, 77), 1);
+  assert.equal(learningRate({ ...s, kind: 'onecycle' }, 4), 0.5);
+  assert.throws(() => learningRate({ ...s, kind: 'steep' as never }, 1), /schedule must be one of/);
+});
+
+test('AdamW: bias-corrected update, decoupled decay except on biases; SGD momentum; clipping', () => {
+  const w = parameter(Tensor.from([1, -2], [2]));
+  const b = parameter(Tensor.from([0.5], [1]));
+  w.grad = Tensor.from([0.1, -0.3], [2]);
+  b.grad = Tensor.from([2], [1]);
+  const opt = new AdamW([['layer.weight', w], ['layer.bias', b]], { weightDecay: 0.1, eps: 0 });
+  opt.apply(0.01);
+  // step 1: m̂ = g, v̂ = g², so the update is lr·sign(g); the weight also shrinks by lr·decay
+  assert.deepEqual(Array.from(w.toArray()), [Math.fround(1 * (1 - 0.001) - 0.01), Math.fround(-2 * (1 - 0.001) + 0.01)]);
+  assert.deepEqual(Array.from(b.toArray()), [Math.fround(0.5 - 0.01)]);
+  const clip = opt.clip(1);
+  assert.ok(Math.abs(clip.norm - Math.hypot(0.1, 0.3, 2)) < 1e-6);
+  assert.ok(Math.abs(clip.scale * clip.norm - 1) < 1e-5);
+  assert.equal(opt.clip(0).scale, 1);
+  const sgd = new SGD([['w', w]], 0.5);
+  const before = Array.from(w.toArray());
+  sgd.apply(0.1);
+  sgd.apply(0.1); // buffer: g, then 0.5·g + g
+  const expected = before.map((x, i) => Math.fround(Math.fround(x - 0.1 * [0.1, -0.3][i]) - 0.1 * 1.5 * [0.1, -0.3][i]));
+  Array.from(w.toArray()).forEach((x, i) => assert.ok(Math.abs(x - expected[i]) < 1e-6));
+  opt.zeroGrad();
+  assert.equal(w.grad, null);
+  w.dispose();
+  b.dispose();
+});
+
+test('epoch batches: every example once, deterministic per (seed, epoch), similar lengths together', () => {
+  const lengths = Array.from({ length: 1000 }, (_, i) => (i * 7919) % 300);
+  const a = epochBatches(lengths, 8, 3, 0);
+  assert.deepEqual(a, epochBatches(lengths, 8, 3, 0));
+  assert.notDeepEqual(a, epochBatches(lengths, 8, 3, 1));
+  assert.deepEqual(a.flat().sort((x, y) => x - y), lengths.map((_, i) => i));
+  const spread = a.map((batch) => Math.max(...batch.map((i) => lengths[i])) - Math.min(...batch.map((i) => lengths[i])));
+  assert.ok(spread.reduce((s, x) => s + x, 0) / spread.length < 30, 'pooled batches pad little');
+});
+
+const SMALL = {
+  vocab_size: 64, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 64,
+  conv_kernel_size: 3, hidden_dropout_prob: 0.1, pad_token_id: 0, num_labels: 2,
+};
+
+async function run(out: string, steps: number, resume = false): Promise<number[]> {
+  manualSeed(9);
+  const model = new NystromformerForSequenceClassification(SMALL, { attention: 'nystrom', numLandmarks: 4 });
+  const data = majorityTask({ count: 96, seed: 4, maxLength: 40, minLength: 12 });
+  const losses: number[] = [];
+  const options: TrainerOptions = {
+    steps, batchSize: 8, lr: 3e-3, schedule: 'constant', optimizer: 'adamw', weightDecay: 0.01, clipNorm: 1, accumulate: 2,
+    evalEvery: 5, patience: 0, checkpointEvery: 5, seed: 5, padId: 0, out, resume, onStep: (r) => losses.push(r.loss),
+  };
+  await train(model, data.slice(0, 80), data.slice(80), options);
+  model.dispose();
+  return losses;
+}
+
+test('resume continues exactly: the losses after resuming equal those of an uninterrupted run', async () => {
+  const [a, b] = [tempDir(), tempDir()];
+  try {
+    const whole = await run(a, 16);
+    const first = await run(b, 10);
+    assert.deepEqual(first, whole.slice(0, 10));
+    const rest = await run(b, 16, true);
+    assert.deepEqual(rest, whole.slice(10));
+    const log = readFileSync(join(b, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(log.some((r) => r.type === 'resume' && r.step === 10));
+    assert.deepEqual(readdirSync(join(b, 'checkpoints')).sort(), ['latest', 'step-15', 'step-16']);
+    assert.ok(existsSync(join(b, 'best', 'model.safetensors')));
+  } finally {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  }
+});
+
+test('a non-finite loss stops training with a clear message', async () => {
+  const out = tempDir();
+  try {
+    manualSeed(1);
+    const model = new NystromformerForSequenceClassification(SMALL);
+    const data = majorityTask({ count: 16, seed: 4, maxLength: 40, minLength: 12 });
+    await assert.rejects(train(model, data, data, {
+      steps: 50, batchSize: 8, lr: 1e30, schedule: 'constant', optimizer: 'sgd', weightDecay: 0, clipNorm: 0, accumulate: 1,
+      evalEvery: 100, patience: 0, checkpointEvery: 100, seed: 1, padId: 0, out,
+    }), /the (loss|gradient norm) became (NaN|-?Infinity) at step \d+; stopped before updating/);
+    model.dispose();
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('kill -9 during checkpoint writes, then --resume: continues from the last complete checkpoint, same losses', async () => {
+  const [killed, clean] = [tempDir(), tempDir()];
+  const args = (out: string) => [join(repo, 'bin/nystromformer.js'), 'train', '--out', out, '--steps', '60', '--checkpoint-every', '1',
+    '--eval-every', '1000', '--train-size', '200', '--eval-size', '16', '--batch-size', '8', '--schedule', 'constant', '--json'];
+  const stepLosses = (out: string) => {
+    const byStep = new Map<number, number>();
+    for (const line of readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n')) {
+      let r;
+      try {
+        r = JSON.parse(line);
+      } catch {
+        continue; // a line the kill cut short
+      }
+      if (r.type === 'step') byStep.set(r.step, r.loss);
+    }
+    return byStep;
+  };
+  try {
+    const child = spawn(process.execPath, args(killed), { stdio: 'ignore' });
+    // kill once a few checkpoints exist, i.e. in the middle of the write-every-step loop
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !existsSync(join(killed, 'checkpoints', 'step-5'))) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 150));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const resumed = spawnSync(process.execPath, [...args(killed), '--resume'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const full = spawnSync(process.execPath, args(clean), { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(full.status, 0, full.stderr);
+    const [got, want] = [stepLosses(killed), stepLosses(clean)];
+    assert.equal(got.size, 60);
+    for (const [step, loss] of want) assert.equal(got.get(step), loss, `step ${step}`);
+  } finally {
+    rmSync(killed, { recursive: true, force: true });
+    rmSync(clean, { recursive: true, force: true });
+  }
+});
