@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { benchAttention } from './bench-attention.js';
 import { benchGemm } from './bench-gemm.js';
 import { benchModel } from './bench-model.js';
+import { benchTrain } from './bench-train.js';
 import { verifyAttentionDir } from './verify-attention.js';
 import { verifyModelCommand } from './verify-model.js';
 import { classifyCommand, embedCommand, fillMaskCommand } from './pipeline-commands.js';
@@ -57,6 +58,21 @@ bench
   .option('--max-dense-n <n>', 'skip dense attention above this length', positiveInt, 4096)
   .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
   .action(benchModel);
+
+bench
+  .command('train')
+  .description('training-step throughput (forward, backward, AdamW) of a classifier as n grows, Nyström vs softmax')
+  .option('--json', 'one JSON object per line')
+  .option('--n <list>', 'comma-separated sequence lengths', '512,4096')
+  .option('--attention <list>', 'comma-separated: nystrom,softmax', 'nystrom,softmax')
+  .option('--landmarks <m>', 'landmarks for nystrom', positiveInt, 64)
+  .option('--batch <b>', 'sequences per step', positiveInt, 1)
+  .option('--layers <n>', 'layers', positiveInt, 4)
+  .option('--hidden <h>', 'hidden size', positiveInt, 256)
+  .option('--heads <h>', 'attention heads', positiveInt, 4)
+  .option('--repeats <r>', 'timed steps after one warm-up (the median is reported)', positiveInt, 3)
+  .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
+  .action(benchTrain);
 
 program
   .command('verify-attention')

@@ -1,0 +1,4 @@
+/** Datasets: GLUE and IMDB readers, CSV/JSONL text classification files, the embedded synthetic task. */
+export * from './glue.js';
+export * from './imdb.js';
+export * from './synthetic.js';
