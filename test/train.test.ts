@@ -154,3 +154,31 @@ test('kill -9 during checkpoint writes, then --resume: continues from the last c
     rmSync(clean, { recursive: true, force: true });
   }
 });
+
+test('CLI: fine-tuning a checkpoint on GLUE (classification, regression) and IMDB; the best model loads back', async () => {
+  const out = tempDir();
+  try {
+    const fixtures = join(repo, 'test/fixtures');
+    const runTask = (task: string, data: string, dir: string) => spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'train', '--task', task,
+      '--data', data, '--model', join(fixtures, 'models/seqcls-single'), '--steps', '4', '--eval-every', '2', '--batch-size', '4', '--out', join(out, dir), '--json'],
+    { encoding: 'utf8', timeout: 120_000 });
+    const metricsOf = (r: ReturnType<typeof runTask>) => {
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!);
+    };
+    const mrpc = metricsOf(runTask('glue/mrpc', join(fixtures, 'data/glue'), 'mrpc'));
+    assert.ok(mrpc.eval.accuracy >= 0 && mrpc.eval.accuracy <= 1 && 'f1' in mrpc.eval);
+    const stsb = metricsOf(runTask('glue/stsb', join(fixtures, 'data/glue'), 'stsb'));
+    assert.ok('pearson' in stsb.eval && 'spearmanr' in stsb.eval);
+    const csv = metricsOf(runTask('imdb', join(fixtures, 'data/reviews.csv'), 'csv'));
+    assert.equal(csv.steps, 4);
+    const best = await NystromformerForSequenceClassification.fromPretrained(join(out, 'mrpc', 'best'));
+    assert.deepEqual(Object.keys(best.config.id2label).length, 2);
+    best.dispose();
+    const bad = runTask('glue/sst2', join(out, 'nowhere'), 'bad');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /GLUE file not found: .*SST-2\/train\.tsv/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -3,16 +3,23 @@
  * default task (data/synthetic.ts: which of two marker tokens occurs more often in a sequence of
  * 48–128 tokens) and shows it learning; every setting can be changed by flag.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
-import { MAJORITY, majorityTask } from '../data/synthetic.js';
-import { NystromformerForSequenceClassification, type AttentionMode } from '../models/index.js';
+import { Tokenizer } from '../io/tokenizer.js';
+import { readGlue, readImdb, readTextClassification, type TextDataset } from '../data/index.js';
+import { MAJORITY, majorityTask, type TokenExample } from '../data/synthetic.js';
+import { NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { SCHEDULES, train, type ScheduleKind, type StepRecord } from '../train/index.js';
+import { glueMetrics } from '../train/metrics.js';
 
 export interface TrainCommandOptions {
   task: string;
+  data?: string;
+  model?: string;
+  tokenizer?: string;
+  seqLen?: number;
   config?: string;
   attention: string;
   landmarks: number;
@@ -43,42 +50,99 @@ const DEFAULT_MODEL = {
 };
 
 export async function trainCommand(o: TrainCommandOptions): Promise<void> {
-  if (o.task !== 'synthetic') {
-    throw new Error(`train: unknown task '${o.task}' (this version trains the embedded 'synthetic' task; GLUE, IMDB and MLM readers come next)`);
-  }
   if (!SCHEDULES.includes(o.schedule as ScheduleKind)) throw new Error(`train: --schedule must be one of ${SCHEDULES.join(', ')}`);
   if (o.optimizer !== 'adamw' && o.optimizer !== 'sgd') throw new Error(`train: --optimizer must be adamw or sgd, got '${o.optimizer}'`);
   if (o.attention !== 'nystrom' && o.attention !== 'softmax') throw new Error(`train: --attention must be nystrom or softmax, got '${o.attention}'`);
-  const config = o.config ? { ...DEFAULT_MODEL, ...readJSON(o.config) } : DEFAULT_MODEL;
   if (o.resume && !existsSync(join(o.out, 'checkpoints', 'latest'))) throw new Error(`train: --resume, but ${o.out} has no checkpoint`);
-
-  const trainSet = majorityTask({ count: o.trainSize, seed: o.seed, vocabSize: config.vocab_size, maxLength: config.max_position_embeddings });
-  const evalSet = majorityTask({ count: o.evalSize, seed: o.seed + 1_000_003, vocabSize: config.vocab_size, maxLength: config.max_position_embeddings });
-  manualSeed(o.seed);
-  const model = new NystromformerForSequenceClassification(config, { attention: o.attention as AttentionMode, numLandmarks: o.landmarks });
+  const { model, trainSet, evalSet, padId, metrics, description } = o.task === 'synthetic' ? syntheticTask(o) : await textTask(o);
   const say = (line: string) => (o.json ? undefined : console.error(line));
   say(`training ${model.architecture} (${model.parameters().reduce((s, p) => s + p.size, 0).toLocaleString()} parameters, attention ${o.attention}` +
-    `${o.attention === 'nystrom' ? `, ${o.landmarks} landmarks` : ''}) on the synthetic majority task: ${trainSet.length} train / ${evalSet.length} eval sequences → ${o.out}`);
+    `${o.attention === 'nystrom' ? `, ${o.landmarks} landmarks` : ''}) on ${description}: ${trainSet.length} train / ${evalSet.length} eval sequences → ${o.out}`);
   const progress = progressBar(o.steps, !o.json && process.stderr.isTTY);
   const started = performance.now();
   const result = await train(model, trainSet, evalSet, {
     steps: o.steps, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule as ScheduleKind, optimizer: o.optimizer,
     weightDecay: o.weightDecay, clipNorm: o.clipNorm, accumulate: o.accumulate, evalEvery: o.evalEvery, patience: o.patience,
-    checkpointEvery: o.checkpointEvery, seed: o.seed, padId: 0, out: o.out, resume: o.resume,
+    checkpointEvery: o.checkpointEvery, seed: o.seed, padId, out: o.out, resume: o.resume, metrics,
     onStep: progress,
     onEval: (e) => {
       if (o.json) console.log(JSON.stringify(e));
-      else say(`\rstep ${String(e.step).padStart(5)}  eval loss ${e.loss.toFixed(4)}  accuracy ${(100 * e.accuracy).toFixed(1)}%`.padEnd(80));
+      else {
+        const extra = Object.entries(e).filter(([k]) => !['type', 'step', 'loss', 'accuracy'].includes(k)).map(([k, v]) => `  ${k} ${Number(v).toFixed(4)}`).join('');
+        say(`\rstep ${String(e.step).padStart(5)}  eval loss ${e.loss.toFixed(4)}  accuracy ${(100 * e.accuracy).toFixed(1)}%${extra}`.padEnd(80));
+      }
     },
   });
-  const metrics = {
+  const summary = {
     task: o.task, attention: o.attention, landmarks: o.attention === 'nystrom' ? o.landmarks : null, steps: result.step, stopped: result.stopped,
-    eval_loss: result.final.loss, eval_accuracy: result.final.accuracy, best: result.best, seconds: Math.round((performance.now() - started) / 100) / 10,
+    eval: result.final, best: result.best, seconds: Math.round((performance.now() - started) / 100) / 10,
   };
-  writeFileAtomicSync(join(o.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-  if (o.json) console.log(JSON.stringify({ type: 'metrics', ...metrics }));
-  else say(`done in ${metrics.seconds} s: eval accuracy ${(100 * result.final.accuracy).toFixed(1)}% (best ${(100 * (result.best?.value ?? 0)).toFixed(1)}% at step ${result.best?.step}); model in ${join(o.out, 'best')}, log in ${join(o.out, 'train.jsonl')}`);
+  writeFileAtomicSync(join(o.out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
+  if (o.json) console.log(JSON.stringify({ type: 'metrics', ...summary }));
+  else say(`done in ${summary.seconds} s: eval accuracy ${(100 * result.final.accuracy).toFixed(1)}% (best ${(100 * (result.best?.value ?? 0)).toFixed(1)}% at step ${result.best?.step}); model in ${join(o.out, 'best')}, log in ${join(o.out, 'train.jsonl')}`);
   model.dispose();
+}
+
+interface Task {
+  model: NystromformerForSequenceClassification;
+  trainSet: TokenExample[];
+  evalSet: TokenExample[];
+  padId: number;
+  metrics?: (predictions: number[], gold: number[]) => Record<string, number>;
+  description: string;
+}
+
+function syntheticTask(o: TrainCommandOptions): Task {
+  const config = o.config ? { ...DEFAULT_MODEL, ...readJSON(o.config) } : DEFAULT_MODEL;
+  const trainSet = majorityTask({ count: o.trainSize, seed: o.seed, vocabSize: config.vocab_size, maxLength: config.max_position_embeddings });
+  const evalSet = majorityTask({ count: o.evalSize, seed: o.seed + 1_000_003, vocabSize: config.vocab_size, maxLength: config.max_position_embeddings });
+  manualSeed(o.seed);
+  const model = new NystromformerForSequenceClassification(config, { attention: o.attention as AttentionMode, numLandmarks: o.landmarks });
+  return { model, trainSet, evalSet, padId: 0, description: 'the synthetic majority task' };
+}
+
+/** glue/<task> (GLUE TSV folders), imdb (an aclImdb folder, or a .csv/.jsonl file split 90/10), tokenized for the model. */
+async function textTask(o: TrainCommandOptions): Promise<Task> {
+  const [kind, glueTask] = o.task.split('/');
+  if (!(kind === 'imdb' || (kind === 'glue' && glueTask))) throw new Error(`train: unknown task '${o.task}' (synthetic, glue/<task> such as glue/sst2, imdb)`);
+  if (!o.data) throw new Error(`train: --task ${o.task} needs --data (the ${kind === 'glue' ? 'GLUE folder' : 'aclImdb folder or a .csv/.jsonl file'})`);
+  const tokenizerDir = o.tokenizer ?? o.model;
+  if (!tokenizerDir || (!o.model && !o.config)) {
+    throw new Error(`train: text tasks need --model DIR (a checkpoint with tokenizer.json, to fine-tune) or --config FILE with --tokenizer DIR (to start fresh)`);
+  }
+  let train: TextDataset;
+  let dev: TextDataset;
+  if (kind === 'glue') {
+    [train, dev] = [await readGlue(o.data, glueTask, 'train'), await readGlue(o.data, glueTask, 'dev')];
+  } else if (statSync(o.data).isDirectory()) {
+    [train, dev] = [await readImdb(o.data, 'train'), await readImdb(o.data, 'test')];
+  } else {
+    const all = await readTextClassification(o.data);
+    const cut = Math.max(1, Math.floor(all.examples.length * 0.9));
+    [train, dev] = [{ ...all, examples: all.examples.slice(0, cut) }, { ...all, examples: all.examples.slice(cut) }];
+  }
+  const regression = train.problem === 'regression';
+  const labels = train.labels ?? (regression ? ['score'] : []);
+  const heads: Partial<NystromformerConfig> = {
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    problem_type: regression ? 'regression' : 'single_label_classification',
+  };
+  manualSeed(o.seed);
+  const attention = { attention: o.attention as AttentionMode, numLandmarks: o.landmarks };
+  const model = o.model
+    ? await NystromformerForSequenceClassification.fromPretrained(o.model, { ...attention, config: heads, ignoreMismatchedSizes: true, onWarning: (m) => (o.json ? undefined : console.error(`warning: ${m}`)) })
+    : new NystromformerForSequenceClassification({ ...readJSON(o.config!), ...heads }, attention);
+  const tokenizer = await Tokenizer.fromDir(tokenizerDir);
+  const maxLength = o.seqLen ?? Math.min(512, model.config.max_position_embeddings);
+  const tokenize = (set: TextDataset): TokenExample[] => set.examples.filter((e) => e.label >= 0).map((e) => {
+    const enc = e.textB === undefined ? tokenizer.encode(e.textA, { truncation: true, maxLength }) : tokenizer.encode(e.textA, e.textB, { truncation: true, maxLength });
+    return { inputIds: enc.inputIds, tokenTypeIds: enc.tokenTypeIds, label: e.label };
+  });
+  return {
+    model, trainSet: tokenize(train), evalSet: tokenize(dev), padId: tokenizer.padTokenId,
+    metrics: kind === 'glue' ? (p, g) => glueMetrics(glueTask, p, g) : undefined,
+    description: `${o.task} (${o.data}, at most ${maxLength} tokens)`,
+  };
 }
 
 function readJSON(path: string): Record<string, unknown> {

@@ -45,10 +45,12 @@ export interface TrainerOptions {
   onStep?: (record: StepRecord) => void;
   /** Called with each evaluation. */
   onEval?: (record: EvalRecord) => void;
+  /** The task's metrics (e.g. GLUE's) from predictions (class ids, or values for regression) and gold labels. */
+  metrics?: (predictions: number[], gold: number[]) => Record<string, number>;
 }
 
 export interface StepRecord { type: 'step'; step: number; epoch: number; loss: number; lr: number; grad_norm: number; tokens: number; seconds: number }
-export interface EvalRecord { type: 'eval'; step: number; loss: number; accuracy: number }
+export interface EvalRecord { type: 'eval'; step: number; loss: number; accuracy: number; [metric: string]: number | string }
 export interface TrainResult { step: number; final: EvalRecord; best: TrainerState['best']; stopped: 'steps' | 'early' }
 
 export async function train(
@@ -84,7 +86,10 @@ export async function train(
     }
     return batches[state.batch++].map((i) => trainSet[i]);
   };
-  const evaluate = (): EvalRecord => ({ type: 'eval', step: state.step, ...evaluateClassifier(model, evalSet, o.batchSize, o.padId, regression) });
+  const evaluate = (): EvalRecord => {
+    const { loss, accuracy, predictions } = evaluateClassifier(model, evalSet, o.batchSize, o.padId, regression);
+    return { type: 'eval', step: state.step, loss, accuracy, ...o.metrics?.(predictions, evalSet.map((e) => e.label)) };
+  };
   const checkpoint = async () => {
     if (o.out) await saveCheckpoint(o.out, model, optimizer, { ...state, seedState: seedState() });
   };
@@ -163,11 +168,12 @@ function endLogLine(path: string): void {
 /** Mean loss and accuracy (or loss only, for regression) over a set, in evaluation mode. */
 export function evaluateClassifier(
   model: NystromformerForSequenceClassification, set: readonly TokenExample[], batchSize: number, padId: number, regression: boolean,
-): { loss: number; accuracy: number } {
-  if (set.length === 0) return { loss: NaN, accuracy: NaN };
+): { loss: number; accuracy: number; predictions: number[] } {
+  if (set.length === 0) return { loss: NaN, accuracy: NaN, predictions: [] };
   model.eval();
   let loss = 0;
   let correct = 0;
+  const predictions: number[] = [];
   for (let i = 0; i < set.length; i += batchSize) {
     const examples = set.slice(i, i + batchSize);
     const [batchLoss, logits] = noGrad(() => tidy(() => {
@@ -178,8 +184,10 @@ export function evaluateClassifier(
     const C = logits.length / examples.length;
     examples.forEach((e, b) => {
       const row = logits.subarray(b * C, (b + 1) * C);
-      if (!regression && row.indexOf(Math.max(...row)) === e.label) correct++;
+      const prediction = regression ? row[0] : row.indexOf(Math.max(...row));
+      predictions.push(prediction);
+      if (!regression && prediction === e.label) correct++;
     });
   }
-  return { loss: loss / set.length, accuracy: regression ? NaN : correct / set.length };
+  return { loss: loss / set.length, accuracy: regression ? NaN : correct / set.length, predictions };
 }

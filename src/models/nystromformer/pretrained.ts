@@ -33,6 +33,10 @@ export interface FromPretrainedOptions extends AttentionOptions {
   strict?: boolean;
   /** Where warnings go (default console.warn). */
   onWarning?: (message: string) => void;
+  /** Leave weights whose shape differs from the model's at their initialisation (reported as missing), as HF's ignore_mismatched_sizes. */
+  ignoreMismatchedSizes?: boolean;
+  /** Config fields over the folder's (e.g. id2label for a new classification head). */
+  config?: Partial<NystromformerConfig>;
 }
 
 export interface LoadReport {
@@ -70,10 +74,10 @@ export abstract class NystromformerPreTrainedModel extends Module {
   static async fromPretrained<T extends NystromformerPreTrainedModel>(
     this: ModelConstructor<T>, dir: string, options: FromPretrainedOptions = {},
   ): Promise<T> {
-    const model = new this(parseConfig(await readConfigJSON(dir), join(dir, 'config.json')), options);
+    const model = new this(parseConfig({ ...(await readConfigJSON(dir)), ...options.config }, join(dir, 'config.json')), options);
     try {
       const { tensors, files } = await readWeights(dir, options.weights);
-      const report = model.loadWeights(tensors, files.join(', '));
+      const report = model.loadWeights(tensors, files.join(', '), options.ignoreMismatchedSizes);
       const messages = reportMessages(report, model.architecture, dir);
       if (options.strict && messages.length > 0) throw new Error(messages.join('\n'));
       for (const message of messages) (options.onWarning ?? console.warn)(message);
@@ -103,7 +107,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
   }
 
   /** Copies checkpoint tensors into the parameters with the same (Hugging Face) names. */
-  loadWeights(tensors: Map<string, RawTensor>, source = 'checkpoint'): LoadReport {
+  loadWeights(tensors: Map<string, RawTensor>, source = 'checkpoint', ignoreMismatchedSizes = false): LoadReport {
     const available = this.#adaptKeys(tensors);
     const used = new Set<string>();
     const loaded = new Set<Tensor>();
@@ -113,6 +117,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
       const key = [name, ...aliasesOf(name)].find((k) => available.has(k));
       if (key === undefined) continue;
       const raw = available.get(key)!;
+      if (ignoreMismatchedSizes && (raw.shape.length !== param.rank || raw.shape.some((d, i) => d !== param.shape[i]))) continue;
       assignParameter(`${source}: ${key}`, param, toFloat32(raw, key), raw.shape);
       loaded.add(param);
       used.add(key);
