@@ -172,12 +172,19 @@ test('CLI: fine-tuning a checkpoint on GLUE (classification, regression) and IMD
     assert.ok('pearson' in stsb.eval && 'spearmanr' in stsb.eval);
     const csv = metricsOf(runTask('imdb', join(fixtures, 'data/reviews.csv'), 'csv'));
     assert.equal(csv.steps, 4);
+    // eval of the saved best model reproduces the accuracy training recorded for it
+    const evaluated = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'eval', '--model', join(out, 'mrpc', 'best'), '--task', 'glue/mrpc',
+      '--data', join(fixtures, 'data/glue'), '--landmarks', '16', '--batch-size', '4', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(evaluated.status, 0, evaluated.stderr);
+    const e = JSON.parse(evaluated.stdout);
+    assert.equal(e.accuracy, mrpc.best.value);
+    assert.ok('f1' in e);
     const best = await NystromformerForSequenceClassification.fromPretrained(join(out, 'mrpc', 'best'));
     assert.deepEqual(Object.keys(best.config.id2label).length, 2);
     best.dispose();
     const bad = runTask('glue/sst2', join(out, 'nowhere'), 'bad');
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /GLUE file not found: .*SST-2\/train\.tsv/);
+    assert.match(bad.stderr, /GLUE file not found: .*SST-2\/(train|dev)\.tsv/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

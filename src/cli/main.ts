@@ -8,6 +8,7 @@ import { verifyAttentionDir } from './verify-attention.js';
 import { verifyModelCommand } from './verify-model.js';
 import { classifyCommand, embedCommand, fillMaskCommand } from './pipeline-commands.js';
 import { trainCommand } from './train-command.js';
+import { evalCommand } from './eval-command.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -108,8 +109,24 @@ program
   .option('--eval-size <n>', 'synthetic evaluation sequences', positiveInt, 500)
   .option('--out <dir>', 'run folder: train.jsonl, checkpoints/, best/, metrics.json', 'runs/synthetic')
   .option('--resume', "continue from the run folder's latest checkpoint")
+  .option('--bad-rows <policy>', 'malformed data rows: skip (with a warning naming file and line) or fail', 'skip')
   .option('--json', 'evaluations and final metrics as JSON lines on stdout')
   .action(trainCommand);
+
+program
+  .command('eval')
+  .description("a trained classifier's metrics on a task's dev/test split (GLUE metrics for glue/*)")
+  .requiredOption('--model <dir>', 'sequence-classification checkpoint with tokenizer.json')
+  .requiredOption('--task <task>', 'glue/<task> or imdb')
+  .requiredOption('--data <path>', 'GLUE folder, aclImdb folder or .csv/.jsonl file (all of it is evaluated)')
+  .option('--attention <mode>', 'nystrom or softmax', 'nystrom')
+  .option('--landmarks <m>', 'Nyström landmarks', positiveInt, 64)
+  .option('--seq-len <n>', 'tokens per example', positiveInt)
+  .option('--batch-size <b>', 'sequences per batch', positiveInt, 16)
+  .option('--bad-rows <policy>', 'skip or fail', 'skip')
+  .option('--seed <s>', 'seed', Number, 1)
+  .option('--json', 'one JSON object')
+  .action(evalCommand);
 
 /** The options every pipeline command takes. */
 function pipelineCommand(name: string, description: string): Command {

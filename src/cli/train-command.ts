@@ -3,7 +3,7 @@
  * default task (data/synthetic.ts: which of two marker tokens occurs more often in a sequence of
  * 48–128 tokens) and shows it learning; every setting can be changed by flag.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { Tokenizer } from '../io/tokenizer.js';
@@ -21,6 +21,8 @@ export interface TrainCommandOptions {
   tokenizer?: string;
   seqLen?: number;
   config?: string;
+  /** Malformed data rows: skip them with a warning (default) or stop. */
+  badRows?: 'skip' | 'fail';
   attention: string;
   landmarks: number;
   batchSize: number;
@@ -42,6 +44,8 @@ export interface TrainCommandOptions {
   json?: boolean;
 }
 
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
 /** The small default model: 2 layers of 64, 4 heads, conv 9, vocabulary of the synthetic task. */
 const DEFAULT_MODEL = {
   vocab_size: 64, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128,
@@ -54,7 +58,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   if (o.optimizer !== 'adamw' && o.optimizer !== 'sgd') throw new Error(`train: --optimizer must be adamw or sgd, got '${o.optimizer}'`);
   if (o.attention !== 'nystrom' && o.attention !== 'softmax') throw new Error(`train: --attention must be nystrom or softmax, got '${o.attention}'`);
   if (o.resume && !existsSync(join(o.out, 'checkpoints', 'latest'))) throw new Error(`train: --resume, but ${o.out} has no checkpoint`);
-  const { model, trainSet, evalSet, padId, metrics, description } = o.task === 'synthetic' ? syntheticTask(o) : await textTask(o);
+  const { model, trainSet, evalSet, padId, metrics, description, tokenizerDir } = o.task === 'synthetic' ? syntheticTask(o) : await textTask(o);
   const say = (line: string) => (o.json ? undefined : console.error(line));
   say(`training ${model.architecture} (${model.parameters().reduce((s, p) => s + p.size, 0).toLocaleString()} parameters, attention ${o.attention}` +
     `${o.attention === 'nystrom' ? `, ${o.landmarks} landmarks` : ''}) on ${description}: ${trainSet.length} train / ${evalSet.length} eval sequences → ${o.out}`);
@@ -77,6 +81,10 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
     task: o.task, attention: o.attention, landmarks: o.attention === 'nystrom' ? o.landmarks : null, steps: result.step, stopped: result.stopped,
     eval: result.final, best: result.best, seconds: Math.round((performance.now() - started) / 100) / 10,
   };
+  // The saved model is a complete Hugging Face folder: it runs with classify and eval as it is.
+  if (tokenizerDir && existsSync(join(o.out, 'best'))) {
+    for (const f of TOKENIZER_FILES) if (existsSync(join(tokenizerDir, f))) copyFileSync(join(tokenizerDir, f), join(o.out, 'best', f));
+  }
   writeFileAtomicSync(join(o.out, 'metrics.json'), JSON.stringify(summary, null, 2) + '\n');
   if (o.json) console.log(JSON.stringify({ type: 'metrics', ...summary }));
   else say(`done in ${summary.seconds} s: eval accuracy ${(100 * result.final.accuracy).toFixed(1)}% (best ${(100 * (result.best?.value ?? 0)).toFixed(1)}% at step ${result.best?.step}); model in ${join(o.out, 'best')}, log in ${join(o.out, 'train.jsonl')}`);
@@ -90,6 +98,8 @@ interface Task {
   padId: number;
   metrics?: (predictions: number[], gold: number[]) => Record<string, number>;
   description: string;
+  /** Where the tokenizer files came from, to ship them with the saved model. */
+  tokenizerDir?: string;
 }
 
 function syntheticTask(o: TrainCommandOptions): Task {
@@ -102,7 +112,8 @@ function syntheticTask(o: TrainCommandOptions): Task {
 }
 
 /** glue/<task> (GLUE TSV folders), imdb (an aclImdb folder, or a .csv/.jsonl file split 90/10), tokenized for the model. */
-async function textTask(o: TrainCommandOptions): Promise<Task> {
+/** Evaluation only reads the dev/test split and keeps the model's own labels. */
+export async function textTask(o: TrainCommandOptions, evalOnly = false): Promise<Task> {
   const [kind, glueTask] = o.task.split('/');
   if (!(kind === 'imdb' || (kind === 'glue' && glueTask))) throw new Error(`train: unknown task '${o.task}' (synthetic, glue/<task> such as glue/sst2, imdb)`);
   if (!o.data) throw new Error(`train: --task ${o.task} needs --data (the ${kind === 'glue' ? 'GLUE folder' : 'aclImdb folder or a .csv/.jsonl file'})`);
@@ -110,15 +121,20 @@ async function textTask(o: TrainCommandOptions): Promise<Task> {
   if (!tokenizerDir || (!o.model && !o.config)) {
     throw new Error(`train: text tasks need --model DIR (a checkpoint with tokenizer.json, to fine-tune) or --config FILE with --tokenizer DIR (to start fresh)`);
   }
+  if (o.badRows && o.badRows !== 'skip' && o.badRows !== 'fail') throw new Error(`train: --bad-rows must be skip or fail, got '${o.badRows}'`);
+  const read = { onBadRow: o.badRows, onWarning: (m: string) => console.error(`warning: ${m}`) };
+  const empty = (like: TextDataset): TextDataset => ({ ...like, examples: [] });
   let train: TextDataset;
   let dev: TextDataset;
   if (kind === 'glue') {
-    [train, dev] = [await readGlue(o.data, glueTask, 'train'), await readGlue(o.data, glueTask, 'dev')];
+    dev = await readGlue(o.data, glueTask, 'dev', read);
+    train = evalOnly ? empty(dev) : await readGlue(o.data, glueTask, 'train', read);
   } else if (statSync(o.data).isDirectory()) {
-    [train, dev] = [await readImdb(o.data, 'train'), await readImdb(o.data, 'test')];
+    dev = await readImdb(o.data, 'test', read);
+    train = evalOnly ? empty(dev) : await readImdb(o.data, 'train', read);
   } else {
-    const all = await readTextClassification(o.data);
-    const cut = Math.max(1, Math.floor(all.examples.length * 0.9));
+    const all = await readTextClassification(o.data, read);
+    const cut = evalOnly ? 0 : Math.max(1, Math.floor(all.examples.length * 0.9));
     [train, dev] = [{ ...all, examples: all.examples.slice(0, cut) }, { ...all, examples: all.examples.slice(cut) }];
   }
   const regression = train.problem === 'regression';
@@ -130,7 +146,7 @@ async function textTask(o: TrainCommandOptions): Promise<Task> {
   manualSeed(o.seed);
   const attention = { attention: o.attention as AttentionMode, numLandmarks: o.landmarks };
   const model = o.model
-    ? await NystromformerForSequenceClassification.fromPretrained(o.model, { ...attention, config: heads, ignoreMismatchedSizes: true, onWarning: (m) => (o.json ? undefined : console.error(`warning: ${m}`)) })
+    ? await NystromformerForSequenceClassification.fromPretrained(o.model, { ...attention, ...(!evalOnly && { config: heads, ignoreMismatchedSizes: true }), onWarning: (m) => (o.json ? undefined : console.error(`warning: ${m}`)) })
     : new NystromformerForSequenceClassification({ ...readJSON(o.config!), ...heads }, attention);
   const tokenizer = await Tokenizer.fromDir(tokenizerDir);
   const maxLength = o.seqLen ?? Math.min(512, model.config.max_position_embeddings);
@@ -142,6 +158,7 @@ async function textTask(o: TrainCommandOptions): Promise<Task> {
     model, trainSet: tokenize(train), evalSet: tokenize(dev), padId: tokenizer.padTokenId,
     metrics: kind === 'glue' ? (p, g) => glueMetrics(glueTask, p, g) : undefined,
     description: `${o.task} (${o.data}, at most ${maxLength} tokens)`,
+    tokenizerDir,
   };
 }
 

@@ -1,0 +1,20 @@
+/** `nystromformer eval --model DIR --task glue/<task>|imdb --data PATH`: a trained classifier's metrics on the dev/test split. */
+import { evaluateClassifier } from '../train/index.js';
+import { textTask, type TrainCommandOptions } from './train-command.js';
+
+export async function evalCommand(o: TrainCommandOptions): Promise<void> {
+  if (!o.model) throw new Error('eval: --model DIR is required (a sequence-classification checkpoint with tokenizer.json)');
+  const started = performance.now();
+  const { model, evalSet, padId, metrics, description } = await textTask(o, true);
+  if (evalSet.length === 0) throw new Error(`eval: ${o.data} has no labelled examples in its dev/test split`);
+  const regression = model.problemType() === 'regression';
+  const r = evaluateClassifier(model, evalSet, o.batchSize, padId, regression);
+  const result = {
+    task: o.task, model: o.model, attention: o.attention, examples: evalSet.length, loss: r.loss,
+    ...(!regression && { accuracy: r.accuracy }), ...metrics?.(r.predictions, evalSet.map((e) => e.label)),
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  if (o.json) console.log(JSON.stringify(result));
+  else console.log(`${description}, ${evalSet.length} examples: ${Object.entries(result).filter(([k]) => !['task', 'model', 'attention', 'examples'].includes(k)).map(([k, v]) => `${k} ${typeof v === 'number' ? Number(v.toFixed(4)) : v}`).join('  ')}`);
+  model.dispose();
+}
