@@ -2,12 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parameter, Tensor } from '../src/engine/index.js';
 import { majorityTask } from '../src/data/synthetic.js';
+import { maskedExamples } from '../src/data/mlm.js';
 import { NystromformerForSequenceClassification } from '../src/models/index.js';
 import { manualSeed } from '../src/nn/index.js';
 import { AdamW, SGD, epochBatches, learningRate, train, type TrainerOptions } from '../src/train/index.js';
@@ -185,6 +186,56 @@ test('CLI: fine-tuning a checkpoint on GLUE (classification, regression) and IMD
     const bad = runTask('glue/sst2', join(out, 'nowhere'), 'bad');
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /GLUE file not found: .*SST-2\/(train|dev)\.tsv/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('MLM masking: 15% of non-special tokens chosen, 80/10/10 mask/random/kept, labels only there', () => {
+  const lines = [Array.from({ length: 40000 }, (_, i) => 10 + (i % 90))];
+  const examples = maskedExamples(lines, { seqLen: 130, clsId: 2, sepId: 3, maskId: 4, vocabSize: 100, specialIds: [0, 1, 2, 3, 4], seed: 7 });
+  assert.equal(examples.length, Math.ceil(40000 / 128));
+  let chosen = 0;
+  let masked = 0;
+  let kept = 0;
+  let total = 0;
+  for (const e of examples) {
+    assert.equal(e.inputIds[0], 2);
+    assert.equal(e.inputIds[e.inputIds.length - 1], 3);
+    e.label.forEach((l, i) => {
+      if (i === 0 || i === e.inputIds.length - 1) return assert.equal(l, -100);
+      total++;
+      if (l < 0) return;
+      chosen++;
+      if (e.inputIds[i] === 4) masked++;
+      else if (e.inputIds[i] === l) kept++;
+      else assert.ok(e.inputIds[i] >= 5, 'random replacements are never special tokens');
+    });
+  }
+  assert.ok(Math.abs(chosen / total - 0.15) < 0.01, `chosen ${chosen / total}`);
+  assert.ok(Math.abs(masked / chosen - 0.8) < 0.02, `masked ${masked / chosen}`);
+  assert.ok(Math.abs(kept / chosen - 0.1) < 0.02, `kept ${kept / chosen}`);
+  assert.deepEqual(maskedExamples(lines, { seqLen: 130, clsId: 2, sepId: 3, maskId: 4, vocabSize: 100, specialIds: [0, 1, 2, 3, 4], seed: 7 }), examples);
+});
+
+test('CLI: MLM pretraining from a config and a tokenizer lowers the loss; the model fills masks', () => {
+  const out = tempDir();
+  try {
+    const corpus = join(out, 'corpus.txt');
+    const sentences = ['the film is good.', 'paris is the capital of france.', 'a bad movie was not good.', 'the city has a long story.'];
+    writeFileSync(corpus, Array.from({ length: 400 }, (_, i) => sentences[(i * 7) % 4]).join('\n'));
+    const config = join(out, 'config.json');
+    writeFileSync(config, JSON.stringify({ hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64, conv_kernel_size: 5 }));
+    const r = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'train', '--task', 'mlm', '--data', corpus, '--config', config,
+      '--tokenizer', join(repo, 'test/fixtures/tokenizer'), '--seq-len', '64', '--steps', '60', '--eval-every', '30', '--lr', '3e-3',
+      '--out', join(out, 'run'), '--json'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const log = readFileSync(join(out, 'run', 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'step');
+    const mean = (xs: { loss: number }[]) => xs.reduce((s, x) => s + x.loss, 0) / xs.length;
+    assert.ok(mean(log.slice(-10)) < 0.7 * mean(log.slice(0, 10)), `loss ${mean(log.slice(0, 10))} → ${mean(log.slice(-10))}`);
+    const fill = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'fill-mask', '--model', join(out, 'run', 'best'), '--json', 'paris is the [MASK] of france.'], { encoding: 'utf8' });
+    assert.equal(fill.status, 0, fill.stderr);
+    assert.equal(JSON.parse(fill.stdout).masks[0].length, 5);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

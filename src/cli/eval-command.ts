@@ -7,11 +7,11 @@ export async function evalCommand(o: TrainCommandOptions): Promise<void> {
   const started = performance.now();
   const { model, evalSet, padId, metrics, description } = await textTask(o, true);
   if (evalSet.length === 0) throw new Error(`eval: ${o.data} has no labelled examples in its dev/test split`);
-  const regression = model.problemType() === 'regression';
+  const regression = model.problemType?.() === 'regression';
   const r = evaluateClassifier(model, evalSet, o.batchSize, padId, regression);
   const result = {
     task: o.task, model: o.model, attention: o.attention, examples: evalSet.length, loss: r.loss,
-    ...(!regression && { accuracy: r.accuracy }), ...metrics?.(r.predictions, evalSet.map((e) => e.label)),
+    ...(!regression && { accuracy: r.accuracy }), ...metrics?.(r.predictions, evalSet.map((e) => e.label as number)),
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
   if (o.json) console.log(JSON.stringify(result));

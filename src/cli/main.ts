@@ -85,8 +85,8 @@ program
 program
   .command('train')
   .description('train a Nyströmformer classifier; with no options, a small one on the embedded synthetic task (about a minute)')
-  .option('--task <task>', 'synthetic (embedded: which of two marker tokens is more frequent), glue/<task> (e.g. glue/sst2), imdb', 'synthetic')
-  .option('--data <path>', 'GLUE folder (glue/*), aclImdb folder or .csv/.jsonl file (imdb)')
+  .option('--task <task>', 'synthetic (embedded: which of two marker tokens is more frequent), glue/<task> (e.g. glue/sst2), imdb, mlm (raw text)', 'synthetic')
+  .option('--data <path>', 'GLUE folder (glue/*), aclImdb folder or .csv/.jsonl file (imdb), .txt file or folder (mlm)')
   .option('--model <dir>', 'fine-tune this Hugging Face checkpoint (its tokenizer.json tokenizes the text)')
   .option('--config <file>', 'start fresh from these config.json fields (synthetic: over the small default model)')
   .option('--tokenizer <dir>', 'folder with tokenizer.json, for --config on text tasks')

@@ -7,11 +7,11 @@ import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { Tokenizer } from '../io/tokenizer.js';
-import { readGlue, readImdb, readTextClassification, type TextDataset } from '../data/index.js';
+import { maskedExamples, readGlue, readImdb, readTextClassification, readTextCorpus, type TextDataset } from '../data/index.js';
 import { MAJORITY, majorityTask, type TokenExample } from '../data/synthetic.js';
-import { NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig } from '../models/index.js';
+import { NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
-import { SCHEDULES, train, type ScheduleKind, type StepRecord } from '../train/index.js';
+import { SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel } from '../train/index.js';
 import { glueMetrics } from '../train/metrics.js';
 
 export interface TrainCommandOptions {
@@ -58,7 +58,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   if (o.optimizer !== 'adamw' && o.optimizer !== 'sgd') throw new Error(`train: --optimizer must be adamw or sgd, got '${o.optimizer}'`);
   if (o.attention !== 'nystrom' && o.attention !== 'softmax') throw new Error(`train: --attention must be nystrom or softmax, got '${o.attention}'`);
   if (o.resume && !existsSync(join(o.out, 'checkpoints', 'latest'))) throw new Error(`train: --resume, but ${o.out} has no checkpoint`);
-  const { model, trainSet, evalSet, padId, metrics, description, tokenizerDir } = o.task === 'synthetic' ? syntheticTask(o) : await textTask(o);
+  const { model, trainSet, evalSet, padId, metrics, description, tokenizerDir } = o.task === 'synthetic' ? syntheticTask(o) : o.task === 'mlm' ? await mlmTask(o) : await textTask(o);
   const say = (line: string) => (o.json ? undefined : console.error(line));
   say(`training ${model.architecture} (${model.parameters().reduce((s, p) => s + p.size, 0).toLocaleString()} parameters, attention ${o.attention}` +
     `${o.attention === 'nystrom' ? `, ${o.landmarks} landmarks` : ''}) on ${description}: ${trainSet.length} train / ${evalSet.length} eval sequences → ${o.out}`);
@@ -92,7 +92,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
 }
 
 interface Task {
-  model: NystromformerForSequenceClassification;
+  model: TrainableModel;
   trainSet: TokenExample[];
   evalSet: TokenExample[];
   padId: number;
@@ -113,9 +113,36 @@ function syntheticTask(o: TrainCommandOptions): Task {
 
 /** glue/<task> (GLUE TSV folders), imdb (an aclImdb folder, or a .csv/.jsonl file split 90/10), tokenized for the model. */
 /** Evaluation only reads the dev/test split and keeps the model's own labels. */
+/** Masked-language-model pretraining (or continued pretraining) on raw text; 5% of the sequences are held out. */
+async function mlmTask(o: TrainCommandOptions): Promise<Task> {
+  if (!o.data) throw new Error('train: --task mlm needs --data (a .txt file or a folder of .txt files)');
+  const tokenizerDir = o.tokenizer ?? o.model;
+  if (!tokenizerDir || (!o.model && !o.config)) throw new Error('train: --task mlm needs --model DIR (to continue pretraining) or --config FILE with --tokenizer DIR');
+  const tokenizer = await Tokenizer.fromDir(tokenizerDir);
+  manualSeed(o.seed);
+  const attention = { attention: o.attention as AttentionMode, numLandmarks: o.landmarks };
+  const model = o.model
+    ? await NystromformerForMaskedLM.fromPretrained(o.model, { ...attention, onWarning: (m) => (o.json ? undefined : console.error(`warning: ${m}`)) })
+    : new NystromformerForMaskedLM({ vocab_size: tokenizer.vocabSize, pad_token_id: tokenizer.padTokenId, ...readJSON(o.config!) }, attention);
+  if (model.config.vocab_size < tokenizer.vocabSize) throw new Error(`train: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocab_size}`);
+  const text = await readTextCorpus(o.data);
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).map((l) => tokenizer.encode(l, { addSpecialTokens: false }).inputIds);
+  const seqLen = o.seqLen ?? Math.min(512, model.config.max_position_embeddings);
+  const examples = maskedExamples(lines, {
+    seqLen, clsId: tokenizer.clsTokenId, sepId: tokenizer.sepTokenId, maskId: tokenizer.maskTokenId, vocabSize: tokenizer.vocabSize,
+    specialIds: [tokenizer.clsTokenId, tokenizer.sepTokenId, tokenizer.maskTokenId, tokenizer.padTokenId, tokenizer.unkTokenId], seed: o.seed,
+  });
+  if (examples.length < 2) throw new Error(`train: ${o.data} gives only ${examples.length} sequence(s) of ${seqLen} tokens; more text is needed`);
+  const held = Math.max(1, Math.floor(examples.length * 0.05));
+  return {
+    model, trainSet: examples.slice(held), evalSet: examples.slice(0, held), padId: tokenizer.padTokenId,
+    description: `masked-language modelling on ${o.data} (${seqLen}-token sequences)`, tokenizerDir,
+  };
+}
+
 export async function textTask(o: TrainCommandOptions, evalOnly = false): Promise<Task> {
   const [kind, glueTask] = o.task.split('/');
-  if (!(kind === 'imdb' || (kind === 'glue' && glueTask))) throw new Error(`train: unknown task '${o.task}' (synthetic, glue/<task> such as glue/sst2, imdb)`);
+  if (!(kind === 'imdb' || (kind === 'glue' && glueTask))) throw new Error(`train: unknown task '${o.task}' (synthetic, glue/<task> such as glue/sst2, imdb, mlm)`);
   if (!o.data) throw new Error(`train: --task ${o.task} needs --data (the ${kind === 'glue' ? 'GLUE folder' : 'aclImdb folder or a .csv/.jsonl file'})`);
   const tokenizerDir = o.tokenizer ?? o.model;
   if (!tokenizerDir || (!o.model && !o.config)) {

@@ -7,8 +7,8 @@
 export interface TokenExample {
   inputIds: number[];
   tokenTypeIds?: number[];
-  /** A class id (or a float for regression). */
-  label: number;
+  /** A class id (a float for regression), or one id per token with −100 where ignored (MLM). */
+  label: number | number[];
 }
 
 export interface MajorityTaskOptions {
@@ -41,6 +41,6 @@ export function majorityTask(o: MajorityTaskOptions): TokenExample[] {
     }
     slots.slice(0, first).forEach((p) => (tokens[p] = MAJORITY.markers[0]));
     slots.slice(first, first + second).forEach((p) => (tokens[p] = MAJORITY.markers[1]));
-    return { inputIds: [MAJORITY.cls, ...tokens, MAJORITY.sep], label: first > second ? 0 : 1 };
+    return { inputIds: [MAJORITY.cls, ...tokens, MAJORITY.sep], label: first > second ? 0 : 1 } satisfies TokenExample;
   });
 }

@@ -34,7 +34,7 @@ export function epochBatches(lengths: readonly number[], batchSize: number, seed
   return shuffle(batches, rand);
 }
 
-/** Pads a batch to its longest example: int32 ids, 0/1 mask, token types, labels (int32, or float32 for regression). */
+/** Pads a batch to its longest example: int32 ids, 0/1 mask, token types, labels (int32 per example or per token, float32 for regression). */
 export function collate(examples: readonly TokenExample[], padId: number, regression = false): NystromformerInputs & { labels: Tensor } {
   const n = Math.max(...examples.map((e) => e.inputIds.length));
   const B = examples.length;
@@ -46,7 +46,16 @@ export function collate(examples: readonly TokenExample[], padId: number, regres
     mask.fill(1, b * n, b * n + e.inputIds.length);
     if (e.tokenTypeIds) types.set(e.tokenTypeIds, b * n);
   });
-  const labels = regression ? Tensor.from(examples.map((e) => e.label), [B], 'float32') : Tensor.from(Int32Array.from(examples, (e) => e.label), [B], 'int32');
+  let labels: Tensor;
+  if (examples.some((e) => Array.isArray(e.label))) {
+    // per-token labels (MLM): padding is ignored (−100)
+    const perToken = new Int32Array(B * n).fill(-100);
+    examples.forEach((e, b) => perToken.set(e.label as number[], b * n));
+    labels = Tensor.from(perToken, [B, n], 'int32');
+  } else {
+    const values = examples.map((e) => e.label as number);
+    labels = regression ? Tensor.from(values, [B], 'float32') : Tensor.from(Int32Array.from(values), [B], 'int32');
+  }
   return {
     inputIds: Tensor.from(ids, [B, n], 'int32'),
     attentionMask: Tensor.from(mask, [B, n], 'int32'),

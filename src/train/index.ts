@@ -7,4 +7,4 @@ export { epochBatches, collate } from './batches.js';
 export { saveCheckpoint, latestCheckpoint, loadTrainingState } from './checkpoint.js';
 export type { TrainerState } from './checkpoint.js';
 export { train, evaluateClassifier } from './trainer.js';
-export type { TrainerOptions, StepRecord, EvalRecord, TrainResult } from './trainer.js';
+export type { TrainerOptions, StepRecord, EvalRecord, TrainResult, TrainableModel } from './trainer.js';

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
 import { readWeights } from '../io/weights.js';
-import type { NystromformerForSequenceClassification } from '../models/index.js';
+import type { NystromformerInputs, NystromformerPreTrainedModel } from '../models/index.js';
+import type { Tensor } from '../engine/index.js';
 import { manualSeed, seedState } from '../nn/index.js';
 import { collate, epochBatches } from './batches.js';
 import { latestCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from './checkpoint.js';
@@ -51,13 +52,21 @@ export interface TrainerOptions {
 
 export interface StepRecord { type: 'step'; step: number; epoch: number; loss: number; lr: number; grad_norm: number; tokens: number; seconds: number }
 export interface EvalRecord { type: 'eval'; step: number; loss: number; accuracy: number; [metric: string]: number | string }
+/** A model the trainer can train: a classifier (label per example) or a masked LM (label per token). */
+export type TrainableModel = NystromformerPreTrainedModel & {
+  forward(inputs: NystromformerInputs & { labels?: Tensor }): { loss?: Tensor; logits: Tensor };
+  problemType?(): string;
+};
+
+const isRegression = (model: TrainableModel) => model.problemType?.() === 'regression';
+
 export interface TrainResult { step: number; final: EvalRecord; best: TrainerState['best']; stopped: 'steps' | 'early' }
 
 export async function train(
-  model: NystromformerForSequenceClassification, trainSet: readonly TokenExample[], evalSet: readonly TokenExample[], o: TrainerOptions,
+  model: TrainableModel, trainSet: readonly TokenExample[], evalSet: readonly TokenExample[], o: TrainerOptions,
 ): Promise<TrainResult> {
   if (trainSet.length === 0) throw new Error('train: the training set is empty');
-  const regression = model.problemType() === 'regression';
+  const regression = isRegression(model);
   const named = model.namedParameters();
   const optimizer: Optimizer = o.optimizer === 'sgd' ? new SGD(named, 0.9, o.weightDecay) : new AdamW(named, { weightDecay: o.weightDecay });
   const warmup = o.warmup ?? Math.round(o.steps * (o.schedule === 'constant' ? 0 : o.schedule === 'onecycle' ? 0.1 : 0.06));
@@ -88,7 +97,7 @@ export async function train(
   };
   const evaluate = (): EvalRecord => {
     const { loss, accuracy, predictions } = evaluateClassifier(model, evalSet, o.batchSize, o.padId, regression);
-    return { type: 'eval', step: state.step, loss, accuracy, ...o.metrics?.(predictions, evalSet.map((e) => e.label)) };
+    return { type: 'eval', step: state.step, loss, accuracy, ...o.metrics?.(predictions, evalSet.map((e) => e.label as number)) };
   };
   const checkpoint = async () => {
     if (o.out) await saveCheckpoint(o.out, model, optimizer, { ...state, seedState: seedState() });
@@ -165,14 +174,15 @@ function endLogLine(path: string): void {
   if (size > 0 && last[0] !== 0x0a) appendFileSync(path, '\n');
 }
 
-/** Mean loss and accuracy (or loss only, for regression) over a set, in evaluation mode. */
+/** Mean loss and accuracy (per example, or per labelled token for MLM; loss only for regression) over a set, in evaluation mode. */
 export function evaluateClassifier(
-  model: NystromformerForSequenceClassification, set: readonly TokenExample[], batchSize: number, padId: number, regression: boolean,
+  model: TrainableModel, set: readonly TokenExample[], batchSize: number, padId: number, regression: boolean,
 ): { loss: number; accuracy: number; predictions: number[] } {
   if (set.length === 0) return { loss: NaN, accuracy: NaN, predictions: [] };
   model.eval();
   let loss = 0;
   let correct = 0;
+  let scored = 0;
   const predictions: number[] = [];
   for (let i = 0; i < set.length; i += batchSize) {
     const examples = set.slice(i, i + batchSize);
@@ -181,13 +191,26 @@ export function evaluateClassifier(
       return [out.loss!.item(), out.logits.toArray() as Float32Array] as const;
     }));
     loss += batchLoss * examples.length;
+    if (Array.isArray(examples[0].label)) {
+      // per-token labels: accuracy over the positions that have one
+      const n = Math.max(...examples.map((e) => e.inputIds.length));
+      const V = logits.length / (examples.length * n);
+      examples.forEach((e, b) => (e.label as number[]).forEach((l, i) => {
+        if (l < 0) return;
+        const row = logits.subarray((b * n + i) * V, (b * n + i + 1) * V);
+        scored++;
+        if (row.indexOf(Math.max(...row)) === l) correct++;
+      }));
+      continue;
+    }
     const C = logits.length / examples.length;
     examples.forEach((e, b) => {
       const row = logits.subarray(b * C, (b + 1) * C);
       const prediction = regression ? row[0] : row.indexOf(Math.max(...row));
       predictions.push(prediction);
+      scored++;
       if (!regression && prediction === e.label) correct++;
     });
   }
-  return { loss: loss / set.length, accuracy: regression ? NaN : correct / set.length, predictions };
+  return { loss: loss / set.length, accuracy: regression ? NaN : correct / scored, predictions };
 }
