@@ -104,8 +104,10 @@ interface Task {
 
 function syntheticTask(o: TrainCommandOptions): Task {
   const config = o.config ? { ...DEFAULT_MODEL, ...readJSON(o.config) } : DEFAULT_MODEL;
-  const trainSet = majorityTask({ count: o.trainSize, seed: o.seed, vocabSize: config.vocab_size, maxLength: config.max_position_embeddings });
-  const evalSet = majorityTask({ count: o.evalSize, seed: o.seed + 1_000_003, vocabSize: config.vocab_size, maxLength: config.max_position_embeddings });
+  const maxLength = Math.min(o.seqLen ?? 128, config.max_position_embeddings);
+  const shape = { vocabSize: config.vocab_size, maxLength, minLength: Math.min(48, maxLength) };
+  const trainSet = majorityTask({ count: o.trainSize, seed: o.seed, ...shape });
+  const evalSet = majorityTask({ count: o.evalSize, seed: o.seed + 1_000_003, ...shape });
   manualSeed(o.seed);
   const model = new NystromformerForSequenceClassification(config, { attention: o.attention as AttentionMode, numLandmarks: o.landmarks });
   return { model, trainSet, evalSet, padId: 0, description: 'the synthetic majority task' };
