@@ -96,6 +96,7 @@ program
   .option('--batch-size <b>', 'sequences per batch', positiveInt, 16)
   .option('--lr <rate>', 'peak learning rate', Number, 1e-3)
   .option('--steps <n>', 'optimizer steps', positiveInt, 300)
+  .option('--epochs <n>', 'passes over the training set (instead of --steps)', Number)
   .option('--schedule <kind>', 'constant, linear, cosine or onecycle', 'linear')
   .option('--optimizer <name>', 'adamw or sgd', 'adamw')
   .option('--weight-decay <w>', 'decoupled weight decay (not on biases and LayerNorm)', Number, 0.01)

@@ -28,6 +28,8 @@ export interface TrainCommandOptions {
   batchSize: number;
   lr: number;
   steps: number;
+  /** Train for this many passes over the data instead of --steps. */
+  epochs?: number;
   schedule: string;
   optimizer: string;
   weightDecay: number;
@@ -62,10 +64,13 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   const say = (line: string) => (o.json ? undefined : console.error(line));
   say(`training ${model.architecture} (${model.parameters().reduce((s, p) => s + p.size, 0).toLocaleString()} parameters, attention ${o.attention}` +
     `${o.attention === 'nystrom' ? `, ${o.landmarks} landmarks` : ''}) on ${description}: ${trainSet.length} train / ${evalSet.length} eval sequences → ${o.out}`);
-  const progress = progressBar(o.steps, !o.json && process.stderr.isTTY);
+  if (o.epochs !== undefined && !(o.epochs > 0)) throw new Error(`train: --epochs must be positive, got ${o.epochs}`);
+  // --epochs: as many optimizer steps as that many passes over the training set take
+  const steps = o.epochs ? Math.ceil((o.epochs * Math.ceil(trainSet.length / o.batchSize)) / o.accumulate) : o.steps;
+  const progress = progressBar(steps, !o.json && process.stderr.isTTY);
   const started = performance.now();
   const result = await train(model, trainSet, evalSet, {
-    steps: o.steps, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule as ScheduleKind, optimizer: o.optimizer,
+    steps, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule as ScheduleKind, optimizer: o.optimizer,
     weightDecay: o.weightDecay, clipNorm: o.clipNorm, accumulate: o.accumulate, evalEvery: o.evalEvery, patience: o.patience,
     checkpointEvery: o.checkpointEvery, seed: o.seed, padId, out: o.out, resume: o.resume, metrics,
     onStep: progress,
