@@ -11,10 +11,13 @@ import { maskedExamples, readGlue, readImdb, readTextClassification, readTextCor
 import { MAJORITY, majorityTask, type TokenExample } from '../data/synthetic.js';
 import { NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
-import { SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel } from '../train/index.js';
+import { SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
 import { glueMetrics } from '../train/metrics.js';
 
-export interface TrainCommandOptions {
+type TrainerSettings = Pick<TrainerOptions,
+  'steps' | 'batchSize' | 'lr' | 'weightDecay' | 'clipNorm' | 'accumulate' | 'evalEvery' | 'patience' | 'checkpointEvery' | 'seed'>;
+
+export interface TrainCommandOptions extends TrainerSettings {
   task: string;
   data?: string;
   model?: string;
@@ -25,20 +28,11 @@ export interface TrainCommandOptions {
   badRows?: 'skip' | 'fail';
   attention: string;
   landmarks: number;
-  batchSize: number;
-  lr: number;
-  steps: number;
   /** Train for this many passes over the data instead of --steps. */
   epochs?: number;
+  /** Checked here: the command line gives strings. */
   schedule: string;
   optimizer: string;
-  weightDecay: number;
-  clipNorm: number;
-  accumulate: number;
-  evalEvery: number;
-  patience: number;
-  checkpointEvery: number;
-  seed: number;
   trainSize: number;
   evalSize: number;
   out: string;
