@@ -44,35 +44,31 @@ bench
   .option('--max-softmax-n <n>', 'skip exact attention above this length', positiveInt, 16384)
   .action(benchAttention);
 
-bench
-  .command('model')
-  .description('inference time and working memory of a whole model (random BERT-base size by default) as n grows')
-  .option('--json', 'one JSON object per line')
-  .option('--n <list>', 'comma-separated sequence lengths', '512,4096,16384')
-  .option('--attention <list>', 'comma-separated: nystrom,hf,softmax', 'nystrom,hf')
-  .option('--landmarks <m>', 'landmarks for nystrom', positiveInt, 64)
+/** The options both whole-model benchmarks take; defaults differ by the model size each measures. */
+function modelBench(name: string, description: string, d: { n: string; attention: string; layers: number; hidden: number; heads: number; repeats: number }): Command {
+  return bench
+    .command(name)
+    .description(description)
+    .option('--json', 'one JSON object per line')
+    .option('--n <list>', 'comma-separated sequence lengths', d.n)
+    .option('--attention <list>', `comma-separated attentions (${d.attention})`, d.attention)
+    .option('--landmarks <m>', 'landmarks for nystrom', positiveInt, 64)
+    .option('--layers <n>', 'layers of the random model', positiveInt, d.layers)
+    .option('--hidden <h>', 'hidden size of the random model', positiveInt, d.hidden)
+    .option('--heads <h>', 'heads of the random model', positiveInt, d.heads)
+    .option('--repeats <r>', 'timed runs after one warm-up (the median is reported)', positiveInt, d.repeats)
+    .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt);
+}
+
+modelBench('model', 'inference time and working memory of a whole model (random BERT-base size by default) as n grows',
+  { n: '512,4096,16384', attention: 'nystrom,hf', layers: 12, hidden: 768, heads: 12, repeats: 1 })
   .option('--model <dir>', 'a checkpoint folder instead of a random model')
-  .option('--layers <n>', 'layers of the random model', positiveInt, 12)
-  .option('--hidden <h>', 'hidden size of the random model', positiveInt, 768)
-  .option('--heads <h>', 'heads of the random model', positiveInt, 12)
-  .option('--repeats <r>', 'timed runs after one warm-up (the median is reported)', positiveInt, 1)
   .option('--max-dense-n <n>', 'skip dense attention above this length', positiveInt, 4096)
-  .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
   .action(benchModel);
 
-bench
-  .command('train')
-  .description('training-step throughput (forward, backward, AdamW) of a classifier as n grows, Nyström vs softmax')
-  .option('--json', 'one JSON object per line')
-  .option('--n <list>', 'comma-separated sequence lengths', '512,4096')
-  .option('--attention <list>', 'comma-separated: nystrom,softmax', 'nystrom,softmax')
-  .option('--landmarks <m>', 'landmarks for nystrom', positiveInt, 64)
+modelBench('train', 'training-step throughput (forward, backward, AdamW) of a classifier as n grows, Nyström vs softmax',
+  { n: '512,4096', attention: 'nystrom,softmax', layers: 4, hidden: 256, heads: 4, repeats: 3 })
   .option('--batch <b>', 'sequences per step', positiveInt, 1)
-  .option('--layers <n>', 'layers', positiveInt, 4)
-  .option('--hidden <h>', 'hidden size', positiveInt, 256)
-  .option('--heads <h>', 'attention heads', positiveInt, 4)
-  .option('--repeats <r>', 'timed steps after one warm-up (the median is reported)', positiveInt, 3)
-  .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
   .action(benchTrain);
 
 program
