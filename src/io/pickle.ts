@@ -1,162 +1,218 @@
 /**
- * A restricted unpickler: the opcodes of pickle protocols 2–5 that state dicts use, and no code.
- * A pickle may name a global (a module attribute) and call it; here only the handful of globals
- * that `torch.save(state_dict)` writes are known, each mapped to a small TypeScript function, and
- * any other global is refused before anything is built. Nothing is ever executed.
+ * A restricted unpickler: the opcodes of pickle protocols 2–5 that saved state dicts use, and no
+ * code. A pickle may name a global (any module attribute) and call it, which is how pickles run
+ * arbitrary code; here the caller passes an allow-list of globals, each a small TypeScript function
+ * or an inert name, and any other global is refused when it is named, before anything is built.
+ * Opcodes: Lib/pickletools.py in CPython documents each one (argument layout and stack effect).
+ *
+ * Values: None → null, bool → boolean, int → number (bigint beyond 2^53), float → number,
+ * str → string, bytes → Uint8Array (a copy), list → Array, tuple → PickleTuple, dict → Map.
  */
 
-/** A global the pickle named, resolved against the allow-list. */
-export interface PickleGlobal {
-  readonly kind: 'global';
-  readonly name: string;
+/** A pickled tuple (JavaScript arrays stand for lists, which are mutable). */
+export class PickleTuple {
+  constructor(readonly items: readonly unknown[]) {}
 }
 
-/** What the unpickler's callers define: the allowed globals and the persistent-id loader. */
+/** An allowed global as the pickle sees it; `call` makes it callable by REDUCE and NEWOBJ. */
+export class PickleGlobal {
+  constructor(
+    readonly name: string,
+    readonly call?: (args: readonly unknown[]) => unknown,
+  ) {}
+}
+
 export interface PickleEnvironment {
-  /** 'module.name' → the function REDUCE / NEWOBJ calls with the argument tuple. */
-  callables: Record<string, (args: unknown[]) => unknown>;
-  /** Other allowed names (e.g. storage types), returned as PickleGlobal values. */
-  names: ReadonlySet<string>;
-  /** BINPERSID: the persistent id (a tuple) → the object it stands for. */
+  /** Allowed globals by 'module.name'. */
+  globals: ReadonlyMap<string, PickleGlobal>;
+  /** BINPERSID: the object a persistent id stands for (torch: a storage). */
   persistentLoad(pid: unknown): unknown;
+  /** The message for a refused global; the default says a state dict never contains it. */
+  refuse?(name: string): string;
 }
 
-/** Marks a pickled tuple (JavaScript arrays stand for lists). */
-export class PickleTuple extends Array<unknown> {}
+/** Integers longer than this (LONG1/LONG4) are refused; a state dict's are at most 8 bytes. */
+const MAX_LONG_BYTES = 64;
+const HIGHEST_PROTOCOL = 5;
 
+/** Unpickles `bytes`, which must end with STOP. Every error names `source` and the offset. */
 export function unpickle(bytes: Uint8Array, env: PickleEnvironment, source: string): unknown {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const stack: unknown[] = [];
-  const marks: number[] = [];
+  let stack: unknown[] = [];
+  const metastack: unknown[][] = []; // MARK saves the stack here and starts an empty one, as CPython does
   const memo = new Map<number, unknown>();
   let at = 0;
+  let op = 0;
+  let opAt = 0;
+  const opName = () => `opcode 0x${op.toString(16).padStart(2, '0')} at pickle offset ${opAt}`;
   const fail = (msg: string): never => {
     throw new Error(`${source}: ${msg}`);
   };
-  const need = (n: number) => {
-    if (at + n > bytes.length) fail(`truncated pickle (needed ${n} bytes at offset ${at}, file has ${bytes.length})`);
-    const start = at;
+  /** Advances past n argument bytes and returns where they start. */
+  const take = (n: number): number => {
+    if (n > bytes.length - at) fail(`truncated pickle: ${opName()} needs ${n} bytes, ${bytes.length - at} remain`);
     at += n;
-    return start;
+    return at - n;
   };
-  const pop = () => (stack.length > 0 ? stack.pop() : fail(`pickle stack underflow at offset ${at}`));
-  const top = () => (stack.length > 0 ? stack[stack.length - 1] : fail(`pickle stack underflow at offset ${at}`));
+  const u8 = () => bytes[take(1)];
+  const u32 = () => view.getUint32(take(4), true);
+  const u64 = () => {
+    const v = view.getBigUint64(take(8), true);
+    return v > BigInt(bytes.length) ? fail(`truncated pickle: ${opName()} announces ${v} bytes, the pickle has ${bytes.length}`) : Number(v);
+  };
+  const pop = (): unknown => (stack.length > 0 ? stack.pop() : fail(`pickle stack underflow at ${opName()}`));
+  const top = (): unknown => (stack.length > 0 ? stack[stack.length - 1] : fail(`pickle stack underflow at ${opName()}`));
   const popMark = (): unknown[] => {
-    const m = marks.pop();
-    if (m === undefined) fail(`pickle has no MARK before offset ${at}`);
-    return stack.splice(m!);
+    const items = stack;
+    stack = metastack.pop() ?? fail(`${opName()} needs a MARK and there is none`);
+    return items;
   };
-  const text = (n: number) => {
-    const start = need(n);
+  const text = (n: number): string => {
+    const start = take(n);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, at));
+      return utf8.decode(bytes.subarray(start, start + n));
     } catch {
-      return fail(`invalid UTF-8 in a pickled string at offset ${start}`);
+      return fail(`invalid UTF-8 in the string at pickle offset ${start}`);
     }
   };
-  const size = (n: number) => {
-    const v = n === 1 ? view.getUint8(need(1)) : n === 4 ? view.getUint32(need(4), true) : Number(view.getBigUint64(need(8), true));
-    return v;
+  const blob = (n: number): Uint8Array => bytes.slice(take(n), at);
+  /** LONG1 / LONG4: little-endian two's complement. */
+  const long = (n: number): number | bigint => {
+    if (n > MAX_LONG_BYTES) fail(`${opName()}: an integer of ${n} bytes is larger than anything a state dict holds`);
+    const start = take(n);
+    let v = 0n;
+    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[start + i]);
+    if (n > 0 && bytes[start + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   };
-  const line = () => {
+  const line = (): string => {
     const end = bytes.indexOf(0x0a, at);
-    if (end < 0) fail(`truncated pickle (unterminated GLOBAL at offset ${at})`);
-    const s = new TextDecoder().decode(bytes.subarray(at, end));
-    at = end + 1;
-    return s;
+    if (end < 0) fail(`truncated pickle: ${opName()} has no newline-terminated argument`);
+    return text(end - at + 1).slice(0, -1);
   };
-  const resolve = (module: string, name: string): unknown => {
+  const resolve = (module: unknown, name: unknown): PickleGlobal => {
+    if (typeof module !== 'string' || typeof name !== 'string') return fail(`${opName()} names a global with non-string parts`);
     const full = `${module}.${name}`;
-    if (full in env.callables || env.names.has(full)) return { kind: 'global', name: full } satisfies PickleGlobal;
-    return fail(`pickle refers to '${full}', which a state dict never contains; refusing to load it (nothing was executed)`);
+    const found = env.globals.get(full);
+    if (found) return found;
+    return fail(env.refuse?.(full) ?? `pickle refers to '${full}', which a state dict never contains; refusing to load it (nothing was executed)`);
   };
   const call = (fn: unknown, args: unknown): unknown => {
-    const g = fn as PickleGlobal;
-    if (g?.kind !== 'global' || !(g.name in env.callables)) fail(`pickle calls something that is not an allowed function (offset ${at})`);
-    if (!Array.isArray(args)) fail(`pickle calls '${g.name}' without an argument tuple (offset ${at})`);
-    return env.callables[g.name](args as unknown[]);
+    if (!(fn instanceof PickleGlobal) || !fn.call) {
+      return fail(`${opName()} calls ${fn instanceof PickleGlobal ? `'${fn.name}', which is not callable here` : describe(fn)}`);
+    }
+    if (!(args instanceof PickleTuple)) return fail(`${opName()} calls '${fn.name}' with ${describe(args)} instead of an argument tuple`);
+    return fn.call(args.items);
   };
   const setItems = (dict: unknown, items: unknown[]) => {
-    if (!(dict instanceof Map)) fail(`pickle sets items on something that is not a dict (offset ${at})`);
-    if (items.length % 2 !== 0) fail(`pickle SETITEMS with an odd number of values (offset ${at})`);
-    for (let i = 0; i < items.length; i += 2) (dict as Map<unknown, unknown>).set(items[i], items[i + 1]);
+    if (!(dict instanceof Map)) return fail(`${opName()} sets items on ${describe(dict)}, not a dict`);
+    if (items.length % 2 !== 0) return fail(`${opName()} has an odd number (${items.length}) of keys and values`);
+    for (let i = 0; i < items.length; i += 2) dict.set(items[i], items[i + 1]);
   };
   const append = (list: unknown, items: unknown[]) => {
-    if (!Array.isArray(list) || list instanceof PickleTuple) fail(`pickle appends to something that is not a list (offset ${at})`);
-    (list as unknown[]).push(...items);
+    if (!Array.isArray(list)) return fail(`${opName()} appends to ${describe(list)}, not a list`);
+    for (const item of items) list.push(item);
   };
-  const tuple = (items: unknown[]) => PickleTuple.from(items) as PickleTuple;
+  const get = (key: number) => (memo.has(key) ? memo.get(key) : fail(`${opName()} reads memo entry ${key}, which was never stored`));
 
   for (;;) {
-    const offset = at;
-    const op = bytes[need(1)];
+    opAt = at;
+    if (at >= bytes.length) fail(`truncated pickle: it ends at offset ${at} without a STOP opcode`);
+    op = bytes[at++];
     switch (op) {
-      case 0x80: need(1); break; // PROTO
-      case 0x95: need(8); break; // FRAME (framing is only a read-ahead hint)
+      case 0x80: { // PROTO
+        const version = u8();
+        if (version > HIGHEST_PROTOCOL) fail(`pickle protocol ${version} is newer than ${HIGHEST_PROTOCOL}, the newest this reader knows`);
+        break;
+      }
+      case 0x95: { // FRAME: a read-ahead hint, but a frame that overruns the pickle means it is truncated
+        const length = u64();
+        if (length > bytes.length - at) fail(`truncated pickle: a frame of ${length} bytes at offset ${opAt} overruns its end`);
+        break;
+      }
       case 0x2e: return pop(); // STOP '.'
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT '}'
-      case 0x5d: stack.push([]); break; // EMPTY_LIST ']'
-      case 0x29: stack.push(tuple([])); break; // EMPTY_TUPLE ')'
-      case 0x28: marks.push(stack.length); break; // MARK '('
-      case 0x4e: stack.push(null); break; // NONE 'N'
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4a: stack.push(view.getInt32(need(4), true)); break; // BININT 'J'
-      case 0x4b: stack.push(view.getUint8(need(1))); break; // BININT1 'K'
-      case 0x4d: stack.push(view.getUint16(need(2), true)); break; // BININT2 'M'
-      case 0x8a: { // LONG1: little-endian two's complement of n bytes
-        const n = view.getUint8(need(1));
-        if (n > 8) fail(`integer of ${n} bytes at offset ${offset} is too large for a state dict`);
-        const start = need(n);
-        let v = 0n;
-        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[start + i]);
-        if (n > 0 && bytes[start + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
-        stack.push(Number(v));
-        break;
-      }
-      case 0x47: stack.push(view.getFloat64(need(8), false)); break; // BINFLOAT 'G' (big-endian)
-      case 0x58: stack.push(text(size(4))); break; // BINUNICODE 'X'
-      case 0x8c: stack.push(text(size(1))); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(text(size(8))); break; // BINUNICODE8
-      case 0x54: case 0x42: stack.push(bytes.slice(need(size(4)), at)); break; // BINSTRING 'T', BINBYTES 'B'
-      case 0x55: case 0x43: stack.push(bytes.slice(need(size(1)), at)); break; // SHORT_BINSTRING 'U', SHORT_BINBYTES 'C'
-      case 0x8e: stack.push(bytes.slice(need(size(8)), at)); break; // BINBYTES8
-      case 0x74: stack.push(tuple(popMark())); break; // TUPLE 't'
-      case 0x85: stack.push(tuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); stack.push(tuple([pop(), b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); stack.push(tuple([pop(), b, c])); break; } // TUPLE3
-      case 0x6c: stack.push(popMark()); break; // LIST 'l'
-      case 0x64: { const d = new Map(); setItems(d, popMark()); stack.push(d); break; } // DICT 'd'
-      case 0x61: { const v = pop(); append(top(), [v]); break; } // APPEND 'a'
-      case 0x65: { const items = popMark(); append(top(), items); break; } // APPENDS 'e'
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM 's'
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS 'u'
-      case 0x71: memo.set(view.getUint8(need(1)), top()); break; // BINPUT 'q'
-      case 0x72: memo.set(view.getUint32(need(4), true), top()); break; // LONG_BINPUT 'r'
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: case 0x6a: { // BINGET 'h', LONG_BINGET 'j'
-        const key = op === 0x68 ? view.getUint8(need(1)) : view.getUint32(need(4), true);
-        if (!memo.has(key)) fail(`pickle reads memo entry ${key} that was never stored (offset ${offset})`);
-        stack.push(memo.get(key));
-        break;
-      }
-      case 0x63: { const module = line(); stack.push(resolve(module, line())); break; } // GLOBAL 'c'
-      case 0x93: { // STACK_GLOBAL
-        const name = pop();
-        const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') fail(`STACK_GLOBAL without two strings (offset ${offset})`);
-        stack.push(resolve(module as string, name as string));
-        break;
-      }
-      case 0x52: { const args = pop(); stack.push(call(pop(), args)); break; } // REDUCE 'R'
-      case 0x81: { const args = pop(); stack.push(call(pop(), args)); break; } // NEWOBJ
-      case 0x62: pop(); top(); break; // BUILD 'b': the state (e.g. a state dict's _metadata) is not needed
-      case 0x51: stack.push(env.persistentLoad(pop())); break; // BINPERSID 'Q'
+      case 0x28: metastack.push(stack); stack = []; break; // MARK '('
       case 0x30: pop(); break; // POP '0'
       case 0x31: popMark(); break; // POP_MARK '1'
       case 0x32: stack.push(top()); break; // DUP '2'
+      case 0x4e: stack.push(null); break; // NONE 'N'
+      case 0x88: stack.push(true); break; // NEWTRUE
+      case 0x89: stack.push(false); break; // NEWFALSE
+      case 0x4a: stack.push(view.getInt32(take(4), true)); break; // BININT 'J'
+      case 0x4b: stack.push(u8()); break; // BININT1 'K'
+      case 0x4d: stack.push(view.getUint16(take(2), true)); break; // BININT2 'M'
+      case 0x8a: stack.push(long(u8())); break; // LONG1
+      case 0x8b: { // LONG4 (signed length)
+        const n = view.getInt32(take(4), true);
+        if (n < 0) fail(`${opName()}: negative length ${n}`);
+        stack.push(long(n));
+        break;
+      }
+      case 0x47: stack.push(view.getFloat64(take(8), false)); break; // BINFLOAT 'G', big-endian
+      case 0x58: stack.push(text(u32())); break; // BINUNICODE 'X'
+      case 0x8c: stack.push(text(u8())); break; // SHORT_BINUNICODE
+      case 0x8d: stack.push(text(u64())); break; // BINUNICODE8
+      case 0x54: { // BINSTRING 'T' (Python 2 str; signed length)
+        const n = view.getInt32(take(4), true);
+        if (n < 0) fail(`${opName()}: negative length ${n}`);
+        stack.push(blob(n));
+        break;
+      }
+      case 0x55: case 0x43: stack.push(blob(u8())); break; // SHORT_BINSTRING 'U', SHORT_BINBYTES 'C'
+      case 0x42: stack.push(blob(u32())); break; // BINBYTES 'B'
+      case 0x8e: case 0x96: stack.push(blob(u64())); break; // BINBYTES8, BYTEARRAY8
+      case 0x29: stack.push(new PickleTuple([])); break; // EMPTY_TUPLE ')'
+      case 0x74: { const items = popMark(); stack.push(new PickleTuple(items)); break; } // TUPLE 't' (popMark swaps `stack`)
+      case 0x85: stack.push(new PickleTuple([pop()])); break; // TUPLE1
+      case 0x86: { const b = pop(); stack.push(new PickleTuple([pop(), b])); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); stack.push(new PickleTuple([pop(), b, c])); break; } // TUPLE3
+      case 0x5d: stack.push([]); break; // EMPTY_LIST ']'
+      case 0x6c: { const items = popMark(); stack.push(items); break; } // LIST 'l'
+      case 0x61: { const v = pop(); append(top(), [v]); break; } // APPEND 'a'
+      case 0x65: { const items = popMark(); append(top(), items); break; } // APPENDS 'e'
+      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT '}'
+      case 0x64: { const d = new Map(); setItems(d, popMark()); stack.push(d); break; } // DICT 'd'
+      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM 's'
+      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS 'u'
+      case 0x71: memo.set(u8(), top()); break; // BINPUT 'q'
+      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT 'r'
+      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
+      case 0x68: stack.push(get(u8())); break; // BINGET 'h'
+      case 0x6a: stack.push(get(u32())); break; // LONG_BINGET 'j'
+      case 0x63: { const module = line(); stack.push(resolve(module, line())); break; } // GLOBAL 'c'
+      case 0x93: { const name = pop(); stack.push(resolve(pop(), name)); break; } // STACK_GLOBAL
+      case 0x52: case 0x81: { const args = pop(); stack.push(call(pop(), args)); break; } // REDUCE 'R', NEWOBJ
+      case 0x92: { // NEWOBJ_EX: keyword arguments are never needed, so only an empty dict of them is accepted
+        const kwargs = pop();
+        const args = pop();
+        if (!(kwargs instanceof Map) || kwargs.size > 0) fail(`${opName()} passes keyword arguments (${describe(kwargs)})`);
+        stack.push(call(pop(), args));
+        break;
+      }
+      case 0x62: { // BUILD 'b': the state (an OrderedDict's _metadata, a tensor's attributes) is never needed
+        pop();
+        const target = top();
+        if (typeof target !== 'object' || target === null) fail(`${opName()} sets the state of ${describe(target)}`);
+        break;
+      }
+      case 0x51: stack.push(env.persistentLoad(pop())); break; // BINPERSID 'Q'
       default:
-        fail(`unsupported pickle opcode 0x${op.toString(16).padStart(2, '0')} at offset ${offset} (not something a state dict uses)`);
+        fail(`unsupported pickle ${opName()} (not one that a saved state dict uses)`);
     }
   }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A short description of an unpickled value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'None';
+  if (v instanceof PickleGlobal) return `the global '${v.name}'`;
+  if (v instanceof PickleTuple) return `a tuple of ${v.items.length}`;
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (v instanceof Map) return `a dict of ${v.size}`;
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${typeof v === 'boolean' ? 'the boolean' : 'the number'} ${v}`;
+  return typeof v === 'object' ? `a ${v.constructor?.name ?? 'object'}` : typeof v;
 }

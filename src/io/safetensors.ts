@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomicSync } from './atomic.js';
 
-export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'U8' | 'I8' | 'BOOL';
+export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'F64' | 'U8' | 'I8' | 'BOOL';
 
 export interface RawTensor {
   dtype: SafetensorsDType;
@@ -35,7 +35,7 @@ export interface TensorToWrite {
 }
 
 const ITEM_SIZE: Record<SafetensorsDType, number> = {
-  F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, U8: 1, I8: 1, BOOL: 1,
+  F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, I16: 2, U8: 1, I8: 1, BOOL: 1,
 };
 
 /** The reference implementation refuses headers above 100 MB; so do we, before allocating a string. */
@@ -149,6 +149,9 @@ export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
     case 'I32':
       for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
       break;
+    case 'I16':
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true);
+      break;
     case 'U8':
     case 'BOOL':
       for (let i = 0; i < n; i++) out[i] = t.data[i];
@@ -177,6 +180,9 @@ export function toInt32(t: RawTensor, name = 'tensor'): Int32Array {
         }
         out[i] = Number(v);
       }
+      break;
+    case 'I16':
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true);
       break;
     case 'U8':
     case 'BOOL':
