@@ -3,3 +3,4 @@ export * from './glue.js';
 export * from './imdb.js';
 export * from './synthetic.js';
 export * from './mlm.js';
+export * from './listops.js';

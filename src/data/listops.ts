@@ -1,0 +1,150 @@
+/**
+ * Long Range Arena's ListOps (SPEC.md §3, after Nangia & Bowman 2018): prefix expressions over the
+ * digits 0–9 with MAX, MIN, MED (median, truncated) and SM (sum mod 10), e.g.
+ * `[MAX 2 9 [MIN 4 7 ] 0 ]`, whose value (0–9) is the label. The generator is seeded; the reader
+ * takes the official TSV (`Source`, `Target`), including its form with every sub-expression wrapped
+ * in `( … )` and with `]` written as `X`.
+ */
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomicSync } from '../io/atomic.js';
+
+const OPERATORS = ['[MAX', '[MIN', '[MED', '[SM'] as const;
+type Operator = (typeof OPERATORS)[number];
+
+/** Token ids: 0 padding, 1–10 the digits 0–9, 11–14 the operators, 15 the closing bracket. Vocabulary 32 as in LRA. */
+export const LISTOPS_VOCAB: Readonly<Record<string, number>> = Object.freeze({
+  ...Object.fromEntries(Array.from({ length: 10 }, (_, d) => [String(d), d + 1])),
+  ...Object.fromEntries(OPERATORS.map((op, i) => [op, 11 + i])),
+  ']': 15,
+});
+export const LISTOPS_VOCAB_SIZE = 32;
+
+export interface ListOpsExample {
+  source: string;
+  target: number;
+}
+
+export interface ListOpsOptions {
+  count: number;
+  seed: number;
+  /** Token counts (operators, digits and brackets) allowed, as LRA's 500–2000. */
+  minLength?: number;
+  maxLength?: number;
+  maxDepth?: number;
+  maxArgs?: number;
+}
+
+type Tree = number | { op: Operator; args: Tree[] };
+
+/** Expressions whose token count lies in [minLength, maxLength], with their values. */
+export function generateListOps(o: ListOpsOptions): ListOpsExample[] {
+  const { count, seed, minLength = 500, maxLength = 2000, maxDepth = 10, maxArgs = 10 } = o;
+  if (!(minLength >= 1 && maxLength >= minLength)) throw new Error(`ListOps: need 1 ≤ minLength ≤ maxLength, got ${minLength}, ${maxLength}`);
+  let state = seed >>> 0 || 1;
+  const rand = () => ((state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  // A node is an operator with probability 1/4 above the depth limit (LRA's VALUE_P), a digit otherwise;
+  // trees are drawn until one has an acceptable length, and each is cut off once it grows too long.
+  const grow = (depth: number, budget: { left: number }): Tree => {
+    if (depth >= maxDepth || budget.left <= 0 || rand() >= 0.25) {
+      budget.left--;
+      return int(0, 9);
+    }
+    budget.left -= 2;
+    const args = Array.from({ length: int(2, maxArgs) }, () => grow(depth + 1, budget));
+    return { op: OPERATORS[int(0, 3)], args };
+  };
+  const out: ListOpsExample[] = [];
+  for (let tries = 0; out.length < count; tries++) {
+    if (tries > 1000 * count + 100_000) throw new Error(`ListOps: could not draw expressions of ${minLength}–${maxLength} tokens (depth ${maxDepth}, ${maxArgs} arguments)`);
+    const budget = { left: maxLength + 1 };
+    const root: Tree = { op: OPERATORS[int(0, 3)], args: Array.from({ length: int(2, maxArgs) }, () => grow(1, budget)) };
+    const tokens = flatten(root);
+    if (tokens.length < minLength || tokens.length > maxLength) continue;
+    out.push({ source: wrapped(root), target: valueOf(root) });
+  }
+  return out;
+}
+
+function flatten(t: Tree): string[] {
+  return typeof t === 'number' ? [String(t)] : [t.op, ...t.args.flatMap(flatten), ']'];
+}
+
+/** The official generator's form: every operator application inside `( … )`. */
+function wrapped(t: Tree): string {
+  return typeof t === 'number' ? String(t) : `( ${t.op} ${t.args.map(wrapped).join(' ')} ] )`;
+}
+
+function apply(op: Operator, xs: number[]): number {
+  if (op === '[MAX') return Math.max(...xs);
+  if (op === '[MIN') return Math.min(...xs);
+  if (op === '[SM') return xs.reduce((s, x) => s + x, 0) % 10;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return Math.trunc(sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2);
+}
+
+function valueOf(t: Tree): number {
+  return typeof t === 'number' ? t : apply(t.op, t.args.map(valueOf));
+}
+
+/** The tokens of a Source string: parentheses dropped, `X` read as `]`. */
+export function listOpsTokens(source: string): string[] {
+  return source.replace(/[()]/g, ' ').split(/\s+/).filter((t) => t.length > 0).map((t) => (t === 'X' ? ']' : t));
+}
+
+/** Evaluates a Source string (either form); errors say what is malformed. */
+export function evaluateListOps(source: string): number {
+  const stack: { op: Operator; args: number[] }[] = [];
+  let result: number | undefined;
+  for (const token of listOpsTokens(source)) {
+    if ((OPERATORS as readonly string[]).includes(token)) stack.push({ op: token as Operator, args: [] });
+    else if (token === ']') {
+      const top = stack.pop();
+      if (!top || top.args.length === 0) throw new Error(`ListOps: unbalanced or empty ']'`);
+      const value = apply(top.op, top.args);
+      if (stack.length > 0) stack[stack.length - 1].args.push(value);
+      else if (result === undefined) result = value;
+      else throw new Error('ListOps: more than one expression');
+    } else if (/^\d$/.test(token)) {
+      if (stack.length === 0) throw new Error(`ListOps: digit ${token} outside any operator`);
+      stack[stack.length - 1].args.push(Number(token));
+    } else throw new Error(`ListOps: unknown token '${token}'`);
+  }
+  if (stack.length > 0 || result === undefined) throw new Error('ListOps: unclosed expression');
+  return result;
+}
+
+/** Writes the official TSV layout: a `Source\tTarget` header, then one expression per line. */
+export function writeListOpsTsv(path: string, examples: readonly ListOpsExample[]): void {
+  writeFileAtomicSync(path, ['Source\tTarget', ...examples.map((e) => `${e.source}\t${e.target}`)].join('\n') + '\n');
+}
+
+/** Reads an LRA ListOps TSV into token ids (see LISTOPS_VOCAB) and labels; errors name file and line. */
+export async function readListOps(path: string): Promise<{ inputIds: number[]; label: number }[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`${path}: cannot read the ListOps file (expected LRA's basic_train.tsv / basic_val.tsv / basic_test.tsv layout)`);
+  }
+  const lines = text.split(/\r?\n/);
+  const header = lines[0]?.split('\t') ?? [];
+  const [si, ti] = [header.indexOf('Source'), header.indexOf('Target')];
+  if (si < 0 || ti < 0) throw new Error(`${path}:1: expected a header with 'Source' and 'Target' columns, got '${lines[0] ?? ''}'`);
+  const out: { inputIds: number[]; label: number }[] = [];
+  lines.slice(1).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const cells = line.split('\t');
+    const where = `${path}:${i + 2}`;
+    const label = Number(cells[ti]);
+    if (!Number.isInteger(label) || label < 0 || label > 9) throw new Error(`${where}: Target must be a digit 0–9, got '${cells[ti]}'`);
+    const inputIds = listOpsTokens(cells[si] ?? '').map((t) => {
+      const id = LISTOPS_VOCAB[t];
+      if (id === undefined) throw new Error(`${where}: unknown token '${t}'`);
+      return id;
+    });
+    out.push({ inputIds, label });
+  });
+  return out;
+}
