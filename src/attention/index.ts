@@ -2,3 +2,7 @@
 export * from './nystrom.js';
 export { segmentBounds, segmentMeans, poolingMatrix } from './landmarks.js';
 export * from './softmax-attention.js';
+export { linformerAttention } from './linformer.js';
+export type { LinformerOptions } from './linformer.js';
+export { performerAttention, orthogonalRandomFeatures } from './performer.js';
+export type { PerformerOptions } from './performer.js';
