@@ -1,3 +1,4 @@
 /** Layer 3b, models. */
 export * from './nystromformer/index.js';
 export * from './pipelines/index.js';
+export * from './lra/index.js';

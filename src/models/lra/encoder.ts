@@ -1,0 +1,185 @@
+/**
+ * The Long Range Arena encoder as the Nyströmformer authors ran it (SPEC.md §3): token and learned
+ * position embeddings, pre-LN blocks with a final LayerNorm, mean pooling over unmasked tokens, and
+ * a classifier Linear(dim, 128) → ReLU → Linear(128, classes). For Retrieval, a dual encoder whose
+ * head sees [x₀, x₁, x₀·x₁, x₀ − x₁]. The attention is chosen by name:
+ *   softmax | nystrom-32|64|128|256 (conv 35) | linformer-<k> | performer-<m>
+ */
+import {
+  add, concat, contiguous, crossEntropy, div, fmt, full, gelu, maximum, mul, permute, randn, relu, reshape, slice, sub, sum, Tensor,
+} from '../../engine/index.js';
+import { linformerAttention, nystromAttention, orthogonalRandomFeatures, performerAttention, softmaxAttention } from '../../attention/index.js';
+import { DepthwiseConv, Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, nextSeed } from '../../nn/index.js';
+
+export interface LraConfig {
+  vocabSize: number;
+  /** Longest input (the position table and Linformer's projections). */
+  maxLength: number;
+  classes: number;
+  /** e.g. 'softmax', 'nystrom-64', 'linformer-256', 'performer-256'. */
+  attention: string;
+  dim?: number;
+  ffn?: number;
+  layers?: number;
+  heads?: number;
+  dropout?: number;
+  /** Retrieval: two documents per example, one shared encoder. */
+  dual?: boolean;
+}
+
+type Kind = { name: 'softmax' } | { name: 'nystrom' | 'linformer' | 'performer'; size: number };
+
+export function parseAttention(spec: string): Kind {
+  if (spec === 'softmax') return { name: 'softmax' };
+  const m = /^(nystrom|linformer|performer)-(\d+)$/.exec(spec);
+  if (!m || Number(m[2]) < 1) throw new Error(`LRA attention must be softmax, nystrom-<m>, linformer-<k> or performer-<m>, got '${spec}'`);
+  return { name: m[1] as 'nystrom' | 'linformer' | 'performer', size: Number(m[2]) };
+}
+
+/** The Nyström conv kernel of every LRA run. */
+const LRA_CONV = 35;
+
+class LraAttention extends Module {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly out: Linear;
+  readonly conv: DepthwiseConv | null = null;
+  readonly projectKeys: Tensor | null = null;
+  readonly projectValues: Tensor | null = null;
+  /** Performer's random features, fixed at construction (not trained). */
+  readonly features: Tensor | null = null;
+
+  constructor(dim: number, readonly heads: number, readonly kind: Kind, maxLength: number) {
+    super();
+    this.query = this.addModule('query', new Linear(dim, dim));
+    this.key = this.addModule('key', new Linear(dim, dim));
+    this.value = this.addModule('value', new Linear(dim, dim));
+    this.out = this.addModule('out', new Linear(dim, dim));
+    if (kind.name === 'nystrom') this.conv = this.addModule('conv', new DepthwiseConv(heads, LRA_CONV));
+    if (kind.name === 'linformer') {
+      const std = 1 / Math.sqrt(kind.size);
+      this.projectKeys = this.addParameter('E', randn([kind.size, maxLength], nextSeed(), 0, std));
+      this.projectValues = this.addParameter('F', randn([kind.size, maxLength], nextSeed(), 0, std));
+    }
+    if (kind.name === 'performer') this.features = orthogonalRandomFeatures(kind.size, dim / heads, nextSeed());
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    const [B, n, dim] = x.shape;
+    const split = (t: Tensor) => permute(reshape(t, [B, n, this.heads, dim / this.heads]), [0, 2, 1, 3]);
+    const [q, k, v] = [this.query, this.key, this.value].map((l) => split(l.forward(x)));
+    const kind = this.kind;
+    let o: Tensor;
+    if (kind.name === 'softmax') o = softmaxAttention(q, k, v, { mask });
+    else if (kind.name === 'nystrom') o = nystromAttention(q, k, v, { numLandmarks: kind.size, mask, convWeight: this.conv!.weight });
+    else if (kind.name === 'performer') o = performerAttention(q, k, v, { features: this.features!, mask });
+    else {
+      const cut = (p: Tensor) => (n === p.shape[1] ? p : contiguous(slice(p, 1, 0, n)));
+      o = linformerAttention(q, k, v, { projectKeys: cut(this.projectKeys!), projectValues: cut(this.projectValues!), mask });
+    }
+    return this.out.forward(reshape(contiguous(permute(o, [0, 2, 1, 3])), [B, n, dim]));
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.features?.dispose();
+  }
+}
+
+class LraBlock extends Module {
+  readonly norm1: LayerNorm;
+  readonly attention: LraAttention;
+  readonly norm2: LayerNorm;
+  readonly ffnIn: Linear;
+  readonly ffnOut: Linear;
+  readonly dropout: Dropout;
+
+  constructor(dim: number, ffn: number, heads: number, kind: Kind, maxLength: number, p: number) {
+    super();
+    this.norm1 = this.addModule('norm1', new LayerNorm(dim));
+    this.attention = this.addModule('attention', new LraAttention(dim, heads, kind, maxLength));
+    this.norm2 = this.addModule('norm2', new LayerNorm(dim));
+    this.ffnIn = this.addModule('ffn_in', new Linear(dim, ffn));
+    this.ffnOut = this.addModule('ffn_out', new Linear(ffn, dim));
+    this.dropout = this.addModule('dropout', new Dropout(p));
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    const attended = add(x, this.dropout.forward(this.attention.forward(this.norm1.forward(x), mask)));
+    const hidden = this.ffnOut.forward(this.dropout.forward(gelu(this.ffnIn.forward(this.norm2.forward(attended)))));
+    return add(attended, this.dropout.forward(hidden));
+  }
+}
+
+export class LraEncoder extends Module {
+  readonly tokens: Embedding;
+  readonly positions: Embedding;
+  readonly blocks: ModuleList<LraBlock>;
+  readonly finalNorm: LayerNorm;
+  readonly dropout: Dropout;
+
+  constructor(readonly config: Required<Omit<LraConfig, 'dual'>>) {
+    super();
+    const { vocabSize, maxLength, dim, ffn, layers, heads, dropout } = config;
+    const kind = parseAttention(config.attention);
+    if (dim % heads !== 0) throw new Error(`LRA encoder: dim ${dim} is not divisible by heads ${heads}`);
+    this.tokens = this.addModule('tokens', new Embedding(vocabSize, dim));
+    this.positions = this.addModule('positions', new Embedding(maxLength, dim));
+    this.blocks = this.addModule('blocks', new ModuleList(Array.from({ length: layers }, () => new LraBlock(dim, ffn, heads, kind, maxLength, dropout))));
+    this.finalNorm = this.addModule('final_norm', new LayerNorm(dim));
+    this.dropout = this.addModule('dropout', new Dropout(dropout));
+  }
+
+  /** ids (B, n) int32, mask (B, n) float32 0/1 → the mean of the unmasked tokens' final states (B, dim). */
+  forward(ids: Tensor, mask: Tensor): Tensor {
+    const [B, n] = ids.shape;
+    if (n > this.config.maxLength) throw new Error(`LRA encoder: an input of ${n} tokens is longer than maxLength ${this.config.maxLength}`);
+    if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== n) throw new Error(`LRA encoder: mask ${fmt(mask.shape)} does not match ids ${fmt(ids.shape)}`);
+    const positions = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'int32');
+    let x = this.dropout.forward(add(this.tokens.forward(ids), this.positions.forward(positions)));
+    for (const block of this.blocks.items) x = block.forward(x, mask);
+    const weights = reshape(mask, [B, n, 1]);
+    const total = sum(mul(this.finalNorm.forward(x), weights), 1); // (B, dim)
+    return div(total, maximum(sum(weights, 1), full([1], 1))); // an all-padding row pools to 0, not NaN
+  }
+}
+
+export interface LraInputs {
+  inputIds: Tensor;
+  attentionMask: Tensor;
+  /** Retrieval: the second document. */
+  inputIds2?: Tensor;
+  attentionMask2?: Tensor;
+  labels?: Tensor;
+}
+
+export class LraClassifier extends Module {
+  readonly encoder: LraEncoder;
+  readonly hidden: Linear;
+  readonly output: Linear;
+  readonly dual: boolean;
+
+  constructor(config: LraConfig) {
+    super();
+    const full = { dim: 64, ffn: 128, layers: 2, heads: 2, dropout: 0.1, ...config };
+    const { dual, ...encoderConfig } = full;
+    this.encoder = this.addModule('encoder', new LraEncoder(encoderConfig));
+    this.hidden = this.addModule('hidden', new Linear(dual ? 4 * full.dim : full.dim, 128));
+    this.output = this.addModule('output', new Linear(128, full.classes));
+    this.dual = dual === true;
+  }
+
+  forward(inputs: LraInputs): { logits: Tensor; loss?: Tensor } {
+    const x0 = this.encoder.forward(inputs.inputIds, inputs.attentionMask);
+    let features = x0;
+    if (this.dual) {
+      if (!inputs.inputIds2 || !inputs.attentionMask2) throw new Error('LRA dual encoder: inputIds2 and attentionMask2 are required (Retrieval has two documents)');
+      const x1 = this.encoder.forward(inputs.inputIds2, inputs.attentionMask2);
+      features = concat([x0, x1, mul(x0, x1), sub(x0, x1)], 1);
+    }
+    const logits = this.output.forward(relu(this.hidden.forward(features)));
+    const loss = inputs.labels && crossEntropy(logits, inputs.labels);
+    return loss ? { logits, loss } : { logits };
+  }
+}

@@ -1,0 +1,71 @@
+/** The Long Range Arena encoder: every attention trains, pooling ignores padding, the dual-encoder head. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backward, noGrad, Tensor, tidy } from '../src/engine/index.js';
+import { generateListOps, listOpsTokens, LISTOPS_VOCAB } from '../src/data/listops.js';
+import { LraClassifier, parseAttention } from '../src/models/index.js';
+import { manualSeed } from '../src/nn/index.js';
+import { AdamW } from '../src/train/index.js';
+import { assertClose } from './check.js';
+
+const batch = (rows: number[][], n: number) => {
+  const ids = new Int32Array(rows.length * n);
+  const mask = new Float32Array(rows.length * n);
+  rows.forEach((r, b) => {
+    ids.set(r.slice(0, n), b * n);
+    mask.fill(1, b * n, b * n + Math.min(r.length, n));
+  });
+  return { inputIds: Tensor.from(ids, [rows.length, n], 'int32'), attentionMask: Tensor.from(mask, [rows.length, n]) };
+};
+
+test('attention names', () => {
+  assert.deepEqual(parseAttention('nystrom-64'), { name: 'nystrom', size: 64 });
+  assert.deepEqual(parseAttention('softmax'), { name: 'softmax' });
+  assert.throws(() => parseAttention('reformer-8'), /must be softmax, nystrom-<m>, linformer-<k> or performer-<m>, got 'reformer-8'/);
+});
+
+for (const attention of ['softmax', 'nystrom-8', 'linformer-16', 'performer-16']) {
+  test(`${attention}: a few AdamW steps on ListOps lower the loss of a fixed batch`, () => {
+    manualSeed(5);
+    const model = new LraClassifier({ vocabSize: 32, maxLength: 64, classes: 10, attention, dim: 32, ffn: 64, dropout: 0 });
+    const data = generateListOps({ count: 8, seed: 2, minLength: 20, maxLength: 60 });
+    const rows = data.map((e) => listOpsTokens(e.source).map((t) => LISTOPS_VOCAB[t]));
+    const labels = Tensor.from(Int32Array.from(data, (e) => e.target), [8], 'int32');
+    const optimizer = new AdamW(model.namedParameters(), { weightDecay: 0 });
+    const losses: number[] = [];
+    for (let step = 0; step < 12; step++) {
+      losses.push(tidy(() => {
+        const out = model.forward({ ...batch(rows, 64), labels });
+        backward(out.loss!);
+        return out.loss!.item();
+      }));
+      optimizer.apply(3e-3);
+      optimizer.zeroGrad();
+    }
+    assert.ok(losses[11] < 0.8 * losses[0], `loss ${losses[0]} → ${losses[11]}`);
+    model.dispose();
+    labels.dispose();
+  });
+}
+
+test('mean pooling ignores padding (softmax attention): extra padded positions change nothing', () => {
+  manualSeed(1);
+  const model = new LraClassifier({ vocabSize: 32, maxLength: 40, classes: 3, attention: 'softmax', dim: 16, ffn: 32, dropout: 0 });
+  const rows = [[11, 2, 3, 15], [12, 5, 6, 7, 15]];
+  const [short, long] = noGrad(() => tidy(() => [model.forward(batch(rows, 5)).logits.toArray(), model.forward(batch(rows, 40)).logits.toArray()]));
+  assertClose(long, short, { rtol: 1e-5, atol: 1e-6 }, 'logits with 35 more padded positions');
+  model.dispose();
+});
+
+test('the dual encoder (Retrieval): a head over [x0, x1, x0·x1, x0 − x1], two documents required; length limit', () => {
+  manualSeed(2);
+  const model = new LraClassifier({ vocabSize: 32, maxLength: 16, classes: 2, attention: 'nystrom-4', dim: 16, ffn: 32, dual: true, dropout: 0 });
+  assert.deepEqual([...model.hidden.weight.shape], [128, 64]);
+  const a = batch([[1, 2, 3, 4, 5, 6, 7, 8]], 8);
+  const b = batch([[9, 9, 8, 8, 7, 7, 6, 6]], 8);
+  const logits = noGrad(() => tidy(() => model.forward({ ...a, inputIds2: b.inputIds, attentionMask2: b.attentionMask }).logits.toArray()));
+  assert.equal(logits.length, 2);
+  assert.throws(() => noGrad(() => tidy(() => model.forward(a))), /inputIds2 and attentionMask2 are required/);
+  assert.throws(() => noGrad(() => tidy(() => model.forward(batch([[1]], 17)))), /17 tokens is longer than maxLength 16/);
+  model.dispose();
+});
