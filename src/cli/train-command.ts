@@ -9,7 +9,9 @@ import { writeFileAtomicSync } from '../io/atomic.js';
 import { Tokenizer } from '../io/tokenizer.js';
 import { maskedExamples, readGlue, readImdb, readTextClassification, readTextCorpus, type TextDataset } from '../data/index.js';
 import { MAJORITY, majorityTask, type TokenExample } from '../data/synthetic.js';
-import { NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig } from '../models/index.js';
+import {
+  NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel,
+} from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
 import { glueMetrics } from '../train/metrics.js';
@@ -91,7 +93,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
 }
 
 interface Task {
-  model: TrainableModel;
+  model: TrainableModel & NystromformerPreTrainedModel;
   trainSet: TokenExample[];
   evalSet: TokenExample[];
   padId: number;

@@ -2,7 +2,7 @@
  * Training checkpoints: everything a run needs to continue exactly — model weights, optimizer
  * state, the trainer's position (step, epoch, batch) and the seed stream — in one folder per step:
  *
- *   <out>/checkpoints/step-<N>/{config.json, model.safetensors, optimizer.safetensors, trainer.json}
+ *   <out>/checkpoints/step-<N>/{weights.safetensors, optimizer.safetensors, trainer.json}
  *   <out>/checkpoints/latest      the name of the newest complete folder
  *
  * A folder is written under a temporary name and renamed when complete, and `latest` is replaced
@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { readSafetensorsSync, toFloat32, writeSafetensorsSync, type TensorToWrite } from '../io/safetensors.js';
-import type { NystromformerPreTrainedModel } from '../models/index.js';
+import { loadModuleTensors, moduleTensors, type Module } from '../nn/index.js';
 import type { Optimizer, OptimizerState } from './optimizers.js';
 
 export interface TrainerState {
@@ -31,7 +31,7 @@ export interface TrainerState {
 
 const KEEP = 2;
 
-export async function saveCheckpoint(out: string, model: NystromformerPreTrainedModel, optimizer: Optimizer, state: TrainerState): Promise<string> {
+export async function saveCheckpoint(out: string, model: Module, optimizer: Optimizer, state: TrainerState): Promise<string> {
   const root = join(out, 'checkpoints');
   mkdirSync(root, { recursive: true });
   const name = `step-${state.step}`;
@@ -39,7 +39,7 @@ export async function saveCheckpoint(out: string, model: NystromformerPreTrained
   for (const d of readdirSync(root)) if (/^\.step-\d+\.\d+\.tmp$/.test(d)) rmSync(join(root, d), { recursive: true, force: true });
   const tmp = join(root, `.${name}.${process.pid}.tmp`);
   mkdirSync(tmp);
-  await model.save(tmp);
+  writeSafetensorsSync(join(tmp, 'weights.safetensors'), moduleTensors(model));
   const { step, slots } = optimizer.state();
   const tensors: Record<string, TensorToWrite> = {};
   for (const [param, s] of Object.entries(slots)) for (const [slot, data] of Object.entries(s)) tensors[`${param}::${slot}`] = { dtype: 'F32', shape: [data.length], data };
@@ -64,8 +64,10 @@ export function latestCheckpoint(out: string): string | null {
   return dir;
 }
 
-/** Restores the optimizer from a checkpoint folder and returns the trainer's state (the model loads with fromPretrained). */
-export function loadTrainingState(dir: string, optimizer: Optimizer): TrainerState {
+/** Restores the model's weights and the optimizer from a checkpoint folder and returns the trainer's state. */
+export function loadTrainingState(dir: string, model: Module, optimizer: Optimizer): TrainerState {
+  const weights = join(dir, 'weights.safetensors');
+  loadModuleTensors(model, readSafetensorsSync(weights).tensors, weights);
   const file = readSafetensorsSync(join(dir, 'optimizer.safetensors'));
   const slots: OptimizerState['slots'] = {};
   for (const [key, raw] of file.tensors) {

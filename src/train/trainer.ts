@@ -8,10 +8,10 @@ import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, s
 import { join } from 'node:path';
 import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
-import { readWeights } from '../io/weights.js';
-import type { NystromformerInputs, NystromformerPreTrainedModel } from '../models/index.js';
+import { writeSafetensorsSync } from '../io/safetensors.js';
+import type { NystromformerInputs } from '../models/index.js';
 import type { Tensor } from '../engine/index.js';
-import { manualSeed, seedState } from '../nn/index.js';
+import { manualSeed, moduleTensors, seedState, type Module } from '../nn/index.js';
 import { collate, epochBatches } from './batches.js';
 import { latestCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { AdamW, Optimizer, SGD } from './optimizers.js';
@@ -53,10 +53,12 @@ export interface TrainerOptions {
 export interface StepRecord { type: 'step'; step: number; epoch: number; loss: number; lr: number; grad_norm: number; tokens: number; seconds: number }
 export interface EvalRecord { type: 'eval'; step: number; loss: number; accuracy: number; [metric: string]: number | string }
 /** A model the trainer can train: a classifier (label per example) or a masked LM (label per token). */
-export type TrainableModel = NystromformerPreTrainedModel & {
+export interface TrainableModel extends Module {
   forward(inputs: NystromformerInputs & { labels?: Tensor }): { loss?: Tensor; logits: Tensor };
   problemType?(): string;
-};
+  /** Writes a model folder others load (Hugging Face models); other models keep best/weights.safetensors. */
+  save?(dir: string): Promise<void>;
+}
 
 const isRegression = (model: TrainableModel) => model.problemType?.() === 'regression';
 
@@ -79,8 +81,7 @@ export async function train(
   if (o.resume && !resumeFrom) throw new Error(`train: --resume, but ${o.out ?? 'the run'} has no checkpoint`);
   if (resumeFrom) {
     endLogLine(join(o.out!, 'train.jsonl'));
-    model.loadWeights((await readWeights(resumeFrom)).tensors, resumeFrom);
-    state = loadTrainingState(resumeFrom, optimizer);
+    state = loadTrainingState(resumeFrom, model, optimizer);
     log({ type: 'resume', step: state.step, from: resumeFrom });
   }
   manualSeed(state.seedState);
@@ -149,7 +150,7 @@ export async function train(
       if (!state.best || value > state.best.value) {
         state.best = { metric: regression ? 'neg_loss' : 'accuracy', value, step: state.step };
         state.stale = 0;
-        if (o.out) await model.save(join(o.out, 'best'));
+        if (o.out) await saveBest(model, join(o.out, 'best'));
       } else if (o.patience > 0 && (state.stale = (state.stale ?? 0) + 1) >= o.patience) {
         stopped = 'early';
         log({ type: 'early_stop', step: state.step });
@@ -161,6 +162,12 @@ export async function train(
   }
   const final = last ?? evaluate();
   return { step: state.step, final, best: state.best, stopped };
+}
+
+async function saveBest(model: TrainableModel, dir: string): Promise<void> {
+  if (model.save) return model.save(dir);
+  mkdirSync(dir, { recursive: true });
+  writeSafetensorsSync(join(dir, 'weights.safetensors'), moduleTensors(model));
 }
 
 /** A kill may have cut the log's last line short: start the next record on a line of its own. */

@@ -9,9 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tensor } from '../../engine/index.js';
 import { writeFileAtomicSync } from '../../io/atomic.js';
-import { toFloat32, writeSafetensorsSync, type RawTensor, type TensorToWrite } from '../../io/safetensors.js';
+import { toFloat32, writeSafetensorsSync, type RawTensor } from '../../io/safetensors.js';
 import { readWeights, type WeightsFormat } from '../../io/weights.js';
-import { assignParameter, Module } from '../../nn/index.js';
+import { assignParameter, Module, moduleTensors } from '../../nn/index.js';
 import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
 import { AttentionMode, AttentionSettings, defaultAttention } from './self-attention.js';
 
@@ -135,14 +135,8 @@ export abstract class NystromformerPreTrainedModel extends Module {
   /** Writes config.json and model.safetensors that Hugging Face's from_pretrained accepts. */
   async save(dir: string): Promise<void> {
     mkdirSync(dir, { recursive: true });
-    const tensors: Record<string, TensorToWrite> = {};
-    const seen = new Set<Tensor>();
-    for (const [name, t] of this.namedParameters()) {
-      if (seen.has(t)) continue; // tied: stored once, under its first name, as HF does
-      seen.add(t);
-      tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.toArray() as Float32Array };
-    }
-    writeSafetensorsSync(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+    // tied weights are stored once, under their first name, as HF does
+    writeSafetensorsSync(join(dir, 'model.safetensors'), moduleTensors(this), { format: 'pt' });
     writeFileAtomicSync(join(dir, 'config.json'), JSON.stringify(configToJSON(this.config, this.architecture), null, 2) + '\n');
   }
 

@@ -1,0 +1,28 @@
+/** A module's parameters as safetensors tensors, and back: for checkpoints of any model. */
+import type { Tensor } from '../engine/index.js';
+import { toFloat32, type RawTensor, type TensorToWrite } from '../io/safetensors.js';
+import { assignParameter, type Module } from './module.js';
+
+/** Every distinct parameter under its first name (tied tensors once), as float32. */
+export function moduleTensors(module: Module): Record<string, TensorToWrite> {
+  const out: Record<string, TensorToWrite> = {};
+  const seen = new Set<Tensor>();
+  for (const [name, t] of module.namedParameters()) {
+    if (seen.has(t)) continue;
+    seen.add(t);
+    out[name] = { dtype: 'F32', shape: [...t.shape], data: t.toArray() as Float32Array };
+  }
+  return out;
+}
+
+/** Loads what moduleTensors wrote; every parameter must be there with its shape. */
+export function loadModuleTensors(module: Module, tensors: Map<string, RawTensor>, source: string): void {
+  const seen = new Set<Tensor>();
+  for (const [name, t] of module.namedParameters()) {
+    if (seen.has(t)) continue;
+    seen.add(t);
+    const raw = tensors.get(name);
+    if (!raw) throw new Error(`${source}: no tensor '${name}' for this model`);
+    assignParameter(`${source}: ${name}`, t, toFloat32(raw, name), raw.shape);
+  }
+}
