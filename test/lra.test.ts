@@ -1,12 +1,19 @@
 /** The Long Range Arena encoder: every attention trains, pooling ignores padding, the dual-encoder head. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { backward, noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { generateListOps, listOpsTokens, LISTOPS_VOCAB } from '../src/data/listops.js';
 import { LraClassifier, parseAttention } from '../src/models/index.js';
 import { manualSeed } from '../src/nn/index.js';
 import { AdamW } from '../src/train/index.js';
 import { assertClose } from './check.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 const batch = (rows: number[][], n: number) => {
   const ids = new Int32Array(rows.length * n);
@@ -68,4 +75,26 @@ test('the dual encoder (Retrieval): a head over [x0, x1, x0·x1, x0 − x1], two
   assert.throws(() => noGrad(() => tidy(() => model.forward(a))), /inputIds2 and attentionMask2 are required/);
   assert.throws(() => noGrad(() => tidy(() => model.forward(batch([[1]], 17)))), /17 tokens is longer than maxLength 16/);
   model.dispose();
+});
+
+test('CLI: nystromformer lra trains on generated ListOps, writes the official TSVs, and reads them back with --data', () => {
+  const out = mkdtempSync(join(tmpdir(), 'nystromformer-lra-'));
+  try {
+    const run = (args: string[]) => spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'lra', '--steps', '6', '--warmup', '2', '--length', '128',
+      '--train-size', '48', '--eval-size', '16', '--eval-every', '3', '--batch-size', '8', '--json', ...args], { encoding: 'utf8', timeout: 120_000 });
+    const first = run(['--out', join(out, 'a')]);
+    assert.equal(first.status, 0, first.stderr);
+    const a = JSON.parse(first.stdout);
+    assert.equal(a.steps, 6);
+    assert.ok(a.test_accuracy >= 0 && a.test_accuracy <= 1 && a.ms_per_step > 0 && a.peak_mb >= 0);
+    assert.ok(existsSync(join(out, 'a', 'data', 'basic_train.tsv')));
+    const again = run(['--out', join(out, 'b'), '--data', join(out, 'a', 'data')]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).test_accuracy, a.test_accuracy, 'the same data and seed give the same result');
+    const bad = run(['--out', join(out, 'c'), '--attention', 'reformer-4']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /LRA attention must be softmax, nystrom-<m>, linformer-<k> or performer-<m>/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

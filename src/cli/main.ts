@@ -9,6 +9,7 @@ import { verifyModelCommand } from './verify-model.js';
 import { classifyCommand, embedCommand, fillMaskCommand } from './pipeline-commands.js';
 import { trainCommand } from './train-command.js';
 import { evalCommand } from './eval-command.js';
+import { lraCommand } from './lra-command.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -124,6 +125,25 @@ program
   .option('--seed <s>', 'seed', Number, 1)
   .option('--json', 'one JSON object')
   .action(evalCommand);
+
+program
+  .command('lra')
+  .description("train the Long Range Arena encoder on a task and report test accuracy, time per step and peak memory (the paper's settings, fewer steps by flag)")
+  .option('--task <task>', 'listops', 'listops')
+  .option('--attention <name>', 'softmax, nystrom-32|64|128|256, linformer-<k>, performer-<m>', 'nystrom-64')
+  .option('--data <dir>', 'official TSVs (basic_train.tsv, basic_val.tsv, basic_test.tsv); default: generated')
+  .option('--steps <n>', 'optimizer steps (paper: 5000)', positiveInt, 500)
+  .option('--warmup <n>', 'one-cycle warm-up steps (paper: 1000)', positiveInt, 100)
+  .option('--batch-size <b>', 'sequences per step (paper: 32)', positiveInt, 32)
+  .option('--lr <rate>', 'peak learning rate (paper: 1e-4)', Number, 1e-4)
+  .option('--length <n>', 'longest sequence (paper: 2000, padded to 2048)', positiveInt, 2048)
+  .option('--train-size <n>', 'generated training expressions (paper: 96000)', positiveInt, 2000)
+  .option('--eval-size <n>', 'generated validation and test expressions each (paper: 2000)', positiveInt, 200)
+  .option('--eval-every <n>', 'validate every n steps', positiveInt, 100)
+  .option('--seed <s>', 'seed', Number, 1)
+  .option('--out <dir>', 'run folder', 'runs/lra')
+  .option('--json', 'the result as one JSON line')
+  .action(lraCommand);
 
 /** The options every pipeline command takes. */
 function pipelineCommand(name: string, description: string): Command {

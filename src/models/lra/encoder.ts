@@ -136,6 +136,7 @@ export class LraEncoder extends Module {
     const [B, n] = ids.shape;
     if (n > this.config.maxLength) throw new Error(`LRA encoder: an input of ${n} tokens is longer than maxLength ${this.config.maxLength}`);
     if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== n) throw new Error(`LRA encoder: mask ${fmt(mask.shape)} does not match ids ${fmt(ids.shape)}`);
+    if (mask.dtype === 'int32') mask = Tensor.from(Float32Array.from(mask.toArray()), mask.shape); // batches from collate
     const positions = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'int32');
     let x = this.dropout.forward(add(this.tokens.forward(ids), this.positions.forward(positions)));
     for (const block of this.blocks.items) x = block.forward(x, mask);
