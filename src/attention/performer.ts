@@ -9,7 +9,7 @@
  * maximum over all keys of a head for keys. Padded keys get φ = 0. Differentiable in q, k, v.
  */
 import {
-  composite, div, exp, fmt, matmul, max, mul, mulScalar, noGrad, ones, reshape, sub, sum, Tensor, tensor,
+  composite, div, exp, fmt, matmul, max, mul, mulScalar, noGrad, ones, reshape, seededRandom, sub, sum, Tensor, tensor,
 } from '../engine/index.js';
 import { checkMask, checkQkv } from './validate.js';
 
@@ -51,9 +51,8 @@ export function performerAttention(q: Tensor, k: Tensor, v: Tensor, options: Per
  * row rescaled to the norm of an independent Gaussian vector, so rows are marginally N(0, I).
  */
 export function orthogonalRandomFeatures(m: number, d: number, seed: number): Tensor {
-  let state = seed >>> 0 || 1;
-  const uniform = () => ((state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) + 0.5) / 2 ** 32;
-  const gaussian = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const uniform = seededRandom(seed);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()); // 1 − u ∈ (0, 1]
   const rows: number[][] = [];
   while (rows.length < m) {
     const block: number[][] = [];

@@ -6,6 +6,7 @@
  * in `( … )` and with `]` written as `X`.
  */
 import { readFile } from 'node:fs/promises';
+import { seededRandom } from '../engine/seeded.js'; // (not the engine index: data generation needs no kernels)
 import { writeFileAtomicSync } from '../io/atomic.js';
 
 const OPERATORS = ['[MAX', '[MIN', '[MED', '[SM'] as const;
@@ -40,8 +41,7 @@ type Tree = number | { op: Operator; args: Tree[] };
 export function generateListOps(o: ListOpsOptions): ListOpsExample[] {
   const { count, seed, minLength = 500, maxLength = 2000, maxDepth = 10, maxArgs = 10 } = o;
   if (!(minLength >= 1 && maxLength >= minLength)) throw new Error(`ListOps: need 1 ≤ minLength ≤ maxLength, got ${minLength}, ${maxLength}`);
-  let state = seed >>> 0 || 1;
-  const rand = () => ((state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const rand = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   // A node is an operator with probability 1/4 above the depth limit (LRA's VALUE_P), a digit otherwise;
   // trees are drawn until one has an acceptable length, and each is cut off once it grows too long.

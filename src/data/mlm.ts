@@ -7,6 +7,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '../engine/seeded.js'; // (not the engine index: data generation needs no kernels)
 
 export interface MaskedExample {
   inputIds: number[];
@@ -45,8 +46,7 @@ export function maskedExamples(lines: readonly number[][], o: MaskingOptions): M
   const body = o.seqLen - 2;
   if (body < 1) throw new Error(`MLM: sequence length ${o.seqLen} leaves no room between [CLS] and [SEP]`);
   const stream = lines.flat();
-  let state = o.seed >>> 0 || 1;
-  const rand = () => ((state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const rand = seededRandom(o.seed);
   const special = new Set(o.specialIds);
   const p = o.probability ?? 0.15;
   const out: MaskedExample[] = [];

@@ -4,6 +4,8 @@
  * the label says which marker occurs more often. Deciding needs the whole sequence (a count over
  * all positions), which is what attention must learn to aggregate.
  */
+import { seededRandom } from '../engine/seeded.js'; // (not the engine index: data generation needs no kernels)
+
 export interface TokenExample {
   inputIds: number[];
   tokenTypeIds?: number[];
@@ -24,8 +26,7 @@ export const MAJORITY = { cls: 2, sep: 3, markers: [5, 6] as const, labels: ['mo
 
 export function majorityTask(o: MajorityTaskOptions): TokenExample[] {
   const { count, seed, minLength = 48, maxLength = 128, vocabSize = 64 } = o;
-  let state = seed >>> 0 || 1;
-  const next = () => ((state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  const next = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   return Array.from({ length: count }, () => {
     const n = int(minLength, maxLength) - 2;

@@ -19,3 +19,4 @@ export * from './ops/conv.js';
 export * from './ops/nn.js';
 export { empty, run as runKernel, withContiguous } from './ops/kernel.js';
 export { fmt, sizeOf, broadcastShapes, sameShape } from './shape.js';
+export { seededRandom } from './seeded.js';

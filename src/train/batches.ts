@@ -3,16 +3,11 @@
  * the order can be rebuilt on resume), sorts pools of 32 batches by length so that a batch pads to
  * similar lengths, and shuffles the batches.
  */
-import { Tensor } from '../engine/index.js';
+import { seededRandom, Tensor } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
 import type { NystromformerInputs } from '../models/index.js';
 
 const POOL_BATCHES = 32;
-
-export function random(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
-}
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
@@ -24,7 +19,7 @@ function shuffle<T>(xs: T[], rand: () => number): T[] {
 
 /** The batches (lists of example indices) of one epoch. */
 export function epochBatches(lengths: readonly number[], batchSize: number, seed: number, epoch: number): number[][] {
-  const rand = random(seed * 1000003 + epoch);
+  const rand = seededRandom(seed * 1000003 + epoch);
   const order = shuffle(lengths.map((_, i) => i), rand);
   const batches: number[][] = [];
   for (let p = 0; p < order.length; p += batchSize * POOL_BATCHES) {
