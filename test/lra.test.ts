@@ -98,3 +98,12 @@ test('CLI: nystromformer lra trains on generated ListOps, writes the official TS
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('CLI: bench lra-step prints one JSON line per attention and length', () => {
+  const r = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'bench', 'lra-step', '--n', '64', '--attention', 'softmax,nystrom-8,linformer-16,performer-16', '--json'],
+    { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.attention), ['softmax', 'nystrom-8', 'linformer-16', 'performer-16']);
+  assert.ok(lines.every((l) => l.bench === 'lra-step' && l.n === 64 && l.ms >= 0 && l.peak_mb >= 0));
+});

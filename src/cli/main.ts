@@ -4,6 +4,7 @@ import { benchAttention } from './bench-attention.js';
 import { benchGemm } from './bench-gemm.js';
 import { benchModel } from './bench-model.js';
 import { benchTrain } from './bench-train.js';
+import { benchLraStep } from './bench-lra-step.js';
 import { verifyAttentionDir } from './verify-attention.js';
 import { verifyModelCommand } from './verify-model.js';
 import { classifyCommand, embedCommand, fillMaskCommand } from './pipeline-commands.js';
@@ -71,6 +72,17 @@ modelBench('train', 'training-step throughput (forward, backward, AdamW) of a cl
   { n: '512,4096', attention: 'nystrom,softmax', layers: 4, hidden: 256, heads: 4, repeats: 3 })
   .option('--batch <b>', 'sequences per step', positiveInt, 1)
   .action(benchTrain);
+
+bench
+  .command('lra-step')
+  .description('one training step of the LRA encoder per attention as n grows: ms and peak memory (the paper\'s efficiency table)')
+  .option('--json', 'one JSON object per line')
+  .option('--n <list>', 'comma-separated sequence lengths', '1024,2048,4096,8192,16384')
+  .option('--attention <list>', 'comma-separated attention names', 'softmax,nystrom-64,linformer-256,performer-256')
+  .option('--batch <b>', 'sequences per step (paper: 32)', positiveInt, 1)
+  .option('--repeats <r>', 'timed steps after one warm-up (the median is reported)', positiveInt, 1)
+  .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
+  .action(benchLraStep);
 
 program
   .command('verify-attention')

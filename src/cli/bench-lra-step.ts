@@ -1,0 +1,57 @@
+/**
+ * `nystromformer bench lra-step`: time and peak memory of one training step (forward, backward,
+ * AdamW) of the LRA encoder (SPEC.md §3: 2 layers, 64 dimensions, 2 heads) for each attention as
+ * the length grows — the efficiency table of the paper's kind.
+ */
+import { backend, backward, configureEngine, Tensor, tidy } from '../engine/index.js';
+import { LraClassifier } from '../models/index.js';
+import { manualSeed } from '../nn/index.js';
+import { AdamW } from '../train/index.js';
+
+export interface BenchLraStepOptions {
+  json?: boolean;
+  n: string;
+  attention: string;
+  batch: number;
+  repeats: number;
+  threads?: number;
+}
+
+export function benchLraStep(o: BenchLraStepOptions): void {
+  const lengths = o.n.split(',').map(Number);
+  if (!lengths.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`bench lra-step: --n wants positive integers, got '${o.n}'`);
+  if (o.threads) configureEngine({ threads: o.threads });
+  for (const n of lengths) {
+    for (const attention of o.attention.split(',').map((s) => s.trim())) {
+      manualSeed(1);
+      const model = new LraClassifier({ vocabSize: 256, maxLength: n, classes: 10, attention }).train();
+      const optimizer = new AdamW(model.namedParameters(), { weightDecay: 0 });
+      const ids = Int32Array.from({ length: o.batch * n }, (_, i) => (i * 7919) % 256);
+      const step = () => {
+        tidy(() => {
+          const out = model.forward({
+            inputIds: Tensor.from(ids, [o.batch, n], 'int32'), attentionMask: Tensor.from(new Float32Array(o.batch * n).fill(1), [o.batch, n]),
+            labels: Tensor.from(new Int32Array(o.batch), [o.batch], 'int32'),
+          });
+          backward(out.loss!);
+        });
+        optimizer.apply(1e-4);
+        optimizer.zeroGrad();
+      };
+      const b = backend();
+      const before = b.bytesInUse;
+      b.resetPeak();
+      step(); // warm-up
+      const times: number[] = [];
+      for (let r = 0; r < o.repeats; r++) {
+        const t0 = performance.now();
+        step();
+        times.push(performance.now() - t0);
+      }
+      times.sort((x, y) => x - y);
+      const r = { bench: 'lra-step', attention, n, batch: o.batch, ms: Math.round(times[times.length >> 1]), peak_mb: Math.round((b.peakBytes - before) / 2 ** 20) };
+      console.log(o.json ? JSON.stringify(r) : `${attention.padEnd(14)} n=${String(n).padEnd(6)} ${r.ms} ms/step  ${r.peak_mb} MB`);
+      model.dispose();
+    }
+  }
+}
