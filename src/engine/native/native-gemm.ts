@@ -51,7 +51,6 @@ export class NativeGemm {
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
-    private readonly worker: Worker,
     private readonly ctl: ControlViews,
   ) {}
 
@@ -83,7 +82,7 @@ export class NativeGemm {
       const why = state === S_ERROR ? readError(ctl) : `no answer within ${STARTUP_TIMEOUT_MS / 1000} s`;
       throw new Error(`NativeGemm: native worker failed to start: ${why}`);
     }
-    return new NativeGemm(memory, worker, ctl);
+    return new NativeGemm(memory, ctl);
   }
 
   /**
@@ -114,13 +113,16 @@ export class NativeGemm {
     }
   }
 
-  /** Terminates the worker. Safe to call twice. */
+  /**
+   * Asks the worker to quit: it releases its onnxruntime sessions and exits by itself (it is
+   * unref'd, so it never holds the process). Terminating it instead could land in the middle of
+   * that release, which aborts the whole process with a native Napi::Error. Safe to call twice.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     Atomics.store(this.ctl.i32, STATE, S_QUIT);
     Atomics.notify(this.ctl.i32, STATE);
-    void this.worker.terminate();
   }
 
   /** One blocking round trip to the worker (the test calls it directly to reach the worker's error path). */
