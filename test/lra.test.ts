@@ -107,3 +107,18 @@ test('CLI: bench lra-step prints one JSON line per attention and length', () => 
   assert.deepEqual(lines.map((l) => l.attention), ['softmax', 'nystrom-8', 'linformer-16', 'performer-16']);
   assert.ok(lines.every((l) => l.bench === 'lra-step' && l.n === 64 && l.ms >= 0 && l.peak_mb >= 0));
 });
+
+test('CLI: bench train and bench model print one JSON line per attention and length', () => {
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'bench', ...args, '--n', '32', '--layers', '1', '--hidden', '16', '--heads', '2',
+      '--landmarks', '4', '--repeats', '1', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  };
+  const trainLines = run(['train']);
+  assert.deepEqual(trainLines.map((l) => l.attention), ['nystrom', 'softmax']);
+  assert.ok(trainLines.every((l) => l.bench === 'train' && l.n === 32 && l.ms_per_step >= 0 && l.tokens_per_s > 0));
+  const modelLines = run(['model']);
+  assert.deepEqual(modelLines.map((l) => l.attention), ['nystrom', 'hf']);
+  assert.ok(modelLines.every((l) => l.bench === 'model' && l.n === 32 && l.ms >= 0 && l.weights_mb > 0));
+});

@@ -3,10 +3,11 @@
  * AdamW) of the LRA encoder (SPEC.md §3: 2 layers, 64 dimensions, 2 heads) for each attention as
  * the length grows — the efficiency table of the paper's kind.
  */
-import { backend, backward, configureEngine, Tensor, tidy } from '../engine/index.js';
+import { configureEngine, Tensor } from '../engine/index.js';
 import { LraClassifier } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
+import { timeCalls, trainingStep } from './step-timer.js';
 
 export interface BenchLraStepOptions {
   json?: boolean;
@@ -27,29 +28,12 @@ export function benchLraStep(o: BenchLraStepOptions): void {
       const model = new LraClassifier({ vocabSize: 256, maxLength: n, classes: 10, attention }).train();
       const optimizer = new AdamW(model.namedParameters(), { weightDecay: 0 });
       const ids = Int32Array.from({ length: o.batch * n }, (_, i) => (i * 7919) % 256);
-      const step = () => {
-        tidy(() => {
-          const out = model.forward({
-            inputIds: Tensor.from(ids, [o.batch, n], 'int32'), attentionMask: Tensor.from(new Float32Array(o.batch * n).fill(1), [o.batch, n]),
-            labels: Tensor.from(new Int32Array(o.batch), [o.batch], 'int32'),
-          });
-          backward(out.loss!);
-        });
-        optimizer.apply(1e-4);
-        optimizer.zeroGrad();
-      };
-      const b = backend();
-      const before = b.bytesInUse;
-      b.resetPeak();
-      step(); // warm-up
-      const times: number[] = [];
-      for (let r = 0; r < o.repeats; r++) {
-        const t0 = performance.now();
-        step();
-        times.push(performance.now() - t0);
-      }
-      times.sort((x, y) => x - y);
-      const r = { bench: 'lra-step', attention, n, batch: o.batch, ms: Math.round(times[times.length >> 1]), peak_mb: Math.round((b.peakBytes - before) / 2 ** 20) };
+      const step = trainingStep(() => model.forward({
+        inputIds: Tensor.from(ids, [o.batch, n], 'int32'), attentionMask: Tensor.from(new Float32Array(o.batch * n).fill(1), [o.batch, n]),
+        labels: Tensor.from(new Int32Array(o.batch), [o.batch], 'int32'),
+      }).loss!, optimizer);
+      const { ms, peakMb } = timeCalls(step, o.repeats);
+      const r = { bench: 'lra-step', attention, n, batch: o.batch, ms: Math.round(ms), peak_mb: Math.round(peakMb) };
       console.log(o.json ? JSON.stringify(r) : `${attention.padEnd(14)} n=${String(n).padEnd(6)} ${r.ms} ms/step  ${r.peak_mb} MB`);
       model.dispose();
     }

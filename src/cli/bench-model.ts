@@ -4,6 +4,7 @@
  * Nyström attention against Hugging Face's dense path.
  */
 import { backend, configureEngine, noGrad, Tensor, tidy } from '../engine/index.js';
+import { timeCalls } from './step-timer.js';
 import { loadModel, NystromformerModel, NystromformerPreTrainedModel, type AttentionMode } from '../models/index.js';
 import { baseModelOf } from '../models/pipelines/encode.js';
 import { manualSeed } from '../nn/index.js';
@@ -62,18 +63,8 @@ function measure(model: NystromformerPreTrainedModel & NystromformerModel, n: nu
   const run = () => noGrad(() => tidy(() => {
     model.forward({ inputIds: Tensor.from(ids, [1, n], 'int32') }).lastHiddenState.toArray();
   }));
-  const b = backend();
-  const before = b.bytesInUse;
-  b.resetPeak();
-  run(); // warm-up: arena growth, kernel threads, packing buffers
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    run();
-    times.push(performance.now() - t0);
-  }
-  times.sort((x, y) => x - y);
-  return { ms: round(times[times.length >> 1]), peak_mb: round((b.peakBytes - before) / 2 ** 20) };
+  const { ms, peakMb } = timeCalls(run, repeats);
+  return { ms: round(ms), peak_mb: round(peakMb) };
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

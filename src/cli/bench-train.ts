@@ -3,10 +3,11 @@
  * backward and an AdamW update — as the sequence grows, Nyström against softmax attention.
  * Default: BERT-small size (4 layers, 256 hidden, 4 heads).
  */
-import { backend, backward, configureEngine, Tensor, tidy } from '../engine/index.js';
+import { configureEngine, Tensor } from '../engine/index.js';
 import { NystromformerForSequenceClassification, type AttentionMode } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
+import { timeCalls, trainingStep } from './step-timer.js';
 
 export interface BenchTrainOptions {
   json?: boolean;
@@ -36,29 +37,13 @@ export function benchTrain(o: BenchTrainOptions): void {
       }, { attention: mode as AttentionMode, numLandmarks: o.landmarks }).train();
       const optimizer = new AdamW(model.namedParameters());
       const ids = Int32Array.from({ length: o.batch * n }, (_, i) => 5 + ((i * 7919) % 1000));
-      const step = () => {
-        tidy(() => {
-          const out = model.forward({ inputIds: Tensor.from(ids, [o.batch, n], 'int32'), labels: Tensor.from(new Int32Array(o.batch), [o.batch], 'int32') });
-          backward(out.loss!);
-        });
-        optimizer.apply(1e-4);
-        optimizer.zeroGrad();
-      };
-      const b = backend();
-      const before = b.bytesInUse;
-      b.resetPeak();
-      step(); // warm-up
-      const times: number[] = [];
-      for (let r = 0; r < o.repeats; r++) {
-        const t0 = performance.now();
-        step();
-        times.push(performance.now() - t0);
-      }
-      times.sort((x, y) => x - y);
-      const ms = times[times.length >> 1];
+      const step = trainingStep(() => model.forward({
+        inputIds: Tensor.from(ids, [o.batch, n], 'int32'), labels: Tensor.from(new Int32Array(o.batch), [o.batch], 'int32'),
+      }).loss!, optimizer);
+      const { ms, peakMb } = timeCalls(step, o.repeats);
       const r = {
         bench: 'train', attention: mode, landmarks: mode === 'nystrom' ? o.landmarks : null, layers: o.layers, hidden: o.hidden,
-        batch: o.batch, n, ms_per_step: Math.round(ms), tokens_per_s: Math.round((o.batch * n * 1000) / ms), peak_mb: Math.round((b.peakBytes - before) / 2 ** 20),
+        batch: o.batch, n, ms_per_step: Math.round(ms), tokens_per_s: Math.round((o.batch * n * 1000) / ms), peak_mb: Math.round(peakMb),
       };
       console.log(o.json ? JSON.stringify(r) : `${mode.padEnd(8)} n=${String(n).padEnd(6)} ${r.ms_per_step} ms/step  ${r.tokens_per_s} tokens/s  ${r.peak_mb} MB`);
       model.dispose();

@@ -181,7 +181,7 @@ export async function textTask(o: TrainCommandOptions, evalOnly = false): Promis
   const tokenizer = await Tokenizer.fromDir(tokenizerDir);
   const maxLength = o.seqLen ?? Math.min(512, model.config.max_position_embeddings);
   const tokenize = (set: TextDataset): TokenExample[] => set.examples.filter((e) => e.label >= 0).map((e) => {
-    const enc = e.textB === undefined ? tokenizer.encode(e.textA, { truncation: true, maxLength }) : tokenizer.encode(e.textA, e.textB, { truncation: true, maxLength });
+    const enc = tokenizer.encode({ text: e.textA, pair: e.textB }, { truncation: true, maxLength });
     return { inputIds: enc.inputIds, tokenTypeIds: enc.tokenTypeIds, label: e.label };
   });
   return {

@@ -33,7 +33,7 @@ export function encodeFor(
   const maxLength = options.maxLength ?? model.config.max_position_embeddings;
   const [text, pair] = typeof input === 'string' ? [input, undefined] : input;
   const truncation = options.truncation === true;
-  const e = pair === undefined ? tokenizer.encode(text, { truncation, maxLength: truncation ? maxLength : undefined }) : tokenizer.encode(text, pair, { truncation, maxLength: truncation ? maxLength : undefined });
+  const e = tokenizer.encode({ text, pair }, { truncation, maxLength: truncation ? maxLength : undefined });
   return { inputIds: [e.inputIds], attentionMask: [e.attentionMask], tokenTypeIds: [e.tokenTypeIds] };
 }
 

@@ -1,0 +1,31 @@
+/** What the whole-model benchmarks share: timing repeated calls, and one training step. */
+import { backend, backward, Tensor, tidy } from '../engine/index.js';
+import type { Optimizer } from '../train/index.js';
+
+/**
+ * One untimed warm-up call (arena growth, kernel threads, packing buffers), then the median of
+ * `repeats` timed calls in ms, and the arena's high-water mark above its level before, in MiB.
+ */
+export function timeCalls(fn: () => void, repeats: number): { ms: number; peakMb: number } {
+  const b = backend();
+  const before = b.bytesInUse;
+  b.resetPeak();
+  fn();
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  return { ms: times[times.length >> 1], peakMb: (b.peakBytes - before) / 2 ** 20 };
+}
+
+/** A training step for benchmarks: the loss (a forward with labels), backward, one optimizer update. */
+export function trainingStep(loss: () => Tensor, optimizer: Optimizer): () => void {
+  return () => {
+    tidy(() => backward(loss()));
+    optimizer.apply(1e-4);
+    optimizer.zeroGrad();
+  };
+}
