@@ -1,80 +1,95 @@
 /**
  * `nystromformer lra --task listops --attention nystrom-64`: trains the LRA encoder (SPEC.md §3) on
- * a task and reports test accuracy, time per step and peak memory. ListOps data is generated (or
- * read from `--data` in the official TSV layout). The paper's optimiser settings are the defaults:
- * AdamW lr 1e-4, no weight decay, one-cycle linear schedule; steps and sizes are reduced by flag.
+ * one of the five tasks and reports test accuracy, time per step and peak memory. The paper's
+ * settings are the defaults (AdamW lr 1e-4, no weight decay, one-cycle schedule, each task's length,
+ * batch, warm-up and steps); every one can be overridden. `lra-data` writes generated data to files.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { backend } from '../engine/index.js';
-import { generateListOps, LISTOPS_VOCAB_SIZE, listOpsTokens, LISTOPS_VOCAB, readListOps, writeListOpsTsv } from '../data/listops.js';
-import type { TokenExample } from '../data/synthetic.js';
+import { generatePathfinder, writeListOpsTsv, writePathfinder } from '../data/index.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { LraClassifier } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { evaluateClassifier, train } from '../train/index.js';
+import { generatedListOps, lraTask } from './lra-tasks.js';
 
 export interface LraCommandOptions {
   task: string;
   attention: string;
   data?: string;
-  steps: number;
-  warmup: number;
-  batchSize: number;
+  steps?: number;
+  warmup?: number;
+  batchSize?: number;
   lr: number;
-  length: number;
-  trainSize: number;
-  evalSize: number;
-  evalEvery: number;
+  length?: number;
+  trainSize?: number;
+  evalSize?: number;
+  evalEvery?: number;
   seed: number;
-  out: string;
+  out?: string;
   json?: boolean;
 }
 
+/** The run's settings: the task's paper values where no flag is given. */
+function settings(o: LraCommandOptions) {
+  const task = lraTask(o.task);
+  const steps = o.steps ?? task.steps;
+  return {
+    task, steps, warmup: Math.min(o.warmup ?? task.warmup, steps), batchSize: o.batchSize ?? task.batchSize, length: o.length ?? task.length,
+    evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)), out: o.out ?? join('runs', `lra-${o.task}-${o.attention}`),
+  };
+}
+
 export async function lraCommand(o: LraCommandOptions): Promise<void> {
-  if (o.task !== 'listops') throw new Error(`lra: task '${o.task}' is not available yet (listops; text, retrieval, image and pathfinder come next)`);
-  const { train: trainSet, val, test } = await listOps(o);
-  manualSeed(o.seed);
-  const model = new LraClassifier({ vocabSize: LISTOPS_VOCAB_SIZE, maxLength: o.length, classes: 10, attention: o.attention });
+  const { task, steps, warmup, batchSize, length, evalEvery, out } = settings(o);
   const say = (line: string) => (o.json ? undefined : console.error(line));
-  say(`LRA ${o.task}, ${o.attention}: ${trainSet.length} train / ${val.length} val / ${test.length} test sequences of up to ${o.length} tokens, ${o.steps} steps → ${o.out}`);
+  const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out });
+  manualSeed(o.seed);
+  const model = new LraClassifier({ vocabSize: task.vocabSize, maxLength: length, classes: task.classes, attention: o.attention, dual: task.dual });
+  say(`LRA ${o.task}, ${o.attention}: ${splits.train.length} train / ${splits.val.length} val / ${splits.test.length} test examples of up to ${length} tokens, ${steps} steps of ${batchSize} → ${out}`);
   const b = backend();
   const before = b.bytesInUse;
   b.resetPeak();
   const started = performance.now();
-  const result = await train(model, trainSet, val, {
-    steps: o.steps, batchSize: o.batchSize, lr: o.lr, schedule: 'onecycle', warmup: o.warmup, optimizer: 'adamw', weightDecay: 0,
-    clipNorm: 0, accumulate: 1, evalEvery: o.evalEvery, patience: 0, checkpointEvery: o.steps, seed: o.seed, padId: 0, out: o.out,
+  const result = await train(model, splits.train, splits.val, {
+    steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0,
+    clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: steps, seed: o.seed, padId: 0, out,
     onEval: (e) => say(`step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;
-  const testScore = evaluateClassifier(model, test, o.batchSize, 0, false);
+  const testScore = evaluateClassifier(model, splits.test, batchSize, 0, false);
   const report = {
-    bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: o.batchSize, length: o.length,
+    bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, lr: o.lr, warmup, seed: o.seed,
+    data: o.data ?? 'generated', train_examples: splits.train.length,
     val_accuracy: result.final.accuracy, test_accuracy: testScore.accuracy, test_loss: testScore.loss,
     ms_per_step: Math.round((seconds * 1000) / Math.max(1, result.step)), peak_mb: Math.round((b.peakBytes - before) / 2 ** 20),
   };
-  writeFileAtomicSync(join(o.out, 'result.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileAtomicSync(join(out, 'result.json'), JSON.stringify(report, null, 2) + '\n');
   console.log(o.json ? JSON.stringify(report) : `test accuracy ${(100 * report.test_accuracy).toFixed(1)}%, ${report.ms_per_step} ms/step, peak ${report.peak_mb} MB`);
   model.dispose();
 }
 
-/** The three splits: read from --data (basic_{train,val,test}.tsv) or generated and written to the run folder. */
-async function listOps(o: LraCommandOptions): Promise<Record<'train' | 'val' | 'test', TokenExample[]>> {
-  const fit = (examples: { inputIds: number[]; label: number }[]) => examples.map((e) => ({ ...e, inputIds: e.inputIds.slice(0, o.length) }));
-  if (o.data) {
-    const read = async (split: string) => fit(await readListOps(join(o.data!, `basic_${split}.tsv`)));
-    return { train: await read('train'), val: await read('val'), test: await read('test') };
+export interface LraDataOptions {
+  task: string;
+  out: string;
+  trainSize?: number;
+  evalSize?: number;
+  length?: number;
+  seed: number;
+}
+
+/** `nystromformer lra-data --task listops|pathfinder --out DIR`: generated data in the official file layout. */
+export function lraDataCommand(o: LraDataOptions): void {
+  const task = lraTask(o.task);
+  if (!task.generated) throw new Error(`lra-data: task '${o.task}' is read from files, not generated (listops and pathfinder are generated)`);
+  const [train, evalSize] = [o.trainSize ?? task.generated.train, o.evalSize ?? task.generated.eval];
+  mkdirSync(o.out, { recursive: true });
+  if (o.task === 'listops') {
+    const splits = generatedListOps(o.length ?? task.length, train, evalSize, o.seed);
+    for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(o.out, `basic_${split}.tsv`), examples);
+  } else {
+    writePathfinder(o.out, generatePathfinder({ count: train + 2 * evalSize, seed: o.seed }));
   }
-  const maxLength = o.length;
-  const minLength = Math.min(500, Math.floor(maxLength / 4));
-  const make = (count: number, seed: number) => generateListOps({ count, seed, minLength, maxLength });
-  const splits = { train: make(o.trainSize, o.seed), val: make(o.evalSize, o.seed + 1), test: make(o.evalSize, o.seed + 2) };
-  const dataDir = join(o.out, 'data');
-  if (!existsSync(dataDir)) {
-    mkdirSync(dataDir, { recursive: true });
-    for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(dataDir, `basic_${split}.tsv`), examples);
-  }
-  const encode = (examples: typeof splits.train) => examples.map((e) => ({ inputIds: listOpsTokens(e.source).map((t) => LISTOPS_VOCAB[t]), label: e.target }));
-  return { train: encode(splits.train), val: encode(splits.val), test: encode(splits.test) };
+  console.error(`wrote ${train} train + ${evalSize} val + ${evalSize} test ${o.task} examples to ${o.out}`);
 }

@@ -10,7 +10,9 @@ import { verifyModelCommand } from './verify-model.js';
 import { classifyCommand, embedCommand, fillMaskCommand } from './pipeline-commands.js';
 import { trainCommand } from './train-command.js';
 import { evalCommand } from './eval-command.js';
-import { lraCommand } from './lra-command.js';
+import { lraCommand, lraDataCommand } from './lra-command.js';
+import { LRA_TASKS } from './lra-tasks.js';
+import { lraReportCommand } from './lra-report.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -140,22 +142,42 @@ program
 
 program
   .command('lra')
-  .description("train the Long Range Arena encoder on a task and report test accuracy, time per step and peak memory (the paper's settings, fewer steps by flag)")
-  .option('--task <task>', 'listops', 'listops')
+  .description("train the Long Range Arena encoder on a task and report test accuracy, time per step and peak memory (the paper's settings unless overridden)")
+  .addHelpText('after', `\n--data per task:\n${Object.entries(LRA_TASKS).map(([name, t]) => `  ${name.padEnd(11)}${t.dataHelp}`).join('\n')}\n\nPaper settings (length / batch / warm-up / steps):\n${Object.entries(LRA_TASKS).map(([name, t]) => `  ${name.padEnd(11)}${t.length} / ${t.batchSize} / ${t.warmup} / ${t.steps}`).join('\n')}`)
+  .option('--task <task>', Object.keys(LRA_TASKS).join(', '), 'listops')
   .option('--attention <name>', 'softmax, nystrom-32|64|128|256, linformer-<k>, performer-<m>', 'nystrom-64')
-  .option('--data <dir>', 'official TSVs (basic_train.tsv, basic_val.tsv, basic_test.tsv); default: generated')
-  .option('--steps <n>', 'optimizer steps (paper: 5000)', positiveInt, 500)
-  .option('--warmup <n>', 'one-cycle warm-up steps (paper: 1000)', positiveInt, 100)
-  .option('--batch-size <b>', 'sequences per step (paper: 32)', positiveInt, 32)
+  .option('--data <dir>', "the task's files in the official layout (see below); listops and pathfinder are generated without it")
+  .option('--steps <n>', "optimizer steps (default: the paper's for the task)", positiveInt)
+  .option('--warmup <n>', 'one-cycle warm-up steps (default: the paper\'s)', positiveInt)
+  .option('--batch-size <b>', 'examples per step (default: the paper\'s)', positiveInt)
   .option('--lr <rate>', 'peak learning rate (paper: 1e-4)', Number, 1e-4)
-  .option('--length <n>', 'longest sequence (paper: 2000, padded to 2048)', positiveInt, 2048)
-  .option('--train-size <n>', 'generated training expressions (paper: 96000)', positiveInt, 2000)
-  .option('--eval-size <n>', 'generated validation and test expressions each (paper: 2000)', positiveInt, 200)
-  .option('--eval-every <n>', 'validate every n steps', positiveInt, 100)
+  .option('--length <n>', 'longest input; longer ones are truncated (default: the paper\'s)', positiveInt)
+  .option('--train-size <n>', 'training examples used (generated tasks: generated; ListOps 96000, Pathfinder 80000)', positiveInt)
+  .option('--eval-size <n>', 'validation and test examples each (generated: ListOps 2000, Pathfinder 10000)', positiveInt)
+  .option('--eval-every <n>', 'validate every n steps (default: a tenth of the steps)', positiveInt)
   .option('--seed <s>', 'seed', Number, 1)
-  .option('--out <dir>', 'run folder', 'runs/lra')
+  .option('--out <dir>', 'run folder (default: runs/lra-<task>-<attention>)')
   .option('--json', 'the result as one JSON line')
   .action(lraCommand);
+
+program
+  .command('lra-data')
+  .description('write generated LRA data in the official layout (ListOps TSVs, Pathfinder PNGs with metadata) to train several models on the same files')
+  .requiredOption('--task <task>', 'listops or pathfinder')
+  .requiredOption('--out <dir>', 'folder to write')
+  .option('--train-size <n>', 'training examples (ListOps 96000, Pathfinder 80000)', positiveInt)
+  .option('--eval-size <n>', 'validation and test examples each (ListOps 2000, Pathfinder 10000)', positiveInt)
+  .option('--length <n>', 'ListOps: longest expression in tokens (2000)', positiveInt)
+  .option('--seed <s>', 'seed', Number, 1)
+  .action(lraDataCommand);
+
+program
+  .command('lra-report')
+  .description("tabulate nystromformer lra runs beside the paper's numbers (markdown) and chart them (SVG)")
+  .argument('<dirs...>', 'run folders (each with result.json), or folders of them')
+  .option('--scaling <file>', 'JSON lines of bench lra-step --json, for the time and memory panels')
+  .option('--out <dir>', 'write lra-report.md and lra-report.svg here')
+  .action(lraReportCommand);
 
 /** The options every pipeline command takes. */
 function pipelineCommand(name: string, description: string): Command {

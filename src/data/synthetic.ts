@@ -9,6 +9,8 @@ import { seededRandom } from '../engine/seeded.js'; // (not the engine index: da
 export interface TokenExample {
   inputIds: number[];
   tokenTypeIds?: number[];
+  /** A second sequence encoded on its own (LRA Retrieval's dual encoder). */
+  inputIds2?: number[];
   /** A class id (a float for regression), or one id per token with −100 where ignored (MLM). */
   label: number | number[];
 }

@@ -29,18 +29,37 @@ export function epochBatches(lengths: readonly number[], batchSize: number, seed
   return shuffle(batches, rand);
 }
 
-/** Pads a batch to its longest example: int32 ids, 0/1 mask, token types, labels (int32 per example or per token, float32 for regression). */
-export function collate(examples: readonly TokenExample[], padId: number, regression = false): NystromformerInputs & { labels: Tensor } {
-  const n = Math.max(...examples.map((e) => e.inputIds.length));
-  const B = examples.length;
+/** A collated batch; `inputIds2`/`attentionMask2` when the examples are pairs encoded separately. */
+export type Batch = NystromformerInputs & { attentionMask: Tensor; labels: Tensor; inputIds2?: Tensor; attentionMask2?: Tensor };
+
+/** The tokens an example feeds the model (both sequences of a pair): batch lengths and throughput. */
+export const exampleLength = (e: TokenExample) => Math.max(e.inputIds.length, e.inputIds2?.length ?? 0);
+
+/** Sequences padded to the longest: int32 ids and 0/1 mask (B, n). */
+function padded(sequences: readonly (readonly number[])[], padId: number): { ids: Tensor; mask: Tensor } {
+  const n = Math.max(...sequences.map((s) => s.length));
+  const B = sequences.length;
   const ids = new Int32Array(B * n).fill(padId);
   const mask = new Int32Array(B * n);
+  sequences.forEach((s, b) => {
+    ids.set(s, b * n);
+    mask.fill(1, b * n, b * n + s.length);
+  });
+  return { ids: Tensor.from(ids, [B, n], 'int32'), mask: Tensor.from(mask, [B, n], 'int32') };
+}
+
+/** Pads a batch to its longest example: int32 ids, 0/1 mask, token types, labels (int32 per example or per token, float32 for regression). */
+export function collate(examples: readonly TokenExample[], padId: number, regression = false): Batch {
+  const n = Math.max(...examples.map((e) => e.inputIds.length));
+  const B = examples.length;
+  const first = padded(examples.map((e) => e.inputIds), padId);
   const types = new Int32Array(B * n);
   examples.forEach((e, b) => {
-    ids.set(e.inputIds, b * n);
-    mask.fill(1, b * n, b * n + e.inputIds.length);
     if (e.tokenTypeIds) types.set(e.tokenTypeIds, b * n);
   });
+  const pairs = examples.some((e) => e.inputIds2);
+  if (pairs && !examples.every((e) => e.inputIds2)) throw new Error('collate: a batch mixes single sequences and pairs (inputIds2)');
+  const second = pairs ? padded(examples.map((e) => e.inputIds2!), padId) : undefined;
   let labels: Tensor;
   if (examples.some((e) => Array.isArray(e.label))) {
     // per-token labels (MLM): padding is ignored (−100)
@@ -52,9 +71,10 @@ export function collate(examples: readonly TokenExample[], padId: number, regres
     labels = regression ? Tensor.from(values, [B], 'float32') : Tensor.from(Int32Array.from(values), [B], 'int32');
   }
   return {
-    inputIds: Tensor.from(ids, [B, n], 'int32'),
-    attentionMask: Tensor.from(mask, [B, n], 'int32'),
+    inputIds: first.ids,
+    attentionMask: first.mask,
     ...(examples.some((e) => e.tokenTypeIds) && { tokenTypeIds: Tensor.from(types, [B, n], 'int32') }),
+    ...(second && { inputIds2: second.ids, attentionMask2: second.mask }),
     labels,
   };
 }

@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
 import { writeSafetensorsSync } from '../io/safetensors.js';
-import type { NystromformerInputs } from '../models/index.js';
 import type { Tensor } from '../engine/index.js';
 import { manualSeed, moduleTensors, seedState, type Module } from '../nn/index.js';
-import { collate, epochBatches } from './batches.js';
+import { collate, epochBatches, exampleLength, type Batch } from './batches.js';
 import { latestCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { AdamW, Optimizer, SGD } from './optimizers.js';
 import { learningRate, type ScheduleKind } from './schedules.js';
@@ -54,7 +53,7 @@ export interface StepRecord { type: 'step'; step: number; epoch: number; loss: n
 export interface EvalRecord { type: 'eval'; step: number; loss: number; accuracy: number; [metric: string]: number | string }
 /** A model the trainer can train: a classifier (label per example) or a masked LM (label per token). */
 export interface TrainableModel extends Module {
-  forward(inputs: NystromformerInputs & { labels?: Tensor }): { loss?: Tensor; logits: Tensor };
+  forward(inputs: Batch): { loss?: Tensor; logits: Tensor };
   problemType?(): string;
   /** Writes a model folder others load (Hugging Face models); other models keep best/weights.safetensors. */
   save?(dir: string): Promise<void>;
@@ -86,7 +85,7 @@ export async function train(
   }
   manualSeed(state.seedState);
 
-  const lengths = trainSet.map((e) => e.inputIds.length);
+  const lengths = trainSet.map(exampleLength);
   let batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
   const nextBatch = () => {
     if (state.batch >= batches.length) {
@@ -113,7 +112,7 @@ export async function train(
     let tokens = 0;
     for (let micro = 0; micro < o.accumulate; micro++) {
       const examples = nextBatch();
-      tokens += examples.reduce((s, e) => s + e.inputIds.length, 0);
+      tokens += examples.reduce((s, e) => s + e.inputIds.length + (e.inputIds2?.length ?? 0), 0);
       try {
         loss += tidy(() => {
           const out = model.forward(collate(examples, o.padId, regression));

@@ -1,0 +1,143 @@
+/**
+ * `nystromformer lra-report DIR… [--scaling FILE] [--out DIR]`: the runs of `nystromformer lra`
+ * side by side with the paper's Long Range Arena numbers (SPEC.md §3) as markdown, and an SVG chart:
+ * test accuracy per task and model, validation accuracy during training, and — from the JSON lines of
+ * `bench lra-step` — time and memory of a training step against length.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../io/atomic.js';
+import { barPanel, linePanel, svgDocument, type Series } from './svg-chart.js';
+
+const TASKS = ['listops', 'text', 'retrieval', 'image', 'pathfinder'] as const;
+
+/** Test accuracy (%) reported by the paper, by model. */
+const PAPER: Record<string, number[]> = {
+  Standard: [37.1, 65.02, 79.35, 38.2, 74.16],
+  Reformer: [19.05, 64.88, 78.64, 43.29, 69.36],
+  Linformer: [37.25, 55.91, 79.37, 37.84, 67.6],
+  Performer: [18.8, 63.81, 78.62, 37.07, 69.87],
+  'Nyströmformer': [37.15, 65.52, 79.56, 41.58, 70.94],
+};
+
+/** The paper's row for one of our attention names. */
+function paperModel(attention: string): string {
+  if (attention === 'softmax') return 'Standard';
+  if (attention.startsWith('nystrom')) return 'Nyströmformer';
+  return attention.startsWith('linformer') ? 'Linformer' : 'Performer';
+}
+
+const COLORS: Record<string, string> = { Standard: '#4477aa', 'Nyströmformer': '#ee6677', Linformer: '#228833', Performer: '#ccbb44' };
+const EXTRA = ['#66ccee', '#aa3377', '#bbbbbb', '#000000'];
+
+interface Run {
+  dir: string;
+  result: { task: string; attention: string; steps: number; batch: number; length: number; lr: number; train_examples?: number; data?: string;
+    val_accuracy: number; test_accuracy: number; ms_per_step: number; peak_mb: number };
+  curve: [number, number][];
+}
+
+interface StepBench { attention: string; n: number; batch: number; ms: number; peak_mb: number }
+
+function readRun(dir: string): Run {
+  const path = join(dir, 'result.json');
+  let result: Run['result'];
+  try {
+    result = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not a readable run result (${(e as Error).message})`);
+  }
+  for (const key of ['task', 'attention', 'test_accuracy', 'ms_per_step'] as const) {
+    if (result[key] === undefined) throw new Error(`${path}: missing '${key}' (is this a folder written by nystromformer lra?)`);
+  }
+  const log = join(dir, 'train.jsonl');
+  const curve: [number, number][] = existsSync(log)
+    ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"eval"')).map((l) => JSON.parse(l)).map((r) => [r.step, 100 * r.accuracy])
+    : [];
+  return { dir, result, curve };
+}
+
+/** Run folders: each DIR holding result.json, or whose subfolders do. */
+export function findRuns(dirs: string[]): Run[] {
+  return dirs.flatMap((dir) => {
+    if (existsSync(join(dir, 'result.json'))) return [readRun(dir)];
+    const subs = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'result.json'))) : [];
+    if (subs.length === 0) throw new Error(`${dir}: no result.json here or in its subfolders (run nystromformer lra --out ${dir} first)`);
+    return subs.map((d) => readRun(join(dir, d.name))).sort((a, b) => a.dir.localeCompare(b.dir));
+  });
+}
+
+export function readScaling(path: string): StepBench[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+    const r = JSON.parse(l);
+    if (r.bench !== 'lra-step') throw new Error(`${path}:${i + 1}: not a bench lra-step line`);
+    return r as StepBench;
+  });
+}
+
+const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '–');
+
+export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
+  const tasks = TASKS.filter((t) => runs.some((r) => r.result.task === t));
+  const attentions = [...new Set(runs.map((r) => r.result.attention))];
+  const lines = ['## Test accuracy (%)', '', `| model | ${tasks.join(' | ')} |`, `|---|${tasks.map(() => '---|').join('')}`];
+  for (const a of attentions) {
+    const cells = tasks.map((t) => runs.filter((r) => r.result.task === t && r.result.attention === a).map((r) => `${pct(r.result.test_accuracy)} (${r.result.steps} steps)`).join(', ') || '–');
+    lines.push(`| ${a} (here) | ${cells.join(' | ')} |`);
+  }
+  for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
+  lines.push('', 'The paper trained with its full budgets (SPEC.md §3); runs here state their own steps below.', '', '## Runs', '',
+    '| task | attention | steps | batch | length | lr | train examples | data | val acc | test acc | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const { result: r } of runs) {
+    lines.push(`| ${r.task} | ${r.attention} | ${r.steps} | ${r.batch} | ${r.length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.ms_per_step} | ${r.peak_mb} |`);
+  }
+  if (scaling.length > 0) {
+    const ns = [...new Set(scaling.map((s) => s.n))].sort((a, b) => a - b);
+    lines.push('', `## One training step (batch ${scaling[0].batch}): ms, peak MB`, '', `| attention | ${ns.join(' | ')} |`, `|---|${ns.map(() => '---|').join('')}`);
+    for (const a of [...new Set(scaling.map((s) => s.attention))]) {
+      lines.push(`| ${a} | ${ns.map((n) => scaling.find((s) => s.attention === a && s.n === n)).map((s) => (s ? `${s.ms} ms, ${s.peak_mb} MB` : '–')).join(' | ')} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function reportSvg(runs: Run[], scaling: StepBench[]): string {
+  const tasks = TASKS.filter((t) => runs.some((r) => r.result.task === t));
+  const attentions = [...new Set([...runs.map((r) => r.result.attention), ...scaling.map((s) => s.attention)])];
+  const colorOf = (a: string) => (attentions.filter((b) => paperModel(b) === paperModel(a)).length === 1 ? COLORS[paperModel(a)] : EXTRA[attentions.indexOf(a) % EXTRA.length]);
+  const runAttentions = attentions.filter((a) => runs.some((r) => r.result.attention === a));
+  const best = (t: string, a: string) => {
+    const matches = runs.filter((r) => r.result.task === t && r.result.attention === a);
+    return matches.length ? 100 * Math.max(...matches.map((r) => r.result.test_accuracy)) : undefined;
+  };
+  const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => best(t, a)), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
+  const curves: Series[] = runs.filter((r) => r.curve.length > 0).map((r) => ({ name: `${r.result.task} ${r.result.attention}`, color: colorOf(r.result.attention), points: r.curve }));
+  const perAttention = (value: (s: StepBench) => number): Series[] => [...new Set(scaling.map((s) => s.attention))].map((a) => ({
+    name: a, color: colorOf(a), points: scaling.filter((s) => s.attention === a).sort((x, y) => x.n - y.n).map((s) => [s.n, value(s)] as [number, number]),
+  }));
+  const batch = scaling[0]?.batch ?? 1;
+  return svgDocument([
+    (box) => barPanel(box, { title: 'Test accuracy (bars: here; ticks: paper)', xLabel: 'task', yLabel: 'accuracy %' }, tasks, bars),
+    (box) => linePanel(box, { title: 'Validation accuracy during training', xLabel: 'step', yLabel: 'accuracy %' }, curves),
+    (box) => linePanel(box, { title: `Training step time (batch ${batch})`, xLabel: 'tokens', yLabel: 'ms', xLog: true, yLog: true }, perAttention((s) => s.ms)),
+    (box) => linePanel(box, { title: `Training step peak memory (batch ${batch})`, xLabel: 'tokens', yLabel: 'MB', xLog: true, yLog: true }, perAttention((s) => Math.max(1, s.peak_mb))),
+  ]);
+}
+
+export interface LraReportOptions {
+  scaling?: string;
+  out?: string;
+}
+
+export function lraReportCommand(dirs: string[], o: LraReportOptions): void {
+  const runs = findRuns(dirs);
+  const scaling = o.scaling ? readScaling(o.scaling) : [];
+  const markdown = reportMarkdown(runs, scaling);
+  if (o.out) {
+    mkdirSync(o.out, { recursive: true });
+    writeFileAtomicSync(join(o.out, 'lra-report.md'), `# Long Range Arena: runs on this machine\n\n![chart](lra-report.svg)\n\n${markdown}`);
+    writeFileAtomicSync(join(o.out, 'lra-report.svg'), reportSvg(runs, scaling));
+    console.error(`wrote ${join(o.out, 'lra-report.md')} and ${join(o.out, 'lra-report.svg')}`);
+  }
+  process.stdout.write(markdown);
+}

@@ -1,0 +1,136 @@
+/**
+ * The five Long Range Arena tasks for `nystromformer lra`: where each one's data comes from, and the
+ * paper's settings for it (SPEC.md §3) — every one overridable by flag.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AAN_FILES, BYTE_VOCAB_SIZE, generateListOps, GRAY_VOCAB_SIZE, LISTOPS_VOCAB, LISTOPS_VOCAB_SIZE, listOpsTokens, readAan, readImageFolder,
+  generatePathfinder, readImdbBytes, readListOps, readPathfinder, writeListOpsTsv, type ListOpsExample, type TokenExample,
+} from '../data/index.js';
+
+
+export type Splits = Record<'train' | 'val' | 'test', TokenExample[]>;
+
+export interface LoadOptions {
+  data?: string;
+  length: number;
+  /** Limits on the examples used (generated tasks: how many to generate). */
+  trainSize?: number;
+  evalSize?: number;
+  seed: number;
+  /** Run folder: generated data is written under it, in the official layout. */
+  out: string;
+}
+
+export interface LraTask {
+  /** The paper's settings. */
+  length: number;
+  batchSize: number;
+  warmup: number;
+  steps: number;
+  vocabSize: number;
+  classes: number;
+  /** Two documents per example (Retrieval). */
+  dual?: boolean;
+  /** What --data names; absent when the task generates its data without it. */
+  dataHelp: string;
+  /** Default sizes of generated data. */
+  generated?: { train: number; eval: number };
+  load(o: LoadOptions): Promise<Splits>;
+}
+
+/** The last tenth of a training set held out for validation (LRA's split for Image), then sizes applied. */
+function holdOut(train: TokenExample[], test: TokenExample[], o: LoadOptions): Splits {
+  const cut = Math.floor(train.length * 0.9);
+  return limit({ train: train.slice(0, cut), val: train.slice(cut), test }, o);
+}
+
+function limit(s: Splits, o: LoadOptions): Splits {
+  const fit = (xs: TokenExample[], n?: number) => xs.slice(0, n ?? xs.length).map((e) => ({
+    ...e, inputIds: e.inputIds.slice(0, o.length), ...(e.inputIds2 && { inputIds2: e.inputIds2.slice(0, o.length) }),
+  }));
+  return { train: fit(s.train, o.trainSize), val: fit(s.val, o.evalSize), test: fit(s.test, o.evalSize) };
+}
+
+function need(o: LoadOptions, task: string, what: string): string {
+  if (!o.data) throw new Error(`lra --task ${task} needs --data: ${what}`);
+  return o.data;
+}
+
+/** ListOps splits drawn with consecutive seeds; lengths from a quarter of `length` (at most LRA's 500) up to `length`. */
+export function generatedListOps(length: number, train: number, evalSize: number, seed: number): Record<keyof Splits, ListOpsExample[]> {
+  const make = (count: number, s: number) => generateListOps({ count, seed: s, minLength: Math.min(500, Math.floor(length / 4)), maxLength: length });
+  return { train: make(train, seed), val: make(evalSize, seed + 1), test: make(evalSize, seed + 2) };
+}
+
+export const LRA_TASKS: Record<string, LraTask> = {
+  listops: {
+    length: 2000, batchSize: 32, warmup: 1000, steps: 5000, vocabSize: LISTOPS_VOCAB_SIZE, classes: 10,
+    dataHelp: 'folder of basic_train.tsv, basic_val.tsv, basic_test.tsv (default: generated)',
+    generated: { train: 96000, eval: 2000 },
+    async load(o) {
+      if (o.data) {
+        const read = (split: string) => readListOps(join(o.data!, `basic_${split}.tsv`));
+        return limit({ train: await read('train'), val: await read('val'), test: await read('test') }, o);
+      }
+      const splits = generatedListOps(o.length, o.trainSize ?? this.generated!.train, o.evalSize ?? this.generated!.eval, o.seed);
+      const dir = join(o.out, 'data');
+      if (!existsSync(dir)) {
+        mkdirSync(dir, { recursive: true });
+        for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(dir, `basic_${split}.tsv`), examples);
+      }
+      const encode = (xs: typeof splits.train) => xs.map((e) => ({ inputIds: listOpsTokens(e.source).map((t) => LISTOPS_VOCAB[t]), label: e.target }));
+      return { train: encode(splits.train), val: encode(splits.val), test: encode(splits.test) };
+    },
+  },
+  text: {
+    length: 4000, batchSize: 32, warmup: 8000, steps: 20000, vocabSize: BYTE_VOCAB_SIZE, classes: 2,
+    dataHelp: 'the aclImdb folder (train/ and test/, pos/ and neg/); LRA validates on the test set',
+    async load(o) {
+      const dir = need(o, 'text', this.dataHelp);
+      const test = await readImdbBytes(dir, 'test', o.length);
+      return limit({ train: await readImdbBytes(dir, 'train', o.length), val: test, test }, o);
+    },
+  },
+  retrieval: {
+    length: 4000, batchSize: 32, warmup: 800, steps: 30000, vocabSize: BYTE_VOCAB_SIZE, classes: 2, dual: true,
+    dataHelp: `folder of ${Object.values(AAN_FILES).join(', ')}`,
+    async load(o) {
+      const dir = need(o, 'retrieval', this.dataHelp);
+      const read = (split: keyof typeof AAN_FILES) => readAan(join(dir, AAN_FILES[split]), o.length);
+      return limit({ train: await read('train'), val: await read('val'), test: await read('test') }, o);
+    },
+  },
+  image: {
+    length: 1024, batchSize: 256, warmup: 175, steps: 35000, vocabSize: GRAY_VOCAB_SIZE, classes: 10,
+    dataHelp: 'CIFAR-10 binary batches (cifar-10-batches-bin) or an IDX image set such as Fashion-MNIST (apt install dataset-fashion-mnist: /usr/share/datasets/fashion-mnist)',
+    async load(o) {
+      const { train, test } = await readImageFolder(need(o, 'image', this.dataHelp));
+      if (train[0].inputIds.length > o.length) throw new Error(`lra --task image: images of ${train[0].inputIds.length} pixels do not fit --length ${o.length}`);
+      return holdOut(train, test, o);
+    },
+  },
+  pathfinder: {
+    length: 1024, batchSize: 256, warmup: 312, steps: 62400, vocabSize: GRAY_VOCAB_SIZE, classes: 2,
+    dataHelp: 'the pathfinder32 folder of LRA (curv_baseline/imgs, curv_baseline/metadata; default: generated)',
+    generated: { train: 80000, eval: 10000 },
+    async load(o) {
+      if (o.data) {
+        const all = await readPathfinder(o.data);
+        const [a, b] = [Math.floor(all.length * 0.8), Math.floor(all.length * 0.9)];
+        return limit({ train: all.slice(0, a), val: all.slice(a, b), test: all.slice(b) }, o);
+      }
+      const [train, evalSize] = [o.trainSize ?? this.generated!.train, o.evalSize ?? this.generated!.eval];
+      // in memory: `nystromformer lra-data pathfinder` writes the official layout when files are wanted
+      const all = generatePathfinder({ count: train + 2 * evalSize, seed: o.seed }).map((e) => ({ inputIds: Array.from(e.pixels), label: e.label }));
+      return { train: all.slice(0, train), val: all.slice(train, train + evalSize), test: all.slice(train + evalSize) };
+    },
+  },
+};
+
+export function lraTask(name: string): LraTask {
+  const task = LRA_TASKS[name];
+  if (!task) throw new Error(`lra: unknown task '${name}' (${Object.keys(LRA_TASKS).join(', ')})`);
+  return task;
+}
