@@ -1,0 +1,187 @@
+/**
+ * ONNX export of NystromformerModel (the Hugging Face base model): one graph with the weights as
+ * initializers, computing what the engine computes (models/nystromformer/*.ts) in float32.
+ *
+ * Inputs: input_ids, attention_mask, token_type_ids (int64 [batch, sequence]; the last can be left
+ * out of the graph, which then uses type 0 as the engine does without it). Output: last_hidden_state
+ * [batch, sequence, hidden]. Hugging Face's Nyström branch ('hf' with num_landmarks ≠
+ * segment_means_seq_len) only handles segment_means_seq_len tokens, so there `sequence` is fixed.
+ *
+ * Not checked in the graph: ids outside the vocabulary (onnxruntime's Gather fails), inputs longer
+ * than max_position_embeddings (fails at the node named for it), masks holding values other than 0/1.
+ */
+import type { Tensor } from '../engine/index.js';
+import type { NystromformerConfig, NystromformerModel } from '../models/index.js';
+import {
+  CAST_FLOAT, depthwiseConv, exactAttention, HF_MASK_NEG, MASK_NEG, nystromAttention, nystromOrExact, poolingMatrix,
+  type AttentionInputs, type NystromPlan,
+} from './export-attention.js';
+import { attr, OnnxGraph, type Dim } from './onnx-graph.js';
+
+export interface ExportOptions {
+  /** How attention is computed (default: the model's current mode, see setAttention). */
+  attention?: 'hf' | 'nystrom' | 'softmax';
+  /**
+   * Give the graph a token_type_ids input (default true). An optional ONNX input would be an
+   * overridable initializer, which onnxruntime warns about and cannot shape-check against a
+   * fixed sequence length, so here it is either required or absent.
+   */
+  tokenTypeIds?: boolean;
+}
+
+/** Hugging Face offsets position ids by the padding index + 1 (embeddings.ts). */
+const POSITION_OFFSET = 2;
+
+/** The three ways a layer attends once the mode and config are known. */
+type Plan =
+  | { kind: 'dense' }
+  | { kind: 'nystrom'; nystrom: NystromPlan }
+  | { kind: 'hf-nystrom'; nystrom: NystromPlan; length: number };
+
+function planOf(model: NystromformerModel, mode: 'hf' | 'nystrom' | 'softmax'): Plan {
+  const c = model.config;
+  const s = model.attentionSettings;
+  if (mode === 'softmax' || (mode === 'hf' && c.num_landmarks === c.segment_means_seq_len)) return { kind: 'dense' };
+  if (mode === 'hf') {
+    return { kind: 'hf-nystrom', nystrom: { m: c.num_landmarks, iterations: s.pinvIterations, init: s.pinvInit }, length: c.segment_means_seq_len };
+  }
+  if (mode !== 'nystrom') throw new Error(`exportOnnx: attention must be 'hf', 'nystrom' or 'softmax', got '${String(mode)}'`);
+  return { kind: 'nystrom', nystrom: { m: s.numLandmarks, iterations: s.pinvIterations, init: s.pinvInit } };
+}
+
+/** Serialises `model` (its current weights) to ONNX ModelProto bytes, IR version 8, opset 17. */
+export function exportOnnx(model: NystromformerModel, options: ExportOptions = {}): Uint8Array {
+  const config = model.config;
+  const plan = planOf(model, options.attention ?? model.attentionSettings.mode);
+  const g = new OnnxGraph('nystromformer');
+  const seq: Dim = plan.kind === 'hf-nystrom' ? plan.length : 'sequence';
+  const ids = g.input('input_ids', 'int64', ['batch', seq]);
+  const mask = g.input('attention_mask', 'int64', ['batch', seq]);
+  const types = options.tokenTypeIds === false ? null : g.input('token_type_ids', 'int64', ['batch', seq]);
+
+  const n = g.node('Gather', [g.node('Shape', [ids]), g.ints([1], [])], { axis: attr.int(0) }, 'n'); // int64 scalar
+  const maskF = g.node('Cast', [mask], { to: attr.int(CAST_FLOAT) }, 'mask'); // (B, n)
+  const hfMasking = plan.kind === 'hf-nystrom';
+  const inputs: AttentionInputs = {
+    // (1 − mask)·neg → (B, 1, 1, n)
+    keyBias: g.node('Unsqueeze', [
+      g.node('Mul', [g.node('Sub', [g.floats([1]), maskF]), g.floats([hfMasking ? HF_MASK_NEG : MASK_NEG])]), g.ints([1, 2]),
+    ], {}, 'key_bias'),
+    // Only the paper's algorithm zeroes padded rows (of Q, K and the conv's V).
+    rowMask: plan.kind === 'nystrom' ? g.node('Unsqueeze', [maskF, g.ints([1, 3])], {}, 'row_mask') : null,
+    pooling: plan.kind === 'dense' ? null : poolingMatrix(g, n, plan.nystrom.m),
+    // m ≥ n: every token is its own landmark and the engine attends exactly
+    exactWhen: plan.kind === 'nystrom' ? g.node('GreaterOrEqual', [g.ints([plan.nystrom.m], []), n], {}, 'exact_when') : null,
+  };
+
+  let hidden = embeddings(g, model, ids, types, n);
+  model.encoder.layer.items.forEach((layer, i) => {
+    const self = layer.attention.self;
+    const context = selfAttention(g, config, self, hidden, inputs, plan, i);
+    const attended = residualOutput(g, layer.attention.output, context, hidden, config.layer_norm_eps, `layer${i}_attention_output`);
+    const inner = activation(g, config.hidden_act, linear(g, layer.intermediate.dense, attended, `layer${i}_intermediate`));
+    hidden = residualOutput(g, layer.output, inner, attended, config.layer_norm_eps, `layer${i}_output`);
+  });
+  g.output(g.node('Identity', [hidden], {}, 'last_hidden_state'), 'float32', ['batch', seq, config.hidden_size]);
+  return g.toModel();
+}
+
+/** Word + token-type + position embeddings (positions 2 … n+1), LayerNorm. */
+function embeddings(g: OnnxGraph, model: NystromformerModel, ids: string, types: string | null, n: string): string {
+  const e = model.embeddings;
+  const words = g.node('Gather', [weight(g, 'word_embeddings', e.wordEmbeddings.weight), ids], { axis: attr.int(0) }); // (B,n,h)
+  const typeTable = e.tokenTypeEmbeddings.weight;
+  const typeRows = types
+    ? g.node('Gather', [weight(g, 'token_type_embeddings', typeTable), types], { axis: attr.int(0) }) // (B,n,h)
+    : g.weight('token_type_0', (typeTable.toArray() as Float32Array).slice(0, typeTable.shape[1]), [1, typeTable.shape[1]]); // broadcast
+  const end = g.node('Add', [g.node('Unsqueeze', [n, g.ints([0])]), g.ints([POSITION_OFFSET])]);
+  const positions = g.node('Slice', [weight(g, 'position_embeddings', e.positionEmbeddings.weight), g.ints([POSITION_OFFSET]), end, g.ints([0])]); // (n,h)
+  const tooLong = `position embeddings (an input longer than max_position_embeddings = ${model.config.max_position_embeddings} tokens fails here)`;
+  const sum = g.node('Add', [g.node('Add', [words, typeRows]), positions], {}, 'embeddings_sum', tooLong);
+  return layerNorm(g, e.norm, sum, model.config.layer_norm_eps, 'embeddings');
+}
+
+interface SelfAttentionLike {
+  query: LinearLike; key: LinearLike; value: LinearLike;
+  conv: { weight: Tensor } | null;
+  heads: number;
+}
+
+/** Projections, heads split, attention, the conv on V, heads merged: (B, n, hidden) → (B, n, hidden). */
+function selfAttention(
+  g: OnnxGraph, config: NystromformerConfig, self: SelfAttentionLike, x: string, inputs: AttentionInputs, plan: Plan, index: number,
+): string {
+  const H = self.heads;
+  const d = config.hidden_size / H;
+  const name = `layer${index}`;
+  const split = (t: string, what: string) => g.node('Transpose', [g.node('Reshape', [t, g.ints([0, 0, H, d])])], { perm: attr.ints([0, 2, 1, 3]) }, `${name}_${what}`);
+  const q = split(linear(g, self.query, x, `${name}_query`), 'q'); // (B,H,n,d)
+  const k = split(linear(g, self.key, x, `${name}_key`), 'k');
+  const v = split(linear(g, self.value, x, `${name}_value`), 'v');
+  let out: string;
+  if (plan.kind === 'dense') out = exactAttention(g, q, k, v, d, inputs.keyBias);
+  else if (plan.kind === 'nystrom') out = nystromOrExact(g, q, k, v, d, inputs, plan.nystrom);
+  else if (plan.nystrom.m >= plan.length) out = exactAttention(g, q, k, v, d, inputs.keyBias);
+  else out = nystromAttention(g, q, k, v, d, inputs, plan.nystrom);
+  if (self.conv) {
+    // The paper's algorithm convolves V ⊙ mask; Hugging Face (and exact attention) the raw V.
+    const convIn = inputs.rowMask ? g.node('Mul', [v, inputs.rowMask]) : v;
+    const w = weight(g, `${name}_conv`, self.conv.weight);
+    out = g.node('Add', [out, depthwiseConv(g, convIn, w, H, self.conv.weight.shape[2])]);
+  }
+  const merged = g.node('Transpose', [out], { perm: attr.ints([0, 2, 1, 3]) });
+  return g.node('Reshape', [merged, g.ints([0, 0, config.hidden_size])], {}, `${name}_context`);
+}
+
+interface LinearLike { weight: Tensor; bias: Tensor | null }
+interface LayerNormLike { weight: Tensor; bias: Tensor }
+
+/** x·Wᵀ + b, with Wᵀ stored (in, out) so that MatMul needs no transpose. */
+function linear(g: OnnxGraph, layer: LinearLike, x: string, name: string): string {
+  const [out, inp] = layer.weight.shape;
+  const w = layer.weight.toArray() as Float32Array;
+  const wt = new Float32Array(w.length);
+  for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) wt[i * out + o] = w[o * inp + i];
+  const y = g.node('MatMul', [x, g.weight(`${name}_weight_t`, wt, [inp, out])]);
+  return layer.bias ? g.node('Add', [y, weight(g, `${name}_bias`, layer.bias)], {}, name) : y;
+}
+
+/** dense → LayerNorm(· + residual) (dropout is the identity at inference). */
+function residualOutput(g: OnnxGraph, block: { dense: LinearLike; norm: LayerNormLike }, x: string, residual: string, eps: number, name: string): string {
+  return layerNorm(g, block.norm, g.node('Add', [linear(g, block.dense, x, `${name}_dense`), residual]), eps, name);
+}
+
+function layerNorm(g: OnnxGraph, norm: LayerNormLike, x: string, eps: number, name: string): string {
+  const scale = weight(g, `${name}_ln_weight`, norm.weight);
+  const bias = weight(g, `${name}_ln_bias`, norm.bias);
+  return g.node('LayerNormalization', [x, scale, bias], { axis: attr.int(-1), epsilon: attr.float(eps) }, `${name}_ln`);
+}
+
+/** Hugging Face's ACT2FN entries that config.ts accepts (models/activations.ts). */
+function activation(g: OnnxGraph, name: string, x: string): string {
+  switch (name) {
+    case 'gelu':
+    case 'gelu_python': {
+      // x·Φ(x) = ½x(1 + erf(x/√2))
+      const erf = g.node('Erf', [g.node('Div', [x, g.floats([Math.SQRT2])])]);
+      return g.node('Mul', [g.node('Mul', [x, g.floats([0.5])]), g.node('Add', [erf, g.floats([1])])], {}, 'gelu');
+    }
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast': {
+      // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+      const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
+      const inner = g.node('Mul', [g.node('Add', [x, g.node('Mul', [cube, g.floats([0.044715])])]), g.floats([Math.sqrt(2 / Math.PI)])]);
+      return g.node('Mul', [g.node('Mul', [x, g.floats([0.5])]), g.node('Add', [g.node('Tanh', [inner]), g.floats([1])])], {}, 'gelu_tanh');
+    }
+    case 'relu': return g.node('Relu', [x]);
+    case 'tanh': return g.node('Tanh', [x]);
+    case 'sigmoid': return g.node('Sigmoid', [x]);
+    default: throw new Error(`exportOnnx: no ONNX form for hidden_act '${name}'`);
+  }
+}
+
+/** A parameter as a float32 initializer with its own shape. */
+function weight(g: OnnxGraph, name: string, t: Tensor): string {
+  return g.weight(name, t.toArray() as Float32Array, t.shape);
+}
