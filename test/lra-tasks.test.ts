@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { byteIds, grayLevel, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
+import { grayLevel } from '../src/io/index.js';
+import { byteIds, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
 import { collate } from '../src/train/index.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,14 +7,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { grayLevel } from '../io/png.js';
 import type { TokenExample } from './synthetic.js';
 
 export const GRAY_VOCAB_SIZE = 256;
-
-/** ITU-R 601 luma, the weights of tf.image.rgb_to_grayscale that LRA applies to CIFAR-10. */
-export function grayLevel(r: number, g: number, b: number): number {
-  return Math.round(0.2989 * r + 0.587 * g + 0.114 * b);
-}
 
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
   let bytes: Uint8Array;

@@ -4,7 +4,7 @@ export type { RawTensor, SafetensorsFile, SafetensorsDType, TensorToWrite } from
 export { parseTorchCheckpoint, readTorchCheckpoint } from './pytorch.js';
 export { readWeights, weightFormatsIn } from './weights.js';
 export type { WeightsFormat, CheckpointWeights } from './weights.js';
-export { decodePng, encodeGrayPng, toGray } from './png.js';
+export { decodePng, encodeGrayPng, grayLevel, toGray } from './png.js';
 export type { PngImage } from './png.js';
 export { Tokenizer } from './tokenizer.js';
 export type { Encoding, BatchEncoding, EncodeOptions as TokenizerEncodeOptions } from './tokenizer.js';

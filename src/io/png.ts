@@ -170,7 +170,12 @@ function expand(
   return { width, height, channels, pixels };
 }
 
-/** One gray level a pixel: 0.2989 R + 0.5870 G + 0.1140 B rounded (tf.image.rgb_to_grayscale's weights); alpha ignored. */
+/** ITU-R 601 luma rounded: the weights of tf.image.rgb_to_grayscale, which LRA applies to its images. */
+export function grayLevel(r: number, g: number, b: number): number {
+  return Math.round(0.2989 * r + 0.587 * g + 0.114 * b);
+}
+
+/** One gray level a pixel (grayLevel); alpha ignored. */
 export function toGray(image: PngImage): Uint8Array {
   const { width, height, channels, pixels } = image;
   if (channels === 1) return pixels;
@@ -178,7 +183,7 @@ export function toGray(image: PngImage): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const o = i * channels;
-    out[i] = channels === 2 ? pixels[o] : Math.round(0.2989 * pixels[o] + 0.587 * pixels[o + 1] + 0.114 * pixels[o + 2]);
+    out[i] = channels === 2 ? pixels[o] : grayLevel(pixels[o], pixels[o + 1], pixels[o + 2]);
   }
   return out;
 }
