@@ -190,6 +190,7 @@ function pipelineCommand(name: string, description: string): Command {
     .option('--json', 'one JSON object per text')
     .option('--attention <mode>', "hf (Hugging Face's semantics), nystrom (linear, any length) or softmax (exact)")
     .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
+    .option('--runtime <r>', 'engine, or onnx (the encoder on onnxruntime, exported in memory)')
     .option('--truncate', "cut texts to the model's position table instead of failing")
     .option('--max-length <n>', 'tokens per text with --truncate (default: max_position_embeddings)', positiveInt);
 }
@@ -207,12 +208,33 @@ pipelineCommand('embed', 'one vector per text (mean or [CLS] pooling, unit lengt
   .action(embedCommand);
 
 program
+  .command('export')
+  .description('write a model folder as ONNX in the layout transformers.js reads (config.json, tokenizer files, onnx/model.onnx)')
+  .requiredOption('--model <dir>', 'Hugging Face model folder (config.json, weights)')
+  .requiredOption('--out <dir>', 'folder to write')
+  .option('--attention <mode>', "hf (Hugging Face's semantics; its Nyström branch fixes the length), nystrom (any length) or softmax")
+  .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
+  .option('--architecture <name>', "export as this class instead of config.json's (NystromformerModel: last_hidden_state, for feature extraction)")
+  .option('--external-data', 'weights in onnx/model.onnx_data at any size (default: past 1.5 GB)')
+  .option('--json', 'one JSON object')
+  // Imported when used: the exporter is needed by this command only.
+  .action(async (options) => (await import('./export-command.js')).exportCommand(options));
+
+program
   .command('verify-model')
   .description('check a Hugging Face model folder holding expected.safetensors (DESIGN.md format), once per weight format it has')
   .argument('<dir>', 'model folder: config.json, model.safetensors and/or pytorch_model.bin, expected.safetensors')
   .option('--json', 'one JSON object per weight format')
   .option('--weights <format>', 'check only this format: safetensors or bin')
   .action(verifyModelCommand);
+
+program
+  .command('serve')
+  .description('serve the browser demo with the cross-origin isolation headers shared memory needs')
+  .option('--port <n>', 'port (0: any free one)', (v) => (v === '0' ? 0 : positiveInt(v)), 8080)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  // Imported when used: node:http is needed by this command only.
+  .action(async (options) => (await import('./serve-command.js')).serveCommand(options));
 
 function positiveInt(v: string): number {
   const n = Number(v);

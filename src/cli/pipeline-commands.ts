@@ -8,6 +8,7 @@ import {
   classify, embed, fillMask, loadModel, NystromformerForMaskedLM, NystromformerForSequenceClassification,
   NystromformerPreTrainedModel, type AttentionMode, type FromPretrainedOptions,
 } from '../models/index.js';
+import { setRuntime, type Runtime } from '../runtime/index.js';
 
 export interface PipelineCommandOptions {
   model: string;
@@ -17,6 +18,8 @@ export interface PipelineCommandOptions {
   landmarks?: number;
   truncate?: boolean;
   maxLength?: number;
+  /** 'engine' (default) or 'onnx': the encoder on onnxruntime-node, exported in memory. */
+  runtime?: Runtime;
 }
 
 async function textsOf(args: string[], options: PipelineCommandOptions): Promise<string[]> {
@@ -42,6 +45,7 @@ async function load<T extends NystromformerPreTrainedModel>(
   };
   const tokenizer = await Tokenizer.fromDir(options.model);
   const model = cls ? await cls.fromPretrained(options.model, settings) : await loadModel(options.model, settings);
+  if (options.runtime !== undefined) setRuntime(model, options.runtime);
   return { model, tokenizer };
 }
 

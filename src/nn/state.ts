@@ -1,6 +1,6 @@
 /** A module's parameters as safetensors tensors, and back: for checkpoints of any model. */
 import type { Tensor } from '../engine/index.js';
-import { toFloat32, type RawTensor, type TensorToWrite } from '../io/safetensors.js';
+import { toFloat32, type RawTensor, type TensorToWrite } from '../io/safetensors-format.js';
 import { assignParameter, type Module } from './module.js';
 
 /** Every distinct parameter under its first name (tied tensors once), as float32. */

@@ -1,21 +1,24 @@
 /**
- * ONNX export of NystromformerModel (the Hugging Face base model): one graph with the weights as
- * initializers, computing what the engine computes (models/nystromformer/*.ts) in float32.
+ * ONNX export of the Hugging Face Nyströmformer family: one graph with the weights as initializers,
+ * computing what the engine computes (models/nystromformer/*.ts) in float32.
  *
- * Inputs: input_ids, attention_mask, token_type_ids (int64 [batch, sequence]; the last can be left
- * out of the graph, which then uses type 0 as the engine does without it). Output: last_hidden_state
- * [batch, sequence, hidden]. Hugging Face's Nyström branch ('hf' with num_landmarks ≠
+ * Inputs: input_ids, attention_mask, token_type_ids (int64 [batch, sequence], [batch, num_choices,
+ * sequence] for multiple choice; the last can be left out of the graph, which then uses type 0 as
+ * the engine does without it). Outputs: last_hidden_state [batch, sequence, hidden] for the base
+ * model, the heads' as export-heads.ts lists. Hugging Face's Nyström branch ('hf' with num_landmarks ≠
  * segment_means_seq_len) only handles segment_means_seq_len tokens, so there `sequence` is fixed.
  *
  * Not checked in the graph: ids outside the vocabulary (onnxruntime's Gather fails), inputs longer
  * than max_position_embeddings (fails at the node named for it), masks holding values other than 0/1.
  */
 import type { Tensor } from '../engine/index.js';
-import type { NystromformerConfig, NystromformerModel } from '../models/index.js';
+import type { NystromformerConfig, NystromformerModel, NystromformerPreTrainedModel } from '../models/index.js';
 import {
   CAST_FLOAT, depthwiseConv, exactAttention, HF_MASK_NEG, MASK_NEG, nystromAttention, nystromOrExact, poolingMatrix,
   type AttentionInputs, type NystromPlan,
 } from './export-attention.js';
+import { headOf } from './export-heads.js';
+import { activation, layerNorm, linear, weight, type LayerNormLike, type LinearLike } from './export-layers.js';
 import { attr, OnnxGraph, type Dim } from './onnx-graph.js';
 
 export interface ExportOptions {
@@ -49,16 +52,36 @@ function planOf(model: NystromformerModel, mode: 'hf' | 'nystrom' | 'softmax'): 
   return { kind: 'nystrom', nystrom: { m: s.numLandmarks, iterations: s.pinvIterations, init: s.pinvInit } };
 }
 
-/** Serialises `model` (its current weights) to ONNX ModelProto bytes, IR version 8, opset 17. */
-export function exportOnnx(model: NystromformerModel, options: ExportOptions = {}): Uint8Array {
-  const config = model.config;
-  const plan = planOf(model, options.attention ?? model.attentionSettings.mode);
+/**
+ * Serialises `model` (its current weights) to ONNX ModelProto bytes, IR version 8, opset 17: the
+ * base model, or a task head on it with the outputs transformers.js reads (export-heads.ts).
+ */
+export function exportOnnx(model: NystromformerPreTrainedModel, options: ExportOptions = {}): Uint8Array {
+  return onnxGraph(model, options).toModel();
+}
+
+/** The model's graph before serialisation (for writing its weights as external data). */
+export function onnxGraph(model: NystromformerPreTrainedModel, options: ExportOptions = {}): OnnxGraph {
+  const head = headOf(model);
+  const base = head.base;
+  const plan = planOf(base, options.attention ?? base.attentionSettings.mode);
   const g = new OnnxGraph('nystromformer');
   const seq: Dim = plan.kind === 'hf-nystrom' ? plan.length : 'sequence';
-  const ids = g.input('input_ids', 'int64', ['batch', seq]);
-  const mask = g.input('attention_mask', 'int64', ['batch', seq]);
-  const types = options.tokenTypeIds === false ? null : g.input('token_type_ids', 'int64', ['batch', seq]);
+  // multiple choice: (B, C, n) inputs, encoded as (B·C, n)
+  const dims: Dim[] = head.choices ? ['batch', 'num_choices', seq] : ['batch', seq];
+  const declared = (name: string) => g.input(name, 'int64', dims);
+  const flat = (x: string) => (head.choices ? g.node('Reshape', [x, g.node('Concat', [g.ints([-1]), g.node('Shape', [x], { start: attr.int(2) })], { axis: attr.int(0) })]) : x);
+  const ids = declared('input_ids');
+  const mask = flat(declared('attention_mask'));
+  const types = options.tokenTypeIds === false ? null : flat(declared('token_type_ids'));
+  const hidden = encoder(g, base, plan, flat(ids), mask, types);
+  head.outputs(g, hidden, { ids, seq });
+  return g;
+}
 
+/** The encoder on (B, n) int64 ids, mask and optional types → last hidden state (B, n, hidden). */
+function encoder(g: OnnxGraph, model: NystromformerModel, plan: Plan, ids: string, mask: string, types: string | null): string {
+  const config = model.config;
   const n = g.node('Gather', [g.node('Shape', [ids]), g.ints([1], [])], { axis: attr.int(0) }, 'n'); // int64 scalar
   const maskF = g.node('Cast', [mask], { to: attr.int(CAST_FLOAT) }, 'mask'); // (B, n)
   const hfMasking = plan.kind === 'hf-nystrom';
@@ -82,8 +105,7 @@ export function exportOnnx(model: NystromformerModel, options: ExportOptions = {
     const inner = activation(g, config.hidden_act, linear(g, layer.intermediate.dense, attended, `layer${i}_intermediate`));
     hidden = residualOutput(g, layer.output, inner, attended, config.layer_norm_eps, `layer${i}_output`);
   });
-  g.output(g.node('Identity', [hidden], {}, 'last_hidden_state'), 'float32', ['batch', seq, config.hidden_size]);
-  return g.toModel();
+  return hidden;
 }
 
 /** Word + token-type + position embeddings (positions 2 … n+1), LayerNorm. */
@@ -133,55 +155,7 @@ function selfAttention(
   return g.node('Reshape', [merged, g.ints([0, 0, config.hidden_size])], {}, `${name}_context`);
 }
 
-interface LinearLike { weight: Tensor; bias: Tensor | null }
-interface LayerNormLike { weight: Tensor; bias: Tensor }
-
-/** x·Wᵀ + b, with Wᵀ stored (in, out) so that MatMul needs no transpose. */
-function linear(g: OnnxGraph, layer: LinearLike, x: string, name: string): string {
-  const [out, inp] = layer.weight.shape;
-  const w = layer.weight.toArray() as Float32Array;
-  const wt = new Float32Array(w.length);
-  for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) wt[i * out + o] = w[o * inp + i];
-  const y = g.node('MatMul', [x, g.weight(`${name}_weight_t`, wt, [inp, out])]);
-  return layer.bias ? g.node('Add', [y, weight(g, `${name}_bias`, layer.bias)], {}, name) : y;
-}
-
 /** dense → LayerNorm(· + residual) (dropout is the identity at inference). */
 function residualOutput(g: OnnxGraph, block: { dense: LinearLike; norm: LayerNormLike }, x: string, residual: string, eps: number, name: string): string {
   return layerNorm(g, block.norm, g.node('Add', [linear(g, block.dense, x, `${name}_dense`), residual]), eps, name);
-}
-
-function layerNorm(g: OnnxGraph, norm: LayerNormLike, x: string, eps: number, name: string): string {
-  const scale = weight(g, `${name}_ln_weight`, norm.weight);
-  const bias = weight(g, `${name}_ln_bias`, norm.bias);
-  return g.node('LayerNormalization', [x, scale, bias], { axis: attr.int(-1), epsilon: attr.float(eps) }, `${name}_ln`);
-}
-
-/** Hugging Face's ACT2FN entries that config.ts accepts (models/activations.ts). */
-function activation(g: OnnxGraph, name: string, x: string): string {
-  switch (name) {
-    case 'gelu':
-    case 'gelu_python': {
-      // x·Φ(x) = ½x(1 + erf(x/√2))
-      const erf = g.node('Erf', [g.node('Div', [x, g.floats([Math.SQRT2])])]);
-      return g.node('Mul', [g.node('Mul', [x, g.floats([0.5])]), g.node('Add', [erf, g.floats([1])])], {}, 'gelu');
-    }
-    case 'gelu_new':
-    case 'gelu_pytorch_tanh':
-    case 'gelu_fast': {
-      // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
-      const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
-      const inner = g.node('Mul', [g.node('Add', [x, g.node('Mul', [cube, g.floats([0.044715])])]), g.floats([Math.sqrt(2 / Math.PI)])]);
-      return g.node('Mul', [g.node('Mul', [x, g.floats([0.5])]), g.node('Add', [g.node('Tanh', [inner]), g.floats([1])])], {}, 'gelu_tanh');
-    }
-    case 'relu': return g.node('Relu', [x]);
-    case 'tanh': return g.node('Tanh', [x]);
-    case 'sigmoid': return g.node('Sigmoid', [x]);
-    default: throw new Error(`exportOnnx: no ONNX form for hidden_act '${name}'`);
-  }
-}
-
-/** A parameter as a float32 initializer with its own shape. */
-function weight(g: OnnxGraph, name: string, t: Tensor): string {
-  return g.weight(name, t.toArray() as Float32Array, t.shape);
 }

@@ -1,5 +1,10 @@
 /** Layer 7, runtime: ONNX export of the models (run with onnxruntime). */
-export { exportOnnx } from './export-model.js';
+export { exportOnnx, onnxGraph } from './export-model.js';
 export type { ExportOptions } from './export-model.js';
 export { OnnxGraph, attr, IR_VERSION, OPSET } from './onnx-graph.js';
 export type { Attribute, Dim, ElemType } from './onnx-graph.js';
+export { exportFolder, EXTERNAL_DATA_BYTES, EXTERNAL_DATA_FILE } from './export-folder.js';
+export type { ExportFolderOptions, ExportFolderReport } from './export-folder.js';
+export { setRuntime, runtimeOf } from './onnx-model.js';
+export type { Runtime } from './onnx-model.js';
+export { SyncOnnxSession } from './sync-session.js';

@@ -14,6 +14,9 @@ export type ElemType = 'float32' | 'int64' | 'bool';
 /** A fixed size, or a symbolic one ('batch', 'sequence'). */
 export type Dim = number | string;
 
+/** TensorProto.DataLocation */
+const DATA_LOCATION_EXTERNAL = 1;
+
 /** TensorProto.DataType */
 const DATA_TYPE: Record<ElemType, number> = { float32: 1, int64: 7, bool: 9 };
 
@@ -58,6 +61,8 @@ class Names {
 export class OnnxGraph {
   readonly #names: Names;
   readonly #nodes: ProtoWriter[] = [];
+  /** Weights, kept as data until serialised: inline or as external data is decided then. */
+  readonly #weights: Initializer[] = [];
   readonly #initializers: ProtoWriter[] = [];
   readonly #inputs: ValueInfo[] = [];
   readonly #outputs: ValueInfo[] = [];
@@ -88,8 +93,13 @@ export class OnnxGraph {
   weight(hint: string, data: Float32Array, dims: readonly number[]): string {
     checkSize(hint, data.length, dims);
     const name = this.#names.unique(hint);
-    this.#initializers.push(tensorProto(name, 'float32', data, dims));
+    this.#weights.push({ name, data, dims });
     return name;
+  }
+
+  /** Bytes of the weights (not the small constants). */
+  get weightBytes(): number {
+    return this.#weights.reduce((sum, w) => sum + w.data.byteLength, 0);
   }
 
   /** A small float32 constant; a scalar unless dims are given. */
@@ -136,26 +146,70 @@ export class OnnxGraph {
     return outputs;
   }
 
-  /** GraphProto. */
-  toProto(): ProtoWriter {
+  /** GraphProto; with `external`, the weights' bytes go there and the protos point at them. */
+  toProto(external?: ExternalData): ProtoWriter {
     const g = new ProtoWriter();
     for (const n of this.#nodes) g.message(1, n);
     g.string(2, this.name);
+    for (const w of this.#weights) g.message(5, external ? external.add(w) : tensorProto(w.name, 'float32', w.data, w.dims));
     for (const t of this.#initializers) g.message(5, t);
     for (const i of this.#inputs) g.message(11, valueInfoProto(i));
     for (const o of this.#outputs) g.message(12, valueInfoProto(o));
     return g;
   }
 
-  /** ModelProto bytes (IR version 8, default domain at opset 17). */
+  /** ModelProto bytes (IR version 8, default domain at opset 17), weights inline. */
   toModel(producer = 'nystromformer'): Uint8Array {
-    const opset = new ProtoWriter().string(1, '').int(2, OPSET);
-    return new ProtoWriter()
-      .int(1, IR_VERSION)
-      .string(2, producer)
-      .message(8, opset)
-      .message(7, this.toProto())
-      .finish();
+    return modelProto(this.toProto(), producer).finish();
+  }
+
+  /**
+   * ModelProto bytes whose weights live in a second file, `location` (a path relative to the
+   * model file), for models past protobuf's 2 GiB: `data` is that file's content.
+   */
+  toModelWithExternalData(location: string, producer = 'nystromformer'): { model: Uint8Array; data: Uint8Array } {
+    const external = new ExternalData(location);
+    const model = modelProto(this.toProto(external), producer).finish();
+    return { model, data: external.finish() };
+  }
+}
+
+function modelProto(graph: ProtoWriter, producer: string): ProtoWriter {
+  const opset = new ProtoWriter().string(1, '').int(2, OPSET);
+  return new ProtoWriter().int(1, IR_VERSION).string(2, producer).message(8, opset).message(7, graph);
+}
+
+interface Initializer { name: string; data: Float32Array; dims: readonly number[] }
+
+/** Alignment of each tensor in the external file, so that a memory-mapped reader gets aligned floats. */
+const EXTERNAL_ALIGN = 4096;
+
+/** Collects weights for an external data file and writes the TensorProtos that point into it. */
+class ExternalData {
+  readonly #chunks: Initializer[] = [];
+  readonly #offsets: number[] = [];
+  #end = 0;
+
+  constructor(readonly location: string) {}
+
+  /** TensorProto with data_location = EXTERNAL and external_data {location, offset, length}. */
+  add(w: Initializer): ProtoWriter {
+    const offset = Math.ceil(this.#end / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+    this.#chunks.push(w);
+    this.#offsets.push(offset);
+    this.#end = offset + w.data.byteLength;
+    const p = new ProtoWriter();
+    for (const d of w.dims) p.int(1, d);
+    p.int(2, DATA_TYPE.float32).string(8, w.name);
+    const entry = (key: string, value: string) => new ProtoWriter().string(1, key).string(2, value);
+    p.message(13, entry('location', this.location)).message(13, entry('offset', String(offset))).message(13, entry('length', String(w.data.byteLength)));
+    return p.int(14, DATA_LOCATION_EXTERNAL);
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.#end);
+    this.#chunks.forEach((w, i) => out.set(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength), this.#offsets[i]));
+    return out;
   }
 }
 

@@ -1,39 +1,28 @@
-// Browser smoke test (not part of `npm test` yet): serves the repository on 127.0.0.1 with the
-// cross-origin isolation headers, runs the engine in headless Chromium (in a Web Worker and on the
-// window's main thread) and compares with the same computation in Node.
-//   apt-get install -y chromium && npm install --no-save playwright-core
+// Browser smoke test of the engine alone (the demo's end-to-end test, test/browser-e2e.test.ts, runs
+// under npm test): serves this folder with `nystromformer serve`'s server, runs the engine in headless
+// Chromium (in a Web Worker and on the window's main thread) and compares with the same computation in Node.
+//   apt-get install -y chromium
 //   npx tsc -p . && node test/browser/smoke.mjs
-import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import * as E from '../../dist/src/index.js';
 import { initEngine } from '../../dist/src/engine/engine.js';
+import { startServer } from '../../dist/src/cli/serve-command.js';
+import { launchChromium } from '../../dist/test/browser/chromium.js';
 import { run } from './smoke-compute.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const TOLERANCE = 1e-5;
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
-/** A static file server; `?isolated=0` serves a file without the isolation headers. */
+/** `nystromformer serve`'s server with this folder mounted; `?isolated=0` serves a file without the isolation headers. */
 function serve() {
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (process.env.SMOKE_VERBOSE) console.log(`  [server] ${req.url}`);
-    const path = resolve(ROOT, '.' + decodeURIComponent(url.pathname));
-    const headers = { 'Cache-Control': 'no-store', ...(url.searchParams.get('isolated') === '0' ? {} : ISOLATION) };
-    try {
-      if (!path.startsWith(ROOT + sep) || !(await stat(path)).isFile()) throw new Error('not a file');
-      const body = await readFile(path);
-      res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      console.log(`  [server] 404 ${url.pathname}`);
-      res.writeHead(404, headers).end('not found');
-    }
+  return startServer({
+    port: 0,
+    mounts: { '/test/browser/': resolve(ROOT, 'test/browser'), '/dist/src/': resolve(ROOT, 'dist/src'), '/dist/kernels/': resolve(ROOT, 'dist/kernels') },
+    onRequest: (status, path) => {
+      if (process.env.SMOKE_VERBOSE || status !== 200) console.log(`  [server] ${status} ${path}`);
+    },
   });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
 }
 
 async function openPage(browser, url) {
@@ -62,12 +51,8 @@ const checks = [];
 const check = (name, ok, detail = '') => checks.push({ name, ok: Boolean(ok), detail });
 
 const server = await serve();
-const origin = `http://127.0.0.1:${server.address().port}`;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const origin = server.url.slice(0, -1);
+const browser = await launchChromium();
 try {
   console.log(`chromium ${browser.version()}, node ${process.version}, serving ${ROOT} at ${origin}`);
   const node = await run(E, initEngine, 2);
@@ -101,7 +86,7 @@ try {
   );
 } finally {
   await browser.close();
-  server.close();
+  await server.close();
   E.backend().close();
 }
 

@@ -3,14 +3,13 @@
  * Hugging Face model folders (config.json + weights), with Hugging Face's key handling:
  * base checkpoints load into head models and back, tied weights, old LayerNorm names, and
  * missing / unexpected keys reported the way `from_pretrained` reports them.
+ *
+ * The file system is reached only through folder.ts, imported when a folder is read or written, so
+ * that this module (and every model class) also loads in browsers.
  */
-import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Tensor } from '../../engine/index.js';
-import { writeFileAtomicSync } from '../../io/atomic.js';
-import { toFloat32, writeSafetensorsSync, type RawTensor } from '../../io/safetensors.js';
-import { readWeights, type WeightsFormat } from '../../io/weights.js';
+import { toFloat32, type RawTensor } from '../../io/safetensors-format.js';
+import type { WeightsFormat } from '../../io/weights.js';
 import { assignParameter, Module, moduleTensors } from '../../nn/index.js';
 import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
 import { AttentionMode, AttentionSettings, defaultAttention } from './self-attention.js';
@@ -74,9 +73,10 @@ export abstract class NystromformerPreTrainedModel extends Module {
   static async fromPretrained<T extends NystromformerPreTrainedModel>(
     this: ModelConstructor<T>, dir: string, options: FromPretrainedOptions = {},
   ): Promise<T> {
-    const model = new this(parseConfig({ ...(await readConfigJSON(dir)), ...options.config }, join(dir, 'config.json')), options);
+    const folder = await import('./folder.js');
+    const model = new this(parseConfig({ ...(await folder.readConfigJSON(dir)), ...options.config }, folder.configPath(dir)), options);
     try {
-      const { tensors, files } = await readWeights(dir, options.weights);
+      const { tensors, files } = await folder.readFolderWeights(dir, options.weights);
       const report = model.loadWeights(tensors, files.join(', '), options.ignoreMismatchedSizes);
       const messages = reportMessages(report, model.architecture, dir);
       if (options.strict && messages.length > 0) throw new Error(messages.join('\n'));
@@ -134,10 +134,8 @@ export abstract class NystromformerPreTrainedModel extends Module {
 
   /** Writes config.json and model.safetensors that Hugging Face's from_pretrained accepts. */
   async save(dir: string): Promise<void> {
-    mkdirSync(dir, { recursive: true });
-    // tied weights are stored once, under their first name, as HF does
-    writeSafetensorsSync(join(dir, 'model.safetensors'), moduleTensors(this), { format: 'pt' });
-    writeFileAtomicSync(join(dir, 'config.json'), JSON.stringify(configToJSON(this.config, this.architecture), null, 2) + '\n');
+    const { writeModelFolder } = await import('./folder.js');
+    writeModelFolder(dir, moduleTensors(this), configToJSON(this.config, this.architecture));
   }
 
   /** True for head models, whose base model sits under 'nystromformer.'. */
@@ -163,12 +161,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
 
 /** A model folder's config.json, parsed but not yet checked. */
 export async function readConfigJSON(dir: string): Promise<Record<string, unknown>> {
-  const path = join(dir, 'config.json');
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: cannot read the model config: ${(e as Error).message}`);
-  }
+  return (await import('./folder.js')).readConfigJSON(dir);
 }
 
 /** Other keys the same parameter may be stored under in Hugging Face checkpoints. */

@@ -1,0 +1,34 @@
+/** `nystromformer export --model DIR --out DIR2`: a model folder as ONNX, in the layout transformers.js reads. */
+import { exportFolder } from '../runtime/index.js';
+import type { AttentionMode } from '../models/index.js';
+
+export interface ExportCommandOptions {
+  model: string;
+  out: string;
+  attention?: AttentionMode;
+  landmarks?: number;
+  architecture?: string;
+  externalData?: boolean;
+  json?: boolean;
+}
+
+export async function exportCommand(options: ExportCommandOptions): Promise<void> {
+  if (options.landmarks !== undefined && options.attention !== 'nystrom') {
+    throw new Error(`--landmarks applies to --attention nystrom only ('hf' uses the config's num_landmarks)`);
+  }
+  const started = performance.now();
+  const report = await exportFolder(options.model, options.out, {
+    attention: options.attention, numLandmarks: options.landmarks, architecture: options.architecture,
+    externalData: options.externalData, onWarning: (m) => console.error(`warning: ${m}`),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (options.json) {
+    console.log(JSON.stringify({ model: options.model, out: options.out, ...report, seconds: Number(seconds.toFixed(2)) }));
+    return;
+  }
+  const b = report.weightBytes;
+  const size = b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(1)} kB`;
+  console.log(`${report.architecture} (${size} of weights${report.externalData ? ', as external data' : ''}) → ${options.out}`);
+  for (const f of report.files) console.log(`  ${f}`);
+  console.error(`exported in ${seconds.toFixed(2)} s`);
+}

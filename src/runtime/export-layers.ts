@@ -1,0 +1,74 @@
+/**
+ * The building blocks shared by the encoder and the task heads as ONNX nodes: parameters as
+ * initializers (each tensor stored once per graph, so a tied decoder reuses the embedding table),
+ * Linear, LayerNorm, the activations.
+ */
+import type { Tensor } from '../engine/index.js';
+import { attr, type OnnxGraph } from './onnx-graph.js';
+
+export interface LinearLike { weight: Tensor; bias: Tensor | null }
+export interface LayerNormLike { weight: Tensor; bias: Tensor }
+
+/** Initializer names by graph and tensor: a parameter used twice (tied weights) is stored once. */
+const stored = new WeakMap<OnnxGraph, Map<Tensor, string>>();
+
+/** A parameter as a float32 initializer with its own shape. */
+export function weight(g: OnnxGraph, name: string, t: Tensor): string {
+  let names = stored.get(g);
+  if (!names) stored.set(g, (names = new Map()));
+  const known = names.get(t);
+  if (known) return known;
+  const created = g.weight(name, t.toArray() as Float32Array, t.shape);
+  names.set(t, created);
+  return created;
+}
+
+/**
+ * x·Wᵀ + b, with Wᵀ stored (in, out) so that MatMul needs no transpose; a weight already stored
+ * (the MLM decoder tied to the embedding table) is read through a Transpose instead of stored twice.
+ */
+export function linear(g: OnnxGraph, layer: LinearLike, x: string, name: string): string {
+  const known = stored.get(g)?.get(layer.weight);
+  const wt = known ? g.node('Transpose', [known], { perm: attr.ints([1, 0]) }, `${name}_weight_t`) : g.weight(`${name}_weight_t`, transposed(layer.weight), [layer.weight.shape[1], layer.weight.shape[0]]);
+  const y = g.node('MatMul', [x, wt]);
+  return layer.bias ? g.node('Add', [y, weight(g, `${name}_bias`, layer.bias)], {}, name) : y;
+}
+
+/** (out, in) → (in, out) */
+function transposed(t: Tensor): Float32Array {
+  const [out, inp] = t.shape;
+  const w = t.toArray() as Float32Array;
+  const wt = new Float32Array(w.length);
+  for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) wt[i * out + o] = w[o * inp + i];
+  return wt;
+}
+
+export function layerNorm(g: OnnxGraph, norm: LayerNormLike, x: string, eps: number, name: string): string {
+  const scale = weight(g, `${name}_ln_weight`, norm.weight);
+  const bias = weight(g, `${name}_ln_bias`, norm.bias);
+  return g.node('LayerNormalization', [x, scale, bias], { axis: attr.int(-1), epsilon: attr.float(eps) }, `${name}_ln`);
+}
+
+/** Hugging Face's ACT2FN entries that config.ts accepts (models/activations.ts). */
+export function activation(g: OnnxGraph, name: string, x: string): string {
+  switch (name) {
+    case 'gelu':
+    case 'gelu_python': {
+      // x·Φ(x) = ½x(1 + erf(x/√2))
+      const erf = g.node('Erf', [g.node('Div', [x, g.floats([Math.SQRT2])])]);
+      return g.node('Mul', [g.node('Mul', [x, g.floats([0.5])]), g.node('Add', [erf, g.floats([1])])], {}, 'gelu');
+    }
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast': {
+      // ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
+      const cube = g.node('Mul', [g.node('Mul', [x, x]), x]);
+      const inner = g.node('Mul', [g.node('Add', [x, g.node('Mul', [cube, g.floats([0.044715])])]), g.floats([Math.sqrt(2 / Math.PI)])]);
+      return g.node('Mul', [g.node('Mul', [x, g.floats([0.5])]), g.node('Add', [g.node('Tanh', [inner]), g.floats([1])])], {}, 'gelu_tanh');
+    }
+    case 'relu': return g.node('Relu', [x]);
+    case 'tanh': return g.node('Tanh', [x]);
+    case 'sigmoid': return g.node('Sigmoid', [x]);
+    default: throw new Error(`exportOnnx: no ONNX form for hidden_act '${name}'`);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * runtime 'onnx': a model's encoder (its base NystromformerModel, where nearly all the time goes)
+ * runs as an exported graph on onnxruntime-node; the small task heads stay on the engine.
+ *
+ * Pipelines reach the encoder through `model.nystromformer.forward` (fill-mask, embed) or through
+ * the head's forward (classify), and the model classes carry #private state, so an object of
+ * another class cannot stand in for them. setRuntime therefore gives the base model's *instance*
+ * an own `forward` that runs the session (deleting it restores the engine's): every caller, and
+ * every instanceof check, sees the same model, with engine Tensors out.
+ */
+import { Tensor } from '../engine/index.js';
+import type { NystromformerInputs, NystromformerModel, NystromformerPreTrainedModel, OutputOptions } from '../models/index.js';
+import { baseModelOf } from '../models/pipelines/encode.js';
+import { exportOnnx } from './export-model.js';
+import { SyncOnnxSession } from './sync-session.js';
+
+export type Runtime = 'engine' | 'onnx';
+
+/** The encoders now on onnxruntime, by base model. */
+const running = new WeakMap<NystromformerModel, OnnxEncoder>();
+
+/**
+ * Where `model` computes its encoder from now on. 'onnx' exports it (its weights now; after
+ * further training call setRuntime(model, 'onnx') again) and re-exports when the attention
+ * settings change. 'engine' releases the session.
+ */
+export function setRuntime(model: NystromformerPreTrainedModel, runtime: Runtime): void {
+  if (runtime !== 'engine' && runtime !== 'onnx') throw new Error(`runtime must be 'engine' or 'onnx', got '${String(runtime)}'`);
+  const base = baseModelOf(model);
+  running.get(base)?.close();
+  running.delete(base);
+  delete (base as { forward?: unknown }).forward; // the prototype's (engine) forward again
+  if (runtime === 'engine') return;
+  const encoder = new OnnxEncoder(base);
+  running.set(base, encoder);
+  Object.defineProperty(base, 'forward', { value: encoder.forward.bind(encoder), configurable: true, writable: true });
+}
+
+export function runtimeOf(model: NystromformerPreTrainedModel): Runtime {
+  return running.has(baseModelOf(model)) ? 'onnx' : 'engine';
+}
+
+class OnnxEncoder {
+  #session: SyncOnnxSession | null = null;
+  /** The attention settings the session was exported with. */
+  #exportedFor = '';
+
+  constructor(readonly base: NystromformerModel) {}
+
+  forward(inputs: NystromformerInputs, options: OutputOptions = {}): { lastHiddenState: Tensor } {
+    if (options.outputHiddenStates || options.outputAttentions) {
+      throw new Error("runtime 'onnx': the exported graph has no hidden states or attention outputs (use runtime 'engine')");
+    }
+    const { inputIds, attentionMask, tokenTypeIds } = inputs;
+    if (inputIds.rank !== 2) throw new Error(`runtime 'onnx': input_ids must be (batch, length), got [${inputIds.shape.join(', ')}]`);
+    const dims = [...inputIds.shape];
+    const int64 = (t: Tensor | undefined, fill: number) => (t
+      ? BigInt64Array.from(t.toArray(), (v) => BigInt(Math.round(v)))
+      : new BigInt64Array(inputIds.size).fill(BigInt(fill)));
+    const out = this.#sessionNow().run({
+      input_ids: { data: int64(inputIds, 0), dims },
+      attention_mask: { data: int64(attentionMask, 1), dims },
+      token_type_ids: { data: int64(tokenTypeIds, 0), dims },
+    }).last_hidden_state;
+    return { lastHiddenState: Tensor.from(out.data, out.dims) };
+  }
+
+  close(): void {
+    this.#session?.close();
+    this.#session = null;
+  }
+
+  #sessionNow(): SyncOnnxSession {
+    const key = JSON.stringify(this.base.attentionSettings);
+    if (!this.#session || key !== this.#exportedFor) {
+      this.close();
+      this.#session = SyncOnnxSession.create(exportOnnx(this.base));
+      this.#exportedFor = key;
+    }
+    return this.#session;
+  }
+}

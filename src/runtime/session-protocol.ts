@@ -1,0 +1,20 @@
+/** Messages between SyncOnnxSession (sync-session.ts) and its worker (session-worker.ts). */
+import type { MessagePort } from 'node:worker_threads';
+
+/** A tensor crossing the thread boundary: int64 inputs, float32 outputs. */
+export interface WireTensor<D extends BigInt64Array | Float32Array> { data: D; dims: number[] }
+
+export type SessionRequest =
+  | { kind: 'create'; model: Uint8Array }
+  | { kind: 'run'; feeds: Record<string, WireTensor<BigInt64Array>> }
+  | { kind: 'close' };
+
+export type SessionReply =
+  | { ok: true; inputNames?: string[]; outputNames?: string[]; outputs?: Record<string, WireTensor<Float32Array>> }
+  | { ok: false; error: string };
+
+export interface SessionWorkerData {
+  port: MessagePort;
+  /** Int32 word 0: set to 1 by the worker once its reply is on the port. */
+  flag: SharedArrayBuffer;
+}

@@ -1,0 +1,213 @@
+/**
+ * The demo page's logic (web/index.html): tokenizes on the page, computes in a Web Worker
+ * (demo-worker.ts), draws the results. `window.demo` exposes the same actions as the buttons, for
+ * scripts and the end-to-end test.
+ */
+import { cosineSimilarity, Tokenizer } from './index.js';
+import type { AttentionTiming, TimingShape } from './demo-compute.js';
+import type { DemoReply, DemoRequest, ModelSummary, RunResult } from './demo-protocol.js';
+import { drawChart, drawHeatmap, type Series } from './draw.js';
+
+const MODEL_URL = new URL('/models/tiny-mlm/', location.href).href;
+/** `bench attention`'s defaults: 12 heads of 64, 64 landmarks, conv 33 on V. */
+const TIMING_SHAPE: TimingShape = { heads: 12, dim: 64, landmarks: 64, conv: 33, seconds: 0.5 };
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+export interface Ready {
+  threads: number;
+  build: string;
+  model: ModelSummary;
+}
+
+export interface RunView extends RunResult {
+  tokensA: number;
+  tokensB: number;
+  similarity: number;
+  /** The decoded candidates per mask, best first. */
+  candidates: { token: string; score: number }[][];
+}
+
+/** The worker with a promise per request: replies come back in order, one computation at a time. */
+class Engine {
+  readonly #worker = new Worker(new URL('./demo-worker.js', import.meta.url), { type: 'module', name: 'demo' });
+  #listener: ((reply: DemoReply) => void) | undefined;
+
+  constructor(onFailure: (message: string) => void) {
+    this.#worker.addEventListener('message', (e: MessageEvent<DemoReply>) => this.#listener?.(e.data));
+    this.#worker.addEventListener('error', (e) => onFailure(`the worker failed: ${e.message || 'it could not load'}`));
+  }
+
+  /** Sends a request and collects replies until `until` says one finishes it. */
+  request<T>(message: DemoRequest, until: (reply: DemoReply) => T | undefined, onReply?: (reply: DemoReply) => void): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.#listener = (reply) => {
+        if (reply.type === 'error') return reject(new Error(reply.message));
+        onReply?.(reply);
+        const done = until(reply);
+        if (done !== undefined) resolve(done);
+      };
+      this.#worker.postMessage(message);
+    });
+  }
+}
+
+let tokenizer: Tokenizer;
+/** Documents are cut to the model's position table. */
+let maxTokens = 0;
+const engine = new Engine((message) => setStatus(message, 'error'));
+const timings: AttentionTiming[] = [];
+
+function setStatus(text: string, state: 'busy' | 'ready' | 'done' | 'error'): void {
+  const status = $('status');
+  status.textContent = text;
+  status.dataset.state = state;
+}
+
+function setProgress(done: number, total: number, what: string): void {
+  const bar = $<HTMLProgressElement>('progress');
+  bar.max = total;
+  bar.value = done;
+  $('progress-label').textContent = what;
+}
+
+async function start(): Promise<Ready> {
+  if (!crossOriginIsolated) {
+    throw new Error('this page is not cross-origin isolated, so it has no shared memory: serve it with `npx nystromformer serve`');
+  }
+  setStatus('loading the tokenizer, the model and the kernels…', 'busy');
+  const fetchJson = async (name: string) => {
+    const response = await fetch(new URL(name, MODEL_URL));
+    if (!response.ok) throw new Error(`fetching ${name} failed: ${response.status}`);
+    return response.json() as Promise<object>;
+  };
+  tokenizer = Tokenizer.fromJSON(await fetchJson('tokenizer.json'), await fetchJson('tokenizer_config.json'), await fetchJson('special_tokens_map.json'));
+  const params = new URLSearchParams(location.search);
+  const threads = Number(params.get('threads')) || navigator.hardwareConcurrency || 1;
+  const ready = await engine.request<Ready>({ type: 'init', threads, modelUrl: MODEL_URL }, (r) => (r.type === 'ready' ? r : undefined));
+  const m = ready.model;
+  maxTokens = m.maxPositions;
+  $('engine').textContent = `${ready.threads} kernel threads, ${ready.build} SIMD; model: ${m.layers} layers, ${m.heads} heads, hidden ${m.hidden}, ${m.landmarks} landmarks, up to ${m.maxPositions} tokens (random weights)`;
+  fillSelect($<HTMLSelectElement>('layer'), m.layers);
+  fillSelect($<HTMLSelectElement>('head'), m.heads);
+  updateCounts();
+  setStatus('ready', 'ready');
+  return ready;
+}
+
+function fillSelect(select: HTMLSelectElement, count: number): void {
+  select.replaceChildren(...Array.from({ length: count }, (_, i) => new Option(String(i), String(i))));
+}
+
+function encode(text: string): number[] {
+  return tokenizer.encode(text, { truncation: true, maxLength: maxTokens }).inputIds;
+}
+
+function updateCounts(): void {
+  if (!tokenizer) return;
+  for (const which of ['a', 'b']) {
+    $(`count-${which}`).textContent = `${encode($<HTMLTextAreaElement>(`doc-${which}`).value).length} tokens`;
+  }
+}
+
+async function run(): Promise<RunView> {
+  await ready;
+  setStatus('running…', 'busy');
+  const idsA = encode($<HTMLTextAreaElement>('doc-a').value);
+  const idsB = encode($<HTMLTextAreaElement>('doc-b').value);
+  const request: DemoRequest = {
+    type: 'run', idsA, idsB, maskId: tokenizer.maskTokenId, topK: 5,
+    layer: Number($<HTMLSelectElement>('layer').value), head: Number($<HTMLSelectElement>('head').value),
+  };
+  const result = await engine.request<RunResult>(request, (r) => (r.type === 'result' ? r : undefined), (r) => {
+    if (r.type === 'progress') setProgress(r.done, r.total, r.what);
+  });
+  const view: RunView = {
+    ...result, tokensA: idsA.length, tokensB: idsB.length, similarity: cosineSimilarity(result.embA, result.embB),
+    candidates: result.fill.map((f) => f.tokens.map((t, i) => ({ token: tokenizer.decode([t]), score: f.scores[i] }))),
+  };
+  showRun(view);
+  setStatus(`done in ${view.ms.toFixed(0)} ms`, 'done');
+  return view;
+}
+
+function showRun(view: RunView): void {
+  const rows = view.candidates.map((c, i) => {
+    const tr = document.createElement('tr');
+    const cells = [`#${i + 1} (token ${view.fill[i].position})`, ...c.map((x) => `${x.token || '∅'} ${(100 * x.score).toFixed(1)}%`)];
+    tr.replaceChildren(...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
+    return tr;
+  });
+  $('fill').replaceChildren(...(rows.length ? rows : [Object.assign(document.createElement('tr'), { textContent: 'no [MASK] in document A' })]));
+  $('similarity').textContent = `cosine similarity of A (${view.tokensA} tokens) and B (${view.tokensB} tokens): ${view.similarity.toFixed(4)}`;
+  const a = view.attention;
+  drawHeatmap($<HTMLCanvasElement>('heatmap'), a.values, a.r);
+  $('heatmap-label').textContent = a.m >= a.n
+    ? `exact attention (n = ${a.n} ≤ m = ${a.m}), first ${a.r} tokens`
+    : `(F·Z)·B from ${a.m} landmarks: the first ${a.r} × ${a.r} of the ${a.n} × ${a.n} matrix (each row scaled to its maximum)`;
+  $('shares').textContent = `kernel shares per thread during the run: ${view.shares.join(', ')}`;
+}
+
+async function bench(options: { nystrom?: number[]; softmax?: number[]; seconds?: number } = {}): Promise<AttentionTiming[]> {
+  await ready;
+  setStatus('measuring attention…', 'busy');
+  const nystrom = options.nystrom ?? [512, 1024, 2048, 4096, 8192, 16384];
+  const softmax = options.softmax ?? [512, 1024, 2048, 4096];
+  const total = nystrom.length + softmax.length;
+  const measured: AttentionTiming[] = [];
+  setProgress(0, total, 'attention timings');
+  await engine.request<true>(
+    { type: 'bench', nystrom, softmax, shape: { ...TIMING_SHAPE, seconds: options.seconds ?? TIMING_SHAPE.seconds } },
+    (r) => (r.type === 'bench-done' ? true : undefined),
+    (r) => {
+      if (r.type !== 'timing') return;
+      measured.push(r.timing);
+      timings.push(r.timing);
+      setProgress(measured.length, total, `${r.timing.impl} n = ${r.timing.n}: ${r.timing.ms.toFixed(1)} ms`);
+      showTimings();
+    },
+  );
+  setStatus('measured', 'done');
+  return measured;
+}
+
+function showTimings(): void {
+  const latest = new Map(timings.map((t) => [`${t.impl} ${t.n}`, t])); // a rerun replaces a point
+  const series: Series[] = [
+    { label: 'Nyström (m = 64)', color: '#1f77b4', points: [] },
+    { label: 'softmax (exact)', color: '#d62728', points: [] },
+  ];
+  for (const t of [...latest.values()].sort((a, b) => a.n - b.n)) series[t.impl === 'nystrom' ? 0 : 1].points.push({ x: t.n, y: t.ms });
+  drawChart($<HTMLCanvasElement>('chart'), series, 'sequence length n (B = 1, 12 heads × 64)', 'forward ms');
+  $('timings').replaceChildren(...[...latest.values()].map((t) => {
+    const tr = document.createElement('tr');
+    tr.replaceChildren(...[t.impl, String(t.n), t.ms.toFixed(1), t.peakMb.toFixed(1)].map((text) => Object.assign(document.createElement('td'), { textContent: text })));
+    return tr;
+  }));
+}
+
+/** Loads a text file into document A. */
+function loadFile(input: HTMLInputElement): void {
+  const file = input.files?.[0];
+  if (!file) return;
+  void file.text().then((text) => {
+    $<HTMLTextAreaElement>('doc-a').value = text;
+    updateCounts();
+  });
+}
+
+const ready = start();
+ready.catch((e: Error) => setStatus(e.message, 'error'));
+const report = (e: Error) => setStatus(e.message.split('\n')[0], 'error');
+$('run').addEventListener('click', () => void run().catch(report));
+$('bench').addEventListener('click', () => void bench().catch(report));
+$('doc-a').addEventListener('input', updateCounts);
+$('doc-b').addEventListener('input', updateCounts);
+$<HTMLInputElement>('file').addEventListener('change', (e) => loadFile(e.target as HTMLInputElement));
+
+declare global {
+  interface Window {
+    demo: { ready: Promise<Ready>; run: typeof run; bench: typeof bench };
+  }
+}
+window.demo = { ready, run, bench };
