@@ -86,7 +86,7 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
     lines.push(`| ${a} (here) | ${cells.join(' | ')} |`);
   }
   for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
-  lines.push('', 'The paper trained with its full budgets (SPEC.md §3); runs here state their own steps below.', '', '## Runs', '',
+  lines.push('', 'The paper trained with its full budgets on the official data (SPEC.md §3; Image is CIFAR-10); runs here state their steps and data below.', '', '## Runs', '',
     '| task | attention | steps | batch | length | lr | train examples | data | val acc | test acc | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { result: r } of runs) {
     lines.push(`| ${r.task} | ${r.attention} | ${r.steps} | ${r.batch} | ${r.length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.ms_per_step} | ${r.peak_mb} |`);
@@ -111,7 +111,10 @@ export function reportSvg(runs: Run[], scaling: StepBench[]): string {
     return matches.length ? 100 * Math.max(...matches.map((r) => r.result.test_accuracy)) : undefined;
   };
   const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => best(t, a)), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
-  const curves: Series[] = runs.filter((r) => r.curve.length > 0).map((r) => ({ name: `${r.result.task} ${r.result.attention}`, color: colorOf(r.result.attention), points: r.curve }));
+  const DASHES = [undefined, '6 3', '2 2', '8 3 2 3', '1 3'];
+  const curves: Series[] = runs.filter((r) => r.curve.length > 0).map((r) => ({
+    name: `${r.result.task} ${r.result.attention}`, color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
+  }));
   const perAttention = (value: (s: StepBench) => number): Series[] => [...new Set(scaling.map((s) => s.attention))].map((a) => ({
     name: a, color: colorOf(a), points: scaling.filter((s) => s.attention === a).sort((x, y) => x.n - y.n).map((s) => [s.n, value(s)] as [number, number]),
   }));

@@ -7,6 +7,8 @@ export interface Series {
   name: string;
   color: string;
   points: [number, number][];
+  /** SVG stroke-dasharray, e.g. '6 3', to tell apart series of one color. */
+  dash?: string;
 }
 
 export interface Panel {
@@ -66,10 +68,12 @@ function frame(box: Box, panel: Panel, x: (v: number) => number, y: (v: number) 
 
 const inner = (box: Box) => ({ left: box.x + MARGIN.left, top: box.y + MARGIN.top, w: box.w - MARGIN.left - MARGIN.right, h: box.h - MARGIN.top - MARGIN.bottom });
 
-function legend(box: Box, entries: { name: string; color: string }[]): string[] {
+function legend(box: Box, entries: { name: string; color: string; dash?: string }[]): string[] {
   const { left, top } = inner(box);
   return entries.flatMap((e, i) => [
-    `<rect x="${left + 8}" y="${top + 8 + i * 15}" width="10" height="10" fill="${e.color}"/>`,
+    e.dash
+      ? `<line x1="${left + 6}" x2="${left + 20}" y1="${top + 13 + i * 15}" y2="${top + 13 + i * 15}" stroke="${e.color}" stroke-width="2" stroke-dasharray="${e.dash}"/>`
+      : `<rect x="${left + 8}" y="${top + 8 + i * 15}" width="10" height="10" fill="${e.color}"/>`,
     `<text x="${left + 22}" y="${top + 17 + i * 15}">${esc(e.name)}</text>`,
   ]);
 }
@@ -86,7 +90,7 @@ export function linePanel(box: Box, panel: Panel, series: Series[]): string {
   const out = frame(box, panel, x, y, ticks(xl, xh, !!panel.xLog), ticks(yl, yh, !!panel.yLog));
   for (const s of series) {
     const pts = s.points.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`);
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} points="${pts.join(' ')}"/>`);
     if (s.points.length <= 40) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
   }
   return [...out, ...legend(box, series)].join('\n');
