@@ -207,10 +207,10 @@ suite('thread-count parity', () => {
 
 function runChild(mode: string): void {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
-    env: { ...process.env, ENGINE_TEST_CHILD: mode }, encoding: 'utf8', timeout: 30_000,
+    env: { ...process.env, ENGINE_TEST_CHILD: mode }, encoding: 'utf8', timeout: 120_000, // generous: a loaded 2-core machine is slow, a hang is forever
   });
   const output = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-15).join('\n');
-  if (r.signal || r.error) assert.fail(`${mode}: child did not finish within 30 s (${r.signal ?? r.error}); the kernel pool hung\n${output}`);
+  if (r.signal || r.error) assert.fail(`${mode}: child did not finish within 120 s (${r.signal ?? r.error}); the kernel pool hung\n${output}`);
   assert.equal(r.status, 0, `${mode} failed:\n${output}`);
 }
 

@@ -7,7 +7,7 @@ import { configureEngine, Tensor } from '../engine/index.js';
 import { LraClassifier } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
-import { timeCalls, trainingStep } from './step-timer.js';
+import { parseLengths, timeCalls, trainingStep } from './step-timer.js';
 
 export interface BenchLraStepOptions {
   json?: boolean;
@@ -19,8 +19,7 @@ export interface BenchLraStepOptions {
 }
 
 export function benchLraStep(o: BenchLraStepOptions): void {
-  const lengths = o.n.split(',').map(Number);
-  if (!lengths.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`bench lra-step: --n wants positive integers, got '${o.n}'`);
+  const lengths = parseLengths(o.n, 'bench lra-step');
   if (o.threads) configureEngine({ threads: o.threads });
   for (const n of lengths) {
     for (const attention of o.attention.split(',').map((s) => s.trim())) {

@@ -4,7 +4,7 @@
  * Nyström attention against Hugging Face's dense path.
  */
 import { backend, configureEngine, noGrad, Tensor, tidy } from '../engine/index.js';
-import { timeCalls } from './step-timer.js';
+import { parseLengths, timeCalls } from './step-timer.js';
 import { loadModel, NystromformerModel, NystromformerPreTrainedModel, type AttentionMode } from '../models/index.js';
 import { baseModelOf } from '../models/pipelines/encode.js';
 import { manualSeed } from '../nn/index.js';
@@ -24,18 +24,16 @@ export interface BenchModelOptions {
 }
 
 export async function benchModel(options: BenchModelOptions): Promise<void> {
-  const lengths = options.n.split(',').map(Number);
-  if (!lengths.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`bench model: --n wants positive integers, got '${options.n}'`);
-  const modes = options.attention.split(',').map((s) => s.trim()) as AttentionMode[];
-  for (const m of modes) if (!['nystrom', 'hf', 'softmax'].includes(m)) throw new Error(`bench model: unknown attention '${m}' (nystrom, hf, softmax)`);
+  const lengths = parseLengths(options.n, 'bench model');
+  const modes = attentionModes(options.attention, 'bench model');
   if (options.threads) configureEngine({ threads: options.threads });
   const before = backend().bytesInUse;
-  const model = options.model ? baseModelOf(await loadModel(options.model)) : randomModel(options, Math.max(...lengths));
+  const model = await benchModelOf(options, Math.max(...lengths));
   const weightsMb = (backend().bytesInUse - before) / 2 ** 20;
   const c = model.config;
   for (const n of lengths) {
     for (const mode of modes) {
-      const dense = mode !== 'nystrom' && (mode === 'softmax' || c.num_landmarks === c.segment_means_seq_len);
+      const dense = isDense(model, mode);
       if (dense && n > options.maxDenseN) {
         if (!options.json) console.log(`${mode} n=${n}: skipped (dense attention above --max-dense-n ${options.maxDenseN})`);
         continue;
@@ -48,8 +46,26 @@ export async function benchModel(options: BenchModelOptions): Promise<void> {
   model.dispose();
 }
 
+/** A comma-separated list of attention modes, checked. */
+export function attentionModes(list: string, command: string): AttentionMode[] {
+  const modes = list.split(',').map((s) => s.trim()) as AttentionMode[];
+  for (const m of modes) if (!['nystrom', 'hf', 'softmax'].includes(m)) throw new Error(`${command}: unknown attention '${m}' (nystrom, hf, softmax)`);
+  return modes;
+}
+
+/** Whether `mode` attends densely (n×n) in `model`: softmax, or 'hf' when the config asks for dense. */
+export function isDense(model: NystromformerModel, mode: AttentionMode): boolean {
+  const c = model.config;
+  return mode !== 'nystrom' && (mode === 'softmax' || c.num_landmarks === c.segment_means_seq_len);
+}
+
+/** The base model of the checkpoint folder `o.model`, else a random one (randomModel). */
+export async function benchModelOf(o: Pick<BenchModelOptions, 'model' | 'layers' | 'hidden' | 'heads'>, longest: number): Promise<NystromformerModel> {
+  return o.model ? baseModelOf(await loadModel(o.model)) : randomModel(o, longest);
+}
+
 /** BERT-base shape by default, position table long enough for the longest input. */
-function randomModel(o: BenchModelOptions, longest: number): NystromformerModel {
+export function randomModel(o: Pick<BenchModelOptions, 'layers' | 'hidden' | 'heads'>, longest: number): NystromformerModel {
   manualSeed(1);
   return new NystromformerModel({
     num_hidden_layers: o.layers, hidden_size: o.hidden, num_attention_heads: o.heads, intermediate_size: 4 * o.hidden,
@@ -57,14 +73,25 @@ function randomModel(o: BenchModelOptions, longest: number): NystromformerModel 
   });
 }
 
-function measure(model: NystromformerPreTrainedModel & NystromformerModel, n: number, repeats: number): { ms: number; peak_mb: number } {
-  const vocab = model.config.vocab_size;
-  const ids = Int32Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
+/**
+ * The token ids of every inference benchmark, batch 1 (scripts/bench/infer_torch.py feeds the same).
+ */
+export function benchIds(n: number, vocab: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
+}
+
+/** Times the engine's forward; `last` receives the last hidden state of the last timed call. */
+export function measure(
+  model: NystromformerPreTrainedModel & NystromformerModel, n: number, repeats: number, last?: (hidden: Float32Array) => void,
+): { ms: number; peak_mb: number } {
+  const ids = benchIds(n, model.config.vocab_size);
+  const kept: { hidden?: Float32Array } = {};
   const run = () => noGrad(() => tidy(() => {
-    model.forward({ inputIds: Tensor.from(ids, [1, n], 'int32') }).lastHiddenState.toArray();
+    kept.hidden = model.forward({ inputIds: Tensor.from(ids, [1, n], 'int32') }).lastHiddenState.toArray() as Float32Array;
   }));
   const { ms, peakMb } = timeCalls(run, repeats);
+  if (last && kept.hidden) last(kept.hidden);
   return { ms: round(ms), peak_mb: round(peakMb) };
 }
 
-const round = (x: number) => Math.round(x * 10) / 10;
+export const round = (x: number) => Math.round(x * 10) / 10;

@@ -7,7 +7,7 @@ import { configureEngine, Tensor } from '../engine/index.js';
 import { NystromformerForSequenceClassification, type AttentionMode } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
-import { timeCalls, trainingStep } from './step-timer.js';
+import { parseLengths, timeCalls, trainingStep } from './step-timer.js';
 
 export interface BenchTrainOptions {
   json?: boolean;
@@ -23,8 +23,7 @@ export interface BenchTrainOptions {
 }
 
 export function benchTrain(o: BenchTrainOptions): void {
-  const lengths = o.n.split(',').map(Number);
-  if (!lengths.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`bench train: --n wants positive integers, got '${o.n}'`);
+  const lengths = parseLengths(o.n, 'bench train');
   const modes = o.attention.split(',').map((s) => s.trim());
   for (const m of modes) if (m !== 'nystrom' && m !== 'softmax') throw new Error(`bench train: unknown attention '${m}' (nystrom, softmax)`);
   if (o.threads) configureEngine({ threads: o.threads });

@@ -70,6 +70,13 @@ modelBench('model', 'inference time and working memory of a whole model (random 
   .option('--max-dense-n <n>', 'skip dense attention above this length', positiveInt, 4096)
   .action(benchModel);
 
+modelBench('infer', 'forward time of a whole model (random BERT-base size by default) on the engine and on onnxruntime-node as n grows',
+  { n: '512,4096,16384', attention: 'nystrom', layers: 12, hidden: 768, heads: 12, repeats: 3 })
+  .option('--runtime <list>', 'comma-separated runtimes: engine,onnx', 'engine,onnx')
+  .option('--model <dir>', 'a checkpoint folder instead of a random model')
+  .option('--max-dense-n <n>', 'skip dense attention above this length', positiveInt, 4096)
+  .action(async (o) => (await import('./bench-infer.js')).benchInfer(o));
+
 modelBench('train', 'training-step throughput (forward, backward, AdamW) of a classifier as n grows, Nyström vs softmax',
   { n: '512,4096', attention: 'nystrom,softmax', layers: 4, hidden: 256, heads: 4, repeats: 3 })
   .option('--batch <b>', 'sequences per step', positiveInt, 1)

@@ -17,8 +17,13 @@ export function timeCalls(fn: () => void, repeats: number): { ms: number; peakMb
     fn();
     times.push(performance.now() - t0);
   }
-  times.sort((x, y) => x - y);
-  return { ms: times[times.length >> 1], peakMb: (b.peakBytes - before) / 2 ** 20 };
+  return { ms: median(times), peakMb: (b.peakBytes - before) / 2 ** 20 };
+}
+
+/** The middle value (the upper one of the two middle values for an even count). */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return sorted[sorted.length >> 1];
 }
 
 /** A training step for benchmarks: the loss (a forward with labels), backward, one optimizer update. */
@@ -28,4 +33,11 @@ export function trainingStep(loss: () => Tensor, optimizer: Optimizer): () => vo
     optimizer.apply(1e-4);
     optimizer.zeroGrad();
   };
+}
+
+/** A comma-separated list of sequence lengths; an error names the command. */
+export function parseLengths(list: string, command: string): number[] {
+  const lengths = list.split(',').map(Number);
+  if (!lengths.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`${command}: --n wants positive integers, got '${list}'`);
+  return lengths;
 }

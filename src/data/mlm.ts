@@ -1,19 +1,13 @@
 /**
- * Raw text for masked-language-model pretraining: a .txt file or a folder of them, tokenized and
- * packed into sequences of the model's length ([CLS] … [SEP]), with BERT's masking: 15% of the
- * tokens are chosen; of those, 80% become [MASK], 10% a random token and 10% stay; the labels are
- * the original ids there and −100 (ignored) elsewhere. Masks are drawn once from the seed (static
- * masking), so a run and its resume see the same data.
+ * Raw text for masked-language-model pretraining: a .txt file or a folder of them, read here and
+ * tokenized by the caller, then packed and masked by masking.ts (BERT's masking, static, seeded).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededRandom } from '../engine/seeded.js'; // (not the engine index: data generation needs no kernels)
 
-export interface MaskedExample {
-  inputIds: number[];
-  /** Per token: the id to predict, or −100. */
-  label: number[];
-}
+// The masking needs no file system: the browser build imports it from masking.ts directly.
+export { maskedExamples } from './masking.js';
+export type { MaskedExample, MaskingOptions } from './masking.js';
 
 /** The text of a .txt file, or of every .txt file in a folder (sorted by name). */
 export async function readTextCorpus(path: string): Promise<string> {
@@ -27,45 +21,4 @@ export async function readTextCorpus(path: string): Promise<string> {
   const files = (await readdir(path)).filter((f) => f.endsWith('.txt')).sort();
   if (files.length === 0) throw new Error(`${path}: the folder has no .txt files`);
   return (await Promise.all(files.map((f) => readFile(join(path, f), 'utf8')))).join('\n\n');
-}
-
-export interface MaskingOptions {
-  seqLen: number;
-  clsId: number;
-  sepId: number;
-  maskId: number;
-  vocabSize: number;
-  /** Ids never chosen for masking or drawn as random replacements. */
-  specialIds: readonly number[];
-  seed: number;
-  probability?: number;
-}
-
-/** Packs the token stream of each line into sequences and masks them. */
-export function maskedExamples(lines: readonly number[][], o: MaskingOptions): MaskedExample[] {
-  const body = o.seqLen - 2;
-  if (body < 1) throw new Error(`MLM: sequence length ${o.seqLen} leaves no room between [CLS] and [SEP]`);
-  const stream = lines.flat();
-  const rand = seededRandom(o.seed);
-  const special = new Set(o.specialIds);
-  const p = o.probability ?? 0.15;
-  const out: MaskedExample[] = [];
-  for (let start = 0; start < stream.length; start += body) {
-    const chunk = stream.slice(start, start + body);
-    const inputIds = [o.clsId, ...chunk, o.sepId];
-    const label = inputIds.map(() => -100);
-    for (let i = 1; i <= chunk.length; i++) {
-      if (special.has(inputIds[i]) || rand() >= p) continue;
-      label[i] = inputIds[i];
-      const r = rand();
-      if (r < 0.8) inputIds[i] = o.maskId;
-      else if (r < 0.9) {
-        let t: number;
-        do t = Math.floor(rand() * o.vocabSize); while (special.has(t));
-        inputIds[i] = t;
-      }
-    }
-    if (label.some((l) => l >= 0)) out.push({ inputIds, label });
-  }
-  return out;
 }

@@ -8,3 +8,4 @@ export type { ExportFolderOptions, ExportFolderReport } from './export-folder.js
 export { setRuntime, runtimeOf } from './onnx-model.js';
 export type { Runtime } from './onnx-model.js';
 export { SyncOnnxSession } from './sync-session.js';
+export type { OnnxSessionOptions } from './session-protocol.js';

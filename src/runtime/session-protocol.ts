@@ -4,13 +4,20 @@ import type { MessagePort } from 'node:worker_threads';
 /** A tensor crossing the thread boundary: int64 inputs, float32 outputs. */
 export interface WireTensor<D extends BigInt64Array | Float32Array> { data: D; dims: number[] }
 
+/** onnxruntime session options a caller may set (graph optimisation defaults to 'all'). */
+export interface OnnxSessionOptions {
+  /** Threads inside one operator (onnxruntime's default, 0, picks the physical cores). */
+  intraOpNumThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
 export type SessionRequest =
-  | { kind: 'create'; model: Uint8Array }
+  | { kind: 'create'; model: Uint8Array; options?: OnnxSessionOptions }
   | { kind: 'run'; feeds: Record<string, WireTensor<BigInt64Array>> }
   | { kind: 'close' };
 
 export type SessionReply =
-  | { ok: true; inputNames?: string[]; outputNames?: string[]; outputs?: Record<string, WireTensor<Float32Array>> }
+  | { ok: true; inputNames?: string[]; outputNames?: string[]; outputs?: Record<string, WireTensor<Float32Array>>; runMs?: number }
   | { ok: false; error: string };
 
 export interface SessionWorkerData {

@@ -21,16 +21,18 @@ function reply(message: SessionReply, transfer: ArrayBuffer[] = []): void {
 async function answer(request: SessionRequest): Promise<void> {
   const runtime = (ort ??= (await import('onnxruntime-node')).default);
   if (request.kind === 'create') {
-    session = await runtime.InferenceSession.create(request.model, { graphOptimizationLevel: 'all' });
+    session = await runtime.InferenceSession.create(request.model, { graphOptimizationLevel: 'all', ...request.options });
     reply({ ok: true, inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
   } else if (request.kind === 'run') {
     if (!session) throw new Error('no session');
     const feeds = Object.fromEntries(Object.entries(request.feeds).map(([name, t]) => [name, new runtime.Tensor('int64', t.data, t.dims)]));
+    const t0 = performance.now();
     const results = await session.run(feeds);
+    const runMs = performance.now() - t0;
     const outputs: Record<string, WireTensor<Float32Array>> = {};
     // copied: a view may share its buffer with other outputs, and the buffer is transferred
     for (const [name, t] of Object.entries(results)) outputs[name] = { data: (t.data as Float32Array).slice(), dims: [...t.dims] };
-    reply({ ok: true, outputs }, Object.values(outputs).map((t) => t.data.buffer as ArrayBuffer));
+    reply({ ok: true, outputs, runMs }, Object.values(outputs).map((t) => t.data.buffer as ArrayBuffer));
   } else {
     await session?.release();
     session = null;

@@ -5,7 +5,7 @@
  * receiveMessageOnPort. Node only (the browser build runs onnxruntime-web asynchronously).
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { SessionReply, SessionRequest, SessionWorkerData, WireTensor } from './session-protocol.js';
+import type { OnnxSessionOptions, SessionReply, SessionRequest, SessionWorkerData, WireTensor } from './session-protocol.js';
 
 export class SyncOnnxSession {
   readonly inputNames: string[];
@@ -13,17 +13,18 @@ export class SyncOnnxSession {
   readonly #port: MessagePort;
   readonly #done: Int32Array;
   #closed = false;
+  #lastRunMs = NaN;
 
-  private constructor(port: MessagePort, done: Int32Array, model: Uint8Array) {
+  private constructor(port: MessagePort, done: Int32Array, model: Uint8Array, options: OnnxSessionOptions) {
     this.#port = port;
     this.#done = done;
-    const created = this.#call({ kind: 'create', model }, [model.buffer as ArrayBuffer], 'creating the session');
+    const created = this.#call({ kind: 'create', model, options }, [model.buffer as ArrayBuffer], 'creating the session');
     this.inputNames = created.inputNames ?? [];
     this.outputNames = created.outputNames ?? [];
   }
 
-  /** Starts the worker and loads `model` (ONNX bytes; its buffer is handed to the worker). */
-  static create(model: Uint8Array): SyncOnnxSession {
+  /** Starts the worker and loads `model` (ONNX bytes, copied for the worker). */
+  static create(model: Uint8Array, options: OnnxSessionOptions = {}): SyncOnnxSession {
     const { port1, port2 } = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
     const workerData: SessionWorkerData = { port: port2, flag };
@@ -33,14 +34,21 @@ export class SyncOnnxSession {
     port1.unref();
     // A worker that dies is reported to the waiting call below; this only keeps the event from crashing the process.
     worker.on('error', () => {});
-    return new SyncOnnxSession(port1, new Int32Array(flag), model.slice());
+    return new SyncOnnxSession(port1, new Int32Array(flag), model.slice(), options);
   }
 
   /** Runs the graph on int64 feeds; float32 outputs by name. */
   run(feeds: Record<string, WireTensor<BigInt64Array>>): Record<string, WireTensor<Float32Array>> {
     if (this.#closed) throw new Error('SyncOnnxSession: used after close()');
     const what = `running on ${Object.entries(feeds).map(([k, t]) => `${k} [${t.dims.join(', ')}]`).join(', ')}`;
-    return this.#call({ kind: 'run', feeds }, Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer), what).outputs ?? {};
+    const reply = this.#call({ kind: 'run', feeds }, Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer), what);
+    this.#lastRunMs = reply.runMs ?? NaN;
+    return reply.outputs ?? {};
+  }
+
+  /** How long the last run() spent in onnxruntime's session.run, in ms (without the thread hop and copies). */
+  get lastRunMs(): number {
+    return this.#lastRunMs;
   }
 
   /** Releases the session; the worker then exits by itself. Safe to call twice. */

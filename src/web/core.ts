@@ -12,3 +12,5 @@ export * from '../nn/index.js';
 export * from '../models/index.js';
 export { parseSafetensors, serializeSafetensors, toFloat32, toInt32 } from '../io/safetensors-format.js';
 export type { RawTensor, SafetensorsFile, SafetensorsDType, TensorToWrite } from '../io/safetensors-format.js';
+export { WebOnnxEncoder, webProviders } from './onnx-web.js';
+export type { OrtWeb, WebOnnxOptions, WebProvider } from './onnx-web.js';

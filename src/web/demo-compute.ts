@@ -1,16 +1,17 @@
 /**
- * What the demo computes, on token ids (the page tokenizes): a model from fetched files, fill-mask
- * candidates, document embeddings, one head's Nyström attention, and attention timings. Runs in the
- * demo's Web Worker; host-neutral, so Node runs it too.
+ * What the demo computes, on token ids (the page tokenizes): a model from its files, fill-mask
+ * candidates or label probabilities, document embeddings, one head's Nyström attention, and
+ * attention timings. Runs in the demo's Web Worker; host-neutral, so Node runs it too.
  *
  * Shapes: n tokens, m landmarks, H heads, d head size, r ≤ n rows/columns drawn in the heat map.
  */
 import {
   backend, matmul, mulScalar, noGrad, nystromAttention, parseSafetensors, permute, randn, reshape, slice, softmax,
-  softmaxAttention, take, Tensor, tidy, transpose, NystromformerForMaskedLM,
+  softmaxAttention, take, Tensor, tidy, transpose, NystromformerForMaskedLM, NystromformerForSequenceClassification,
 } from './core.js';
 import { toInputs } from '../models/pipelines/encode.js';
 import { topIndices } from '../models/pipelines/fill-mask.js';
+import { labelName, labelScores, type ClassifyResult } from '../models/pipelines/classify.js';
 
 export interface ModelFiles {
   /** config.json, parsed. */
@@ -19,9 +20,23 @@ export interface ModelFiles {
   weights: Uint8Array;
 }
 
-/** A masked-LM from its files, attending with linear Nyström attention at any length. */
-export function loadDemoModel(files: ModelFiles, numLandmarks?: number): NystromformerForMaskedLM {
-  const model = new NystromformerForMaskedLM(files.config, { attention: 'nystrom', numLandmarks });
+/** The heads the demo shows: fill-mask for a masked LM, label probabilities for a classifier. */
+export type DemoModel = NystromformerForMaskedLM | NystromformerForSequenceClassification;
+const DEMO_HEADS = { NystromformerForMaskedLM, NystromformerForSequenceClassification } as const;
+
+/** The model config.json names (a masked LM when it names none), attending with linear Nyström attention at any length. */
+export function loadDemoModel(files: ModelFiles, numLandmarks?: number): DemoModel {
+  const names = files.config.architectures;
+  const name = Array.isArray(names) && typeof names[0] === 'string' ? names[0] : 'NystromformerForMaskedLM';
+  if (!(name in DEMO_HEADS)) {
+    throw new Error(`config.json: the demo runs ${Object.keys(DEMO_HEADS).join(' and ')} models, and this one is ${name}`);
+  }
+  let model: DemoModel;
+  try {
+    model = new DEMO_HEADS[name as keyof typeof DEMO_HEADS](files.config, { attention: 'nystrom', numLandmarks });
+  } catch (e) {
+    throw new Error(`config.json: ${(e as Error).message.replace(/^config: /, '')}`); // name the file the visitor picked
+  }
   try {
     const report = model.loadWeights(parseSafetensors(files.weights, 'model.safetensors').tensors, 'model.safetensors');
     if (report.missingKeys.length > 0) throw new Error(`model.safetensors lacks ${report.missingKeys.join(', ')}`);
@@ -58,8 +73,14 @@ export function fillMaskIds(model: NystromformerForMaskedLM, ids: readonly numbe
   });
 }
 
+/** The classifier's scores for a text, in label order (the classify pipeline's numbers). */
+export function classifyIds(model: NystromformerForSequenceClassification, ids: readonly number[]): ClassifyResult[] {
+  const logits = noGrad(() => tidy(() => model.forward(single(ids)).logits.toArray() as Float32Array));
+  return labelScores(model, logits).map((score, i) => ({ label: labelName(model, i), score }));
+}
+
 /** A document's vector: the mean of its last hidden states, unit length (the embed pipeline's default). */
-export function embedIds(model: NystromformerForMaskedLM, ids: readonly number[]): Float32Array {
+export function embedIds(model: DemoModel, ids: readonly number[]): Float32Array {
   const hidden = noGrad(() => tidy(() => model.nystromformer.forward(single(ids)).lastHiddenState.toArray() as Float32Array));
   const n = ids.length;
   const h = hidden.length / n;
@@ -81,7 +102,7 @@ export interface HeadAttention {
 }
 
 /** One head's attention matrix in one layer, rebuilt from the Nyström factors for its first r tokens. */
-export function headAttention(model: NystromformerForMaskedLM, ids: readonly number[], layer: number, head: number, maxR = 256): HeadAttention {
+export function headAttention(model: DemoModel, ids: readonly number[], layer: number, head: number, maxR = 256): HeadAttention {
   const base = model.nystromformer;
   const layers = base.encoder.layer.items;
   const self = layers[layer]?.attention.self;

@@ -3,18 +3,36 @@
  * engine's caller may sleep in Atomics.wait while kernel threads work. It receives token ids (the
  * page tokenizes: the tokenizer's bare import needs the page's import map) and answers with numbers.
  */
-import { backend, initEngine, type NystromformerForMaskedLM } from './core.js';
-import { embedIds, fillMaskIds, headAttention, loadDemoModel, timeAttention } from './demo-compute.js';
+import { backend, initEngine, NystromformerForMaskedLM, type NystromformerForSequenceClassification } from './core.js';
+import { classifyIds, embedIds, fillMaskIds, headAttention, loadDemoModel, timeAttention, type DemoModel, type ModelFiles } from './demo-compute.js';
 import type { DemoReply, DemoRequest } from './demo-protocol.js';
+import { trainSteps } from './demo-train.js';
 
-let model: NystromformerForMaskedLM | undefined;
+let model: DemoModel | undefined;
+let engine: { threads: number; build: string } | undefined;
 
 const reply = (message: DemoReply) => postMessage(message);
+
+/** Swaps in a new model; a folder that fails to load leaves the current one in place. */
+function load(files: ModelFiles): DemoReply {
+  const next = loadDemoModel(files);
+  model?.dispose();
+  model = next;
+  const c = model.config;
+  return {
+    type: 'ready', threads: engine!.threads, build: engine!.build,
+    model: {
+      architecture: model instanceof NystromformerForMaskedLM ? 'NystromformerForMaskedLM' : 'NystromformerForSequenceClassification',
+      layers: c.num_hidden_layers, heads: c.num_attention_heads, hidden: c.hidden_size, landmarks: model.attentionSettings.numLandmarks,
+      maxPositions: c.max_position_embeddings, vocabSize: c.vocab_size,
+    },
+  };
+}
 
 async function handle(request: DemoRequest): Promise<void> {
   switch (request.type) {
     case 'init': {
-      const b = await initEngine({ threads: request.threads, gemm: 'wasm' });
+      engine = await initEngine({ threads: request.threads, gemm: 'wasm' });
       const fetchOk = async (name: string) => {
         const url = new URL(name, request.modelUrl);
         const response = await fetch(url);
@@ -23,21 +41,20 @@ async function handle(request: DemoRequest): Promise<void> {
       };
       const config = (await (await fetchOk('config.json')).json()) as Record<string, unknown>;
       const weights = new Uint8Array(await (await fetchOk('model.safetensors')).arrayBuffer());
-      model?.dispose();
-      model = loadDemoModel({ config, weights });
-      const c = model.config;
-      return reply({
-        type: 'ready', threads: b.threads, build: b.build,
-        model: { layers: c.num_hidden_layers, heads: c.num_attention_heads, hidden: c.hidden_size, landmarks: model.attentionSettings.numLandmarks, maxPositions: c.max_position_embeddings },
-      });
+      return reply(load({ config, weights }));
     }
+    case 'load':
+      if (!engine) throw new Error('the engine is not started yet');
+      return reply(load(request.files));
     case 'run': {
       if (!model) throw new Error('the model is not loaded yet');
       const sharesBefore = backend().kernelShares();
       const t0 = performance.now();
       const steps = 4;
-      reply({ type: 'progress', what: 'fill-mask', done: 0, total: steps });
-      const fill = fillMaskIds(model, request.idsA, request.maskId, request.topK);
+      const mlm = model instanceof NystromformerForMaskedLM ? model : undefined;
+      reply({ type: 'progress', what: mlm ? 'fill-mask' : 'classification', done: 0, total: steps });
+      const fill = mlm ? fillMaskIds(mlm, request.idsA, request.maskId, request.topK) : [];
+      const classes = mlm ? [] : classifyIds(model as NystromformerForSequenceClassification, request.idsA);
       reply({ type: 'progress', what: 'embedding A', done: 1, total: steps });
       const embA = embedIds(model, request.idsA);
       reply({ type: 'progress', what: 'embedding B', done: 2, total: steps });
@@ -48,7 +65,7 @@ async function handle(request: DemoRequest): Promise<void> {
       const sharesAfter = backend().kernelShares();
       reply({ type: 'progress', what: 'done', done: steps, total: steps });
       return reply({
-        type: 'result', fill, embA, embB, attention, ms,
+        type: 'result', fill, classes, embA, embB, attention, ms,
         shares: sharesAfter.map((s, tid) => s - (sharesBefore[tid] ?? 0)),
       });
     }
@@ -57,6 +74,11 @@ async function handle(request: DemoRequest): Promise<void> {
         for (const n of lengths) reply({ type: 'timing', timing: timeAttention(impl, n, request.shape) });
       }
       return reply({ type: 'bench-done' });
+    }
+    case 'train': {
+      if (!model) throw new Error('the model is not loaded yet');
+      const steps = trainSteps(model, request.examples, request.settings, (step) => reply({ type: 'train-step', ...step }));
+      return reply({ type: 'train-done', steps });
     }
   }
 }

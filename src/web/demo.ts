@@ -6,7 +6,9 @@
 import { cosineSimilarity, Tokenizer } from './index.js';
 import type { AttentionTiming, TimingShape } from './demo-compute.js';
 import type { DemoReply, DemoRequest, ModelSummary, RunResult } from './demo-protocol.js';
+import { DEMO_TRAINING, documentExamples, syntheticExamples, type TrainStep } from './demo-train.js';
 import { drawChart, drawHeatmap, type Series } from './draw.js';
+import { droppedFiles, inputFiles, readModelFolder, type PickedFile } from './model-folder.js';
 
 const MODEL_URL = new URL('/models/tiny-mlm/', location.href).href;
 /** `bench attention`'s defaults: 12 heads of 64, 64 landmarks, conv 33 on V. */
@@ -18,6 +20,13 @@ export interface Ready {
   threads: number;
   build: string;
   model: ModelSummary;
+}
+
+export interface TrainView {
+  /** What was learned: 'mlm' on document A, or the synthetic task for a classifier. */
+  task: 'mlm' | 'synthetic';
+  examples: number;
+  steps: TrainStep[];
 }
 
 export interface RunView extends RunResult {
@@ -39,7 +48,7 @@ class Engine {
   }
 
   /** Sends a request and collects replies until `until` says one finishes it. */
-  request<T>(message: DemoRequest, until: (reply: DemoReply) => T | undefined, onReply?: (reply: DemoReply) => void): Promise<T> {
+  request<T>(message: DemoRequest, until: (reply: DemoReply) => T | undefined, onReply?: (reply: DemoReply) => void, transfer: Transferable[] = []): Promise<T> {
     return new Promise((resolve, reject) => {
       this.#listener = (reply) => {
         if (reply.type === 'error') return reject(new Error(reply.message));
@@ -47,16 +56,19 @@ class Engine {
         const done = until(reply);
         if (done !== undefined) resolve(done);
       };
-      this.#worker.postMessage(message);
+      this.#worker.postMessage(message, transfer);
     });
   }
 }
 
 let tokenizer: Tokenizer;
+let model: ModelSummary;
 /** Documents are cut to the model's position table. */
 let maxTokens = 0;
 const engine = new Engine((message) => setStatus(message, 'error'));
 const timings: AttentionTiming[] = [];
+/** One loss curve per training run of the current model. */
+let lossCurves: Series[] = [];
 
 function setStatus(text: string, state: 'busy' | 'ready' | 'done' | 'error'): void {
   const status = $('status');
@@ -85,14 +97,42 @@ async function start(): Promise<Ready> {
   const params = new URLSearchParams(location.search);
   const threads = Number(params.get('threads')) || navigator.hardwareConcurrency || 1;
   const ready = await engine.request<Ready>({ type: 'init', threads, modelUrl: MODEL_URL }, (r) => (r.type === 'ready' ? r : undefined));
-  const m = ready.model;
-  maxTokens = m.maxPositions;
-  $('engine').textContent = `${ready.threads} kernel threads, ${ready.build} SIMD; model: ${m.layers} layers, ${m.heads} heads, hidden ${m.hidden}, ${m.landmarks} landmarks, up to ${m.maxPositions} tokens (random weights)`;
-  fillSelect($<HTMLSelectElement>('layer'), m.layers);
-  fillSelect($<HTMLSelectElement>('head'), m.heads);
-  updateCounts();
+  useModel(ready, tokenizer, 'tiny-mlm, shipped with the package (random weights)');
   setStatus('ready', 'ready');
   return ready;
+}
+
+/** Shows what the worker loaded and sets the page up for its head. */
+function useModel(loaded: Ready, modelTokenizer: Tokenizer, name: string): void {
+  const m = (model = loaded.model);
+  tokenizer = modelTokenizer;
+  maxTokens = m.maxPositions;
+  const mlm = m.architecture === 'NystromformerForMaskedLM';
+  $('engine').textContent = `${loaded.threads} kernel threads, ${loaded.build} SIMD`;
+  $('model-name').textContent = `${name}: ${m.architecture}, ${m.layers} layers, ${m.heads} heads, hidden ${m.hidden}, ${m.landmarks} landmarks, up to ${m.maxPositions} tokens`;
+  fillSelect($<HTMLSelectElement>('layer'), m.layers);
+  fillSelect($<HTMLSelectElement>('head'), m.heads);
+  $('result-title').textContent = mlm ? 'Fill-mask (top 5 per [MASK])' : 'Classification of document A';
+  $('fill').replaceChildren();
+  $('train-task').textContent = mlm
+    ? `masked-language modelling on document A (sequences of ${Math.min(DEMO_TRAINING.seqLen, maxTokens)} tokens, 15% masked)`
+    : 'the embedded synthetic task: which of tokens 5 and 6 occurs more often';
+  lossCurves = [];
+  showLoss();
+  updateCounts();
+}
+
+/** Loads a model folder the visitor picked or dropped; on failure the current model stays. */
+async function loadFolder(picked: PickedFile[] | Promise<PickedFile[]>): Promise<ModelSummary> {
+  await ready;
+  setStatus('reading the model folder…', 'busy');
+  const folder = await readModelFolder(await picked);
+  const loaded = await engine.request<Ready>(
+    { type: 'load', files: folder.files }, (r) => (r.type === 'ready' ? r : undefined), undefined, [folder.files.weights.buffer],
+  );
+  useModel(loaded, folder.tokenizer, folder.name);
+  setStatus(`loaded ${folder.name}`, 'ready');
+  return loaded.model;
 }
 
 function fillSelect(select: HTMLSelectElement, count: number): void {
@@ -131,14 +171,17 @@ async function run(): Promise<RunView> {
   return view;
 }
 
+const row = (cells: string[]) => {
+  const tr = document.createElement('tr');
+  tr.replaceChildren(...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
+  return tr;
+};
+
 function showRun(view: RunView): void {
-  const rows = view.candidates.map((c, i) => {
-    const tr = document.createElement('tr');
-    const cells = [`#${i + 1} (token ${view.fill[i].position})`, ...c.map((x) => `${x.token || '∅'} ${(100 * x.score).toFixed(1)}%`)];
-    tr.replaceChildren(...cells.map((text) => Object.assign(document.createElement('td'), { textContent: text })));
-    return tr;
-  });
-  $('fill').replaceChildren(...(rows.length ? rows : [Object.assign(document.createElement('tr'), { textContent: 'no [MASK] in document A' })]));
+  const rows = model.architecture === 'NystromformerForMaskedLM'
+    ? view.candidates.map((c, i) => row([`#${i + 1} (token ${view.fill[i].position})`, ...c.map((x) => `${x.token || '∅'} ${(100 * x.score).toFixed(1)}%`)]))
+    : view.classes.map((c) => row([c.label, `${(100 * c.score).toFixed(1)}%`, '█'.repeat(Math.round(20 * Math.max(0, Math.min(1, c.score))))]));
+  $('fill').replaceChildren(...(rows.length ? rows : [row([`no ${tokenizer.maskToken} in document A`])]));
   $('similarity').textContent = `cosine similarity of A (${view.tokensA} tokens) and B (${view.tokensB} tokens): ${view.similarity.toFixed(4)}`;
   const a = view.attention;
   drawHeatmap($<HTMLCanvasElement>('heatmap'), a.values, a.r);
@@ -186,6 +229,40 @@ function showTimings(): void {
   }));
 }
 
+/** Trains the loaded model in the worker for a few steps, drawing the loss as each step ends. */
+async function train(options: { steps?: number } = {}): Promise<TrainView> {
+  await ready;
+  const steps = options.steps ?? (Number($<HTMLInputElement>('train-steps').value) || DEMO_TRAINING.steps);
+  const task = model.architecture === 'NystromformerForMaskedLM' ? 'mlm' : 'synthetic';
+  const { seed, seqLen } = DEMO_TRAINING;
+  const examples = task === 'mlm'
+    ? documentExamples(tokenizer, $<HTMLTextAreaElement>('doc-a').value, Math.min(seqLen, maxTokens), seed)
+    : syntheticExamples(maxTokens, model.vocabSize, seed);
+  const curve: Series = { label: `run ${lossCurves.length + 1}`, color: CURVE_COLORS[lossCurves.length % CURVE_COLORS.length], points: [] };
+  lossCurves.push(curve);
+  setStatus('training…', 'busy');
+  setProgress(0, steps, `training on ${examples.length} examples`);
+  const records = await engine.request<TrainStep[]>(
+    { type: 'train', examples, settings: { ...DEMO_TRAINING, steps, padId: tokenizer.padTokenId } },
+    (r) => (r.type === 'train-done' ? r.steps : undefined),
+    (r) => {
+      if (r.type !== 'train-step') return;
+      curve.points.push({ x: r.step, y: r.loss });
+      setProgress(r.step, steps, `step ${r.step}: loss ${r.loss.toFixed(3)} (${r.ms.toFixed(0)} ms)`);
+      showLoss();
+    },
+  );
+  const [first, last] = [records[0], records[records.length - 1]];
+  setStatus(`trained ${records.length} steps: loss ${first.loss.toFixed(3)} → ${last.loss.toFixed(3)}`, 'done');
+  return { task, examples: examples.length, steps: records };
+}
+
+const CURVE_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd'];
+
+function showLoss(): void {
+  drawChart($<HTMLCanvasElement>('loss'), lossCurves, 'optimizer step (AdamW, batch 4)', 'training loss', 'linear');
+}
+
 /** Loads a text file into document A. */
 function loadFile(input: HTMLInputElement): void {
   const file = input.files?.[0];
@@ -204,10 +281,28 @@ $('bench').addEventListener('click', () => void bench().catch(report));
 $('doc-a').addEventListener('input', updateCounts);
 $('doc-b').addEventListener('input', updateCounts);
 $<HTMLInputElement>('file').addEventListener('change', (e) => loadFile(e.target as HTMLInputElement));
+$('train').addEventListener('click', () => void train().catch(report));
+$<HTMLInputElement>('folder').addEventListener('change', (e) => {
+  setStatus('reading the model folder…', 'busy'); // at once, so that a script waiting for the load sees it start
+  void loadFolder(inputFiles(e.target as HTMLInputElement)).catch(report);
+});
+const dropZone = $('drop');
+dropZone.addEventListener('dragover', (e) => {
+  e.preventDefault(); // accept the drop
+  dropZone.classList.add('over');
+});
+dropZone.addEventListener('dragleave', () => dropZone.classList.remove('over'));
+dropZone.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dropZone.classList.remove('over');
+  if (!e.dataTransfer) return setStatus('the drop carried no files', 'error');
+  setStatus('reading the model folder…', 'busy');
+  void loadFolder(droppedFiles(e.dataTransfer)).catch(report);
+});
 
 declare global {
   interface Window {
-    demo: { ready: Promise<Ready>; run: typeof run; bench: typeof bench };
+    demo: { ready: Promise<Ready>; run: typeof run; bench: typeof bench; train: typeof train };
   }
 }
-window.demo = { ready, run, bench };
+window.demo = { ready, run, bench, train };

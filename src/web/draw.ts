@@ -1,4 +1,4 @@
-/** Canvas drawings of the demo: an attention heat map and a log–log chart of time vs sequence length. */
+/** Canvas drawings of the demo: an attention heat map, and line charts (time vs sequence length, loss vs step). */
 
 /** (r, r) row-major values as an r×r image, each row scaled to its own maximum (rows sum to 1, so small rows would vanish). */
 export function drawHeatmap(canvas: HTMLCanvasElement, values: Float32Array, r: number): void {
@@ -34,8 +34,36 @@ export interface Series {
   points: { x: number; y: number }[];
 }
 
-/** Lines on log–log axes (powers of two on x, decades on y), with a legend. */
-export function drawChart(canvas: HTMLCanvasElement, series: Series[], xLabel: string, yLabel: string): void {
+/** Where values fall on an axis (0 at its start, 1 at its end) and the gridlines to draw. */
+interface Axis {
+  at(v: number): number;
+  ticks: number[];
+}
+
+/** Whole powers of `base` around the values (time against sequence length). */
+function logAxis(values: number[], base: number): Axis {
+  const log = (v: number) => Math.log(Math.max(v, 1e-3)) / Math.log(base);
+  const lo = Math.floor(Math.min(...values.map(log)));
+  const hi = Math.ceil(Math.max(...values.map(log), lo + 1));
+  return { at: (v) => (log(v) - lo) / (hi - lo), ticks: Array.from({ length: hi - lo + 1 }, (_, i) => base ** (lo + i)) };
+}
+
+/** Round steps of 1, 2 or 5 × 10^k, about five of them (loss against step). */
+function linearAxis(values: number[]): Axis {
+  const [min, max] = [Math.min(...values), Math.max(...values)];
+  const raw = (max - min || Math.abs(max) || 1) / 5;
+  const unit = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * unit).find((s) => s >= raw)!;
+  const [lo, hi] = [Math.floor(min / step) * step, Math.max(Math.ceil(max / step), Math.floor(min / step) + 1) * step];
+  const ticks = Array.from({ length: Math.round((hi - lo) / step) + 1 }, (_, i) => Number((lo + i * step).toPrecision(12)));
+  return { at: (v) => (v - lo) / (hi - lo), ticks };
+}
+
+/**
+ * Lines with a legend. 'log': powers of two on x, decades on y (time against sequence length);
+ * 'linear': round steps on both (a loss curve).
+ */
+export function drawChart(canvas: HTMLCanvasElement, series: Series[], xLabel: string, yLabel: string, scale: 'log' | 'linear' = 'log'): void {
   const ctx = canvas.getContext('2d')!;
   const { width: W, height: H } = canvas;
   const pad = { left: 56, right: 16, top: 16, bottom: 40 };
@@ -44,33 +72,32 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], xLabel: s
   ctx.fillRect(0, 0, W, H);
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return;
-  const lx = all.map((p) => Math.log2(p.x));
-  const ly = all.map((p) => Math.log10(Math.max(p.y, 1e-3)));
-  const [x0, x1] = [Math.floor(Math.min(...lx)), Math.ceil(Math.max(...lx, Math.min(...lx) + 1))];
-  const [y0, y1] = [Math.floor(Math.min(...ly)), Math.ceil(Math.max(...ly, Math.min(...ly) + 1))];
-  const px = (x: number) => pad.left + ((Math.log2(x) - x0) / (x1 - x0)) * (W - pad.left - pad.right);
-  const py = (y: number) => H - pad.bottom - ((Math.log10(Math.max(y, 1e-3)) - y0) / (y1 - y0)) * (H - pad.top - pad.bottom);
+  const xs = all.map((p) => p.x);
+  const ys = all.map((p) => p.y);
+  const [ax, ay] = scale === 'log' ? [logAxis(xs, 2), logAxis(ys, 10)] : [linearAxis(xs), linearAxis(ys)];
+  const px = (x: number) => pad.left + ax.at(x) * (W - pad.left - pad.right);
+  const py = (y: number) => H - pad.bottom - ay.at(y) * (H - pad.top - pad.bottom);
 
   ctx.font = '11px system-ui, sans-serif';
   ctx.strokeStyle = '#ddd';
   ctx.fillStyle = '#444';
   ctx.textAlign = 'center';
-  for (let e = x0; e <= x1; e++) {
-    const x = px(2 ** e);
+  for (const t of ax.ticks) {
+    const x = px(t);
     ctx.beginPath();
     ctx.moveTo(x, pad.top);
     ctx.lineTo(x, H - pad.bottom);
     ctx.stroke();
-    ctx.fillText(String(2 ** e), x, H - pad.bottom + 14);
+    ctx.fillText(String(t), x, H - pad.bottom + 14);
   }
   ctx.textAlign = 'right';
-  for (let e = y0; e <= y1; e++) {
-    const y = py(10 ** e);
+  for (const t of ay.ticks) {
+    const y = py(t);
     ctx.beginPath();
     ctx.moveTo(pad.left, y);
     ctx.lineTo(W - pad.right, y);
     ctx.stroke();
-    ctx.fillText(String(10 ** e), pad.left - 6, y + 4);
+    ctx.fillText(String(t), pad.left - 6, y + 4);
   }
   ctx.textAlign = 'center';
   ctx.fillText(xLabel, (pad.left + W - pad.right) / 2, H - 8);
@@ -87,8 +114,9 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], xLabel: s
     s.points.forEach((p, i) => (i === 0 ? ctx.moveTo(px(p.x), py(p.y)) : ctx.lineTo(px(p.x), py(p.y))));
     ctx.stroke();
     for (const p of s.points) ctx.fillRect(px(p.x) - 3, py(p.y) - 3, 6, 6);
-    ctx.textAlign = 'left';
-    ctx.fillText(s.label, pad.left + 10, pad.top + 14 + 16 * k);
+    // a falling curve starts top-left: keep the legend out of its way
+    ctx.textAlign = scale === 'log' ? 'left' : 'right';
+    ctx.fillText(s.label, scale === 'log' ? pad.left + 10 : W - pad.right - 10, pad.top + 14 + 16 * k);
   });
   ctx.lineWidth = 1;
 }

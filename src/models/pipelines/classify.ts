@@ -17,13 +17,19 @@ export function classify(
   options: EncodeOptions & { topK?: number } = {},
 ): ClassifyResult[] {
   const logits = noGrad(() => tidy(() => model.forward(toInputs(encodeFor(model, tokenizer, input, options))).logits.toArray() as Float32Array));
-  const labels = model.config.id2label;
+  const scores = labelScores(model, logits);
+  return topIndices(scores, options.topK ?? scores.length).map((i) => ({ label: labelName(model, i), score: scores[i] }));
+}
+
+/** One input's logits as scores, by the model's problem type (label order). */
+export function labelScores(model: NystromformerForSequenceClassification, logits: Float32Array): number[] {
   const type = model.problemType();
-  const scores = type === 'regression' ? Array.from(logits)
+  return type === 'regression' ? Array.from(logits)
     : type === 'multi_label_classification' ? Array.from(logits, (x) => 1 / (1 + Math.exp(-x)))
       : softmaxOf(logits);
-  return topIndices(scores, options.topK ?? scores.length).map((i) => ({ label: labels[String(i)] ?? `LABEL_${i}`, score: scores[i] }));
 }
+
+export const labelName = (model: NystromformerForSequenceClassification, i: number) => model.config.id2label[String(i)] ?? `LABEL_${i}`;
 
 function softmaxOf(x: Float32Array): number[] {
   const top = Math.max(...x);
