@@ -121,7 +121,7 @@ export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   const batch = scaling[0]?.batch ?? 1;
   return svgDocument([
     (box) => barPanel(box, { title: 'Test accuracy (bars: here; ticks: paper)', xLabel: 'task', yLabel: 'accuracy %' }, tasks, bars),
-    (box) => linePanel(box, { title: 'Validation accuracy during training', xLabel: 'step', yLabel: 'accuracy %' }, curves),
+    (box) => linePanel(box, { title: 'Validation accuracy during training', xLabel: 'step', yLabel: 'accuracy %', legend: 'bottom-right' }, curves),
     (box) => linePanel(box, { title: `Training step time (batch ${batch})`, xLabel: 'tokens', yLabel: 'ms', xLog: true, yLog: true }, perAttention((s) => s.ms)),
     (box) => linePanel(box, { title: `Training step peak memory (batch ${batch})`, xLabel: 'tokens', yLabel: 'MB', xLog: true, yLog: true }, perAttention((s) => Math.max(1, s.peak_mb))),
   ]);

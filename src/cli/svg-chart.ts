@@ -17,6 +17,8 @@ export interface Panel {
   yLabel: string;
   xLog?: boolean;
   yLog?: boolean;
+  /** Where the legend goes (default: top left). */
+  legend?: 'top-left' | 'bottom-right';
 }
 
 type Box = { x: number; y: number; w: number; h: number };
@@ -68,8 +70,9 @@ function frame(box: Box, panel: Panel, x: (v: number) => number, y: (v: number) 
 
 const inner = (box: Box) => ({ left: box.x + MARGIN.left, top: box.y + MARGIN.top, w: box.w - MARGIN.left - MARGIN.right, h: box.h - MARGIN.top - MARGIN.bottom });
 
-function legend(box: Box, entries: { name: string; color: string; dash?: string }[]): string[] {
-  const { left, top } = inner(box);
+function legend(box: Box, entries: { name: string; color: string; dash?: string }[], corner: Panel['legend'] = 'top-left'): string[] {
+  const { w, h, ...at } = inner(box);
+  const [left, top] = corner === 'bottom-right' ? [at.left + w - 150, at.top + h - 12 - 15 * entries.length] : [at.left, at.top];
   return entries.flatMap((e, i) => [
     e.dash
       ? `<line x1="${left + 6}" x2="${left + 20}" y1="${top + 13 + i * 15}" y2="${top + 13 + i * 15}" stroke="${e.color}" stroke-width="2" stroke-dasharray="${e.dash}"/>`
@@ -93,7 +96,7 @@ export function linePanel(box: Box, panel: Panel, series: Series[]): string {
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} points="${pts.join(' ')}"/>`);
     if (s.points.length <= 40) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
   }
-  return [...out, ...legend(box, series)].join('\n');
+  return [...out, ...legend(box, series, panel.legend)].join('\n');
 }
 
 /** Bars per group (e.g. task) and series (e.g. model); `marks` draws a reference value as a black tick over a bar. */
