@@ -32,7 +32,7 @@ const EXTRA = ['#66ccee', '#aa3377', '#bbbbbb', '#000000'];
 
 interface Run {
   dir: string;
-  result: { task: string; attention: string; steps: number; batch: number; length: number; lr: number; train_examples?: number; data?: string;
+  result: { task: string; attention: string; seed?: number; steps: number; batch: number; length: number; lr: number; train_examples?: number; data?: string;
     val_accuracy: number; test_accuracy: number; ms_per_step: number; peak_mb: number };
   curve: [number, number][];
 }
@@ -106,21 +106,21 @@ export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   const attentions = [...new Set([...runs.map((r) => r.result.attention), ...scaling.map((s) => s.attention)])];
   const colorOf = (a: string) => (attentions.filter((b) => paperModel(b) === paperModel(a)).length === 1 ? COLORS[paperModel(a)] : EXTRA[attentions.indexOf(a) % EXTRA.length]);
   const runAttentions = attentions.filter((a) => runs.some((r) => r.result.attention === a));
-  const best = (t: string, a: string) => {
+  const mean = (t: string, a: string) => {
     const matches = runs.filter((r) => r.result.task === t && r.result.attention === a);
-    return matches.length ? 100 * Math.max(...matches.map((r) => r.result.test_accuracy)) : undefined;
+    return matches.length ? (100 * matches.reduce((sum, r) => sum + r.result.test_accuracy, 0)) / matches.length : undefined;
   };
-  const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => best(t, a)), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
+  const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => mean(t, a)), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
   const DASHES = [undefined, '6 3', '2 2', '8 3 2 3', '1 3'];
   const curves: Series[] = runs.filter((r) => r.curve.length > 0).map((r) => ({
-    name: `${r.result.task} ${r.result.attention}`, color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
+    name: `${r.result.task} ${r.result.attention}${r.result.seed && r.result.seed !== 1 ? ` seed ${r.result.seed}` : ''}`, color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
   }));
   const perAttention = (value: (s: StepBench) => number): Series[] => [...new Set(scaling.map((s) => s.attention))].map((a) => ({
     name: a, color: colorOf(a), points: scaling.filter((s) => s.attention === a).sort((x, y) => x.n - y.n).map((s) => [s.n, value(s)] as [number, number]),
   }));
   const batch = scaling[0]?.batch ?? 1;
   return svgDocument([
-    (box) => barPanel(box, { title: 'Test accuracy (bars: here; ticks: paper)', xLabel: 'task', yLabel: 'accuracy %' }, tasks, bars),
+    (box) => barPanel(box, { title: 'Test accuracy (bars: here, mean over runs; ticks: paper)', xLabel: 'task', yLabel: 'accuracy %' }, tasks, bars),
     (box) => linePanel(box, { title: 'Validation accuracy during training', xLabel: 'step', yLabel: 'accuracy %', legend: 'bottom-right' }, curves),
     (box) => linePanel(box, { title: `Training step time (batch ${batch})`, xLabel: 'tokens', yLabel: 'ms', xLog: true, yLog: true }, perAttention((s) => s.ms)),
     (box) => linePanel(box, { title: `Training step peak memory (batch ${batch})`, xLabel: 'tokens', yLabel: 'MB', xLog: true, yLog: true }, perAttention((s) => Math.max(1, s.peak_mb))),
