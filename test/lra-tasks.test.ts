@@ -133,7 +133,7 @@ test('CLI: lra on Retrieval pairs and on an IDX image set, then lra-report tabul
   const report = cli(['lra-report', join(dir, 'runs'), '--scaling', scaling, '--out', join(dir, 'docs')]);
   assert.equal(report.status, 0, report.stderr);
   assert.match(report.stdout, /\| model \| retrieval \| image \|/);
-  assert.match(report.stdout, /\| nystrom-4 \(here\) \| \d+\.\d \(4 steps\) \| – \|/);
+  assert.match(report.stdout, /\| nystrom-4 \(here\) \| \d+\.\d \(4 steps, seed 1\) \| – \|/);
   assert.match(report.stdout, /\| Nyströmformer \(paper\) \| 79\.56 \| 41\.58 \|/);
   assert.match(report.stdout, /\| softmax \| 102 ms, 10 MB \| 205 ms, 20 MB \|/);
   const svg = readFileSync(join(dir, 'docs', 'lra-report.svg'), 'utf8');

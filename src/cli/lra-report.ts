@@ -82,14 +82,14 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
   const attentions = [...new Set(runs.map((r) => r.result.attention))];
   const lines = ['## Test accuracy (%)', '', `| model | ${tasks.join(' | ')} |`, `|---|${tasks.map(() => '---|').join('')}`];
   for (const a of attentions) {
-    const cells = tasks.map((t) => runs.filter((r) => r.result.task === t && r.result.attention === a).map((r) => `${pct(r.result.test_accuracy)} (${r.result.steps} steps)`).join(', ') || '–');
+    const cells = tasks.map((t) => runs.filter((r) => r.result.task === t && r.result.attention === a).map((r) => `${pct(r.result.test_accuracy)} (${r.result.steps} steps, seed ${r.result.seed ?? '–'})`).join(', ') || '–');
     lines.push(`| ${a} (here) | ${cells.join(' | ')} |`);
   }
   for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
   lines.push('', 'The paper trained with its full budgets on the official data (SPEC.md §3; Image is CIFAR-10); runs here state their steps and data below.', '', '## Runs', '',
-    '| task | attention | steps | batch | length | lr | train examples | data | val acc | test acc | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+    '| task | attention | seed | steps | batch | length | lr | train examples | data | val acc | test acc | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { result: r } of runs) {
-    lines.push(`| ${r.task} | ${r.attention} | ${r.steps} | ${r.batch} | ${r.length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.ms_per_step} | ${r.peak_mb} |`);
+    lines.push(`| ${r.task} | ${r.attention} | ${r.seed ?? '–'} | ${r.steps} | ${r.batch} | ${r.length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.ms_per_step} | ${r.peak_mb} |`);
   }
   if (scaling.length > 0) {
     const ns = [...new Set(scaling.map((s) => s.n))].sort((a, b) => a - b);
