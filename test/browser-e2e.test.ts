@@ -18,7 +18,8 @@ import {
 } from '../src/index.js';
 import { demoMounts, packageRoot, startServer, type RunningServer } from '../src/cli/serve-command.js';
 import { headAttention } from '../src/web/demo-compute.js';
-import { DEMO_TRAINING, documentExamples, trainSteps } from '../src/web/demo-train.js';
+import { maskedTextExamples } from '../src/data/masking.js';
+import { DEMO_TRAINING, trainSteps } from '../src/web/demo-train.js';
 import { browserTestsSkipped, launchChromium } from './browser/chromium.js';
 
 const MODEL = fileURLToPath(new URL('../../web/models/tiny-mlm', import.meta.url));
@@ -133,7 +134,7 @@ test('the page trains the model in its worker: the loss falls, and its first los
 
   // Node: the same examples from the same text, the same seed, the same loop; two steps are enough.
   const tokenizer = await Tokenizer.fromDir(MODEL);
-  const examples = documentExamples(tokenizer, await page.inputValue('#doc-a'), DEMO_TRAINING.seqLen, DEMO_TRAINING.seed);
+  const examples = maskedTextExamples(tokenizer, await page.inputValue('#doc-a'), DEMO_TRAINING.seqLen, DEMO_TRAINING.seed);
   assert.equal(t.examples, examples.length);
   const model = await NystromformerForMaskedLM.fromPretrained(MODEL, { attention: 'nystrom', strict: true });
   try {

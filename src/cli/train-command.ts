@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { Tokenizer } from '../io/tokenizer.js';
-import { maskedExamples, readGlue, readImdb, readTextClassification, readTextCorpus, type TextDataset } from '../data/index.js';
+import { maskedTextExamples, readGlue, readImdb, readTextClassification, readTextCorpus, type TextDataset } from '../data/index.js';
 import { MAJORITY, majorityTask, type TokenExample } from '../data/synthetic.js';
 import {
   NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel,
@@ -129,12 +129,8 @@ async function mlmTask(o: TrainCommandOptions): Promise<Task> {
     : new NystromformerForMaskedLM({ vocab_size: tokenizer.vocabSize, pad_token_id: tokenizer.padTokenId, ...readJSON(o.config!) }, attention);
   if (model.config.vocab_size < tokenizer.vocabSize) throw new Error(`train: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocab_size}`);
   const text = await readTextCorpus(o.data);
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).map((l) => tokenizer.encode(l, { addSpecialTokens: false }).inputIds);
   const seqLen = o.seqLen ?? Math.min(512, model.config.max_position_embeddings);
-  const examples = maskedExamples(lines, {
-    seqLen, clsId: tokenizer.clsTokenId, sepId: tokenizer.sepTokenId, maskId: tokenizer.maskTokenId, vocabSize: tokenizer.vocabSize,
-    specialIds: [tokenizer.clsTokenId, tokenizer.sepTokenId, tokenizer.maskTokenId, tokenizer.padTokenId, tokenizer.unkTokenId], seed: o.seed,
-  });
+  const examples = maskedTextExamples(tokenizer, text, seqLen, o.seed);
   if (examples.length < 2) throw new Error(`train: ${o.data} gives only ${examples.length} sequence(s) of ${seqLen} tokens; more text is needed`);
   const held = Math.max(1, Math.floor(examples.length * 0.05));
   return {

@@ -6,6 +6,7 @@
  * (static masking), so a run and its resume see the same data.
  */
 import { seededRandom } from '../engine/seeded.js'; // (not the engine index: data generation needs no kernels)
+import type { Tokenizer } from '../io/tokenizer.js';
 
 export interface MaskedExample {
   inputIds: number[];
@@ -52,4 +53,14 @@ export function maskedExamples(lines: readonly number[][], o: MaskingOptions): M
     if (label.some((l) => l >= 0)) out.push({ inputIds, label });
   }
   return out;
+}
+
+/** Masked examples from raw text, each non-empty line a token stream, with the tokenizer's special ids: what `train --task mlm` and the browser demo train on. */
+export function maskedTextExamples(tokenizer: Tokenizer, text: string, seqLen: number, seed: number): MaskedExample[] {
+  const t = tokenizer;
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).map((l) => t.encode(l, { addSpecialTokens: false }).inputIds);
+  return maskedExamples(lines, {
+    seqLen, clsId: t.clsTokenId, sepId: t.sepTokenId, maskId: t.maskTokenId, vocabSize: t.vocabSize,
+    specialIds: [t.clsTokenId, t.sepTokenId, t.maskTokenId, t.padTokenId, t.unkTokenId], seed,
+  });
 }

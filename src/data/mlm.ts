@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // The masking needs no file system: the browser build imports it from masking.ts directly.
-export { maskedExamples } from './masking.js';
+export { maskedExamples, maskedTextExamples } from './masking.js';
 export type { MaskedExample, MaskingOptions } from './masking.js';
 
 /** The text of a .txt file, or of every .txt file in a folder (sorted by name). */

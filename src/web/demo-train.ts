@@ -6,8 +6,6 @@
  * gradient norm, AdamW. Host-neutral: the e2e test runs it in Node on the same examples.
  */
 import { backward, manualSeed, tidy } from './core.js';
-import type { Tokenizer } from '../io/tokenizer.js';
-import { maskedExamples } from '../data/masking.js';
 import { majorityTask, type TokenExample } from '../data/synthetic.js';
 import { collate, epochBatches, exampleLength } from '../train/batches.js';
 import { AdamW } from '../train/optimizers.js';
@@ -78,16 +76,6 @@ export function trainSteps(model: TrainableModel, examples: readonly TokenExampl
     model.eval();
   }
   return records;
-}
-
-/** Masked-LM examples from a document, as `nystromformer train --task mlm` makes them from a text file. */
-export function documentExamples(tokenizer: Tokenizer, text: string, seqLen: number, seed: number): TokenExample[] {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).map((l) => tokenizer.encode(l, { addSpecialTokens: false }).inputIds);
-  const t = tokenizer;
-  return maskedExamples(lines, {
-    seqLen, clsId: t.clsTokenId, sepId: t.sepTokenId, maskId: t.maskTokenId, vocabSize: t.vocabSize,
-    specialIds: [t.clsTokenId, t.sepTokenId, t.maskTokenId, t.padTokenId, t.unkTokenId], seed,
-  });
 }
 
 /** Classifier examples: the embedded synthetic task (which of two marker tokens occurs more often), sized to the model. */

@@ -6,7 +6,8 @@
 import { cosineSimilarity, Tokenizer } from './index.js';
 import type { AttentionTiming, TimingShape } from './demo-compute.js';
 import type { DemoReply, DemoRequest, ModelSummary, RunResult } from './demo-protocol.js';
-import { DEMO_TRAINING, documentExamples, syntheticExamples, type TrainStep } from './demo-train.js';
+import { maskedTextExamples } from '../data/masking.js';
+import { DEMO_TRAINING, syntheticExamples, type TrainStep } from './demo-train.js';
 import { drawChart, drawHeatmap, type Series } from './draw.js';
 import { droppedFiles, inputFiles, readModelFolder, type PickedFile } from './model-folder.js';
 
@@ -236,7 +237,7 @@ async function train(options: { steps?: number } = {}): Promise<TrainView> {
   const task = model.architecture === 'NystromformerForMaskedLM' ? 'mlm' : 'synthetic';
   const { seed, seqLen } = DEMO_TRAINING;
   const examples = task === 'mlm'
-    ? documentExamples(tokenizer, $<HTMLTextAreaElement>('doc-a').value, Math.min(seqLen, maxTokens), seed)
+    ? maskedTextExamples(tokenizer, $<HTMLTextAreaElement>('doc-a').value, Math.min(seqLen, maxTokens), seed)
     : syntheticExamples(maxTokens, model.vocabSize, seed);
   const curve: Series = { label: `run ${lossCurves.length + 1}`, color: CURVE_COLORS[lossCurves.length % CURVE_COLORS.length], points: [] };
   lossCurves.push(curve);
