@@ -12,7 +12,7 @@ import { writeFileAtomicSync } from '../io/atomic.js';
 import { LraClassifier } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { evaluateClassifier, train } from '../train/index.js';
-import { generatedListOps, lraTask } from './lra-tasks.js';
+import { generatedListOps, generatedSizes, lraTask } from './lra-tasks.js';
 
 export interface LraCommandOptions {
   task: string;
@@ -83,7 +83,7 @@ export interface LraDataOptions {
 export function lraDataCommand(o: LraDataOptions): void {
   const task = lraTask(o.task);
   if (!task.generated) throw new Error(`lra-data: task '${o.task}' is read from files, not generated (listops and pathfinder are generated)`);
-  const [train, evalSize] = [o.trainSize ?? task.generated.train, o.evalSize ?? task.generated.eval];
+  const { train, eval: evalSize } = generatedSizes(task, o);
   mkdirSync(o.out, { recursive: true });
   if (o.task === 'listops') {
     const splits = generatedListOps(o.length ?? task.length, train, evalSize, o.seed);

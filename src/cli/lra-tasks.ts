@@ -64,6 +64,12 @@ export function generatedListOps(length: number, train: number, evalSize: number
   return { train: make(train, seed), val: make(evalSize, seed + 1), test: make(evalSize, seed + 2) };
 }
 
+/** How many examples to generate: the flags, else the task's defaults. */
+export function generatedSizes(task: LraTask, o: { trainSize?: number; evalSize?: number }): { train: number; eval: number } {
+  if (!task.generated) throw new Error('generatedSizes: this task reads its data from files');
+  return { train: o.trainSize ?? task.generated.train, eval: o.evalSize ?? task.generated.eval };
+}
+
 export const LRA_TASKS: Record<string, LraTask> = {
   listops: {
     length: 2000, batchSize: 32, warmup: 1000, steps: 5000, vocabSize: LISTOPS_VOCAB_SIZE, classes: 10,
@@ -74,7 +80,8 @@ export const LRA_TASKS: Record<string, LraTask> = {
         const read = (split: string) => readListOps(join(o.data!, `basic_${split}.tsv`));
         return limit({ train: await read('train'), val: await read('val'), test: await read('test') }, o);
       }
-      const splits = generatedListOps(o.length, o.trainSize ?? this.generated!.train, o.evalSize ?? this.generated!.eval, o.seed);
+      const sizes = generatedSizes(this, o);
+      const splits = generatedListOps(o.length, sizes.train, sizes.eval, o.seed);
       const dir = join(o.out, 'data');
       if (!existsSync(dir)) {
         mkdirSync(dir, { recursive: true });
@@ -121,7 +128,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
         const [a, b] = [Math.floor(all.length * 0.8), Math.floor(all.length * 0.9)];
         return limit({ train: all.slice(0, a), val: all.slice(a, b), test: all.slice(b) }, o);
       }
-      const [train, evalSize] = [o.trainSize ?? this.generated!.train, o.evalSize ?? this.generated!.eval];
+      const { train, eval: evalSize } = generatedSizes(this, o);
       // in memory: `nystromformer lra-data pathfinder` writes the official layout when files are wanted
       const all = generatePathfinder({ count: train + 2 * evalSize, seed: o.seed }).map((e) => ({ inputIds: Array.from(e.pixels), label: e.label }));
       return { train: all.slice(0, train), val: all.slice(train, train + evalSize), test: all.slice(train + evalSize) };
