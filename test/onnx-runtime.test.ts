@@ -1,14 +1,15 @@
 /**
- * runtime 'onnx' (setRuntime, --runtime): the same results as the engine within 1e-4, from the
- * API (heads, padded batches, attention changes) and from the fill-mask, classify and embed commands.
+ * runtime 'onnx' (setRuntime, fromPretrained's runtime, --runtime): the same results as the engine
+ * within 1e-4, from the API (heads, padded batches, attention changes) and from the fill-mask,
+ * classify, embed and verify-model commands (eval's is in train.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noGrad, Tensor, tidy } from '../src/engine/index.js';
-import { loadModel, NystromformerForQuestionAnswering } from '../src/models/index.js';
+import { loadModel, NystromformerForQuestionAnswering, NystromformerModel } from '../src/models/index.js';
 import { runtimeOf, setRuntime } from '../src/runtime/index.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -74,6 +75,54 @@ test('setRuntime names a bad runtime', async () => {
   } finally {
     model.dispose();
   }
+});
+
+test("fromPretrained and loadModel with runtime 'onnx': the engine's outputs; dispose releases the session", async () => {
+  const dir = join(fixtures, 'qa');
+  const engine = await NystromformerForQuestionAnswering.fromPretrained(dir);
+  const onnx = await NystromformerForQuestionAnswering.fromPretrained(dir, { runtime: 'onnx' });
+  const auto = await loadModel(dir, { runtime: 'onnx' });
+  try {
+    assert.equal(runtimeOf(engine), 'engine');
+    assert.equal(runtimeOf(onnx), 'onnx');
+    assert.equal(runtimeOf(auto), 'onnx');
+    const [B, n] = [2, 13];
+    const ids = Int32Array.from({ length: B * n }, (_, i) => (i * 7 + 3) % engine.config.vocab_size);
+    const mask = Int32Array.from({ length: B * n }, (_, i) => (i >= B * n - 4 ? 0 : 1));
+    const want = qaOutputs(engine, ids, mask, B, n).flatMap((a) => Array.from(a));
+    const errors = [onnx, auto as NystromformerForQuestionAnswering].map((m) => maxNumberDiff(qaOutputs(m, ids, mask, B, n).flatMap((a) => Array.from(a)), want));
+    console.log(JSON.stringify({ case: "qa fromPretrained / loadModel runtime 'onnx'", max_abs_err: errors }));
+    for (const err of errors) assert.ok(err <= TOLERANCE, `max abs error ${err}`);
+  } finally {
+    engine.dispose();
+    onnx.dispose();
+    auto.dispose();
+  }
+  assert.equal(runtimeOf(onnx), 'engine', 'dispose() closes the onnxruntime session');
+  await assert.rejects(NystromformerModel.fromPretrained(dir, { runtime: 'gpu' as 'onnx' }), /runtime must be 'engine' or 'onnx', got 'gpu'/);
+});
+
+test("runtime 'onnx' without the runtime layer loaded (the browser entry) is a clear error", () => {
+  // The models alone, as nystromformer/web has them: nothing has provided 'onnx'.
+  const script = `const { NystromformerModel } = await import(${JSON.stringify(join(repo, 'dist/src/models/index.js'))});
+    await NystromformerModel.fromPretrained(${JSON.stringify(join(fixtures, 'base-dense'))}, { runtime: 'onnx' });`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /runtime 'onnx' is not loaded: import the library from 'nystromformer' \(Node, with onnxruntime-node\), not 'nystromformer\/web'/);
+});
+
+test('verify-model --runtime onnx: the exported graphs match the PyTorch fixtures', () => {
+  for (const folder of ['base-dense', 'mlm-nystrom-branch', 'token-cls']) {
+    const r = spawnSync(process.execPath, [cli, 'verify-model', join(fixtures, folder), '--json', '--runtime', 'onnx', '--weights', 'safetensors'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const result = JSON.parse(r.stdout);
+    console.log(JSON.stringify({ case: `verify-model ${folder} --runtime onnx`, max_abs_err: result.max_abs_err }));
+    assert.equal(result.runtime, 'onnx');
+    assert.equal(result.ok, true);
+  }
+  const bad = spawnSync(process.execPath, [cli, 'verify-model', join(fixtures, 'qa'), '--runtime', 'gpu'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /argument 'gpu' is invalid\. Allowed choices are engine, onnx/);
 });
 
 const COMMANDS: Array<[string, string, string[]]> = [

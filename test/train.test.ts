@@ -174,12 +174,19 @@ test('CLI: fine-tuning a checkpoint on GLUE (classification, regression) and IMD
     const csv = metricsOf(runTask('imdb', join(fixtures, 'data/reviews.csv'), 'csv'));
     assert.equal(csv.steps, 4);
     // eval of the saved best model reproduces the accuracy training recorded for it
-    const evaluated = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'eval', '--model', join(out, 'mrpc', 'best'), '--task', 'glue/mrpc',
-      '--data', join(fixtures, 'data/glue'), '--landmarks', '16', '--batch-size', '4', '--json'], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(evaluated.status, 0, evaluated.stderr);
-    const e = JSON.parse(evaluated.stdout);
+    const evaluate = (runtime: string) => {
+      const r = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'eval', '--model', join(out, 'mrpc', 'best'), '--task', 'glue/mrpc',
+        '--data', join(fixtures, 'data/glue'), '--landmarks', '16', '--batch-size', '4', '--json', '--runtime', runtime], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const e = evaluate('engine');
     assert.equal(e.accuracy, mrpc.best.value);
     assert.ok('f1' in e);
+    // the same evaluation with the encoder on onnxruntime
+    const onnx = evaluate('onnx');
+    assert.equal(onnx.accuracy, e.accuracy);
+    assert.ok(Math.abs(onnx.loss - e.loss) <= 1e-4, `eval loss: onnx ${onnx.loss}, engine ${e.loss}`);
     const best = await NystromformerForSequenceClassification.fromPretrained(join(out, 'mrpc', 'best'));
     assert.deepEqual(Object.keys(best.config.id2label).length, 2);
     best.dispose();

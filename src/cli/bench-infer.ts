@@ -14,8 +14,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { backend, configureEngine } from '../engine/index.js';
-import type { AttentionMode, NystromformerModel } from '../models/index.js';
-import { exportOnnx, SyncOnnxSession, type Runtime } from '../runtime/index.js';
+import type { AttentionMode, NystromformerModel, Runtime } from '../models/index.js';
+import { exportOnnx, SyncOnnxSession } from '../runtime/index.js';
 import { attentionModes, benchIds, benchModelOf, isDense, measure, round, type BenchModelOptions } from './bench-model.js';
 import { median, parseLengths, timeCalls } from './step-timer.js';
 

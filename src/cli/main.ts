@@ -1,5 +1,7 @@
 /** The `nystromformer` command. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+// Provides runtime 'onnx' to fromPretrained and loadModel (--runtime onnx).
+import '../runtime/index.js';
 import { benchAttention } from './bench-attention.js';
 import { benchGemm } from './bench-gemm.js';
 import { benchModel } from './bench-model.js';
@@ -145,6 +147,7 @@ program
   .option('--bad-rows <policy>', 'skip or fail', 'skip')
   .option('--seed <s>', 'seed', Number, 1)
   .option('--json', 'one JSON object')
+  .addOption(runtimeOption())
   .action(evalCommand);
 
 program
@@ -197,7 +200,7 @@ function pipelineCommand(name: string, description: string): Command {
     .option('--json', 'one JSON object per text')
     .option('--attention <mode>', "hf (Hugging Face's semantics), nystrom (linear, any length) or softmax (exact)")
     .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
-    .option('--runtime <r>', 'engine, or onnx (the encoder on onnxruntime, exported in memory)')
+    .addOption(runtimeOption())
     .option('--truncate', "cut texts to the model's position table instead of failing")
     .option('--max-length <n>', 'tokens per text with --truncate (default: max_position_embeddings)', positiveInt);
 }
@@ -233,6 +236,7 @@ program
   .argument('<dir>', 'model folder: config.json, model.safetensors and/or pytorch_model.bin, expected.safetensors')
   .option('--json', 'one JSON object per weight format')
   .option('--weights <format>', 'check only this format: safetensors or bin')
+  .addOption(runtimeOption())
   .action(verifyModelCommand);
 
 program
@@ -242,6 +246,11 @@ program
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   // Imported when used: node:http is needed by this command only.
   .action(async (options) => (await import('./serve-command.js')).serveCommand(options));
+
+/** --runtime of every command that runs a model folder's forward pass. */
+function runtimeOption(): Option {
+  return new Option('--runtime <r>', 'engine, or onnx (the encoder exported in memory and run on onnxruntime-node)').choices(['engine', 'onnx']);
+}
 
 function positiveInt(v: string): number {
   const n = Number(v);

@@ -6,9 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '../io/tokenizer.js';
 import {
   classify, embed, fillMask, loadModel, NystromformerForMaskedLM, NystromformerForSequenceClassification,
-  NystromformerPreTrainedModel, type AttentionMode, type FromPretrainedOptions,
+  NystromformerPreTrainedModel, type AttentionMode, type FromPretrainedOptions, type Runtime,
 } from '../models/index.js';
-import { setRuntime, type Runtime } from '../runtime/index.js';
 
 export interface PipelineCommandOptions {
   model: string;
@@ -41,11 +40,10 @@ async function load<T extends NystromformerPreTrainedModel>(
   options: PipelineCommandOptions, cls: { fromPretrained(dir: string, o: FromPretrainedOptions): Promise<T> } | null,
 ): Promise<{ model: NystromformerPreTrainedModel; tokenizer: Tokenizer }> {
   const settings: FromPretrainedOptions = {
-    attention: options.attention, numLandmarks: options.landmarks, onWarning: (m) => console.error(`warning: ${m}`),
+    attention: options.attention, numLandmarks: options.landmarks, runtime: options.runtime, onWarning: (m) => console.error(`warning: ${m}`),
   };
   const tokenizer = await Tokenizer.fromDir(options.model);
   const model = cls ? await cls.fromPretrained(options.model, settings) : await loadModel(options.model, settings);
-  if (options.runtime !== undefined) setRuntime(model, options.runtime);
   return { model, tokenizer };
 }
 

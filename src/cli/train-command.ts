@@ -10,7 +10,7 @@ import { Tokenizer } from '../io/tokenizer.js';
 import { maskedTextExamples, readGlue, readImdb, readTextClassification, readTextCorpus, type TextDataset } from '../data/index.js';
 import { MAJORITY, majorityTask, type TokenExample } from '../data/synthetic.js';
 import {
-  NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel,
+  NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel, type Runtime,
 } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
@@ -40,6 +40,8 @@ export interface TrainCommandOptions extends TrainerSettings {
   out: string;
   resume?: boolean;
   json?: boolean;
+  /** eval only: 'onnx' runs the encoder on onnxruntime-node. */
+  runtime?: Runtime;
 }
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
@@ -172,7 +174,7 @@ export async function textTask(o: TrainCommandOptions, evalOnly = false): Promis
   manualSeed(o.seed);
   const attention = { attention: o.attention as AttentionMode, numLandmarks: o.landmarks };
   const model = o.model
-    ? await NystromformerForSequenceClassification.fromPretrained(o.model, { ...attention, ...(!evalOnly && { config: heads, ignoreMismatchedSizes: true }), onWarning: (m) => (o.json ? undefined : console.error(`warning: ${m}`)) })
+    ? await NystromformerForSequenceClassification.fromPretrained(o.model, { ...attention, runtime: o.runtime, ...(!evalOnly && { config: heads, ignoreMismatchedSizes: true }), onWarning: (m) => (o.json ? undefined : console.error(`warning: ${m}`)) })
     : new NystromformerForSequenceClassification({ ...readJSON(o.config!), ...heads }, attention);
   const tokenizer = await Tokenizer.fromDir(tokenizerDir);
   const maxLength = o.seqLen ?? Math.min(512, model.config.max_position_embeddings);

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { noGrad, Tensor, tidy } from '../engine/index.js';
 import { readSafetensors, toFloat32, toInt32, type SafetensorsFile } from '../io/safetensors.js';
 import { weightFormatsIn, type WeightsFormat } from '../io/weights.js';
-import { loadModel, NystromformerPreTrainedModel } from '../models/index.js';
+import { loadModel, NystromformerPreTrainedModel, type Runtime } from '../models/index.js';
 
 export interface VerifyModelResult {
   model: string;
   weights: string;
+  runtime: Runtime;
   max_abs_err: Record<string, number>;
   ok: boolean;
 }
@@ -19,13 +20,13 @@ export interface VerifyModelResult {
 const OUTPUTS = ['last_hidden_state', 'logits', 'start_logits', 'end_logits'];
 const DEFAULT_TOLERANCE = 1e-4;
 
-export async function verifyModel(dir: string, format: WeightsFormat): Promise<VerifyModelResult> {
+export async function verifyModel(dir: string, format: WeightsFormat, runtime: Runtime = 'engine'): Promise<VerifyModelResult> {
   const expectedPath = join(dir, 'expected.safetensors');
   const expected = await readSafetensors(expectedPath);
   const architecture = expected.metadata.architecture;
   if (!architecture) throw new Error(`${expectedPath}: metadata has no 'architecture'`);
   const tolerance = Number(expected.metadata.tolerance ?? DEFAULT_TOLERANCE);
-  const model = await loadModel(dir, { architecture, weights: format, strict: true });
+  const model = await loadModel(dir, { architecture, weights: format, strict: true, runtime });
   try {
     const outputs = noGrad(() => tidy(() => run(model, expected, expectedPath)));
     const errors: Record<string, number> = {};
@@ -33,7 +34,7 @@ export async function verifyModel(dir: string, format: WeightsFormat): Promise<V
       if (expected.tensors.has(name)) errors[name] = maxAbsError(got, toFloat32(expected.tensors.get(name)!, name), `${expectedPath}: ${name}`);
     }
     if (Object.keys(errors).length === 0) throw new Error(`${expectedPath}: holds none of the outputs ${architecture} gives (${Object.keys(outputs).join(', ')})`);
-    return { model: dir, weights: format, max_abs_err: errors, ok: Object.values(errors).every((e) => e <= tolerance) };
+    return { model: dir, weights: format, runtime, max_abs_err: errors, ok: Object.values(errors).every((e) => e <= tolerance) };
   } finally {
     model.dispose();
   }
@@ -66,16 +67,16 @@ function maxAbsError(got: Float32Array, want: Float32Array, what: string): numbe
 }
 
 /** Every weight format in DIR; one line each (JSON with --json); exit code 1 if any fails. */
-export async function verifyModelCommand(dir: string, options: { json?: boolean; weights?: WeightsFormat }): Promise<void> {
+export async function verifyModelCommand(dir: string, options: { json?: boolean; weights?: WeightsFormat; runtime?: Runtime }): Promise<void> {
   const formats = options.weights ? [options.weights] : weightFormatsIn(dir);
   if (formats.length === 0) throw new Error(`verify-model: ${dir} has no model.safetensors or pytorch_model.bin`);
   for (const format of formats) {
-    const r = await verifyModel(dir, format);
+    const r = await verifyModel(dir, format, options.runtime);
     if (!r.ok) process.exitCode = 1;
     if (options.json) console.log(JSON.stringify(r));
     else {
       const errs = Object.entries(r.max_abs_err).map(([k, e]) => `${k} ${e.toExponential(1)}`).join('  ');
-      console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${dir} (${format})  ${errs}`);
+      console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${dir} (${format}${r.runtime === 'onnx' ? ', onnx' : ''})  ${errs}`);
     }
   }
 }

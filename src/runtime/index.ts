@@ -6,6 +6,5 @@ export type { Attribute, Dim, ElemType } from './onnx-graph.js';
 export { exportFolder, EXTERNAL_DATA_BYTES, EXTERNAL_DATA_FILE } from './export-folder.js';
 export type { ExportFolderOptions, ExportFolderReport } from './export-folder.js';
 export { setRuntime, runtimeOf } from './onnx-model.js';
-export type { Runtime } from './onnx-model.js';
 export { SyncOnnxSession } from './sync-session.js';
 export type { OnnxSessionOptions } from './session-protocol.js';

@@ -9,12 +9,11 @@
  * every instanceof check, sees the same model, with engine Tensors out.
  */
 import { Tensor } from '../engine/index.js';
-import type { NystromformerInputs, NystromformerModel, NystromformerPreTrainedModel, OutputOptions } from '../models/index.js';
+import type { NystromformerInputs, NystromformerModel, NystromformerPreTrainedModel, OutputOptions, Runtime } from '../models/index.js';
+import { checkRuntime, provideRuntime } from '../models/nystromformer/pretrained.js';
 import { baseModelOf } from '../models/pipelines/encode.js';
 import { exportOnnx } from './export-model.js';
 import { SyncOnnxSession } from './sync-session.js';
-
-export type Runtime = 'engine' | 'onnx';
 
 /** The encoders now on onnxruntime, by base model. */
 const running = new WeakMap<NystromformerModel, OnnxEncoder>();
@@ -22,19 +21,29 @@ const running = new WeakMap<NystromformerModel, OnnxEncoder>();
 /**
  * Where `model` computes its encoder from now on. 'onnx' exports it (its weights now; after
  * further training call setRuntime(model, 'onnx') again) and re-exports when the attention
- * settings change. 'engine' releases the session.
+ * settings change. 'engine' releases the session, and so does `model.dispose()`.
  */
 export function setRuntime(model: NystromformerPreTrainedModel, runtime: Runtime): void {
-  if (runtime !== 'engine' && runtime !== 'onnx') throw new Error(`runtime must be 'engine' or 'onnx', got '${String(runtime)}'`);
+  checkRuntime(runtime);
   const base = baseModelOf(model);
   running.get(base)?.close();
   running.delete(base);
-  delete (base as { forward?: unknown }).forward; // the prototype's (engine) forward again
+  // the prototypes' (engine) forward and dispose again
+  delete (base as { forward?: unknown }).forward;
+  delete (model as { dispose?: unknown }).dispose;
   if (runtime === 'engine') return;
   const encoder = new OnnxEncoder(base);
   running.set(base, encoder);
-  Object.defineProperty(base, 'forward', { value: encoder.forward.bind(encoder), configurable: true, writable: true });
+  const own = (target: object, name: string, value: unknown) => Object.defineProperty(target, name, { value, configurable: true, writable: true });
+  own(base, 'forward', encoder.forward.bind(encoder));
+  own(model, 'dispose', () => {
+    setRuntime(model, 'engine');
+    model.dispose();
+  });
 }
+
+// fromPretrained({ runtime: 'onnx' }) and loadModel reach setRuntime through this.
+provideRuntime('onnx', (model) => setRuntime(model, 'onnx'));
 
 export function runtimeOf(model: NystromformerPreTrainedModel): Runtime {
   return running.has(baseModelOf(model)) ? 'onnx' : 'engine';

@@ -36,6 +36,26 @@ export interface FromPretrainedOptions extends AttentionOptions {
   ignoreMismatchedSizes?: boolean;
   /** Config fields over the folder's (e.g. id2label for a new classification head). */
   config?: Partial<NystromformerConfig>;
+  /** Where the encoder runs: 'engine' (default) or 'onnx' (onnxruntime-node; the Node entry only). */
+  runtime?: Runtime;
+}
+
+export type Runtime = 'engine' | 'onnx';
+
+/**
+ * Puts a model on a runtime other than the engine. The runtime layer sits above the models and
+ * provides 'onnx' when it loads (the Node entry, `nystromformer`, always loads it), so a model
+ * reaches it without importing it.
+ */
+type RuntimeInstaller = (model: NystromformerPreTrainedModel) => void;
+const installers = new Map<Runtime, RuntimeInstaller>();
+
+export function provideRuntime(runtime: Runtime, install: RuntimeInstaller): void {
+  installers.set(runtime, install);
+}
+
+export function checkRuntime(runtime: unknown): asserts runtime is Runtime | undefined {
+  if (runtime !== undefined && runtime !== 'engine' && runtime !== 'onnx') throw new Error(`runtime must be 'engine' or 'onnx', got '${String(runtime)}'`);
 }
 
 export interface LoadReport {
@@ -73,6 +93,11 @@ export abstract class NystromformerPreTrainedModel extends Module {
   static async fromPretrained<T extends NystromformerPreTrainedModel>(
     this: ModelConstructor<T>, dir: string, options: FromPretrainedOptions = {},
   ): Promise<T> {
+    checkRuntime(options.runtime);
+    const install = options.runtime === undefined || options.runtime === 'engine' ? null : installers.get(options.runtime);
+    if (install === undefined) {
+      throw new Error(`runtime '${options.runtime}' is not loaded: import the library from 'nystromformer' (Node, with onnxruntime-node), not 'nystromformer/web' (in browsers use WebOnnxEncoder)`);
+    }
     const folder = await import('./folder.js');
     const model = new this(parseConfig({ ...(await folder.readConfigJSON(dir)), ...options.config }, folder.configPath(dir)), options);
     try {
@@ -81,6 +106,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
       const messages = reportMessages(report, model.architecture, dir);
       if (options.strict && messages.length > 0) throw new Error(messages.join('\n'));
       for (const message of messages) (options.onWarning ?? console.warn)(message);
+      install?.(model);
     } catch (e) {
       model.dispose();
       throw e;
