@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noGrad, Tensor, tidy } from '../src/engine/index.js';
@@ -109,6 +110,23 @@ test("runtime 'onnx' without the runtime layer loaded (the browser entry) is a c
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /runtime 'onnx' is not loaded: import the library from 'nystromformer' \(Node, with onnxruntime-node\), not 'nystromformer\/web'/);
+});
+
+test('execution providers: a missing CUDA provider and an unknown one are clear errors, from setRuntime and NYSTROMFORMER_ONNX_PROVIDERS', async (t) => {
+  const bin = join(repo, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch);
+  if (existsSync(join(bin, 'libonnxruntime_providers_cuda.so'))) return t.skip('onnxruntime-node has its CUDA files here');
+  const model = await NystromformerModel.fromPretrained(join(fixtures, 'base-dense'));
+  try {
+    setRuntime(model, 'onnx', { executionProviders: ['cuda'] });
+    assert.throws(() => model.forward({ inputIds: Tensor.from(Int32Array.of(5, 6, 7), [1, 3], 'int32') }),
+      /onnxruntime: .*Cuda.*The CUDA provider needs CUDA 12 and onnxruntime-node's CUDA files: npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12/s);
+  } finally {
+    model.dispose();
+  }
+  const r = spawnSync(process.execPath, [cli, 'embed', '--model', join(fixtures, 'mlm-dense-tied'), '--runtime', 'onnx', 'a text'],
+    { encoding: 'utf8', env: { ...process.env, NYSTROMFORMER_ONNX_PROVIDERS: 'bogus' } });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /nystromformer: onnxruntime: .*\[bogus\] backend not found/);
 });
 
 test('verify-model --runtime onnx: the exported graphs match the PyTorch fixtures', () => {

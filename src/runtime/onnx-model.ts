@@ -13,6 +13,7 @@ import type { NystromformerInputs, NystromformerModel, NystromformerPreTrainedMo
 import { checkRuntime, provideRuntime } from '../models/nystromformer/pretrained.js';
 import { baseModelOf } from '../models/pipelines/encode.js';
 import { exportOnnx } from './export-model.js';
+import type { OnnxSessionOptions } from './session-protocol.js';
 import { SyncOnnxSession } from './sync-session.js';
 
 /** The encoders now on onnxruntime, by base model. */
@@ -21,9 +22,10 @@ const running = new WeakMap<NystromformerModel, OnnxEncoder>();
 /**
  * Where `model` computes its encoder from now on. 'onnx' exports it (its weights now; after
  * further training call setRuntime(model, 'onnx') again) and re-exports when the attention
- * settings change. 'engine' releases the session, and so does `model.dispose()`.
+ * settings change. 'engine' releases the session, and so does `model.dispose()`. The session's
+ * options default to NYSTROMFORMER_ONNX_PROVIDERS (e.g. `cuda,cpu`) for its execution providers.
  */
-export function setRuntime(model: NystromformerPreTrainedModel, runtime: Runtime): void {
+export function setRuntime(model: NystromformerPreTrainedModel, runtime: Runtime, options: OnnxSessionOptions = defaultSessionOptions()): void {
   checkRuntime(runtime);
   const base = baseModelOf(model);
   running.get(base)?.close();
@@ -32,7 +34,7 @@ export function setRuntime(model: NystromformerPreTrainedModel, runtime: Runtime
   delete (base as { forward?: unknown }).forward;
   delete (model as { dispose?: unknown }).dispose;
   if (runtime === 'engine') return;
-  const encoder = new OnnxEncoder(base);
+  const encoder = new OnnxEncoder(base, options);
   running.set(base, encoder);
   const own = (target: object, name: string, value: unknown) => Object.defineProperty(target, name, { value, configurable: true, writable: true });
   own(base, 'forward', encoder.forward.bind(encoder));
@@ -40,6 +42,11 @@ export function setRuntime(model: NystromformerPreTrainedModel, runtime: Runtime
     setRuntime(model, 'engine');
     model.dispose();
   });
+}
+
+function defaultSessionOptions(): OnnxSessionOptions {
+  const providers = process.env.NYSTROMFORMER_ONNX_PROVIDERS?.split(',').map((p) => p.trim()).filter((p) => p);
+  return providers?.length ? { executionProviders: providers } : {};
 }
 
 // fromPretrained({ runtime: 'onnx' }) and loadModel reach setRuntime through this.
@@ -54,7 +61,7 @@ class OnnxEncoder {
   /** The attention settings the session was exported with. */
   #exportedFor = '';
 
-  constructor(readonly base: NystromformerModel) {}
+  constructor(readonly base: NystromformerModel, readonly options: OnnxSessionOptions) {}
 
   forward(inputs: NystromformerInputs, options: OutputOptions = {}): { lastHiddenState: Tensor } {
     if (options.outputHiddenStates || options.outputAttentions) {
@@ -83,7 +90,7 @@ class OnnxEncoder {
     const key = JSON.stringify(this.base.attentionSettings);
     if (!this.#session || key !== this.#exportedFor) {
       this.close();
-      this.#session = SyncOnnxSession.create(exportOnnx(this.base));
+      this.#session = SyncOnnxSession.create(exportOnnx(this.base), this.options);
       this.#exportedFor = key;
     }
     return this.#session;

@@ -9,6 +9,8 @@ export interface OnnxSessionOptions {
   /** Threads inside one operator (onnxruntime's default, 0, picks the physical cores). */
   intraOpNumThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** onnxruntime-node execution providers in order of preference, e.g. ['cuda', 'cpu'] (default ['cpu']). */
+  executionProviders?: string[];
 }
 
 export type SessionRequest =

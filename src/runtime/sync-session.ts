@@ -66,10 +66,13 @@ export class SyncOnnxSession {
     if (Atomics.wait(this.#done, 0, 0, WAIT_MS) === 'timed-out') throw new Error(`onnxruntime: no answer within ${WAIT_MS / 1000} s ${what}`);
     const reply = receiveMessageOnPort(this.#port)?.message as SessionReply | undefined;
     if (!reply) throw new Error(`onnxruntime: the worker raised its flag without a reply ${what}`);
-    if (!reply.ok) throw new Error(`onnxruntime: ${reply.error} (${what})`);
+    if (!reply.ok) throw new Error(`onnxruntime: ${reply.error} (${what})${/Cuda|providers_shared/.test(reply.error) ? CUDA_HINT : ''}`);
     return reply;
   }
 }
+
+/** onnxruntime-node downloads its CUDA provider at install time, which this package's .npmrc skips. */
+const CUDA_HINT = '. The CUDA provider needs CUDA 12 and onnxruntime-node\'s CUDA files: npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12';
 
 /** Longest a single request may take (a large model at a long length is minutes on a small CPU). */
 const WAIT_MS = 30 * 60_000;
