@@ -2,7 +2,9 @@
  * `nystromformer lra --task listops --attention nystrom-64`: trains the LRA encoder (SPEC.md §3) on
  * one of the five tasks and reports test accuracy, time per step and peak memory. The paper's
  * settings are the defaults (AdamW lr 1e-4, no weight decay, one-cycle schedule, each task's length,
- * batch, warm-up and steps); every one can be overridden. `lra-data` writes generated data to files.
+ * batch, warm-up and steps); every one can be overridden. The run folder holds config.json,
+ * checkpoints/, best/ and result.json; loadLraRun (models/lra/run.ts) and `export` read it back.
+ * `lra-data` writes generated data to files.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { backend } from '../engine/index.js';
 import { generatePathfinder, writeListOpsTsv, writePathfinder } from '../data/index.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { LraClassifier } from '../models/index.js';
+import { writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
 import { evaluateClassifier, train } from '../train/index.js';
 import { generatedListOps, generatedSizes, lraTask } from './lra-tasks.js';
@@ -47,6 +50,9 @@ export async function lraCommand(o: LraCommandOptions): Promise<void> {
   const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out });
   manualSeed(o.seed);
   const model = new LraClassifier({ vocabSize: task.vocabSize, maxLength: length, classes: task.classes, attention: o.attention, dual: task.dual });
+  // Before training: a run folder describes its model from the first checkpoint on (loadLraRun, export).
+  mkdirSync(out, { recursive: true });
+  writeLraConfig(out, model);
   say(`LRA ${o.task}, ${o.attention}: ${splits.train.length} train / ${splits.val.length} val / ${splits.test.length} test examples of up to ${length} tokens, ${steps} steps of ${batchSize} → ${out}`);
   const b = backend();
   const before = b.bytesInUse;

@@ -9,11 +9,22 @@ export abstract class Module {
   /** Training mode turns dropout on. Modules start in evaluation mode. */
   training = false;
   readonly #parameters = new Map<string, Tensor>();
+  readonly #buffers = new Map<string, Tensor>();
   readonly #children = new Map<string, Module>();
 
   /** Registers a trainable tensor under `name` (the last part of its state-dict key). */
   protected addParameter(name: string, t: Tensor): Tensor {
     this.#parameters.set(name, t.requiresGrad ? t : parameter(t));
+    return t;
+  }
+
+  /**
+   * Registers a fixed tensor under `name` (PyTorch's register_buffer): saved and loaded with the
+   * parameters (moduleTensors), but never trained — not in `parameters()`, so no optimizer sees it.
+   */
+  protected addBuffer(name: string, t: Tensor): Tensor {
+    if (t.requiresGrad) throw new Error(`${name}: a buffer is not trained, but this tensor requires a gradient`);
+    this.#buffers.set(name, t);
     return t;
   }
 
@@ -34,6 +45,14 @@ export abstract class Module {
     return out;
   }
 
+  /** Every buffer with its full dotted name, depth first in registration order. */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [name, t] of this.#buffers) out.push([prefix + name, t]);
+    for (const [name, child] of this.#children) out.push(...child.namedBuffers(`${prefix}${name}.`));
+    return out;
+  }
+
   /** The distinct trainable tensors (tied weights once), for optimizers. */
   parameters(): Tensor[] {
     return [...new Set(this.namedParameters().map(([, t]) => t))];
@@ -50,9 +69,10 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Frees every parameter (the module is unusable afterwards). */
+  /** Frees every parameter and buffer (the module is unusable afterwards). */
   dispose(): void {
     for (const t of this.parameters()) t.dispose();
+    for (const [, t] of this.namedBuffers()) t.dispose();
   }
 }
 

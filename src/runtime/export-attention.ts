@@ -32,14 +32,14 @@ export interface NystromPlan {
 }
 
 /** Kᵀ over the last two axes. */
-function transposeLast(g: OnnxGraph, x: string): string {
+export function transposeLast(g: OnnxGraph, x: string): string {
   return g.node('Transpose', [x], { perm: attr.ints([0, 1, 3, 2]) }, `${x}_t`);
 }
 
-/** softmax(Q·Kᵀ/√d + key bias)·V: exact attention (the flash kernel's result). */
-export function exactAttention(g: OnnxGraph, q: string, k: string, v: string, d: number, keyBias: string): string {
+/** softmax(Q·Kᵀ/√d + key bias)·V: exact attention (the flash kernel's result); no bias when `keyBias` is null. */
+export function exactAttention(g: OnnxGraph, q: string, k: string, v: string, d: number, keyBias: string | null): string {
   const scores = g.node('Mul', [g.node('MatMul', [q, transposeLast(g, k)]), g.floats([1 / Math.sqrt(d)])], {}, 'scores');
-  const probs = g.node('Softmax', [g.node('Add', [scores, keyBias])], { axis: attr.int(-1) }, 'probs');
+  const probs = g.node('Softmax', [keyBias ? g.node('Add', [scores, keyBias]) : scores], { axis: attr.int(-1) }, 'probs');
   return g.node('MatMul', [probs, v], {}, 'attended');
 }
 

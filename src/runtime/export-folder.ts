@@ -1,13 +1,17 @@
 /**
  * A model folder exported for onnxruntime in the layout transformers.js reads: config.json and the
  * tokenizer files copied unchanged, the graph in onnx/model.onnx, and its weights in
- * onnx/model.onnx_data when they are too big for one protobuf message.
+ * onnx/model.onnx_data when they are too big for one protobuf message. An LRA run folder (its
+ * config.json says model_type 'lra-classifier') exports its trained classifier the same way.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { loadModel, type AttentionOptions } from '../models/index.js';
+import { isLraConfigJSON, loadLraRun } from '../models/lra/run.js';
+import { lraOnnxGraph } from './export-lra.js';
 import { onnxGraph } from './export-model.js';
+import type { OnnxGraph } from './onnx-graph.js';
 
 /** Copied when present; config.json must be. */
 const COPIED = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
@@ -32,27 +36,57 @@ export interface ExportFolderReport {
 
 export async function exportFolder(dir: string, out: string, options: ExportFolderOptions = {}): Promise<ExportFolderReport> {
   if (!existsSync(join(dir, 'config.json'))) throw new Error(`${dir}: no config.json (not a Hugging Face model folder)`);
+  if (isLraRun(dir)) return exportLraFolder(dir, out, options);
   const model = await loadModel(dir, options);
   try {
-    const graph = onnxGraph(model);
-    const externalData = options.externalData === true || graph.weightBytes > EXTERNAL_DATA_BYTES;
-    mkdirSync(join(out, 'onnx'), { recursive: true });
-    const files: string[] = [];
-    const write = (name: string, bytes: Uint8Array | string) => {
-      writeFileAtomicSync(join(out, name), bytes);
-      files.push(name);
-    };
-    for (const name of COPIED) if (existsSync(join(dir, name))) write(name, readFileSync(join(dir, name)));
-    if (externalData) {
-      const { model: bytes, data } = graph.toModelWithExternalData(EXTERNAL_DATA_FILE);
-      // data first: a model.onnx never points at a missing or stale data file
-      write(join('onnx', EXTERNAL_DATA_FILE), data);
-      write(join('onnx', 'model.onnx'), bytes);
-    } else {
-      write(join('onnx', 'model.onnx'), graph.toModel());
-    }
-    return { architecture: model.architecture, files, weightBytes: graph.weightBytes, externalData };
+    return { architecture: model.architecture, ...writeOnnxFolder(dir, out, onnxGraph(model), COPIED, options) };
   } finally {
     model.dispose();
   }
+}
+
+/** True when DIR/config.json parses and names an LRA classifier (a malformed one is the HF loader's to report). */
+function isLraRun(dir: string): boolean {
+  try {
+    return isLraConfigJSON(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
+/** An LRA run folder (models/lra/run.ts): its trained classifier as onnx/model.onnx, config.json copied. */
+function exportLraFolder(dir: string, out: string, options: ExportFolderOptions): ExportFolderReport {
+  const hfOnly = (['attention', 'numLandmarks', 'pinvInit', 'pinvIterations', 'architecture'] as const).filter((key) => options[key] !== undefined);
+  if (hfOnly.length > 0) {
+    throw new Error(`${join(dir, 'config.json')}: an LRA run exports its own attention; ${hfOnly.join(', ')} apply to Hugging Face folders only`);
+  }
+  const model = loadLraRun(dir);
+  try {
+    return { architecture: 'LraClassifier', ...writeOnnxFolder(dir, out, lraOnnxGraph(model), ['config.json'], options) };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Copies the `copied` files that exist, writes the graph (and its external data when needed). */
+function writeOnnxFolder(
+  dir: string, out: string, graph: OnnxGraph, copied: readonly string[], options: ExportFolderOptions,
+): Omit<ExportFolderReport, 'architecture'> {
+  const externalData = options.externalData === true || graph.weightBytes > EXTERNAL_DATA_BYTES;
+  mkdirSync(join(out, 'onnx'), { recursive: true });
+  const files: string[] = [];
+  const write = (name: string, bytes: Uint8Array | string) => {
+    writeFileAtomicSync(join(out, name), bytes);
+    files.push(name);
+  };
+  for (const name of copied) if (existsSync(join(dir, name))) write(name, readFileSync(join(dir, name)));
+  if (externalData) {
+    const { model: bytes, data } = graph.toModelWithExternalData(EXTERNAL_DATA_FILE);
+    // data first: a model.onnx never points at a missing or stale data file
+    write(join('onnx', EXTERNAL_DATA_FILE), data);
+    write(join('onnx', 'model.onnx'), bytes);
+  } else {
+    write(join('onnx', 'model.onnx'), graph.toModel());
+  }
+  return { files, weightBytes: graph.weightBytes, externalData };
 }

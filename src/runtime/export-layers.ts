@@ -11,6 +11,8 @@ export interface LayerNormLike { weight: Tensor; bias: Tensor }
 
 /** Initializer names by graph and tensor: a parameter used twice (tied weights) is stored once. */
 const stored = new WeakMap<OnnxGraph, Map<Tensor, string>>();
+/** Likewise for the (in, out) copies linear stores: a layer applied twice (the LRA dual encoder) is stored once. */
+const storedTransposed = new WeakMap<OnnxGraph, Map<Tensor, string>>();
 
 /** A parameter as a float32 initializer with its own shape. */
 export function weight(g: OnnxGraph, name: string, t: Tensor): string {
@@ -29,9 +31,20 @@ export function weight(g: OnnxGraph, name: string, t: Tensor): string {
  */
 export function linear(g: OnnxGraph, layer: LinearLike, x: string, name: string): string {
   const known = stored.get(g)?.get(layer.weight);
-  const wt = known ? g.node('Transpose', [known], { perm: attr.ints([1, 0]) }, `${name}_weight_t`) : g.weight(`${name}_weight_t`, transposed(layer.weight), [layer.weight.shape[1], layer.weight.shape[0]]);
+  const wt = known ? g.node('Transpose', [known], { perm: attr.ints([1, 0]) }, `${name}_weight_t`) : transposedWeight(g, layer.weight, `${name}_weight_t`);
   const y = g.node('MatMul', [x, wt]);
   return layer.bias ? g.node('Add', [y, weight(g, `${name}_bias`, layer.bias)], {}, name) : y;
+}
+
+/** W (out, in) stored as Wᵀ (in, out), once per graph. */
+function transposedWeight(g: OnnxGraph, w: Tensor, name: string): string {
+  let names = storedTransposed.get(g);
+  if (!names) storedTransposed.set(g, (names = new Map()));
+  const known = names.get(w);
+  if (known) return known;
+  const created = g.weight(name, transposed(w), [w.shape[1], w.shape[0]]);
+  names.set(w, created);
+  return created;
 }
 
 /** (out, in) → (in, out) */

@@ -37,7 +37,9 @@ export function parseAttention(spec: string): Kind {
 }
 
 /** The Nyström conv kernel of every LRA run. */
-const LRA_CONV = 35;
+export const LRA_CONV = 35;
+/** The Nyström settings of every LRA run (the official code's): the ONNX export reads them too. */
+export const LRA_NYSTROM = { pinvIterations: 6, pinvInit: 'original', variant: 'original', segments: 'uneven' } as const;
 
 class LraAttention extends Module {
   readonly query: Linear;
@@ -47,7 +49,7 @@ class LraAttention extends Module {
   readonly conv: DepthwiseConv | null = null;
   readonly projectKeys: Tensor | null = null;
   readonly projectValues: Tensor | null = null;
-  /** Performer's random features, fixed at construction (not trained). */
+  /** Performer's random features (m, d), fixed at construction: a buffer, saved with the weights but not trained. */
   readonly features: Tensor | null = null;
 
   constructor(dim: number, readonly heads: number, readonly kind: Kind, maxLength: number) {
@@ -62,7 +64,7 @@ class LraAttention extends Module {
       this.projectKeys = this.addParameter('E', randn([kind.size, maxLength], nextSeed(), 0, std));
       this.projectValues = this.addParameter('F', randn([kind.size, maxLength], nextSeed(), 0, std));
     }
-    if (kind.name === 'performer') this.features = orthogonalRandomFeatures(kind.size, dim / heads, nextSeed());
+    if (kind.name === 'performer') this.features = this.addBuffer('features', orthogonalRandomFeatures(kind.size, dim / heads, nextSeed()));
   }
 
   forward(x: Tensor, mask: Tensor): Tensor {
@@ -72,18 +74,13 @@ class LraAttention extends Module {
     const kind = this.kind;
     let o: Tensor;
     if (kind.name === 'softmax') o = softmaxAttention(q, k, v, { mask });
-    else if (kind.name === 'nystrom') o = nystromAttention(q, k, v, { numLandmarks: kind.size, mask, convWeight: this.conv!.weight });
+    else if (kind.name === 'nystrom') o = nystromAttention(q, k, v, { ...LRA_NYSTROM, numLandmarks: kind.size, mask, convWeight: this.conv!.weight });
     else if (kind.name === 'performer') o = performerAttention(q, k, v, { features: this.features!, mask });
     else {
       const cut = (p: Tensor) => (n === p.shape[1] ? p : contiguous(slice(p, 1, 0, n)));
       o = linformerAttention(q, k, v, { projectKeys: cut(this.projectKeys!), projectValues: cut(this.projectValues!), mask });
     }
     return this.out.forward(reshape(contiguous(permute(o, [0, 2, 1, 3])), [B, n, dim]));
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.features?.dispose();
   }
 }
 
@@ -160,15 +157,18 @@ export class LraClassifier extends Module {
   readonly hidden: Linear;
   readonly output: Linear;
   readonly dual: boolean;
+  /** The config with every default filled in: what a run folder's config.json records. */
+  readonly config: Required<LraConfig>;
 
   constructor(config: LraConfig) {
     super();
-    const full = { dim: 64, ffn: 128, layers: 2, heads: 2, dropout: 0.1, ...config };
+    const full = { dim: 64, ffn: 128, layers: 2, heads: 2, dropout: 0.1, ...config, dual: config.dual === true };
     const { dual, ...encoderConfig } = full;
     this.encoder = this.addModule('encoder', new LraEncoder(encoderConfig));
     this.hidden = this.addModule('hidden', new Linear(dual ? 4 * full.dim : full.dim, 128));
     this.output = this.addModule('output', new Linear(128, full.classes));
-    this.dual = dual === true;
+    this.dual = dual;
+    this.config = full;
   }
 
   forward(inputs: LraInputs): { logits: Tensor; loss?: Tensor } {
