@@ -220,7 +220,7 @@ pipelineCommand('embed', 'one vector per text (mean or [CLS] pooling, unit lengt
 program
   .command('export')
   .description('write a model folder as ONNX in the layout transformers.js reads (config.json, tokenizer files, onnx/model.onnx)')
-  .requiredOption('--model <dir>', 'Hugging Face model folder (config.json, weights)')
+  .requiredOption('--model <dir>', 'Hugging Face model folder (config.json, weights), or an `lra` run folder')
   .requiredOption('--out <dir>', 'folder to write')
   .option('--attention <mode>', "hf (Hugging Face's semantics; its Nyström branch fixes the length), nystrom (any length) or softmax")
   .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
