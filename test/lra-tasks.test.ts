@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { grayLevel } from '../src/io/index.js';
+import { reportMarkdown, type Run } from '../src/cli/lra-report.js';
 import { byteIds, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
 import { collate } from '../src/train/index.js';
 
@@ -146,6 +147,16 @@ test('CLI: lra on Retrieval pairs and on an IDX image set, then lra-report tabul
   assert.equal(empty.status, 1);
   assert.match(empty.stderr, /no result\.json here or in its subfolders/);
 }));
+
+test('lra-report: several seeds of one budget are shown as their mean and each value; mixed budgets run by run', () => {
+  const run = (attention: string, seed: number, test_accuracy: number, steps = 2500): Run => ({
+    dir: `runs/${attention}-${seed}`, curve: [],
+    result: { task: 'listops', attention, seed, steps, batch: 32, length: 512, lr: 1e-3, val_accuracy: test_accuracy, test_accuracy, ms_per_step: 600, peak_mb: 500 },
+  });
+  const md = reportMarkdown([run('nystrom-64', 1, 0.187), run('nystrom-64', 2, 0.163), run('nystrom-64', 3, 0.318), run('softmax', 1, 0.319), run('softmax', 2, 0.2, 600)], []);
+  assert.match(md, /\| nystrom-64 \(here\) \| mean 22\.3 over seeds 1, 2, 3: 18\.7, 16\.3, 31\.8 \(2500 steps\) \|/);
+  assert.match(md, /\| softmax \(here\) \| 31\.9 \(2500 steps, seed 1\), 20\.0 \(600 steps, seed 2\) \|/);
+});
 
 test('CLI: lra-data writes generated Pathfinder in the official layout; lra trains on it, or on images generated in memory', withDir((dir) => {
   const data = join(dir, 'pathfinder32');

@@ -30,7 +30,7 @@ function paperModel(attention: string): string {
 const COLORS: Record<string, string> = { Standard: '#4477aa', 'Nyströmformer': '#ee6677', Linformer: '#228833', Performer: '#ccbb44' };
 const EXTRA = ['#66ccee', '#aa3377', '#bbbbbb', '#000000'];
 
-interface Run {
+export interface Run {
   dir: string;
   result: { task: string; attention: string; seed?: number; steps: number; batch: number; length: number; lr: number; train_examples?: number; data?: string;
     val_accuracy: number; test_accuracy: number; ms_per_step: number; peak_mb: number };
@@ -77,12 +77,28 @@ export function readScaling(path: string): StepBench[] {
 
 const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '–');
 
+const runsOf = (runs: Run[], task: string, attention: string) => runs.filter((r) => r.result.task === task && r.result.attention === attention);
+
+/** Mean test accuracy (%) of the runs of one task and attention (the seeds of one budget). */
+function meanAccuracy(runs: Run[]): number | undefined {
+  return runs.length ? (100 * runs.reduce((sum, r) => sum + r.result.test_accuracy, 0)) / runs.length : undefined;
+}
+
+/** One table cell: a single run, or several seeds of one budget as their mean and each value. */
+function accuracyCell(runs: Run[]): string {
+  if (runs.length === 0) return '–';
+  const steps = new Set(runs.map((r) => r.result.steps));
+  if (runs.length === 1 || steps.size > 1) return runs.map((r) => `${pct(r.result.test_accuracy)} (${r.result.steps} steps, seed ${r.result.seed ?? '–'})`).join(', ');
+  const seeds = runs.map((r) => r.result.seed ?? '–').join(', ');
+  return `mean ${meanAccuracy(runs)!.toFixed(1)} over seeds ${seeds}: ${runs.map((r) => pct(r.result.test_accuracy)).join(', ')} (${[...steps][0]} steps)`;
+}
+
 export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
   const tasks = TASKS.filter((t) => runs.some((r) => r.result.task === t));
   const attentions = [...new Set(runs.map((r) => r.result.attention))];
   const lines = ['## Test accuracy (%)', '', `| model | ${tasks.join(' | ')} |`, `|---|${tasks.map(() => '---|').join('')}`];
   for (const a of attentions) {
-    const cells = tasks.map((t) => runs.filter((r) => r.result.task === t && r.result.attention === a).map((r) => `${pct(r.result.test_accuracy)} (${r.result.steps} steps, seed ${r.result.seed ?? '–'})`).join(', ') || '–');
+    const cells = tasks.map((t) => accuracyCell(runsOf(runs, t, a)));
     lines.push(`| ${a} (here) | ${cells.join(' | ')} |`);
   }
   for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
@@ -106,11 +122,7 @@ export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   const attentions = [...new Set([...runs.map((r) => r.result.attention), ...scaling.map((s) => s.attention)])];
   const colorOf = (a: string) => (attentions.filter((b) => paperModel(b) === paperModel(a)).length === 1 ? COLORS[paperModel(a)] : EXTRA[attentions.indexOf(a) % EXTRA.length]);
   const runAttentions = attentions.filter((a) => runs.some((r) => r.result.attention === a));
-  const mean = (t: string, a: string) => {
-    const matches = runs.filter((r) => r.result.task === t && r.result.attention === a);
-    return matches.length ? (100 * matches.reduce((sum, r) => sum + r.result.test_accuracy, 0)) / matches.length : undefined;
-  };
-  const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => mean(t, a)), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
+  const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => meanAccuracy(runsOf(runs, t, a))), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
   const DASHES = [undefined, '6 3', '2 2', '8 3 2 3', '1 3'];
   const curves: Series[] = runs.filter((r) => r.curve.length > 0).map((r) => ({
     name: `${r.result.task} ${r.result.attention}${r.result.seed && r.result.seed !== 1 ? ` seed ${r.result.seed}` : ''}`, color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
