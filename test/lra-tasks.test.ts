@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,6 +157,29 @@ test('lra-report: several seeds of one budget are shown as their mean and each v
   assert.match(md, /\| nystrom-64 \(here\) \| mean 22\.3 over seeds 1, 2, 3: 18\.7, 16\.3, 31\.8 \(2500 steps\) \|/);
   assert.match(md, /\| softmax \(here\) \| 31\.9 \(2500 steps, seed 1\), 20\.0 \(600 steps, seed 2\) \|/);
 });
+
+test('CLI: lra --resume continues a killed run exactly from its last checkpoint', withDir((dir) => {
+  const out = join(dir, 'run');
+  const args = ['lra', '--task', 'listops', '--attention', 'nystrom-4', '--length', '64', '--train-size', '64', '--eval-size', '16',
+    '--steps', '4', '--warmup', '1', '--batch-size', '8', '--eval-every', '2', '--checkpoint-every', '2', '--out', out, '--json'];
+  const whole = cli(args);
+  assert.equal(whole.status, 0, whole.stderr);
+  const first = JSON.parse(whole.stdout);
+  assert.deepEqual(readdirSync(join(out, 'checkpoints')).sort(), ['latest', 'step-2', 'step-4']);
+  // as if killed between the checkpoints at steps 2 and 4
+  rmSync(join(out, 'checkpoints', 'step-4'), { recursive: true });
+  writeFileSync(join(out, 'checkpoints', 'latest'), 'step-2\n');
+  const resumed = cli([...args, '--resume']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const second = JSON.parse(resumed.stdout);
+  assert.equal(second.steps, 4);
+  assert.equal(second.test_loss, first.test_loss);
+  assert.equal(second.test_accuracy, first.test_accuracy);
+  assert.match(readFileSync(join(out, 'train.jsonl'), 'utf8'), /"type":"resume","step":2/);
+  const fresh = cli(['lra', ...args.slice(1).map((a) => (a === out ? join(dir, 'none') : a)), '--resume']);
+  assert.equal(fresh.status, 1);
+  assert.match(fresh.stderr, /--resume, but .*none has no checkpoint/);
+}));
 
 test('CLI: lra-data writes generated Pathfinder in the official layout; lra trains on it, or on images generated in memory', withDir((dir) => {
   const data = join(dir, 'pathfinder32');

@@ -31,6 +31,8 @@ export interface LraCommandOptions {
   evalEvery?: number;
   seed: number;
   out?: string;
+  checkpointEvery?: number;
+  resume?: boolean;
   json?: boolean;
 }
 
@@ -60,7 +62,7 @@ export async function lraCommand(o: LraCommandOptions): Promise<void> {
   const started = performance.now();
   const result = await train(model, splits.train, splits.val, {
     steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0,
-    clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: steps, seed: o.seed, padId: 0, out,
+    clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume,
     onEval: (e) => say(`step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;
@@ -69,7 +71,7 @@ export async function lraCommand(o: LraCommandOptions): Promise<void> {
     bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, lr: o.lr, warmup, seed: o.seed,
     data: o.data ?? 'generated', train_examples: splits.train.length,
     val_accuracy: result.final.accuracy, test_accuracy: testScore.accuracy, test_loss: testScore.loss,
-    ms_per_step: Math.round((seconds * 1000) / Math.max(1, result.step)), peak_mb: Math.round((b.peakBytes - before) / 2 ** 20),
+    ms_per_step: Math.round((seconds * 1000) / Math.max(1, result.step - result.resumedAt)), peak_mb: Math.round((b.peakBytes - before) / 2 ** 20),
   };
   writeFileAtomicSync(join(out, 'result.json'), JSON.stringify(report, null, 2) + '\n');
   console.log(o.json ? JSON.stringify(report) : `test accuracy ${(100 * report.test_accuracy).toFixed(1)}%, ${report.ms_per_step} ms/step, peak ${report.peak_mb} MB`);

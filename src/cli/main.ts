@@ -167,6 +167,8 @@ program
   .option('--eval-every <n>', 'validate every n steps (default: a tenth of the steps)', positiveInt)
   .option('--seed <s>', 'seed', Number, 1)
   .option('--out <dir>', 'run folder (default: runs/lra-<task>-<attention>)')
+  .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at the end only)', positiveInt)
+  .option('--resume', "continue from the run folder's latest checkpoint, with the same flags")
   .option('--json', 'the result as one JSON line')
   .action(lraCommand);
 

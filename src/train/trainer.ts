@@ -61,7 +61,14 @@ export interface TrainableModel extends Module {
 
 const isRegression = (model: TrainableModel) => model.problemType?.() === 'regression';
 
-export interface TrainResult { step: number; final: EvalRecord; best: TrainerState['best']; stopped: 'steps' | 'early' }
+export interface TrainResult {
+  step: number;
+  /** The step this call started from: a resumed checkpoint's, else 0. */
+  resumedAt: number;
+  final: EvalRecord;
+  best: TrainerState['best'];
+  stopped: 'steps' | 'early';
+}
 
 export async function train(
   model: TrainableModel, trainSet: readonly TokenExample[], evalSet: readonly TokenExample[], o: TrainerOptions,
@@ -84,6 +91,7 @@ export async function train(
     log({ type: 'resume', step: state.step, from: resumeFrom });
   }
   manualSeed(state.seedState);
+  const resumedAt = state.step;
 
   const lengths = trainSet.map(exampleLength);
   let batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
@@ -160,7 +168,7 @@ export async function train(
     if (state.step % o.checkpointEvery === 0 || state.step === o.steps) await checkpoint();
   }
   const final = last ?? evaluate();
-  return { step: state.step, final, best: state.best, stopped };
+  return { step: state.step, resumedAt, final, best: state.best, stopped };
 }
 
 async function saveBest(model: TrainableModel, dir: string): Promise<void> {
