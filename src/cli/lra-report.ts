@@ -117,6 +117,12 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** A validation curve's legend name: task and attention, with the number of seeds when there are several. */
+function curveName(runs: Run[], r: Run): string {
+  const seeds = runsOf(runs, r.result.task, r.result.attention).filter((s) => s.curve.length > 0).length;
+  return `${r.result.task} ${r.result.attention}${seeds > 1 ? ` (${seeds} seeds)` : ''}`;
+}
+
 export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   const tasks = TASKS.filter((t) => runs.some((r) => r.result.task === t));
   const attentions = [...new Set([...runs.map((r) => r.result.attention), ...scaling.map((s) => s.attention)])];
@@ -125,7 +131,7 @@ export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => meanAccuracy(runsOf(runs, t, a))), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
   const DASHES = [undefined, '6 3', '2 2', '8 3 2 3', '1 3'];
   const curves: Series[] = runs.filter((r) => r.curve.length > 0).map((r) => ({
-    name: `${r.result.task} ${r.result.attention}${r.result.seed && r.result.seed !== 1 ? ` seed ${r.result.seed}` : ''}`, color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
+    name: curveName(runs, r), color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
   }));
   const perAttention = (value: (s: StepBench) => number): Series[] => [...new Set(scaling.map((s) => s.attention))].map((a) => ({
     name: a, color: colorOf(a), points: scaling.filter((s) => s.attention === a).sort((x, y) => x.n - y.n).map((s) => [s.n, value(s)] as [number, number]),
@@ -133,7 +139,7 @@ export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   const batch = scaling[0]?.batch ?? 1;
   return svgDocument([
     (box) => barPanel(box, { title: 'Test accuracy (bars: here, mean over runs; ticks: paper)', xLabel: 'task', yLabel: 'accuracy %' }, tasks, bars),
-    (box) => linePanel(box, { title: 'Validation accuracy during training', xLabel: 'step', yLabel: 'accuracy %', legend: 'bottom-right' }, curves),
+    (box) => linePanel(box, { title: 'Validation accuracy during training', xLabel: 'step', yLabel: 'accuracy %', legend: 'top-right' }, curves),
     (box) => linePanel(box, { title: `Training step time (batch ${batch})`, xLabel: 'tokens', yLabel: 'ms', xLog: true, yLog: true }, perAttention((s) => s.ms)),
     (box) => linePanel(box, { title: `Training step peak memory (batch ${batch})`, xLabel: 'tokens', yLabel: 'MB', xLog: true, yLog: true }, perAttention((s) => Math.max(1, s.peak_mb))),
   ]);

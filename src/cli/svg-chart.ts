@@ -18,7 +18,7 @@ export interface Panel {
   xLog?: boolean;
   yLog?: boolean;
   /** Where the legend goes (default: top left). */
-  legend?: 'top-left' | 'bottom-right';
+  legend?: 'top-left' | 'top-right';
 }
 
 type Box = { x: number; y: number; w: number; h: number };
@@ -70,9 +70,12 @@ function frame(box: Box, panel: Panel, x: (v: number) => number, y: (v: number) 
 
 const inner = (box: Box) => ({ left: box.x + MARGIN.left, top: box.y + MARGIN.top, w: box.w - MARGIN.left - MARGIN.right, h: box.h - MARGIN.top - MARGIN.bottom });
 
-function legend(box: Box, entries: { name: string; color: string; dash?: string }[], corner: Panel['legend'] = 'top-left'): string[] {
+/** One entry per distinct name, colour and dash: series that share all three (e.g. seeds of one run) share an entry. */
+function legend(box: Box, all: { name: string; color: string; dash?: string }[], corner: Panel['legend'] = 'top-left'): string[] {
+  const key = (e: (typeof all)[number]) => `${e.name}\u0000${e.color}\u0000${e.dash ?? ''}`;
+  const entries = all.filter((e, i) => all.findIndex((f) => key(f) === key(e)) === i);
   const { w, h, ...at } = inner(box);
-  const [left, top] = corner === 'bottom-right' ? [at.left + w - 150, at.top + h - 12 - 15 * entries.length] : [at.left, at.top];
+  const [left, top] = [corner === 'top-right' ? at.left + w - 175 : at.left, at.top];
   return entries.flatMap((e, i) => [
     e.dash
       ? `<line x1="${left + 6}" x2="${left + 20}" y1="${top + 13 + i * 15}" y2="${top + 13 + i * 15}" stroke="${e.color}" stroke-width="2" stroke-dasharray="${e.dash}"/>`
