@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -11,20 +10,11 @@ import { grayLevel } from '../src/io/index.js';
 import { reportMarkdown, type Run } from '../src/cli/lra-report.js';
 import { byteIds, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
 import { collate } from '../src/train/index.js';
+import { withTempDir } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const cli = (args: string[]) => spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), ...args], { encoding: 'utf8', timeout: 180_000 });
 
-function withDir(fn: (dir: string) => void | Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nystromformer-lra-data-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
 
 /** An IDX file of unsigned bytes with the given dimensions. */
 function idx(dims: number[], data: number[]): Buffer {
@@ -44,7 +34,7 @@ test('bytes: UTF-8 bytes shifted by one (0 is padding), cut at maxBytes', () => 
   assert.deepEqual(byteIds('\u00ff'.repeat(3), 6).every((id) => id >= 1 && id <= 256), true);
 });
 
-test('AAN pairs: label, ids and two texts per row; a malformed row is skipped with file:line, or fails', withDir(async (dir) => {
+test('AAN pairs: label, ids and two texts per row; a malformed row is skipped with file:line, or fails', withTempDir('nystromformer-lra-data-', async (dir) => {
   const path = join(dir, 'new_aan_pairs.train.tsv');
   writeFileSync(path, '1.0\tP1\tP2\tfirst text\tsecond\n0\tP3\tP4\tab\n0\tP5\tP6\tx\tyz\n2\tP7\tP8\ta\tb\n');
   const warnings: string[] = [];
@@ -60,7 +50,7 @@ test('AAN pairs: label, ids and two texts per row; a malformed row is skipped wi
   await assert.rejects(readAan(join(dir, 'missing.tsv')), /missing\.tsv: cannot read the AAN pairs file/);
 }));
 
-test('CIFAR-10 batches: gray levels by tf.image.rgb_to_grayscale weights, labels; truncated and foreign files refused', withDir(async (dir) => {
+test('CIFAR-10 batches: gray levels by tf.image.rgb_to_grayscale weights, labels; truncated and foreign files refused', withTempDir('nystromformer-lra-data-', async (dir) => {
   const path = join(dir, 'data_batch_1.bin');
   writeFileSync(path, Buffer.concat([cifarRecord(3, 255, 0, 0), cifarRecord(9, 10, 200, 30)]));
   const [a, b] = await readCifar10Batch(path);
@@ -75,7 +65,7 @@ test('CIFAR-10 batches: gray levels by tf.image.rgb_to_grayscale weights, labels
   await assert.rejects(readCifar10Batch(path), /record 0 has label 12/);
 }));
 
-test('IDX image sets, plain or gzipped: row-by-row pixels and labels; mismatches named', withDir(async (dir) => {
+test('IDX image sets, plain or gzipped: row-by-row pixels and labels; mismatches named', withTempDir('nystromformer-lra-data-', async (dir) => {
   const pixels = [0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15];
   writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idx([2, 2, 3], pixels)));
   writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idx([2], [7, 1]));
@@ -98,7 +88,7 @@ test('collate: the second documents of pairs are padded on their own; single seq
   assert.throws(() => collate([{ inputIds: [1], inputIds2: [2], label: 0 }, { inputIds: [1], label: 0 }], 0), /mixes single sequences and pairs/);
 });
 
-test('CLI: lra on Retrieval pairs and on an IDX image set, then lra-report tabulates and charts the runs', withDir((dir) => {
+test('CLI: lra on Retrieval pairs and on an IDX image set, then lra-report tabulates and charts the runs', withTempDir('nystromformer-lra-data-', (dir) => {
   const aan = join(dir, 'aan');
   mkdirSync(aan);
   const rows = Array.from({ length: 24 }, (_, i) => `${i % 2}\tA${i}\tB${i}\t${'cites '.repeat(1 + (i % 5))}\t${i % 2 ? 'cited' : 'other'} paper ${i}`).join('\n');
@@ -158,7 +148,7 @@ test('lra-report: several seeds of one budget are shown as their mean and each v
   assert.match(md, /\| softmax \(here\) \| 31\.9 \(2500 steps, seed 1\), 20\.0 \(600 steps, seed 2\) \|/);
 });
 
-test('CLI: lra --resume continues a killed run exactly from its last checkpoint', withDir((dir) => {
+test('CLI: lra --resume continues a killed run exactly from its last checkpoint', withTempDir('nystromformer-lra-data-', (dir) => {
   const out = join(dir, 'run');
   const args = ['lra', '--task', 'listops', '--attention', 'nystrom-4', '--length', '64', '--train-size', '64', '--eval-size', '16',
     '--steps', '4', '--warmup', '1', '--batch-size', '8', '--eval-every', '2', '--checkpoint-every', '2', '--out', out, '--json'];
@@ -181,7 +171,7 @@ test('CLI: lra --resume continues a killed run exactly from its last checkpoint'
   assert.match(fresh.stderr, /--resume, but .*none has no checkpoint/);
 }));
 
-test('CLI: lra-data writes generated Pathfinder in the official layout; lra trains on it, or on images generated in memory', withDir((dir) => {
+test('CLI: lra-data writes generated Pathfinder in the official layout; lra trains on it, or on images generated in memory', withTempDir('nystromformer-lra-data-', (dir) => {
   const data = join(dir, 'pathfinder32');
   const written = cli(['lra-data', '--task', 'pathfinder', '--out', data, '--train-size', '40', '--eval-size', '5']);
   assert.equal(written.status, 0, written.stderr);

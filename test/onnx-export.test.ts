@@ -13,6 +13,7 @@ import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { readSafetensorsSync, toFloat32, toInt32 } from '../src/io/safetensors.js';
 import { NystromformerModel } from '../src/models/index.js';
 import { exportOnnx, type ExportOptions } from '../src/runtime/index.js';
+import { maxAbsError } from './helpers.js';
 
 const ort = (await import('onnxruntime-node')).default;
 
@@ -88,12 +89,6 @@ async function onnxOutput(session: InferenceSession, b: Batch): Promise<Float32A
   return out.data as Float32Array;
 }
 
-function maxAbsError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Number.isNaN(got[i] - want[i]) ? Infinity : Math.abs(got[i] - want[i]));
-  return worst;
-}
 
 /** Exports `model` as it attends now, runs every batch on one session, checks each against the engine. */
 async function checkAgainstEngine(

@@ -12,6 +12,7 @@ import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { readSafetensorsSync, toFloat32, toInt32 } from '../src/io/safetensors.js';
 import { loadModel, type NystromformerPreTrainedModel } from '../src/models/index.js';
 import { exportOnnx } from '../src/runtime/index.js';
+import { maxAbsError } from './helpers.js';
 
 const ort = (await import('onnxruntime-node')).default;
 
@@ -68,12 +69,6 @@ async function onnxOutputs(bytes: Uint8Array, f: Fixture): Promise<Record<string
   }
 }
 
-function maxAbsError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Number.isNaN(got[i] - want[i]) ? Infinity : Math.abs(got[i] - want[i]));
-  return worst;
-}
 
 for (const folder of readdirSync(dir).sort()) {
   test(`ONNX head = engine: ${folder}`, async () => {

@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -19,6 +18,7 @@ import { loadLraRun, readLraConfig, writeLraConfig } from '../src/models/lra/run
 import { assignParameter, manualSeed, moduleTensors } from '../src/nn/index.js';
 import { exportFolder, exportLraOnnx, lraOnnxGraph } from '../src/runtime/index.js';
 import { AdamW, saveCheckpoint } from '../src/train/index.js';
+import { maxAbsError, withTempDir } from './helpers.js';
 
 const ort = (await import('onnxruntime-node')).default;
 
@@ -29,16 +29,6 @@ const VOCAB = 20;
 /** One thread: the machine this runs on may be busy. */
 const SESSION = { intraOpNumThreads: 1 };
 
-function withDir(fn: (dir: string) => void | Promise<void>) {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nystromformer-onnx-lra-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
 
 /**
  * A small classifier in evaluation mode whose weights are redrawn far from their init (std 0.02
@@ -83,12 +73,6 @@ async function onnxLogits(session: InferenceSession, a: Doc, b?: Doc): Promise<F
   return logits.data as Float32Array;
 }
 
-function maxAbsError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Number.isNaN(got[i] - want[i]) ? Infinity : Math.abs(got[i] - want[i]));
-  return worst;
-}
 
 /** One session for every case (dynamic batch and sequence axes); each case's logits against the engine's. */
 async function checkAgainstEngine(model: LraClassifier, label: string, cases: Record<string, [Doc] | [Doc, Doc]>): Promise<void> {
@@ -172,7 +156,7 @@ test('ONNX LRA: an input longer than maxLength fails at the position table', asy
   }
 });
 
-test('LRA run folders: config.json and the weights reload the same logits, Performer features included', withDir(async (dir) => {
+test('LRA run folders: config.json and the weights reload the same logits, Performer features included', withTempDir('nystromformer-onnx-lra-', async (dir) => {
   const model = tinyModel('performer-16');
   const reloaded: LraClassifier[] = [];
   try {
@@ -202,7 +186,7 @@ test('LRA run folders: config.json and the weights reload the same logits, Perfo
   }
 }));
 
-test('LRA run folders: a missing or malformed config or weights is named', withDir((dir) => {
+test('LRA run folders: a missing or malformed config or weights is named', withTempDir('nystromformer-onnx-lra-', (dir) => {
   const config = join(dir, 'config.json');
   assert.throws(() => loadLraRun(dir), (e: Error) => e.message.includes(config) && /no such file/.test(e.message));
   writeFileSync(config, '{"model_type": "lra-classifier", ');
@@ -231,7 +215,7 @@ test('LRA run folders: a missing or malformed config or weights is named', withD
   }
 }));
 
-test('CLI: lra writes config.json; export turns the run folder into onnx/model.onnx that runs like the engine', withDir(async (dir) => {
+test('CLI: lra writes config.json; export turns the run folder into onnx/model.onnx that runs like the engine', withTempDir('nystromformer-onnx-lra-', async (dir) => {
   const run = join(dir, 'run');
   const seed = 5;
   const trained = cli([

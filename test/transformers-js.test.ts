@@ -16,6 +16,7 @@ import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { Tokenizer } from '../src/io/tokenizer.js';
 import { embed, NystromformerModel } from '../src/models/index.js';
 import { exportFolder } from '../src/runtime/index.js';
+import { maxAbsError } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 /** A masked-LM fixture with a tokenizer whose vocabulary is the model's (300 tokens). */
@@ -27,12 +28,6 @@ env.allowRemoteModels = false;
 // transformers.js warns that it does not know the model type, as expected here
 env.logLevel = LogLevel.ERROR;
 
-function maxAbsError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
-  return worst;
-}
 
 for (const externalData of [false, true]) {
   test(`transformers.js feature-extraction on an exported folder = the engine (weights ${externalData ? 'as external data' : 'inline'})`, async () => {
