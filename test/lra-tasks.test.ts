@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { grayLevel } from '../src/io/index.js';
-import { reportMarkdown, type Run } from '../src/cli/lra-report.js';
+import { reportMarkdown, reportSvg, type Run } from '../src/cli/lra-report.js';
 import { byteIds, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
 import { collate } from '../src/train/index.js';
 import { withTempDir } from './helpers.js';
@@ -138,14 +138,22 @@ test('CLI: lra on Retrieval pairs and on an IDX image set, then lra-report tabul
   assert.match(empty.stderr, /no result\.json here or in its subfolders/);
 }));
 
-test('lra-report: several seeds of one budget are shown as their mean and each value; mixed budgets run by run', () => {
+test('lra-report: seeds are averaged within one budget, budgets side by side, and the chart shows the longest', () => {
   const run = (attention: string, seed: number, test_accuracy: number, steps = 2500): Run => ({
-    dir: `runs/${attention}-${seed}`, curve: [],
+    dir: `runs/${attention}-${seed}-${steps}`, curve: [[steps, test_accuracy]],
     result: { task: 'listops', attention, seed, steps, batch: 32, length: 512, lr: 1e-3, val_accuracy: test_accuracy, test_accuracy, ms_per_step: 600, peak_mb: 500 },
   });
-  const md = reportMarkdown([run('nystrom-64', 1, 0.187), run('nystrom-64', 2, 0.163), run('nystrom-64', 3, 0.318), run('softmax', 1, 0.319), run('softmax', 2, 0.2, 600)], []);
-  assert.match(md, /\| nystrom-64 \(here\) \| mean 22\.3 over seeds 1, 2, 3: 18\.7, 16\.3, 31\.8 \(2500 steps\) \|/);
-  assert.match(md, /\| softmax \(here\) \| 31\.9 \(2500 steps, seed 1\), 20\.0 \(600 steps, seed 2\) \|/);
+  const runs = [
+    run('nystrom-64', 1, 0.187), run('nystrom-64', 2, 0.163), run('nystrom-64', 3, 0.318),
+    run('nystrom-64', 1, 0.33, 5000), run('nystrom-64', 2, 0.31, 5000),
+    run('softmax', 1, 0.319), run('softmax', 2, 0.2, 600),
+  ];
+  const md = reportMarkdown(runs, []);
+  assert.match(md, /\| nystrom-64 \(here\) \| mean 22\.3 over seeds 1, 2, 3: 18\.7, 16\.3, 31\.8 \(2500 steps\)<br>mean 32\.0 over seeds 1, 2: 33\.0, 31\.0 \(5000 steps\) \|/);
+  assert.match(md, /\| softmax \(here\) \| 20\.0 \(600 steps, seed 2\)<br>31\.9 \(2500 steps, seed 1\) \|/);
+  const svg = reportSvg(runs, []);
+  assert.match(svg, /listops nystrom-64 \(2 seeds, 5000 steps\)/);
+  assert.doesNotMatch(svg, /2500 steps/);
 });
 
 test('CLI: lra --resume continues a killed run exactly from its last checkpoint', withTempDir('nystromformer-lra-data-', (dir) => {

@@ -79,18 +79,29 @@ const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '–');
 
 const runsOf = (runs: Run[], task: string, attention: string) => runs.filter((r) => r.result.task === task && r.result.attention === attention);
 
-/** Mean test accuracy (%) of the runs of one task and attention (the seeds of one budget). */
+/** Mean test accuracy (%) of several runs (the seeds of one budget). */
 function meanAccuracy(runs: Run[]): number | undefined {
   return runs.length ? (100 * runs.reduce((sum, r) => sum + r.result.test_accuracy, 0)) / runs.length : undefined;
 }
 
-/** One table cell: a single run, or several seeds of one budget as their mean and each value. */
+/** Runs grouped by their budget (steps), shortest first: seeds are only averaged within one budget. */
+function byBudget(runs: Run[]): Run[][] {
+  const steps = [...new Set(runs.map((r) => r.result.steps))].sort((a, b) => a - b);
+  return steps.map((s) => runs.filter((r) => r.result.steps === s));
+}
+
+/** The runs of one task and attention with the longest budget: what the chart shows. */
+const longestBudget = (runs: Run[]): Run[] => byBudget(runs).at(-1) ?? [];
+
+/** One table cell: per budget, a single run, or several seeds as their mean and each value. */
 function accuracyCell(runs: Run[]): string {
   if (runs.length === 0) return '–';
-  const steps = new Set(runs.map((r) => r.result.steps));
-  if (runs.length === 1 || steps.size > 1) return runs.map((r) => `${pct(r.result.test_accuracy)} (${r.result.steps} steps, seed ${r.result.seed ?? '–'})`).join(', ');
-  const seeds = runs.map((r) => r.result.seed ?? '–').join(', ');
-  return `mean ${meanAccuracy(runs)!.toFixed(1)} over seeds ${seeds}: ${runs.map((r) => pct(r.result.test_accuracy)).join(', ')} (${[...steps][0]} steps)`;
+  return byBudget(runs).map((group) => {
+    const steps = group[0].result.steps;
+    if (group.length === 1) return `${pct(group[0].result.test_accuracy)} (${steps} steps, seed ${group[0].result.seed ?? '–'})`;
+    const seeds = group.map((r) => r.result.seed ?? '–').join(', ');
+    return `mean ${meanAccuracy(group)!.toFixed(1)} over seeds ${seeds}: ${group.map((r) => pct(r.result.test_accuracy)).join(', ')} (${steps} steps)`;
+  }).join('<br>');
 }
 
 export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
@@ -117,10 +128,10 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** A validation curve's legend name: task and attention, with the number of seeds when there are several. */
-function curveName(runs: Run[], r: Run): string {
-  const seeds = runsOf(runs, r.result.task, r.result.attention).filter((s) => s.curve.length > 0).length;
-  return `${r.result.task} ${r.result.attention}${seeds > 1 ? ` (${seeds} seeds)` : ''}`;
+/** A validation curve's legend name: task and attention, with the budget and the number of seeds when there are several. */
+function curveName(shown: Run[], r: Run): string {
+  const seeds = runsOf(shown, r.result.task, r.result.attention).filter((s) => s.curve.length > 0).length;
+  return `${r.result.task} ${r.result.attention}${seeds > 1 ? ` (${seeds} seeds, ${r.result.steps} steps)` : ''}`;
 }
 
 export function reportSvg(runs: Run[], scaling: StepBench[]): string {
@@ -128,17 +139,19 @@ export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   const attentions = [...new Set([...runs.map((r) => r.result.attention), ...scaling.map((s) => s.attention)])];
   const colorOf = (a: string) => (attentions.filter((b) => paperModel(b) === paperModel(a)).length === 1 ? COLORS[paperModel(a)] : EXTRA[attentions.indexOf(a) % EXTRA.length]);
   const runAttentions = attentions.filter((a) => runs.some((r) => r.result.attention === a));
-  const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => meanAccuracy(runsOf(runs, t, a))), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
+  // per task and attention, only the longest budget: seeds of different budgets are not averaged together
+  const shown = tasks.flatMap((t) => runAttentions.flatMap((a) => longestBudget(runsOf(runs, t, a))));
+  const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => meanAccuracy(runsOf(shown, t, a))), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
   const DASHES = [undefined, '6 3', '2 2', '8 3 2 3', '1 3'];
-  const curves: Series[] = runs.filter((r) => r.curve.length > 0).map((r) => ({
-    name: curveName(runs, r), color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
+  const curves: Series[] = shown.filter((r) => r.curve.length > 0).map((r) => ({
+    name: curveName(shown, r), color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
   }));
   const perAttention = (value: (s: StepBench) => number): Series[] => [...new Set(scaling.map((s) => s.attention))].map((a) => ({
     name: a, color: colorOf(a), points: scaling.filter((s) => s.attention === a).sort((x, y) => x.n - y.n).map((s) => [s.n, value(s)] as [number, number]),
   }));
   const batch = scaling[0]?.batch ?? 1;
   return svgDocument([
-    (box) => barPanel(box, { title: 'Test accuracy (bars: here, mean over runs; ticks: paper)', xLabel: 'task', yLabel: 'accuracy %' }, tasks, bars),
+    (box) => barPanel(box, { title: 'Test accuracy (bars: here, mean over seeds of the longest budget; ticks: paper)', xLabel: 'task', yLabel: 'accuracy %' }, tasks, bars),
     (box) => linePanel(box, { title: 'Validation accuracy during training', xLabel: 'step', yLabel: 'accuracy %', legend: 'top-right' }, curves),
     (box) => linePanel(box, { title: `Training step time (batch ${batch})`, xLabel: 'tokens', yLabel: 'ms', xLog: true, yLog: true }, perAttention((s) => s.ms)),
     (box) => linePanel(box, { title: `Training step peak memory (batch ${batch})`, xLabel: 'tokens', yLabel: 'MB', xLog: true, yLog: true }, perAttention((s) => Math.max(1, s.peak_mb))),
