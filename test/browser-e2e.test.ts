@@ -21,6 +21,7 @@ import { headAttention } from '../src/web/demo-compute.js';
 import { maskedTextExamples } from '../src/data/masking.js';
 import { DEMO_TRAINING, trainSteps } from '../src/web/demo-train.js';
 import { browserTestsSkipped, launchChromium } from './browser/chromium.js';
+import { maxAbsError } from './helpers.js';
 
 const MODEL = fileURLToPath(new URL('../../web/models/tiny-mlm', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/models/', import.meta.url));
@@ -64,8 +65,7 @@ interface PageRun {
 
 function assertClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
   assert.equal(got.length, want.length, `${name}: length ${got.length} ≠ ${want.length}`);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+  const worst = maxAbsError(got, want);
   assert.ok(worst <= TOLERANCE, `${name}: max |browser − node| = ${worst.toExponential(2)} > ${TOLERANCE}`);
 }
 

@@ -15,7 +15,6 @@ import { withTempDir } from './helpers.js';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const cli = (args: string[]) => spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), ...args], { encoding: 'utf8', timeout: 180_000 });
 
-
 /** An IDX file of unsigned bytes with the given dimensions. */
 function idx(dims: number[], data: number[]): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { NystromformerForQuestionAnswering } from '../src/models/index.js';
+import { maxAbsError } from './helpers.js';
 
 const ort = (await import('onnxruntime-node')).default;
 
@@ -40,12 +41,7 @@ async function compare(out: string, landmarks: number): Promise<number> {
     const t = (data: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(v)), [B, n]);
     const got = await session.run({ input_ids: t(ids), attention_mask: t(new Int32Array(B * n).fill(1)), token_type_ids: t(new Int32Array(B * n)) });
     await session.release();
-    let worst = 0;
-    ['start_logits', 'end_logits'].forEach((name, k) => {
-      const g = got[name].data as Float32Array;
-      for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(g[i] - want[k][i]));
-    });
-    return worst;
+    return Math.max(maxAbsError(got.start_logits.data as Float32Array, want[0]), maxAbsError(got.end_logits.data as Float32Array, want[1]));
   } finally {
     model.dispose();
   }
