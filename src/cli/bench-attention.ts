@@ -7,7 +7,7 @@ import { medianSeconds } from './bench-gemm.js';
 
 export interface BenchAttentionOptions {
   json?: boolean;
-  n: string;
+  n: number[];
   batch: number;
   heads: number;
   dim: number;
@@ -23,11 +23,7 @@ export interface BenchAttentionOptions {
 type Impl = 'nystrom' | 'softmax';
 
 export function benchAttention(options: BenchAttentionOptions): void {
-  const lengths = options.n.split(',').map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`bench attention: --n wants positive integers, got '${s}'`);
-    return n;
-  });
+  const lengths = options.n;
   const impls = options.impl.split(',').map((s) => s.trim());
   for (const impl of impls) if (impl !== 'nystrom' && impl !== 'softmax') throw new Error(`bench attention: unknown impl '${impl}' (nystrom, softmax)`);
   if (options.threads) configureEngine({ threads: options.threads });

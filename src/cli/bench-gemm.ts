@@ -4,7 +4,8 @@ import { configureEngine, empty, randn, tidy } from '../engine/index.js';
 export interface BenchGemmOptions {
   json?: boolean;
   threads?: number;
-  sizes: string;
+  /** [M, K, N] per product. */
+  sizes: [number, number, number][];
   impl: string;
   seconds: number;
 }
@@ -20,7 +21,7 @@ interface Result {
 }
 
 export async function benchGemm(options: BenchGemmOptions): Promise<void> {
-  const sizes = options.sizes.split(',').map(parseSize);
+  const sizes = options.sizes;
   const impls = options.impl.split(',').map((s) => s.trim());
   for (const impl of impls) {
     if (impl !== 'wasm' && impl !== 'native') throw new Error(`bench gemm: unknown impl '${impl}' (wasm, native)`);
@@ -59,14 +60,6 @@ export function medianSeconds(fn: () => void, budget: number): number {
   }
   times.sort((x, y) => x - y);
   return times[times.length >> 1];
-}
-
-function parseSize(s: string): [number, number, number] {
-  const dims = s.trim().split(/[x×]/).map(Number);
-  if (dims.length !== 3 || !dims.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new Error(`bench gemm: size '${s}' is not MxKxN with positive integers`);
-  }
-  return dims as [number, number, number];
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

@@ -17,14 +17,14 @@ import { backend, configureEngine } from '../engine/index.js';
 import type { AttentionMode, NystromformerModel, Runtime } from '../models/index.js';
 import { exportOnnx, SyncOnnxSession } from '../runtime/index.js';
 import { attentionModes, benchIds, benchModelOf, isDense, measure, round, type BenchModelOptions } from './bench-model.js';
-import { median, parseLengths, timeCalls } from './step-timer.js';
+import { median, timeCalls } from './step-timer.js';
 
 export interface BenchInferOptions extends BenchModelOptions {
   runtime: string;
 }
 
 export async function benchInfer(o: BenchInferOptions): Promise<void> {
-  const lengths = parseLengths(o.n, 'bench infer');
+  const lengths = o.n;
   const modes = attentionModes(o.attention, 'bench infer');
   const runtimes = o.runtime.split(',').map((s) => s.trim()) as Runtime[];
   for (const r of runtimes) if (r !== 'engine' && r !== 'onnx') throw new Error(`bench infer: unknown runtime '${r}' (engine, onnx)`);

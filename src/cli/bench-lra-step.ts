@@ -7,11 +7,11 @@ import { configureEngine, Tensor } from '../engine/index.js';
 import { LraClassifier } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
-import { parseLengths, timeCalls, trainingStep } from './step-timer.js';
+import { timeCalls, trainingStep } from './step-timer.js';
 
 export interface BenchLraStepOptions {
   json?: boolean;
-  n: string;
+  n: number[];
   attention: string;
   batch: number;
   repeats: number;
@@ -19,7 +19,7 @@ export interface BenchLraStepOptions {
 }
 
 export function benchLraStep(o: BenchLraStepOptions): void {
-  const lengths = parseLengths(o.n, 'bench lra-step');
+  const lengths = o.n;
   if (o.threads) configureEngine({ threads: o.threads });
   for (const n of lengths) {
     for (const attention of o.attention.split(',').map((s) => s.trim())) {

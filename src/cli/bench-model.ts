@@ -4,14 +4,14 @@
  * Nyström attention against Hugging Face's dense path.
  */
 import { backend, configureEngine, noGrad, Tensor, tidy } from '../engine/index.js';
-import { parseLengths, timeCalls } from './step-timer.js';
+import { timeCalls } from './step-timer.js';
 import { loadModel, NystromformerModel, NystromformerPreTrainedModel, type AttentionMode } from '../models/index.js';
 import { baseModelOf } from '../models/pipelines/encode.js';
 import { manualSeed } from '../nn/index.js';
 
 export interface BenchModelOptions {
   json?: boolean;
-  n: string;
+  n: number[];
   attention: string;
   landmarks: number;
   model?: string;
@@ -24,7 +24,7 @@ export interface BenchModelOptions {
 }
 
 export async function benchModel(options: BenchModelOptions): Promise<void> {
-  const lengths = parseLengths(options.n, 'bench model');
+  const lengths = options.n;
   const modes = attentionModes(options.attention, 'bench model');
   if (options.threads) configureEngine({ threads: options.threads });
   const before = backend().bytesInUse;

@@ -7,11 +7,11 @@ import { configureEngine, Tensor } from '../engine/index.js';
 import { NystromformerForSequenceClassification, type AttentionMode } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
-import { parseLengths, timeCalls, trainingStep } from './step-timer.js';
+import { timeCalls, trainingStep } from './step-timer.js';
 
 export interface BenchTrainOptions {
   json?: boolean;
-  n: string;
+  n: number[];
   attention: string;
   landmarks: number;
   batch: number;
@@ -23,7 +23,7 @@ export interface BenchTrainOptions {
 }
 
 export function benchTrain(o: BenchTrainOptions): void {
-  const lengths = parseLengths(o.n, 'bench train');
+  const lengths = o.n;
   const modes = o.attention.split(',').map((s) => s.trim());
   for (const m of modes) if (m !== 'nystrom' && m !== 'softmax') throw new Error(`bench train: unknown attention '${m}' (nystrom, softmax)`);
   if (o.threads) configureEngine({ threads: o.threads });

@@ -1,5 +1,5 @@
 /** The `nystromformer` command. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 // Provides runtime 'onnx' to fromPretrained and loadModel (--runtime onnx).
 import '../runtime/index.js';
 import { benchAttention } from './bench-attention.js';
@@ -15,6 +15,9 @@ import { evalCommand } from './eval-command.js';
 import { lraCommand, lraDataCommand } from './lra-command.js';
 import { LRA_TASKS } from './lra-tasks.js';
 import { lraReportCommand } from './lra-report.js';
+import {
+  matrixSizes, nonNegativeInt, nonNegativeNumber, parsedOption, port, positiveInt, positiveIntList, positiveNumber, seed,
+} from './parse-flags.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -28,25 +31,25 @@ bench
   .description('matrix-product throughput, WebAssembly vs native (onnxruntime), in GFLOP/s')
   .option('--json', 'one JSON object per line')
   .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
-  .option('--sizes <list>', 'comma-separated MxKxN products', '1024x1024x1024,4096x768x3072')
+  .addOption(parsedOption('--sizes <list>', 'comma-separated MxKxN products', matrixSizes, '1024x1024x1024,4096x768x3072'))
   .option('--impl <list>', 'comma-separated implementations: wasm,native', 'wasm,native')
-  .option('--seconds <s>', 'minimum timing per measurement', Number, 2)
+  .option('--seconds <s>', 'minimum timing per measurement', positiveNumber, 2)
   .action(benchGemm);
 
 bench
   .command('attention')
   .description('time and working memory of Nyström vs exact softmax attention as n grows')
   .option('--json', 'one JSON object per line')
-  .option('--n <list>', 'comma-separated sequence lengths', '512,1024,2048,4096,8192,16384,32768,65536')
+  .addOption(parsedOption('--n <list>', 'comma-separated sequence lengths', positiveIntList, '512,1024,2048,4096,8192,16384,32768,65536'))
   .option('--batch <b>', 'batch size', positiveInt, 1)
   .option('--heads <h>', 'attention heads', positiveInt, 12)
   .option('--dim <d>', 'head size', positiveInt, 64)
   .option('--landmarks <m>', 'Nyström landmarks', positiveInt, 64)
-  .option('--conv <k>', 'Nyström conv kernel size on V (0 = none)', Number, 33)
+  .option('--conv <k>', 'Nyström conv kernel size on V (0 = none)', nonNegativeInt, 33)
   .option('--backward', 'also time forward+backward')
   .option('--impl <list>', 'comma-separated: nystrom,softmax', 'nystrom,softmax')
   .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
-  .option('--seconds <s>', 'minimum timing per measurement', Number, 1)
+  .option('--seconds <s>', 'minimum timing per measurement', positiveNumber, 1)
   .option('--max-softmax-n <n>', 'skip exact attention above this length', positiveInt, 16384)
   .action(benchAttention);
 
@@ -56,7 +59,7 @@ function modelBench(name: string, description: string, d: { n: string; attention
     .command(name)
     .description(description)
     .option('--json', 'one JSON object per line')
-    .option('--n <list>', 'comma-separated sequence lengths', d.n)
+    .addOption(parsedOption('--n <list>', 'comma-separated sequence lengths', positiveIntList, d.n))
     .option('--attention <list>', `comma-separated attentions (${d.attention})`, d.attention)
     .option('--landmarks <m>', 'landmarks for nystrom', positiveInt, 64)
     .option('--layers <n>', 'layers of the random model', positiveInt, d.layers)
@@ -88,7 +91,7 @@ bench
   .command('lra-step')
   .description('one training step of the LRA encoder per attention as n grows: ms and peak memory (the paper\'s efficiency table)')
   .option('--json', 'one JSON object per line')
-  .option('--n <list>', 'comma-separated sequence lengths', '1024,2048,4096,8192,16384')
+  .addOption(parsedOption('--n <list>', 'comma-separated sequence lengths', positiveIntList, '1024,2048,4096,8192,16384'))
   .option('--attention <list>', 'comma-separated attention names', 'softmax,nystrom-64,linformer-256,performer-256')
   .option('--batch <b>', 'sequences per step (paper: 32)', positiveInt, 1)
   .option('--repeats <r>', 'timed steps after one warm-up (the median is reported)', positiveInt, 1)
@@ -114,18 +117,18 @@ program
   .option('--attention <mode>', 'nystrom or softmax', 'nystrom')
   .option('--landmarks <m>', 'Nyström landmarks', positiveInt, 16)
   .option('--batch-size <b>', 'sequences per batch', positiveInt, 16)
-  .option('--lr <rate>', 'peak learning rate', Number, 1e-3)
+  .option('--lr <rate>', 'peak learning rate', positiveNumber, 1e-3)
   .option('--steps <n>', 'optimizer steps', positiveInt, 300)
-  .option('--epochs <n>', 'passes over the training set (instead of --steps)', Number)
+  .option('--epochs <n>', 'passes over the training set (instead of --steps)', positiveNumber)
   .option('--schedule <kind>', 'constant, linear, cosine or onecycle', 'linear')
   .option('--optimizer <name>', 'adamw or sgd', 'adamw')
-  .option('--weight-decay <w>', 'decoupled weight decay (not on biases and LayerNorm)', Number, 0.01)
-  .option('--clip-norm <c>', 'clip the global gradient norm (0: off)', Number, 1)
+  .option('--weight-decay <w>', 'decoupled weight decay (not on biases and LayerNorm)', nonNegativeNumber, 0.01)
+  .option('--clip-norm <c>', 'clip the global gradient norm (0: off)', nonNegativeNumber, 1)
   .option('--accumulate <k>', 'micro-batches per step', positiveInt, 1)
   .option('--eval-every <n>', 'evaluate every n steps', positiveInt, 50)
-  .option('--patience <n>', 'stop after n evaluations without improvement (0: never)', Number, 0)
+  .option('--patience <n>', 'stop after n evaluations without improvement (0: never)', nonNegativeInt, 0)
   .option('--checkpoint-every <n>', 'checkpoint every n steps', positiveInt, 100)
-  .option('--seed <s>', 'seed for data, initialisation, order and dropout', Number, 1)
+  .option('--seed <s>', 'seed for data, initialisation, order and dropout', seed, 1)
   .option('--train-size <n>', 'synthetic training sequences', positiveInt, 4000)
   .option('--eval-size <n>', 'synthetic evaluation sequences', positiveInt, 500)
   .option('--out <dir>', 'run folder: train.jsonl, checkpoints/, best/, metrics.json', 'runs/synthetic')
@@ -145,7 +148,7 @@ program
   .option('--seq-len <n>', 'tokens per example', positiveInt)
   .option('--batch-size <b>', 'sequences per batch', positiveInt, 16)
   .option('--bad-rows <policy>', 'skip or fail', 'skip')
-  .option('--seed <s>', 'seed', Number, 1)
+  .option('--seed <s>', 'seed', seed, 1)
   .option('--json', 'one JSON object')
   .addOption(runtimeOption())
   .action(evalCommand);
@@ -160,12 +163,12 @@ program
   .option('--steps <n>', "optimizer steps (default: the paper's for the task)", positiveInt)
   .option('--warmup <n>', 'one-cycle warm-up steps (default: the paper\'s)', positiveInt)
   .option('--batch-size <b>', 'examples per step (default: the paper\'s)', positiveInt)
-  .option('--lr <rate>', 'peak learning rate (paper: 1e-4)', Number, 1e-4)
+  .option('--lr <rate>', 'peak learning rate (paper: 1e-4)', positiveNumber, 1e-4)
   .option('--length <n>', 'longest input; longer ones are truncated (default: the paper\'s)', positiveInt)
   .option('--train-size <n>', 'training examples used (generated tasks: generated; ListOps 96000, Pathfinder 80000)', positiveInt)
   .option('--eval-size <n>', 'validation and test examples each (generated: ListOps 2000, Pathfinder 10000)', positiveInt)
   .option('--eval-every <n>', 'validate every n steps (default: a tenth of the steps)', positiveInt)
-  .option('--seed <s>', 'seed', Number, 1)
+  .option('--seed <s>', 'seed', seed, 1)
   .option('--out <dir>', 'run folder (default: runs/lra-<task>-<attention>)')
   .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at the end only)', positiveInt)
   .option('--resume', "continue from the run folder's latest checkpoint, with the same flags")
@@ -180,7 +183,7 @@ program
   .option('--train-size <n>', 'training examples (ListOps 96000, Pathfinder 80000)', positiveInt)
   .option('--eval-size <n>', 'validation and test examples each (ListOps 2000, Pathfinder 10000)', positiveInt)
   .option('--length <n>', 'ListOps: longest expression in tokens (2000)', positiveInt)
-  .option('--seed <s>', 'seed', Number, 1)
+  .option('--seed <s>', 'seed', seed, 1)
   .action(lraDataCommand);
 
 program
@@ -237,14 +240,14 @@ program
   .description('check a Hugging Face model folder holding expected.safetensors (DESIGN.md format), once per weight format it has')
   .argument('<dir>', 'model folder: config.json, model.safetensors and/or pytorch_model.bin, expected.safetensors')
   .option('--json', 'one JSON object per weight format')
-  .option('--weights <format>', 'check only this format: safetensors or bin')
+  .addOption(new Option('--weights <format>', 'check only this format').choices(['safetensors', 'bin']))
   .addOption(runtimeOption())
   .action(verifyModelCommand);
 
 program
   .command('serve')
   .description('serve the browser demo with the cross-origin isolation headers shared memory needs')
-  .option('--port <n>', 'port (0: any free one)', (v) => (v === '0' ? 0 : positiveInt(v)), 8080)
+  .option('--port <n>', 'port (0: any free one)', port, 8080)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   // Imported when used: node:http is needed by this command only.
   .action(async (options) => (await import('./serve-command.js')).serveCommand(options));
@@ -252,12 +255,6 @@ program
 /** --runtime of every command that runs a model folder's forward pass. */
 function runtimeOption(): Option {
   return new Option('--runtime <r>', 'engine, or onnx (the encoder exported in memory and run on onnxruntime-node)').choices(['engine', 'onnx']);
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
-  return n;
 }
 
 try {

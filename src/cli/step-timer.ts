@@ -34,10 +34,3 @@ export function trainingStep(loss: () => Tensor, optimizer: Optimizer): () => vo
     optimizer.zeroGrad();
   };
 }
-
-/** A comma-separated list of sequence lengths; an error names the command. */
-export function parseLengths(list: string, command: string): number[] {
-  const lengths = list.split(',').map(Number);
-  if (!lengths.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`${command}: --n wants positive integers, got '${list}'`);
-  return lengths;
-}
