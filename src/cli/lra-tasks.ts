@@ -8,6 +8,7 @@ import {
   AAN_FILES, BYTE_VOCAB_SIZE, generateListOps, GRAY_VOCAB_SIZE, LISTOPS_VOCAB, LISTOPS_VOCAB_SIZE, listOpsTokens, readAan, readImageFolder,
   generatePathfinder, readImdbBytes, readListOps, readPathfinder, writeListOpsTsv, type ListOpsExample, type TokenExample,
 } from '../data/index.js';
+import { lookup } from '../io/lookup.js';
 
 
 export type Splits = Record<'train' | 'val' | 'test', TokenExample[]>;
@@ -137,7 +138,5 @@ export const LRA_TASKS: Record<string, LraTask> = {
 };
 
 export function lraTask(name: string): LraTask {
-  const task = LRA_TASKS[name];
-  if (!task) throw new Error(`lra: unknown task '${name}' (${Object.keys(LRA_TASKS).join(', ')})`);
-  return task;
+  return lookup(LRA_TASKS, name, 'task');
 }

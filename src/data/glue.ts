@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isKnown } from '../io/lookup.js';
 
 export type Problem = 'single_label_classification' | 'regression';
 
@@ -115,8 +116,8 @@ export const GLUE_TASK_NAMES = Object.keys(GLUE_TASKS) as GlueTaskName[];
 /** 'SST-2', 'sst2', 'STS_B', 'CoLA' … → the key in GLUE_TASKS. */
 export function glueTaskName(task: string): GlueTaskName {
   const key = task.toLowerCase().replace(/[-_\s]/g, '');
-  if (!(key in GLUE_TASKS)) throw new Error(`unknown GLUE task '${task}' (expected one of ${GLUE_TASK_NAMES.join(', ')})`);
-  return key as GlueTaskName;
+  if (!isKnown(GLUE_TASKS, key)) throw new Error(`unknown GLUE task '${task}' (expected one of ${GLUE_TASK_NAMES.join(', ')})`);
+  return key;
 }
 
 /** The file name of a split: MNLI's dev is dev_matched, its test test_matched. */

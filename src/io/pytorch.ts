@@ -14,6 +14,7 @@
  * views and tied weights sharing one storage both occur in real checkpoints.
  */
 import { readFile } from 'node:fs/promises';
+import { isKnown } from './lookup.js';
 import { PickleGlobal, PickleTuple, describe, unpickle } from './pickle.js';
 import type { RawTensor, SafetensorsDType } from './safetensors.js';
 import { readZip } from './zip.js';
@@ -91,7 +92,7 @@ function parse(bytes: Uint8Array, source: string): Map<string, RawTensor> {
     const items = pid instanceof PickleTuple ? pid.items : [];
     if (items[0] !== 'storage' || items.length !== 5) fail(`${pklName}: persistent id ${describe(pid)} is not ('storage', type, key, location, numel)`);
     const [, type, key, , numel] = items;
-    const kind = type instanceof PickleGlobal ? STORAGE_TYPES[type.name] : undefined;
+    const kind = type instanceof PickleGlobal && isKnown(STORAGE_TYPES, type.name) ? STORAGE_TYPES[type.name] : undefined;
     if (!kind) fail(`${pklName}: persistent id names storage type ${describe(type)}, not one of ${Object.keys(STORAGE_TYPES).join(', ')}`);
     if (typeof key !== 'string') fail(`${pklName}: storage key ${describe(key)} is not a string`);
     if (!isCount(numel)) fail(`storage '${key}': element count ${describe(numel)} is not a non-negative integer`);

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lookup } from './lookup.js';
 import { readTorchCheckpoint } from './pytorch.js';
 import { readSafetensors, type RawTensor } from './safetensors.js';
 
@@ -30,6 +31,7 @@ export interface CheckpointWeights {
 
 /** Reads every tensor of a model folder; `format` picks one when the folder has both. */
 export async function readWeights(dir: string, format?: WeightsFormat): Promise<CheckpointWeights> {
+  if (format !== undefined) lookup(FILES, format, 'weights format');
   const available = weightFormatsIn(dir);
   const chosen = format ?? available[0];
   if (!chosen || !available.includes(chosen)) {

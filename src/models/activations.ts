@@ -1,5 +1,6 @@
 /** Hugging Face's activation names (ACT2FN) for the ones Nyströmformer configs use. */
 import { gelu, geluTanh, relu, sigmoid, tanh, Tensor } from '../engine/index.js';
+import { lookup } from '../io/lookup.js';
 
 export const ACTIVATIONS: Readonly<Record<string, (x: Tensor) => Tensor>> = Object.freeze({
   gelu_new: geluTanh,
@@ -13,7 +14,5 @@ export const ACTIVATIONS: Readonly<Record<string, (x: Tensor) => Tensor>> = Obje
 });
 
 export function activation(name: string): (x: Tensor) => Tensor {
-  const fn = ACTIVATIONS[name];
-  if (!fn) throw new Error(`unknown activation '${name}' (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
-  return fn;
+  return lookup(ACTIVATIONS, name, 'activation');
 }

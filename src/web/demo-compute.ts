@@ -9,6 +9,7 @@ import {
   backend, matmul, mulScalar, noGrad, nystromAttention, parseSafetensors, permute, randn, reshape, slice, softmax,
   softmaxAttention, take, Tensor, tidy, transpose, NystromformerForMaskedLM, NystromformerForSequenceClassification,
 } from './core.js';
+import { isKnown } from '../io/lookup.js';
 import { toInputs } from '../models/pipelines/encode.js';
 import { topIndices } from '../models/pipelines/fill-mask.js';
 import { labelName, labelScores, type ClassifyResult } from '../models/pipelines/classify.js';
@@ -28,12 +29,12 @@ const DEMO_HEADS = { NystromformerForMaskedLM, NystromformerForSequenceClassific
 export function loadDemoModel(files: ModelFiles, numLandmarks?: number): DemoModel {
   const names = files.config.architectures;
   const name = Array.isArray(names) && typeof names[0] === 'string' ? names[0] : 'NystromformerForMaskedLM';
-  if (!(name in DEMO_HEADS)) {
+  if (!isKnown(DEMO_HEADS, name)) {
     throw new Error(`config.json: the demo runs ${Object.keys(DEMO_HEADS).join(' and ')} models, and this one is ${name}`);
   }
   let model: DemoModel;
   try {
-    model = new DEMO_HEADS[name as keyof typeof DEMO_HEADS](files.config, { attention: 'nystrom', numLandmarks });
+    model = new DEMO_HEADS[name](files.config, { attention: 'nystrom', numLandmarks });
   } catch (e) {
     throw new Error(`config.json: ${(e as Error).message.replace(/^config: /, '')}`); // name the file the visitor picked
   }

@@ -1,4 +1,5 @@
 /** Architectures by the names config.json's `architectures` uses. */
+import { lookup } from '../../io/lookup.js';
 import { NystromformerForMaskedLM } from './masked-lm.js';
 import { NystromformerModel } from './model.js';
 import { NystromformerForMultipleChoice } from './multiple-choice.js';
@@ -19,8 +20,7 @@ export const ARCHITECTURES = {
 export type ArchitectureName = keyof typeof ARCHITECTURES;
 
 export function architectureClass(name: string): (typeof ARCHITECTURES)[ArchitectureName] {
-  if (!(name in ARCHITECTURES)) throw new Error(`unknown architecture '${name}' (known: ${Object.keys(ARCHITECTURES).join(', ')})`);
-  return ARCHITECTURES[name as ArchitectureName];
+  return lookup(ARCHITECTURES, name, 'architecture');
 }
 
 /** Loads a folder as the architecture its config.json names (or `architecture` when given). */

@@ -2,6 +2,7 @@
  * The Hugging Face `nystromformer` config.json: every field with its default (SPEC.md §2), checked
  * on the way in. Fields this library does not know are kept and written back unchanged.
  */
+import { isKnown } from '../../io/lookup.js';
 import { ACTIVATIONS } from '../activations.js';
 
 export interface NystromformerConfig {
@@ -97,7 +98,7 @@ export function parseConfig(json: unknown, source = 'config.json'): Nystromforme
   else if (k !== null && (!Number.isInteger(k) || k < 1 || k % 2 === 0)) {
     fail(`conv_kernel_size must be an odd positive integer or null, got ${JSON.stringify(k)}`);
   }
-  if (!(config.hidden_act in ACTIVATIONS)) {
+  if (typeof config.hidden_act !== 'string' || !isKnown(ACTIVATIONS, config.hidden_act)) {
     fail(`hidden_act '${config.hidden_act}' is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`);
   }
   if (!(typeof config.layer_norm_eps === 'number' && config.layer_norm_eps > 0)) fail(`layer_norm_eps must be positive, got ${JSON.stringify(config.layer_norm_eps)}`);
