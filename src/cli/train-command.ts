@@ -167,6 +167,8 @@ export async function textTask(o: TrainCommandOptions, evalOnly = false): Promis
   }
   const regression = train.problem === 'regression';
   const labels = train.labels ?? (regression ? ['score'] : []);
+  // Else the empty id2label below would be blamed on config.json.
+  if (labels.length === 0) throw new Error(`${o.data}: no row has a label; ${evalOnly ? 'evaluation' : 'training'} needs labelled rows (a 'label' column or field)`);
   const heads: Partial<NystromformerConfig> = {
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
     problem_type: regression ? 'regression' : 'single_label_classification',

@@ -155,6 +155,11 @@ export function badRows(options: ReadOptions = {}): BadRows {
   };
 }
 
+/** The error for a data file that yields nothing: named here, not later by whatever first needs a row. */
+export function noUsableRows(file: string, skipped: number, none = 'the file has no data rows'): Error {
+  return new Error(`${file}: no usable rows (${skipped > 0 ? `${skipped} malformed row${skipped === 1 ? '' : 's'} skipped` : none})`);
+}
+
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
@@ -175,11 +180,15 @@ async function locate(dir: string, task: GlueTaskName, file: string): Promise<st
   );
 }
 
+/** Beyond float32's range a score becomes Infinity in a tensor, and every loss after it NaN. */
+const MAX_SCORE = 3.4e38;
+
 /** Parses a label cell into a class id or a score, or says what is wrong with it. */
 function parseLabel(spec: GlueTask, cell: string): number | string {
   if (spec.labels === null) {
     const v = cell.trim() === '' ? NaN : Number(cell);
-    return Number.isFinite(v) ? v : `score '${cell}' is not a number`;
+    if (!Number.isFinite(v)) return `score '${cell}' is not a number`;
+    return Math.abs(v) <= MAX_SCORE ? v : `score '${cell}' is out of range (a 32-bit float holds at most ±${MAX_SCORE})`;
   }
   const id = spec.labels.indexOf(cell.trim());
   return id >= 0 ? id : `unknown label '${cell}' (expected one of ${spec.labels.join(', ')})`;
@@ -239,6 +248,7 @@ export async function readGlue(dir: string, task: string, split: GlueSplit, opti
     examples.push(example);
   }
   if (width === 0) throw new Error(`${path}: empty file (expected a GLUE ${spec.folder} TSV)`);
+  if (examples.length === 0) throw noUsableRows(path, bad.skipped, 'the file has a header but no data rows');
 
   return {
     examples,

@@ -62,13 +62,19 @@ function parseIdx(path: string, bytes: Uint8Array, rank: number): { dims: number
   return { dims, data: bytes.subarray(header) };
 }
 
-/** An IDX image set (rank 3: count, rows, columns) with its IDX labels (rank 1), images flattened row by row. */
-export async function readIdxImages(imagesPath: string, labelsPath: string): Promise<TokenExample[]> {
+/**
+ * An IDX image set (rank 3: count, rows, columns) with its IDX labels (rank 1), images flattened row
+ * by row. With `classes`, every label must be below it: a stray one would otherwise stop training
+ * at whichever step first draws it.
+ */
+export async function readIdxImages(imagesPath: string, labelsPath: string, classes = 256): Promise<TokenExample[]> {
   const images = parseIdx(imagesPath, await readBytes(imagesPath, 'IDX images'), 3);
   const labels = parseIdx(labelsPath, await readBytes(labelsPath, 'IDX labels'), 1);
   const [count, rows, cols] = images.dims;
   if (labels.dims[0] !== count) throw new Error(`${labelsPath}: ${labels.dims[0]} labels for ${count} images in ${imagesPath}`);
   const pixels = rows * cols;
+  const stray = labels.data.findIndex((l) => l >= classes);
+  if (stray >= 0) throw new Error(`${labelsPath}: label ${labels.data[stray]} of image ${stray} is not a class 0–${classes - 1}`);
   return Array.from({ length: count }, (_, i) => ({ inputIds: Array.from(images.data.subarray(i * pixels, (i + 1) * pixels)), label: labels.data[i] }));
 }
 
@@ -95,5 +101,6 @@ export async function readImageFolder(dir: string): Promise<{ train: TokenExampl
     throw new Error(`${dir}: no image set found; expected CIFAR-10 binary batches (data_batch_1.bin … test_batch.bin) or IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])`);
   }
   const [trainImages, trainLabels, testImages, testLabels] = files as string[];
-  return { train: await readIdxImages(trainImages, trainLabels), test: await readIdxImages(testImages, testLabels), format: 'idx' };
+  // LRA Image has ten classes, as CIFAR-10 and Fashion-MNIST do.
+  return { train: await readIdxImages(trainImages, trainLabels, 10), test: await readIdxImages(testImages, testLabels, 10), format: 'idx' };
 }

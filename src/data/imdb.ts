@@ -5,9 +5,16 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { badRows, type ReadOptions, type TextDataset, type TextExample } from './glue.js';
+import { badRows, noUsableRows, type ReadOptions, type TextDataset, type TextExample } from './glue.js';
 
 export const IMDB_LABELS = ['neg', 'pos'] as const;
+
+/**
+ * The most classes a text classification file may have: integer labels are ids below it, and at
+ * most this many distinct names. One stray row (a label of 3000000000) would otherwise make a
+ * classifier head of that many rows; no real task comes near it.
+ */
+export const MAX_CLASSES = 10_000;
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
@@ -45,6 +52,7 @@ export async function readImdb(path: string, split: 'train' | 'test', options: R
       });
     }
   }
+  if (examples.length === 0) throw noUsableRows(join(path, split), bad.skipped, 'no .txt reviews in pos/ or neg/');
   return { examples, labels: [...IMDB_LABELS], problem: 'single_label_classification', skipped: bad.skipped };
 }
 
@@ -119,6 +127,9 @@ export function parseCsv(text: string): CsvRecord[] {
   return records;
 }
 
+/** A label that is a class id: an integer, or a string of digits. */
+const isId = (l: string | number) => (typeof l === 'number' ? true : /^\s*\d+\s*$/.test(l));
+
 interface RawRow {
   line: number;
   text: string;
@@ -170,8 +181,9 @@ function jsonlRows(content: string, report: (line: number, what: string) => void
 
 /**
  * A text classification file, `.csv` (header with `text` and `label`) or `.jsonl`. Integer labels
- * are class ids (labels '0' … max); otherwise every label is a class name, ids in sorted order.
- * Without a label column (or field), every example gets label −1 and labels is null.
+ * are class ids (labels '0' … max, each below MAX_CLASSES); otherwise every label is a class name,
+ * ids in sorted order. Without a label column (or field), every example gets label −1 and labels is
+ * null. A file that leaves no usable row is an error naming it.
  */
 export async function readTextClassification(file: string, options: ReadOptions = {}): Promise<TextDataset> {
   const ext = extname(file).toLowerCase();
@@ -186,7 +198,7 @@ export async function readTextClassification(file: string, options: ReadOptions 
   const report = (line: number, what: string) => bad.report(file, line, what);
   let rows = ext === '.csv' ? csvRows(file, content, report) : jsonlRows(content, report);
 
-  // Labels: drop rows whose label is empty or a non-integer number, then decide ints vs names.
+  // Labels: drop rows whose label is empty, a non-integer number or an id past MAX_CLASSES, then decide ints vs names.
   rows = rows.filter((r) => {
     if (r.label === null) return true;
     if (typeof r.label === 'number' && !(Number.isInteger(r.label) && r.label >= 0)) {
@@ -195,6 +207,10 @@ export async function readTextClassification(file: string, options: ReadOptions 
     }
     if (typeof r.label === 'string' && r.label.trim() === '') {
       report(r.line, 'empty label');
+      return false;
+    }
+    if (isId(r.label) && !(Number(r.label) < MAX_CLASSES)) {
+      report(r.line, `label ${String(r.label).trim()} is not a class id: integer labels must be below ${MAX_CLASSES}`);
       return false;
     }
     return true;
@@ -208,7 +224,6 @@ export async function readTextClassification(file: string, options: ReadOptions 
       return false;
     });
   }
-  const isId = (l: string | number) => (typeof l === 'number' ? true : /^\s*\d+\s*$/.test(l));
   let labels: string[] | null = null;
   let idOf: (l: string | number) => number = () => -1;
   if (present.length > 0) {
@@ -218,10 +233,14 @@ export async function readTextClassification(file: string, options: ReadOptions 
       idOf = (l) => Number(l);
     } else {
       labels = [...new Set(present.map((r) => String(r.label).trim()))].sort(byName);
+      if (labels.length > MAX_CLASSES) {
+        throw new Error(`${file}: ${labels.length} distinct labels; at most ${MAX_CLASSES} classes are supported (is the 'label' column the right one?)`);
+      }
       const ids = new Map(labels.map((l, k) => [l, k]));
       idOf = (l) => ids.get(String(l).trim()) as number;
     }
   }
+  if (rows.length === 0) throw noUsableRows(file, bad.skipped);
   const examples = rows.map((r) => ({ textA: r.text, label: r.label === null ? -1 : idOf(r.label) }));
   return { examples, labels, problem: 'single_label_classification', skipped: bad.skipped };
 }

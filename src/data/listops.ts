@@ -8,6 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { seededRandom } from '../engine/seeded.js'; // (not the engine index: data generation needs no kernels)
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { isKnown } from '../io/lookup.js';
+import { noUsableRows } from './glue.js';
 
 const OPERATORS = ['[MAX', '[MIN', '[MED', '[SM'] as const;
 type Operator = (typeof OPERATORS)[number];
@@ -137,14 +139,15 @@ export async function readListOps(path: string): Promise<{ inputIds: number[]; l
     if (line.trim() === '') return;
     const cells = line.split('\t');
     const where = `${path}:${i + 2}`;
+    // Number('') and Number(' ') are 0: only a written digit is a label.
+    if (!/^\s*\d\s*$/.test(cells[ti] ?? '')) throw new Error(`${where}: Target must be a digit 0–9, got '${cells[ti] ?? ''}'`);
     const label = Number(cells[ti]);
-    if (!Number.isInteger(label) || label < 0 || label > 9) throw new Error(`${where}: Target must be a digit 0–9, got '${cells[ti]}'`);
     const inputIds = listOpsTokens(cells[si] ?? '').map((t) => {
-      const id = LISTOPS_VOCAB[t];
-      if (id === undefined) throw new Error(`${where}: unknown token '${t}'`);
-      return id;
+      if (!isKnown(LISTOPS_VOCAB, t)) throw new Error(`${where}: unknown token '${t}'`);
+      return LISTOPS_VOCAB[t];
     });
     out.push({ inputIds, label });
   });
+  if (out.length === 0) throw noUsableRows(path, 0, 'a header but no expressions');
   return out;
 }

@@ -4,7 +4,7 @@
  * Byte b is token id b + 1, so that id 0 stays padding: a vocabulary of 257.
  */
 import { readFile } from 'node:fs/promises';
-import { badRows, type ReadOptions } from './glue.js';
+import { badRows, noUsableRows, type ReadOptions } from './glue.js';
 import { readImdb } from './imdb.js';
 import type { TokenExample } from './synthetic.js';
 
@@ -46,10 +46,10 @@ export async function readAan(path: string, maxBytes = 4000, options: ReadOption
     if (line.trim() === '') return;
     const cells = line.split('\t');
     if (cells.length !== 5) return bad.report(path, i + 1, `expected 5 tab-separated columns (label, id1, id2, text1, text2), got ${cells.length}`);
-    const label = Number(cells[0]);
+    const label = cells[0].trim() === '' ? NaN : Number(cells[0]); // Number('') is 0
     if (label !== 0 && label !== 1) return bad.report(path, i + 1, `label must be 0 or 1, got '${cells[0]}'`);
     out.push({ inputIds: byteIds(cells[3], maxBytes), inputIds2: byteIds(cells[4], maxBytes), label });
   });
-  if (out.length === 0) throw new Error(`${path}: no usable rows`);
+  if (out.length === 0) throw noUsableRows(path, bad.skipped);
   return out;
 }
