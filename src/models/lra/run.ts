@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../io/atomic.js';
 import { readSafetensorsSync } from '../../io/safetensors.js';
 import { loadModuleTensors } from '../../nn/index.js';
+import { MAX_LAYERS, MAX_SIZE } from '../nystromformer/config.js';
 import { LraClassifier, parseAttention, type LraConfig } from './encoder.js';
 
 /** config.json's marker for an LRA classifier (Hugging Face folders say 'nystromformer'). */
@@ -54,6 +55,8 @@ export function lraConfigFromJSON(json: unknown, source: string): Required<LraCo
   const count = (key: string): number => {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${source}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    const max = key === 'layers' ? MAX_LAYERS : MAX_SIZE; // the bounds of a Nyströmformer config.json
+    if (v > max) throw new Error(`${source}: ${key} must be at most ${max}, got ${v}`);
     return v;
   };
   const { attention, dropout, dual } = c;

@@ -67,6 +67,14 @@ const POSITIVE_INTEGERS = [
   'max_position_embeddings', 'type_vocab_size', 'segment_means_seq_len', 'num_landmarks',
 ] as const;
 const PROBABILITIES = ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const;
+/**
+ * Upper bounds that stop a typo (or a hostile file) before minutes of building: released
+ * checkpoints stay far below them. MAX_PARAMETERS: the engine keeps every tensor in one wasm32
+ * memory of 4 GiB, so weights of more float32 values than that can never be built.
+ */
+export const MAX_LAYERS = 1000;
+export const MAX_SIZE = 2 ** 24;
+const MAX_PARAMETERS = 2 ** 30;
 const PROBLEM_TYPES = ['regression', 'single_label_classification', 'multi_label_classification'];
 
 /** Checks a parsed config.json and fills in defaults; errors name the source and the field. */
@@ -86,7 +94,19 @@ export function parseConfig(json: unknown, source = 'config.json'): Nystromforme
 
   for (const key of POSITIVE_INTEGERS) {
     if (!Number.isInteger(config[key]) || config[key] < 1) fail(`${key} must be a positive integer, got ${JSON.stringify(config[key])}`);
+    const max = key === 'num_hidden_layers' ? MAX_LAYERS : MAX_SIZE;
+    if (config[key] > max) fail(`${key} must be at most ${max}, got ${config[key]}`);
   }
+  const parameters = parameterCount(config);
+  if (parameters > MAX_PARAMETERS) {
+    fail(`these sizes make a model of at least ${parameters.toLocaleString('en-US')} parameters (${(parameters * 4 / 2 ** 30).toFixed(1)} GiB as float32), ` +
+      `more than the engine's 4 GiB memory holds; check vocab_size, hidden_size, intermediate_size and num_hidden_layers`);
+  }
+  const pad = config.pad_token_id;
+  if (pad !== null && !(Number.isInteger(pad) && pad >= 0 && pad < config.vocab_size)) {
+    fail(`pad_token_id must be an integer in [0, ${config.vocab_size}) or null, got ${JSON.stringify(pad)}`);
+  }
+  if (typeof config.tie_word_embeddings !== 'boolean') fail(`tie_word_embeddings must be true or false, got ${JSON.stringify(config.tie_word_embeddings)}`);
   for (const key of PROBABILITIES) {
     if (typeof config[key] !== 'number' || !(config[key] >= 0 && config[key] < 1)) fail(`${key} must be in [0, 1), got ${JSON.stringify(config[key])}`);
   }
@@ -112,6 +132,12 @@ export function parseConfig(json: unknown, source = 'config.json'): Nystromforme
   delete config.num_labels;
   delete config.label2id;
   return config;
+}
+
+/** The weights of the embeddings and the encoder layers (biases and norms left out: a lower bound). */
+function parameterCount(c: NystromformerConfig): number {
+  const h = c.hidden_size;
+  return (c.vocab_size + c.max_position_embeddings + c.type_vocab_size) * h + c.num_hidden_layers * (4 * h * h + 2 * h * c.intermediate_size);
 }
 
 /** id2label from the file, or from num_labels alone (LABEL_0 … LABEL_{n−1}), as Hugging Face does. */
