@@ -207,7 +207,7 @@ function pipelineCommand(name: string, description: string): Command {
     .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
     .addOption(runtimeOption())
     .option('--truncate', "cut texts to the model's position table instead of failing")
-    .option('--max-length <n>', 'tokens per text with --truncate (default: max_position_embeddings)', positiveInt);
+    .option('--max-length <n>', 'cut texts to this many tokens (implies --truncate, whose default is max_position_embeddings)', positiveInt);
 }
 
 pipelineCommand('fill-mask', 'the most likely tokens for each [MASK] in a text')

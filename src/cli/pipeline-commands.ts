@@ -8,6 +8,7 @@ import {
   classify, embed, fillMask, loadModel, NystromformerForMaskedLM, NystromformerForSequenceClassification,
   NystromformerPreTrainedModel, type AttentionMode, type FromPretrainedOptions, type Runtime,
 } from '../models/index.js';
+import { checkFitsPositions } from './flag-limits.js';
 
 export interface PipelineCommandOptions {
   model: string;
@@ -23,10 +24,19 @@ export interface PipelineCommandOptions {
 
 async function textsOf(args: string[], options: PipelineCommandOptions): Promise<string[]> {
   if (args.length > 0) return args;
-  const source = options.file ? await readFile(options.file, 'utf8') : await readStdin();
+  const source = options.file ? await readTextFile(options.file) : await readStdin();
   const texts = source.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
   if (texts.length === 0) throw new Error(`no text given (pass it as arguments, with --file or on standard input)`);
   return texts;
+}
+
+async function readTextFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new Error(`--file ${path}: ${code === 'EISDIR' ? 'a folder, not a file of texts' : code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
 }
 
 async function readStdin(): Promise<string> {
@@ -44,10 +54,12 @@ async function load<T extends NystromformerPreTrainedModel>(
   };
   const tokenizer = await Tokenizer.fromDir(options.model);
   const model = cls ? await cls.fromPretrained(options.model, settings) : await loadModel(options.model, settings);
+  checkFitsPositions('--max-length', options.maxLength, model.config);
   return { model, tokenizer };
 }
 
-const encodeOptions = (o: PipelineCommandOptions) => ({ truncation: o.truncate, maxLength: o.maxLength });
+/** --max-length implies --truncate: a length asked for is a length to cut to, never silently ignored. */
+const encodeOptions = (o: PipelineCommandOptions) => ({ truncation: o.truncate || o.maxLength !== undefined, maxLength: o.maxLength });
 
 export async function fillMaskCommand(args: string[], options: PipelineCommandOptions & { topK: number }): Promise<void> {
   const texts = await textsOf(args, options);

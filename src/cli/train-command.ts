@@ -15,6 +15,7 @@ import {
 import { manualSeed } from '../nn/index.js';
 import { SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
 import { glueMetrics } from '../train/metrics.js';
+import { checkFitsPositions } from './flag-limits.js';
 
 type TrainerSettings = Pick<TrainerOptions,
   'steps' | 'batchSize' | 'lr' | 'weightDecay' | 'clipNorm' | 'accumulate' | 'evalEvery' | 'patience' | 'checkpointEvery' | 'seed'>;
@@ -107,6 +108,7 @@ interface Task {
 
 function syntheticTask(o: TrainCommandOptions): Task {
   const config = o.config ? { ...DEFAULT_MODEL, ...readJSON(o.config) } : DEFAULT_MODEL;
+  checkFitsPositions('--seq-len', o.seqLen, config);
   const maxLength = Math.min(o.seqLen ?? 128, config.max_position_embeddings);
   const shape = { vocabSize: config.vocab_size, maxLength, minLength: Math.min(48, maxLength) };
   const trainSet = majorityTask({ count: o.trainSize, seed: o.seed, ...shape });
@@ -130,6 +132,7 @@ async function mlmTask(o: TrainCommandOptions): Promise<Task> {
     ? await NystromformerForMaskedLM.fromPretrained(o.model, { ...attention, onWarning: (m) => (o.json ? undefined : console.error(`warning: ${m}`)) })
     : new NystromformerForMaskedLM({ vocab_size: tokenizer.vocabSize, pad_token_id: tokenizer.padTokenId, ...readJSON(o.config!) }, attention);
   if (model.config.vocab_size < tokenizer.vocabSize) throw new Error(`train: the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${model.config.vocab_size}`);
+  checkFitsPositions('--seq-len', o.seqLen, model.config);
   const text = await readTextCorpus(o.data);
   const seqLen = o.seqLen ?? Math.min(512, model.config.max_position_embeddings);
   const examples = maskedTextExamples(tokenizer, text, seqLen, o.seed);
@@ -178,6 +181,7 @@ export async function textTask(o: TrainCommandOptions, evalOnly = false): Promis
   const model = o.model
     ? await NystromformerForSequenceClassification.fromPretrained(o.model, { ...attention, runtime: o.runtime, ...(!evalOnly && { config: heads, ignoreMismatchedSizes: true }), onWarning: (m) => (o.json ? undefined : console.error(`warning: ${m}`)) })
     : new NystromformerForSequenceClassification({ ...readJSON(o.config!), ...heads }, attention);
+  checkFitsPositions('--seq-len', o.seqLen, model.config);
   const tokenizer = await Tokenizer.fromDir(tokenizerDir);
   const maxLength = o.seqLen ?? Math.min(512, model.config.max_position_embeddings);
   const tokenize = (set: TextDataset): TokenExample[] => set.examples.filter((e) => e.label >= 0).map((e) => {

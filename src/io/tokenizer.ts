@@ -94,6 +94,7 @@ export class Tokenizer {
   static async fromDir(dir: string): Promise<Tokenizer> {
     const { readFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
+    await (await import('./folder-check.js')).assertFolder(dir);
     const read = async (name: string): Promise<Json | undefined> => {
       const path = join(dir, name);
       let text: string;

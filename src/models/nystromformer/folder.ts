@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../io/atomic.js';
+import { assertFolder } from '../../io/folder-check.js';
 import { writeSafetensorsSync, type TensorToWrite } from '../../io/safetensors.js';
 import { readWeights, type CheckpointWeights, type WeightsFormat } from '../../io/weights.js';
 
@@ -15,6 +16,7 @@ export const configPath = (dir: string): string => join(dir, 'config.json');
 /** A model folder's config.json, parsed but not yet checked. */
 export async function readConfigJSON(dir: string): Promise<Record<string, unknown>> {
   const path = configPath(dir);
+  await assertFolder(dir);
   try {
     return JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
