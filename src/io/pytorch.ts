@@ -15,7 +15,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PickleGlobal, PickleTuple, describe, unpickle } from './pickle.js';
-import type { RawTensor, SafetensorsDType } from './safetensors.js';
+import { MAX_TENSORS, type RawTensor, type SafetensorsDType } from './safetensors.js';
 import { readZip } from './zip.js';
 
 const STORAGE_TYPES: Record<string, [SafetensorsDType, number]> = {
@@ -140,10 +140,12 @@ function allowedGlobals(source: string, pklName: string): Map<string, PickleGlob
   };
   const g = new Map<string, PickleGlobal>();
   const add = (name: string, call?: (args: readonly unknown[]) => unknown) => g.set(name, new PickleGlobal(name, call));
+  let tensors = 0;
 
   add('torch._utils._rebuild_tensor_v2', (args) => {
     // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
     const what = '_rebuild_tensor_v2';
+    if (++tensors > MAX_TENSORS) throw new Error(tooMany(source));
     arity(what, args, 6, 7);
     const [storage, offset, size, stride] = args;
     if (!(storage instanceof Storage)) return fail(what, `expects a storage first, got ${describe(storage)}`);
@@ -205,6 +207,7 @@ function flatten(root: unknown, source: string, bigEndian: boolean, budget: numb
       if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'bigint') continue;
       const name = `${prefix}${key}`;
       if (value instanceof TensorRef) {
+        if (out.size >= MAX_TENSORS && !out.has(name)) throw new Error(tooMany(source));
         let t = done.get(value);
         if (!t) done.set(value, (t = materialize(value, name, source, bigEndian, left)));
         out.set(name, t);
@@ -273,6 +276,9 @@ function gather(src: Uint8Array, dst: Uint8Array, itemSize: number, offset: numb
     }
   }
 }
+
+const tooMany = (source: string) =>
+  `${source}: the checkpoint holds more than ${MAX_TENSORS} tensors (the largest real models have fewer than 100,000 in all their shards); refusing to go on`;
 
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 
