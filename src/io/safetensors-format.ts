@@ -205,6 +205,27 @@ export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
   return out;
 }
 
+/**
+ * toFloat32 for weights, refusing NaN and ±Infinity (F64 values beyond float32 become Infinity) with
+ * the tensor's name. Models load their weights through this, so that every runtime refuses such a
+ * checkpoint alike, once, as it loads: the engine used to fail only at attention, and onnxruntime to
+ * print NaN scores.
+ */
+export function toFiniteFloat32(t: RawTensor, name: string, source: string): Float32Array {
+  const values = toFloat32(t, name);
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0 && bad++ === 0) first = i; // v - v is NaN for NaN and ±Infinity, else 0
+  }
+  if (bad > 0) {
+    throw new Error(`${source}: tensor '${name}' has ${bad} non-finite value${bad === 1 ? '' : 's'} (${values[first]} at index ${first}); `
+      + 'refusing weights that can only compute NaN (a damaged file, or a training run that diverged)');
+  }
+  return values;
+}
+
 /** A copy of an integer tensor as int32 (ids, positions). I64 values must fit; floats are refused. */
 export function toInt32(t: RawTensor, name = 'tensor'): Int32Array {
   const n = t.data.length / ITEM_SIZE[t.dtype];
