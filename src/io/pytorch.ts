@@ -114,7 +114,7 @@ function parse(bytes: Uint8Array, source: string): Map<string, RawTensor> {
   };
 
   const root = unpickle(entries.get(pklName)!, { globals: allowedGlobals(source, pklName), persistentLoad, refuse }, source);
-  return flatten(root, source, orderText === 'big', copyBudget(bytes.length), 8 * entries.get(pklName)!.length + 1024);
+  return flatten(root, source, orderText === 'big', copyBudget(bytes.length), 2 * entries.get(pklName)!.length + 1024);
 }
 
 /** The refusal message: storage types get their own, since they are not executable but still unknown. */
@@ -202,17 +202,18 @@ function flatten(root: unknown, source: string, bigEndian: boolean, budget: numb
     if (path.size >= MAX_DEPTH) throw new Error(`${source}: dicts nested more than ${MAX_DEPTH} deep at '${prefix.slice(0, -1)}'`);
     path.add(dict);
     for (const [key, value] of dict) {
-      // Shared sub-dicts are walked once per path; bound that by the pickle's size so it cannot explode.
+      // Shared sub-dicts are walked once per path; bound that by the pickle's size so it cannot explode
+      // (a dict entry takes 3 bytes of pickle or more, so 2 visits per byte leave room for sharing).
       if (--left.visits < 0) throw new Error(`${source}: the pickle's dicts share sub-dicts so often that flattening them would not end`);
       if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'bigint') continue;
-      const name = `${prefix}${key}`;
       if (value instanceof TensorRef) {
+        const name = `${prefix}${key}`;
         if (out.size >= MAX_TENSORS && !out.has(name)) throw new Error(tooMany(source));
         let t = done.get(value);
         if (!t) done.set(value, (t = materialize(value, name, source, bigEndian, left)));
         out.set(name, t);
       } else if (value instanceof Map) {
-        walk(value, `${name}.`);
+        walk(value, `${prefix}${key}.`);
       }
     }
     path.delete(dict);
