@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +77,45 @@ test('serve: no path leaves its mount', async () => {
       assert.equal(r.status, 404, `${path} → ${r.status} ${r.body}`);
       assert.doesNotMatch(r.body, /secret|evil/);
     }
+  } finally {
+    await s.close();
+  }
+});
+
+test('serve: symbolic links are followed only where they stay inside their mount', async () => {
+  const { root, outside } = fixture();
+  symlinkSync(join(outside, 'secret.txt'), join(root, 'link.txt')); // web/link -> a file outside
+  symlinkSync(outside, join(root, 'linkdir')); // a folder outside
+  symlinkSync(join(root, 'a.js'), join(root, 'inside.js')); // a link that stays inside is served
+  symlinkSync(root, join(outside, 'via')); // a mount reached through a link (as node_modules can be)
+  const s = await startServer({ mounts: { '/': root, '/files/': root, '/via/': join(outside, 'via') }, port: 0 });
+  try {
+    for (const path of ['/link.txt', '/linkdir/secret.txt', '/linkdir', '/linkdir/', '/files/link.txt', '/files/linkdir/secret.txt']) {
+      const r = await get(s.url, path);
+      assert.equal(r.status, 404, `${path} → ${r.status} ${r.body}`);
+      assert.doesNotMatch(r.body, /secret/);
+    }
+    assert.equal((await get(s.url, '/inside.js')).body, 'export {}');
+    assert.equal((await get(s.url, '/via/a.js')).body, 'export {}');
+    assert.equal((await get(s.url, '/via/link.txt')).status, 404);
+  } finally {
+    await s.close();
+  }
+});
+
+test('serve: redirects to a folder stay on this server, whatever slashes the path holds', async () => {
+  const { root } = fixture();
+  mkdirSync(join(root, 'models'));
+  const s = await startServer({ mounts: { '/': root }, port: 0 });
+  try {
+    for (const path of ['/.//models', '//models', '///models', '/./models', '/sub//..//models', '/\\models', '/.//sub']) {
+      const r = await get(s.url, path);
+      if (r.status !== 301) continue;
+      const location = String(r.headers.location);
+      assert.match(location, /^\/[^/\\]/, `${path} → Location ${location}`);
+      assert.ok(location.endsWith('/'), `${path} → Location ${location}`);
+    }
+    assert.equal((await get(s.url, '/.//models')).headers.location, '/models/');
   } finally {
     await s.close();
   }

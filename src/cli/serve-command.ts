@@ -8,7 +8,7 @@
  * headers out, to see the engine's error on a page without them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -69,8 +69,14 @@ export function demoMounts(root = packageRoot()): Mounts {
 /**
  * The file a URL path names, or undefined when no mount holds it. The path is decoded once and
  * resolved inside its mount's folder; anything that leaves the folder ('..', encoded or not) is refused.
+ * This is the path as written: respond() also refuses what symbolic links take outside the folder.
  */
 export function fileFor(mounts: Mounts, urlPath: string): string | undefined {
+  return mountedFile(mounts, urlPath)?.file;
+}
+
+/** fileFor's file and the folder of the mount that holds it. */
+function mountedFile(mounts: Mounts, urlPath: string): { dir: string; file: string } | undefined {
   let path: string;
   try {
     path = decodeURIComponent(urlPath);
@@ -85,7 +91,17 @@ export function fileFor(mounts: Mounts, urlPath: string): string | undefined {
   const dir = resolve(mounts[prefix]);
   const rest = path.slice(prefix.length);
   const file = resolve(dir, './' + (rest === '' || rest.endsWith('/') ? rest + 'index.html' : rest));
-  return file.startsWith(dir + sep) ? file : undefined;
+  return file.startsWith(dir + sep) ? { dir, file } : undefined;
+}
+
+/**
+ * The file with every symbolic link resolved, if it exists and still lies inside the mount's folder
+ * (itself resolved: a mount may be reached through a link, as node_modules can be); else undefined.
+ * Without this a link in a served folder (web/link -> /etc/passwd) would be served.
+ */
+async function containedRealPath(dir: string, file: string): Promise<string | undefined> {
+  const [realDir, realFile] = await Promise.all([realpath(dir), realpath(file)].map((p) => p.catch(() => undefined)));
+  return realDir !== undefined && realFile !== undefined && realFile.startsWith(realDir + sep) ? realFile : undefined;
 }
 
 export function startServer(options: ServeOptions): Promise<RunningServer> {
@@ -124,11 +140,13 @@ async function respond(options: ServeOptions, req: IncomingMessage, res: ServerR
     res.end(req.method === 'HEAD' ? undefined : body);
   };
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'only GET and HEAD\n');
-  const file = fileFor(options.mounts, url.pathname);
+  const mounted = mountedFile(options.mounts, url.pathname);
+  const file = mounted && (await containedRealPath(mounted.dir, mounted.file));
   if (file === undefined) return send(404, 'not found\n');
   const info = await stat(file).catch(() => undefined);
   if (info?.isDirectory()) {
-    res.writeHead(301, { ...headers, Location: url.pathname + '/' }).end();
+    // One leading slash: '//models/' would be a protocol-relative URL, a redirect to another host.
+    res.writeHead(301, { ...headers, Location: url.pathname.replace(/\/{2,}/g, '/') + '/' }).end();
     return options.onRequest?.(301, url.pathname);
   }
   if (!info?.isFile()) return send(404, 'not found\n');

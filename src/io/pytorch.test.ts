@@ -79,7 +79,7 @@ function makeZip(entries: [string, Uint8Array][], opts: { zip64?: boolean; metho
     le(z64 ? 0xffffffff : data.length, 4); le(z64 ? 0xffffffff : data.length, 4); le(name.length, 2); le(z64 ? 20 : 0, 2);
     out.push(...name);
     if (z64) (le(1, 2), le(16, 2), le(data.length, 8), le(data.length, 8));
-    out.push(...data);
+    for (const b of data) out.push(b); // not push(...data): a large entry would overflow the call stack
   }
   const cdOffset = out.length;
   for (const { name, data, offset } of central) {
@@ -310,6 +310,37 @@ test('pickles that misuse opcodes: unknown, memo misses, underflow, cycles, blow
   const started = performance.now();
   throwsNamed(() => parseTorchCheckpoint(makeZip([['a/data.pkl', Uint8Array.from(bomb)]]), 'bomb.bin'), 'bomb.bin', /share sub-dicts so often/);
   assert.ok(performance.now() - started < 1000, 'the shared-dict bomb is refused quickly');
+});
+
+test('pickles built to exhaust memory are refused quickly, naming the limit: MARK, memo, stack, object and tensor floods', () => {
+  const env = { globals: new Map(), persistentLoad: () => null };
+  /** PROTO 2, `prefix`, `unit` repeated, STOP: the shape of a small file that used to cost gigabytes. */
+  const flood = (prefix: number[], unit: number[], times: number) => {
+    const out = new Uint8Array(2 + prefix.length + unit.length * times + 1);
+    out.set([0x80, 2, ...prefix]);
+    for (let i = 0, at = 2 + prefix.length; i < times; i++, at += unit.length) out.set(unit, at);
+    out[out.length - 1] = 0x2e;
+    return out;
+  };
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['marks.pkl', flood([], [0x28], 200_000), /MARKs nested more than 1000 deep at pickle offset 1002/],
+    ['memo.pkl', flood([0x4e], [0x94], 200_000), /more than 70764 memo entries \(one per 3 bytes of a 200004-byte pickle/],
+    ['stack.pkl', flood([], [0x4e], 1_100_000), /the pickle stack holds more than 1048576 items/],
+    ['dicts.pkl', flood([0x5d], [0x7d, 0x61], 300_000), /builds more than 204097 objects \(one per 3 bytes of a 600004-byte pickle/],
+  ];
+  for (const [name, bytes, pattern] of cases) {
+    const started = performance.now();
+    throwsNamed(() => unpickle(bytes, env, name), name, pattern);
+    assert.ok(performance.now() - started < 1000, `${name} is refused quickly`);
+  }
+  // 140,000 tensors, each a REDUCE of two memoized arguments (10 bytes apiece), under int keys
+  const head = [...P.global('torch._utils', '_rebuild_tensor_v2'), 0x71, 1, 0x30];
+  const args = tensorPickle({ numel: 1, size: [1], stride: [1] }).slice(P.global('torch._utils', '_rebuild_tensor_v2').length, -1);
+  const many = P.bytes([0x80, 2], head, args, [0x71, 2, 0x30, 0x7d, 0x28], flood([], [...P.int(0), 0x68, 1, 0x68, 2, 0x52], 140_000).subarray(2, -1), 'u.');
+  const started = performance.now();
+  throwsNamed(() => parseTorchCheckpoint(makeZip([['a/data.pkl', many], ['a/data/0', f32(1)]]), 'many.bin'), 'many.bin',
+    /more than 131072 tensors/);
+  assert.ok(performance.now() - started < 2000, 'the tensor flood is refused quickly');
 });
 
 test('fuzz: random bytes, flips and truncations of valid files only ever throw Errors that name the file', () => {

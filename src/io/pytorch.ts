@@ -16,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { isKnown } from './lookup.js';
 import { PickleGlobal, PickleTuple, describe, unpickle } from './pickle.js';
-import type { RawTensor, SafetensorsDType } from './safetensors.js';
+import { MAX_TENSORS, type RawTensor, type SafetensorsDType } from './safetensors.js';
 import { readZip } from './zip.js';
 
 const STORAGE_TYPES: Record<string, [SafetensorsDType, number]> = {
@@ -115,7 +115,7 @@ function parse(bytes: Uint8Array, source: string): Map<string, RawTensor> {
   };
 
   const root = unpickle(entries.get(pklName)!, { globals: allowedGlobals(source, pklName), persistentLoad, refuse }, source);
-  return flatten(root, source, orderText === 'big', copyBudget(bytes.length), 8 * entries.get(pklName)!.length + 1024);
+  return flatten(root, source, orderText === 'big', copyBudget(bytes.length), 2 * entries.get(pklName)!.length + 1024);
 }
 
 /** The refusal message: storage types get their own, since they are not executable but still unknown. */
@@ -141,10 +141,12 @@ function allowedGlobals(source: string, pklName: string): Map<string, PickleGlob
   };
   const g = new Map<string, PickleGlobal>();
   const add = (name: string, call?: (args: readonly unknown[]) => unknown) => g.set(name, new PickleGlobal(name, call));
+  let tensors = 0;
 
   add('torch._utils._rebuild_tensor_v2', (args) => {
     // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
     const what = '_rebuild_tensor_v2';
+    if (++tensors > MAX_TENSORS) throw new Error(tooMany(source));
     arity(what, args, 6, 7);
     const [storage, offset, size, stride] = args;
     if (!(storage instanceof Storage)) return fail(what, `expects a storage first, got ${describe(storage)}`);
@@ -201,16 +203,18 @@ function flatten(root: unknown, source: string, bigEndian: boolean, budget: numb
     if (path.size >= MAX_DEPTH) throw new Error(`${source}: dicts nested more than ${MAX_DEPTH} deep at '${prefix.slice(0, -1)}'`);
     path.add(dict);
     for (const [key, value] of dict) {
-      // Shared sub-dicts are walked once per path; bound that by the pickle's size so it cannot explode.
+      // Shared sub-dicts are walked once per path; bound that by the pickle's size so it cannot explode
+      // (a dict entry takes 3 bytes of pickle or more, so 2 visits per byte leave room for sharing).
       if (--left.visits < 0) throw new Error(`${source}: the pickle's dicts share sub-dicts so often that flattening them would not end`);
       if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'bigint') continue;
-      const name = `${prefix}${key}`;
       if (value instanceof TensorRef) {
+        const name = `${prefix}${key}`;
+        if (out.size >= MAX_TENSORS && !out.has(name)) throw new Error(tooMany(source));
         let t = done.get(value);
         if (!t) done.set(value, (t = materialize(value, name, source, bigEndian, left)));
         out.set(name, t);
       } else if (value instanceof Map) {
-        walk(value, `${name}.`);
+        walk(value, `${prefix}${key}.`);
       }
     }
     path.delete(dict);
@@ -274,6 +278,9 @@ function gather(src: Uint8Array, dst: Uint8Array, itemSize: number, offset: numb
     }
   }
 }
+
+const tooMany = (source: string) =>
+  `${source}: the checkpoint holds more than ${MAX_TENSORS} tensors (the largest real models have fewer than 100,000 in all their shards); refusing to go on`;
 
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 

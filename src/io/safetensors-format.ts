@@ -40,6 +40,13 @@ const ITEM_SIZE: Record<SafetensorsDType, number> = {
 /** The reference implementation refuses headers above 100 MB; so do we, before allocating a string. */
 const MAX_HEADER_BYTES = 100_000_000;
 
+/**
+ * Tensors one checkpoint file may hold, here and in pytorch_model.bin: the largest real models have
+ * fewer than 100,000 in all their shards together (a 110M-parameter BERT has about 200), and each
+ * costs about a kilobyte of memory to describe, so a header of a million empty tensors cost a gigabyte.
+ */
+export const MAX_TENSORS = 2 ** 17;
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const isDType = (s: unknown): s is SafetensorsDType => typeof s === 'string' && Object.hasOwn(ITEM_SIZE, s);
@@ -59,6 +66,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
   const headerLen = Number(big);
   if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   if (headerLen < 2) fail(`header length ${headerLen} is too short for a JSON object`);
+  checkHeaderSize(bytes.subarray(8, 8 + headerLen), fail);
 
   let header: unknown;
   try {
@@ -120,6 +128,41 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
   return { tensors, metadata };
 }
 
+/**
+ * Refuses, before JSON.parse builds it, a header describing more than a file can hold: more than
+ * MAX_TENSORS entries, or more objects, arrays and keys than its entries need (a tensor entry has 7:
+ * its key, an object, three fields, two arrays; __metadata__ gets `METADATA_VALUES` besides). One pass
+ * over the bytes that skips strings, escapes and all, and allocates nothing.
+ */
+function checkHeaderSize(header: Uint8Array, fail: (msg: string) => never): void {
+  let depth = 0;
+  let entries = 0;
+  let values = 0;
+  for (let i = 0; i < header.length; i++) {
+    const c = header[i];
+    if (c === 0x22) { // '"': to the closing quote, past escaped characters
+      for (i++; i < header.length && header[i] !== 0x22; i++) if (header[i] === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) { // '{' '['
+      depth++;
+      values++;
+    } else if (c === 0x7d || c === 0x5d) { // '}' ']'
+      depth--;
+    } else if (c === 0x3a) { // ':' one per key
+      values++;
+      if (depth === 1) entries++;
+    }
+  }
+  if (entries > MAX_TENSORS) {
+    fail(`the header describes ${entries} entries, more than the ${MAX_TENSORS} (tensors and __metadata__) a file may hold here; the largest real models have fewer than 100,000 tensors in all their shards, so refusing to parse it`);
+  }
+  if (values > 8 * entries + METADATA_VALUES) {
+    fail(`the header holds ${values} objects, arrays and keys for ${entries} entries (a tensor needs 7, __metadata__ up to ${METADATA_VALUES}); refusing to parse it`);
+  }
+}
+
+/** Keys (and the object) __metadata__ may hold beyond a tensor entry's allowance; real files hold a handful. */
+const METADATA_VALUES = 4096;
+
 /** A copy of the tensor's values as float32: F16 and BF16 widened exactly, F64 rounded, integers converted. */
 export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
   const n = t.data.length / ITEM_SIZE[t.dtype];
@@ -160,6 +203,27 @@ export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
       break;
   }
   return out;
+}
+
+/**
+ * toFloat32 for weights, refusing NaN and ±Infinity (F64 values beyond float32 become Infinity) with
+ * the tensor's name. Models load their weights through this, so that every runtime refuses such a
+ * checkpoint alike, once, as it loads: the engine used to fail only at attention, and onnxruntime to
+ * print NaN scores.
+ */
+export function toFiniteFloat32(t: RawTensor, name: string, source: string): Float32Array {
+  const values = toFloat32(t, name);
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0 && bad++ === 0) first = i; // v - v is NaN for NaN and ±Infinity, else 0
+  }
+  if (bad > 0) {
+    throw new Error(`${source}: tensor '${name}' has ${bad} non-finite value${bad === 1 ? '' : 's'} (${values[first]} at index ${first}); `
+      + 'refusing weights that can only compute NaN (a damaged file, or a training run that diverged)');
+  }
+  return values;
 }
 
 /** A copy of an integer tensor as int32 (ids, positions). I64 values must fit; floats are refused. */

@@ -173,6 +173,24 @@ test('malformed files: each error names the file, the tensor and the problem', (
   assert.equal(parseSafetensors(rawFile({})).tensors.size, 0);
 });
 
+test('headers that would build far more than a file can describe are refused before they are parsed', () => {
+  const bad = (bytes: Uint8Array, pattern: RegExp) => {
+    const started = performance.now();
+    assert.throws(() => parseSafetensors(bytes, 'model.safetensors'), pattern);
+    assert.ok(performance.now() - started < 1000, `refused quickly: ${pattern}`);
+  };
+  const entries = (n: number) => Array.from({ length: n }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`).join(',');
+  // a million empty tensors cost a gigabyte to parse; past 131,072 entries the header is refused unparsed
+  bad(rawFile(`{${entries(131_073)}}`), /^Error: model\.safetensors: the header describes 131073 entries, more than the 131072 \(tensors and __metadata__\) a file may hold/);
+  // objects and arrays, or keys, that no tensor entry needs
+  bad(rawFile(`{"x":[${'{},'.repeat(200_000)}{}]}`), /model\.safetensors: the header holds \d+ objects, arrays and keys for 1 entries/);
+  bad(rawFile({ __metadata__: Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, ''])) }), /model\.safetensors: the header holds \d+ objects, arrays and keys for 1 entries/);
+  // strings are skipped, escapes and all: brackets and colons inside names count for nothing
+  const tricky = { 'a[{:\\"': { dtype: 'F32', shape: [0], data_offsets: [0, 0] }, __metadata__: { '{[': ':,"}]' } };
+  assert.equal(parseSafetensors(rawFile(tricky)).tensors.size, 1);
+  assert.equal(parseSafetensors(rawFile(`{${entries(20_000)}}`)).tensors.size, 20_000);
+});
+
 test('serialize refuses what it cannot write', () => {
   assert.throws(
     () => serializeSafetensors({ x: { dtype: 'F32', shape: [3], data: new Float32Array(2) } }),

@@ -242,3 +242,36 @@ test('folders: a missing tokenizer.json (spiece.model only) and broken JSON are 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a tokenizer.json whose patterns can backtrack exponentially is refused at once, naming the file and the pattern', async () => {
+  const json = readJson('tokenizer.json');
+  const replace = (regex: string) => ({ type: 'Replace', pattern: { Regex: regex }, content: '' });
+  const split = (regex: string) => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
+  const refused: [object, RegExp][] = [
+    [{ normalizer: replace('(a+)+$') }, /^Error: tokenizer\.json: tokenizer\.json's normalizer pattern '\(a\+\)\+\$' has nested quantifiers \('\(a\+\)\+'\) that can take exponential time/],
+    [{ normalizer: { type: 'Sequence', normalizers: [...json.normalizer.normalizers, replace('x(a*)*y')] } }, /normalizer\.normalizers\[6\] pattern 'x\(a\*\)\*y' has nested quantifiers \('\(a\*\)\*'\)/],
+    [{ pre_tokenizer: split('(?:a|a)*b') }, /pre_tokenizer pattern '\(\?:a\|a\)\*b' repeats alternatives that can match the same text \('\(\?:a\|a\)\*'\)/],
+    [{ pre_tokenizer: { type: 'Sequence', pretokenizers: [split('(.*a){12}')] } }, /pre_tokenizer\.pretokenizers\[0\] pattern '\(\.\*a\)\{12\}' has nested quantifiers/],
+    [{ decoder: replace('^(\\w|\\d)+$') }, /decoder pattern '\^\(\\w\|\\d\)\+\$' repeats alternatives that can match the same text/],
+  ];
+  for (const [patch, message] of refused) {
+    const started = performance.now();
+    assert.throws(() => Tokenizer.fromJSON({ ...json, ...patch }), message);
+    assert.ok(performance.now() - started < 200, `refused at once: ${message}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tokenizer-test-'));
+  try {
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...json, normalizer: replace('(a+)+$') }));
+    await assert.rejects(Tokenizer.fromDir(dir), (err: Error) => err.message.startsWith(`${dir}: tokenizer.json's normalizer pattern '(a+)+$' has nested quantifiers`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // the patterns real tokenizers use load (GPT-2's and Llama 3's splits, ALBERT's and others' replacements)
+  for (const regex of [
+    " {2,}", "\\s+", "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+    "[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+    "(?:\\r\\n|\\n)+", "(?:\\S|\\s(?!\\s))+", "(?:'s|'t)?\\p{L}+", "(ab){2,}", "[(a+)+]",
+  ]) {
+    assert.doesNotThrow(() => Tokenizer.fromJSON({ ...json, pre_tokenizer: split(regex) }), regex);
+  }
+});

@@ -7,8 +7,16 @@
  * SentencePiece Unigram tokenizer: [CLS] A [SEP] (B [SEP]), pad <pad>, mask [MASK]. Only the
  * `tokenizer.json` ("fast") format is read. Node's fs is imported lazily, inside fromDir, so this
  * module also loads in browsers (use fromJSON there).
+ *
+ * Regular expressions in tokenizer.json (Replace and Split patterns of the normalizer, pre-tokenizer
+ * and decoder) run inside the library, where nothing can interrupt them: a pattern that backtracks
+ * catastrophically, such as (a+)+$, hangs on a few dozen characters. A tokenizer whose patterns hold
+ * such a construct (nested quantifiers, or a repeated group whose alternatives overlap; see
+ * regex-safety.ts) is refused as it loads, naming the pattern. Folders from untrusted sources may
+ * still hold patterns that are slow (polynomial) on long inputs: bound the text you pass them.
  */
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+import { exponentialBacktracking } from './regex-safety.js';
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
@@ -132,6 +140,7 @@ export class Tokenizer {
   private constructor(tokenizerJson: object, tokenizerConfig: object | undefined, specialTokensMap: object | undefined, source: string) {
     this.#source = source;
     if (!isJson(tokenizerJson) || !isJson(tokenizerJson.model)) this.#fail(`tokenizer.json has no "model" object (is this a tokenizer.json?)`);
+    for (const section of ['normalizer', 'pre_tokenizer', 'decoder']) this.#refuseExponentialPatterns(tokenizerJson[section], section);
     const config = isJson(tokenizerConfig) ? tokenizerConfig : {};
     const map = isJson(specialTokensMap) ? specialTokensMap : {};
     // The library insists on every top-level key, and wants plain strings for the special tokens.
@@ -331,6 +340,20 @@ export class Tokenizer {
       if (id === undefined) this.#fail(`the post_processor adds '${token}', which is not in the vocabulary`);
       return { item: id, typeId };
     });
+  }
+
+  /** Refuses patterns that can backtrack exponentially, wherever they sit in a section (Sequences nest them). */
+  #refuseExponentialPatterns(value: unknown, path: string): void {
+    if (Array.isArray(value)) return value.forEach((v, i) => this.#refuseExponentialPatterns(v, `${path}[${i}]`));
+    if (!isJson(value)) return;
+    const regex = isJson(value.pattern) ? value.pattern.Regex : undefined;
+    const found = typeof regex === 'string' ? exponentialBacktracking(regex) : undefined;
+    if (found) {
+      const what = found.kind === 'nested quantifiers' ? 'has nested quantifiers' : 'repeats alternatives that can match the same text';
+      this.#fail(`tokenizer.json's ${path} pattern '${regex}' ${what} ('${found.construct}') that can take exponential time on some inputs; `
+        + 'refusing to load it (the tokenizer library runs its patterns uninterruptibly)');
+    }
+    for (const [key, child] of Object.entries(value)) if (key !== 'pattern') this.#refuseExponentialPatterns(child, `${path}.${key}`);
   }
 
   #fail(message: string, cause?: unknown): never {

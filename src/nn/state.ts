@@ -1,6 +1,6 @@
 /** A module's parameters as safetensors tensors, and back: for checkpoints of any model. */
 import type { Tensor } from '../engine/index.js';
-import { toFloat32, type RawTensor, type TensorToWrite } from '../io/safetensors-format.js';
+import { toFiniteFloat32, type RawTensor, type TensorToWrite } from '../io/safetensors-format.js';
 import { assignParameter, type Module } from './module.js';
 
 /** Parameters, then buffers (fixed tensors such as Performer's random features): everything a checkpoint holds. */
@@ -26,6 +26,6 @@ export function loadModuleTensors(module: Module, tensors: Map<string, RawTensor
     seen.add(t);
     const raw = tensors.get(name);
     if (!raw) throw new Error(`${source}: no tensor '${name}' for this model`);
-    assignParameter(`${source}: ${name}`, t, toFloat32(raw, name), raw.shape);
+    assignParameter(`${source}: ${name}`, t, toFiniteFloat32(raw, name, source), raw.shape);
   }
 }

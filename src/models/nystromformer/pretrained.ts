@@ -8,7 +8,7 @@
  * that this module (and every model class) also loads in browsers.
  */
 import { Tensor } from '../../engine/index.js';
-import { toFloat32, type RawTensor } from '../../io/safetensors-format.js';
+import { toFiniteFloat32, type RawTensor } from '../../io/safetensors-format.js';
 import type { WeightsFormat } from '../../io/weights.js';
 import { assignParameter, Module, moduleTensors } from '../../nn/index.js';
 import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
@@ -144,7 +144,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
       if (key === undefined) continue;
       const raw = available.get(key)!;
       if (ignoreMismatchedSizes && (raw.shape.length !== param.rank || raw.shape.some((d, i) => d !== param.shape[i]))) continue;
-      assignParameter(`${source}: ${key}`, param, toFloat32(raw, key), raw.shape);
+      assignParameter(`${source}: ${key}`, param, toFiniteFloat32(raw, key, source), raw.shape);
       loaded.add(param);
       used.add(key);
     }
