@@ -182,8 +182,13 @@ describe('README and examples run as written', { concurrency: false }, () => {
 
   for (const block of blocks) {
     const name = `README line ${block.line} (${block.lang})`;
+    // Info-string tags say why a block cannot run here; the tests that cover it are named beside it.
     if (block.tags.includes('browser')) {
       test(name, { skip: 'a browser page snippet (test/onnx-web.test.ts runs WebOnnxEncoder in Chromium)' }, () => {});
+      continue;
+    }
+    if (block.tags.includes('network')) {
+      test(name, { skip: 'needs the Hugging Face Hub (test/hub*.test.ts run the same against a local Hub)' }, () => {});
       continue;
     }
     if (block.lang === 'js' || block.lang === 'ts') {
