@@ -5,5 +5,8 @@ export * from './io/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
 export * from './runtime/index.js';
+// Node only (files, checkpoints): datasets and the training loop.
+export * from './data/index.js';
+export * from './train/index.js';
 // Node only (reads files), so not in models/index.ts, which the browser build reaches.
 export { loadLraRun, readLraConfig, writeLraConfig, lraWeightsPath, LRA_MODEL_TYPE } from './models/lra/run.js';

@@ -1,4 +1,5 @@
 /** The `nystromformer` command. */
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 // Provides runtime 'onnx' to fromPretrained and loadModel (--runtime onnx).
 import '../runtime/index.js';
@@ -22,6 +23,8 @@ import {
 const program = new Command()
   .name('nystromformer')
   .description('Nyströmformer in TypeScript: efficient-attention transformers for Node.js and browsers')
+  // this file is dist/src/cli/main.js in the package
+  .version(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version, '-V, --version')
   .showHelpAfterError();
 
 const bench = program.command('bench').description('benchmarks that print JSON lines with --json');

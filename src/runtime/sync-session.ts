@@ -5,6 +5,7 @@
  * receiveMessageOnPort. Node only (the browser build runs onnxruntime-web asynchronously).
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { ONNXRUNTIME_NODE_HINT, onnxruntimeNodeInstalled } from '../engine/native/onnxruntime-node.js';
 import type { OnnxSessionOptions, SessionReply, SessionRequest, SessionWorkerData, WireTensor } from './session-protocol.js';
 
 export class SyncOnnxSession {
@@ -25,6 +26,7 @@ export class SyncOnnxSession {
 
   /** Starts the worker and loads `model` (ONNX bytes, copied for the worker). */
   static create(model: Uint8Array, options: OnnxSessionOptions = {}): SyncOnnxSession {
+    if (!onnxruntimeNodeInstalled()) throw new Error(`runtime 'onnx': ${ONNXRUNTIME_NODE_HINT}`);
     const { port1, port2 } = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
     const workerData: SessionWorkerData = { port: port2, flag };
@@ -71,7 +73,7 @@ export class SyncOnnxSession {
   }
 }
 
-/** onnxruntime-node downloads its CUDA provider at install time, which this package's .npmrc skips. */
+/** onnxruntime-node's CUDA provider is a separate download that installs skip (ONNXRUNTIME_NODE_INSTALL=skip, or the repository's .npmrc). */
 const CUDA_HINT = '. The CUDA provider needs CUDA 12 and onnxruntime-node\'s CUDA files: npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12';
 
 /** Longest a single request may take (a large model at a long length is minutes on a small CPU). */

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { Platform } from './platform.js';
 import { nativeGemmProvider } from '../native/provider.js';
+import { onnxruntimeNodeInstalled } from '../native/onnxruntime-node.js';
 
 export const platform: Platform = {
   name: 'node',
@@ -25,6 +26,6 @@ export const platform: Platform = {
     w.unref();
     return { terminate: () => void w.terminate() };
   },
-  // onnxruntime-node's GEMM, started on demand (see src/engine/native).
-  nativeGemmFactory: () => nativeGemmProvider,
+  // onnxruntime-node's GEMM, started on demand (see src/engine/native); absent where npm left it out.
+  nativeGemmFactory: () => (onnxruntimeNodeInstalled() ? nativeGemmProvider : undefined),
 };

@@ -63,7 +63,7 @@ export class WasmBackend implements Backend {
       if (!native) {
         if (options.gemm === 'native') {
           pool.close();
-          throw new Error("engine: gemm 'native' is not available on this platform");
+          throw new Error("engine: gemm 'native' is not available here: it needs Node.js with onnxruntime-node installed");
         }
       } else this.#native = native(memory, options.threads);
     }
