@@ -1,6 +1,8 @@
 /** The pipelines agree with the models they wrap, on the test tokenizer (test/fixtures/tokenizer). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noGrad, softmax, Tensor, tidy } from '../src/engine/index.js';
@@ -190,4 +192,22 @@ test('pipeline(): unknown tasks, options and folders, and dtype / device other t
   await assert.rejects(pipeline('fill-mask', dir, { progress_callback: () => {} } as object), /unknown option 'progress_callback' \(did you mean 'progressCallback'\?\)/);
   await assert.rejects(pipeline('fill-mask', 'Xenova/no-such-model'), /no folder 'Xenova\/no-such-model' \(pipeline\(\) loads local model folders/);
   await assert.rejects(pipeline('fill-mask', dir, { attention: 'fast' as 'hf' }), /attention must be 'hf', 'nystrom' or 'softmax', got 'fast'/);
+});
+
+test('a folder saved with its tokenizer, as training saves best/, runs in pipeline() in the attention it was saved with', async () => {
+  const source = join(models, 'mlm-dense-tied');
+  const dir = mkdtempSync(join(tmpdir(), 'nystromformer-saved-'));
+  try {
+    const model = await NystromformerForMaskedLM.fromPretrained(source, { attention: 'nystrom', numLandmarks: 3 });
+    const tok = await Tokenizer.fromDir(source);
+    await model.save(dir, { tokenizer: tok });
+    const fill = await pipeline('fill-mask', dir);
+    assert.deepEqual(fill.model.attentionSettings, model.attentionSettings);
+    const text = 'a long enough text, so that three landmarks are fewer than its [MASK] tokens.';
+    assert.deepEqual((await fill(text) as FillMaskCandidate[]).map((c) => c.score), fillMask(model, tok, text)[0].map((c) => c.score));
+    await fill.dispose();
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
