@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { env, LogLevel, pipeline } from '@huggingface/transformers';
+import { env, LogLevel, ModelRegistry, pipeline } from '@huggingface/transformers';
 import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { Tokenizer } from '../src/io/tokenizer.js';
 import { embed, NystromformerModel } from '../src/models/index.js';
@@ -74,3 +74,37 @@ for (const externalData of [false, true]) {
     }
   });
 }
+
+test('a masked-LM export (no --architecture) in transformers.js: feature-extraction reads last_hidden_state, not the logits; the browser defaults find the files', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'nystromformer-tjs-')), 'mlm');
+  // external data, which config.json's transformers.js_config announces: no loading option needed
+  const report = await exportFolder(source, out, { externalData: true });
+  assert.deepEqual(report.outputs, ['logits', 'last_hidden_state']);
+  env.localModelPath = dirname(out);
+  // in browsers transformers.js defaults to q8 (onnx/model_quantized.onnx) unless config.json names the dtype
+  for (const device of ['wasm', 'webgpu'] as const) {
+    assert.deepEqual(await ModelRegistry.get_model_files(basename(out), { device }), ['config.json', 'onnx/model.onnx', 'onnx/model.onnx_data'], device);
+  }
+  const extractor = await pipeline('feature-extraction', basename(out), { local_files_only: true });
+  const model = await NystromformerModel.fromPretrained(source, { onWarning: () => {} });
+  const tokenizer = await Tokenizer.fromDir(source);
+  try {
+    const errors: Record<string, number> = {};
+    for (const text of TEXTS) {
+      const e = tokenizer.encode({ text });
+      const n = e.inputIds.length;
+      const want = noGrad(() => tidy(() => model.forward({ inputIds: Tensor.from(Int32Array.from(e.inputIds), [1, n], 'int32') }).lastHiddenState.toArray() as Float32Array));
+      const got = await extractor(text);
+      assert.deepEqual(got.dims, [1, n, model.config.hidden_size], 'hidden vectors, not vocabulary logits');
+      errors[`last_hidden_state n=${n}`] = maxAbsError(got.data as Float32Array, want);
+      const pooled = await extractor(text, { pooling: 'mean', normalize: true });
+      errors[`mean pooling n=${n}`] = maxAbsError(pooled.data as Float32Array, embed(model, tokenizer, [text])[0]);
+    }
+    console.log(JSON.stringify({ case: 'transformers.js feature-extraction on a masked-LM export', max_abs_err: errors }));
+    for (const [name, err] of Object.entries(errors)) assert.ok(err <= TOLERANCE, `${name}: max abs error ${err}`);
+  } finally {
+    await extractor.dispose();
+    model.dispose();
+    rmSync(dirname(out), { recursive: true });
+  }
+});

@@ -13,7 +13,7 @@ import type { WeightsFormat } from '../../io/weights.js';
 import { assignParameter, Module, moduleTensors } from '../../nn/index.js';
 import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
 import type { Tokenizer } from '../../io/tokenizer.js';
-import { ATTENTION_FIELD, savedAttentionOf } from './saved-attention.js';
+import { withSavedAttention } from './saved-attention.js';
 import { AttentionMode, AttentionSettings, defaultAttention } from './self-attention.js';
 
 export interface AttentionOptions {
@@ -173,9 +173,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const { writeModelFolder } = await import('./folder.js');
-    const { [ATTENTION_FIELD]: _loaded, ...config } = configToJSON(this.config, this.architecture);
-    const attention = savedAttentionOf(this.attentionSettings);
-    writeModelFolder(dir, moduleTensors(this), attention ? { ...config, [ATTENTION_FIELD]: attention } : config);
+    writeModelFolder(dir, moduleTensors(this), withSavedAttention(configToJSON(this.config, this.architecture), this.attentionSettings));
     await options.tokenizer?.save(dir);
   }
 

@@ -45,8 +45,15 @@ export function savedAttentionOver(defaults: AttentionSettings, saved: unknown):
 }
 
 /** The field for a model's current settings; undefined for 'hf', which the config alone describes. */
-export function savedAttentionOf(settings: AttentionSettings): SavedAttention | undefined {
+function savedAttentionOf(settings: AttentionSettings): SavedAttention | undefined {
   if (settings.mode === 'hf') return undefined;
   if (settings.mode === 'softmax') return { mode: 'softmax' };
   return { mode: 'nystrom', num_landmarks: settings.numLandmarks, pinv_init: settings.pinvInit, pinv_iterations: settings.pinvIterations };
+}
+
+/** config.json's fields with ATTENTION_FIELD describing `settings` (removed for 'hf'). */
+export function withSavedAttention(json: Record<string, unknown>, settings: AttentionSettings): Record<string, unknown> {
+  const { [ATTENTION_FIELD]: _earlier, ...rest } = json;
+  const attention = savedAttentionOf(settings);
+  return attention ? { ...rest, [ATTENTION_FIELD]: attention } : rest;
 }
