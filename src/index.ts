@@ -11,6 +11,6 @@ export { loadLraRun, readLraConfig, writeLraConfig, lraWeightsPath, LRA_MODEL_TY
 export { pipeline } from './models/pipelines/pipeline.js';
 export type { PipelineOptions, PipelineProgress, TaskName, AnyPipeline } from './models/pipelines/pipeline.js';
 export type {
-  PipelineParts, FillMaskPipeline, FillMaskCandidate, FillMaskCallOptions, TextClassificationPipeline, ClassificationInput,
+  PipelineParts, FillMaskPipeline, FillMaskCallOptions, TextClassificationPipeline, ClassificationInput,
   TextClassificationCallOptions, FeatureExtractionPipeline, FeatureExtractionCallOptions,
 } from './models/pipelines/pipeline-tasks.js';

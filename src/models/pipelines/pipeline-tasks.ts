@@ -8,7 +8,7 @@ import type { NystromformerForMaskedLM, NystromformerForSequenceClassification, 
 import { classify, type ClassifyResult } from './classify.js';
 import { embed, unit } from './embed.js';
 import { baseModelOf, encodeBatchFor, toInputs, type EncodeOptions } from './encode.js';
-import { fillMask } from './fill-mask.js';
+import { asCandidate, fillMask, type FillMaskCandidate } from './fill-mask.js';
 
 /** What every pipeline holds besides being callable. */
 export interface PipelineParts<M extends NystromformerPreTrainedModel> {
@@ -17,15 +17,6 @@ export interface PipelineParts<M extends NystromformerPreTrainedModel> {
   readonly tokenizer: Tokenizer;
   /** Frees the model's weights (and its onnxruntime session with runtime 'onnx'). */
   dispose(): Promise<void>;
-}
-
-/** One fill-mask candidate, with transformers.js's field names. */
-export interface FillMaskCandidate {
-  score: number;
-  token: number;
-  token_str: string;
-  /** The text with this token in place of the mask, special tokens left out. */
-  sequence: string;
 }
 
 export interface FillMaskCallOptions extends EncodeOptions {
@@ -106,8 +97,7 @@ export function fillMaskCall(model: NystromformerForMaskedLM, tokenizer: Tokeniz
     checkOptionKeys(options, ['topK', ...ENCODE_KEYS], 'fill-mask');
     checkTopK(options.topK, 'fill-mask');
     const results = textsOf(input, 'fill-mask').map((text) => {
-      const perMask = fillMask(model, tokenizer, text, options).map((candidates) =>
-        candidates.map(({ score, token, tokenStr, sequence }): FillMaskCandidate => ({ score, token, token_str: tokenStr, sequence })));
+      const perMask = fillMask(model, tokenizer, text, options).map((candidates) => candidates.map(asCandidate));
       return perMask.length === 1 ? perMask[0] : perMask;
     });
     return typeof input === 'string' ? results[0] : results;
