@@ -21,6 +21,7 @@ export interface FillMaskCandidate {
   sequence: string;
 }
 
+/** A fillMask result with transformers.js's field names. */
 export const asCandidate = ({ score, token, tokenStr, sequence }: FillMaskResult): FillMaskCandidate => ({ score, token, token_str: tokenStr, sequence });
 
 /** One list of the topK candidates (default 5) per mask token in `text`, in text order. */

@@ -85,13 +85,14 @@ function checkTopK(topK: unknown, where: string): void {
   if (topK !== undefined && !(Number.isInteger(topK) && (topK as number) >= 1)) throw new Error(`${where}: topK must be a positive integer, got ${String(topK)}`);
 }
 
-/** Texts from a string or an array of strings; `what` names the input for errors. */
+/** Texts from a string or an array of strings; `where` names the pipeline in errors. */
 function textsOf(input: unknown, where: string): string[] {
   const list = typeof input === 'string' ? [input] : Array.isArray(input) ? input : null;
   if (!list || list.some((t) => typeof t !== 'string')) throw new Error(`${where}: expected a text or an array of texts, got ${JSON.stringify(input)}`);
   return list;
 }
 
+/** The function pipeline('fill-mask') returns. */
 export function fillMaskCall(model: NystromformerForMaskedLM, tokenizer: Tokenizer) {
   return async (input: string | readonly string[], options: FillMaskCallOptions = {}) => {
     checkOptionKeys(options, ['topK', ...ENCODE_KEYS], 'fill-mask');
@@ -104,6 +105,7 @@ export function fillMaskCall(model: NystromformerForMaskedLM, tokenizer: Tokeniz
   };
 }
 
+/** The function pipeline('text-classification') returns. */
 export function textClassificationCall(model: NystromformerForSequenceClassification, tokenizer: Tokenizer) {
   return async (input: ClassificationInput | readonly ClassificationInput[], options: TextClassificationCallOptions = {}) => {
     checkOptionKeys(options, ['topK', ...ENCODE_KEYS], 'text-classification');
@@ -119,6 +121,7 @@ export function textClassificationCall(model: NystromformerForSequenceClassifica
   };
 }
 
+/** The function pipeline('feature-extraction') returns. */
 export function featureExtractionCall(model: NystromformerPreTrainedModel, tokenizer: Tokenizer) {
   return async (input: string | readonly string[], options: FeatureExtractionCallOptions = {}): Promise<Tensor> => {
     checkOptionKeys(options, ['pooling', 'normalize', ...ENCODE_KEYS], 'feature-extraction');
