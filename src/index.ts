@@ -10,3 +10,10 @@ export * from './data/index.js';
 export * from './train/index.js';
 // Node only (reads files), so not in models/index.ts, which the browser build reaches.
 export { loadLraRun, readLraConfig, writeLraConfig, lraWeightsPath, LRA_MODEL_TYPE } from './models/lra/run.js';
+// Node only (reads model folders), so not in models/pipelines/index.ts, which the browser build reaches.
+export { pipeline } from './models/pipelines/pipeline.js';
+export type { PipelineOptions, PipelineProgress, TaskName, AnyPipeline } from './models/pipelines/pipeline.js';
+export type {
+  PipelineParts, FillMaskPipeline, FillMaskCallOptions, TextClassificationPipeline, ClassificationInput,
+  TextClassificationCallOptions, FeatureExtractionPipeline, FeatureExtractionCallOptions,
+} from './models/pipelines/pipeline-tasks.js';

@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { backend, backward, noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { readSafetensorsSync } from '../src/io/safetensors.js';
+import { Tokenizer } from '../src/io/tokenizer.js';
 import { manualSeed } from '../src/nn/index.js';
 import {
   NystromformerForMaskedLM, NystromformerForMultipleChoice, NystromformerForQuestionAnswering,
@@ -303,4 +305,52 @@ test('outputs: hidden states per layer and attention maps per layer', () => {
     assert.ok(Math.abs(row - 1) < 1e-5, 'probabilities sum to 1');
   }));
   model.dispose();
+});
+
+test('save records the attention the model runs in; loading without an attention option uses it; a bad record is named', async () => {
+  const dir = tempDir();
+  try {
+    const model = new NystromformerForSequenceClassification(TINY, { attention: 'nystrom', numLandmarks: 4 });
+    await model.save(dir);
+    const config = () => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    assert.deepEqual(config().nystromformer_attention, { mode: 'nystrom', num_landmarks: 4, pinv_init: 'original', pinv_iterations: 6 });
+    const loaded = await NystromformerForSequenceClassification.fromPretrained(dir);
+    assert.deepEqual(loaded.attentionSettings, model.attentionSettings);
+    const input = { inputIds: ids([[2, 5, 7, 9, 3, 4, 6, 8, 1, 3]]) };
+    const [a, b] = noGrad(() => tidy(() => [model.forward(input).logits.toArray(), loaded.forward(input).logits.toArray()]));
+    assertClose(b, a, { rtol: 0, atol: 0 }, 'logits of the loaded model, in the recorded attention');
+    // an explicit option wins; saving in 'hf' drops the record, saving in 'softmax' records just the mode
+    const hf = await NystromformerForSequenceClassification.fromPretrained(dir, { attention: 'hf' });
+    assert.equal(hf.attentionSettings.mode, 'hf');
+    await hf.save(dir);
+    assert.equal(config().nystromformer_attention, undefined);
+    await hf.setAttention({ attention: 'softmax' }).save(dir);
+    assert.deepEqual(config().nystromformer_attention, { mode: 'softmax' });
+    for (const m of [model, loaded, hf]) m.dispose();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...TINY, nystromformer_attention: { mode: 'nystrom', num_landmarks: 0 } }));
+    await assert.rejects(NystromformerForSequenceClassification.fromPretrained(dir), /config\.json: nystromformer_attention\.num_landmarks must be a positive integer, got 0/);
+    assert.throws(() => parseConfig({ nystromformer_attention: { mode: 'fast' } }), /nystromformer_attention\.mode must be 'hf', 'nystrom' or 'softmax', got "fast"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save(dir, { tokenizer }) writes the tokenizer files beside the model, which load back to the same tokenizer', async () => {
+  const source = fileURLToPath(new URL('../../test/fixtures/models/mlm-dense-tied', import.meta.url));
+  const dir = tempDir();
+  try {
+    const tokenizer = await Tokenizer.fromDir(source);
+    const model = await NystromformerForMaskedLM.fromPretrained(source);
+    await model.save(dir, { tokenizer });
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, f), 'utf8')), JSON.parse(readFileSync(join(source, f), 'utf8')), f);
+    }
+    const again = await Tokenizer.fromDir(dir);
+    const text = 'paris is the [MASK] of france, a test.';
+    assert.deepEqual(again.encode(text), tokenizer.encode(text));
+    assert.equal(again.maskToken, tokenizer.maskToken);
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

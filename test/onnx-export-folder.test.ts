@@ -47,16 +47,42 @@ async function compare(out: string, landmarks: number): Promise<number> {
   }
 }
 
-test('export writes config.json and the tokenizer files unchanged, and onnx/model.onnx', () => {
+const readJSON = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
+
+test('export writes the tokenizer files unchanged, config.json for transformers.js, and onnx/model.onnx', () => {
   const source = join(fixtures, 'mlm-dense-tied');
   const { out, report } = exportWith(['--model', source]);
   try {
     assert.equal(report.architecture, 'NystromformerForMaskedLM');
     assert.equal(report.externalData, false);
-    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    assert.equal(report.external_data, false);
+    assert.equal(report.weight_bytes, report.weightBytes);
+    assert.deepEqual(report.outputs, ['logits', 'last_hidden_state']);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
       assert.deepEqual(readFileSync(join(out, f)), readFileSync(join(source, f)), f);
     }
+    // the source's config, plus the file transformers.js must load (in browsers it would look for model_quantized.onnx)
+    const { architectures, 'transformers.js_config': tjs, ...rest } = readJSON(join(out, 'config.json'));
+    const { architectures: sourceArchitectures, ...sourceRest } = readJSON(join(source, 'config.json'));
+    assert.deepEqual(rest, sourceRest);
+    assert.deepEqual(architectures, sourceArchitectures);
+    assert.deepEqual(tjs, { dtype: 'fp32' });
     assert.ok(statSync(join(out, 'onnx/model.onnx')).size > 0);
+  } finally {
+    rmSync(out, { recursive: true });
+  }
+});
+
+test('config.json names the exported architecture and attention, and announces external data', () => {
+  const { out, report } = exportWith([
+    '--model', join(fixtures, 'mlm-dense-tied'), '--architecture', 'NystromformerModel', '--attention', 'nystrom', '--landmarks', '4', '--external-data',
+  ]);
+  try {
+    assert.deepEqual(report.outputs, ['last_hidden_state']);
+    const config = readJSON(join(out, 'config.json'));
+    assert.deepEqual(config.architectures, ['NystromformerModel']);
+    assert.deepEqual(config['transformers.js_config'], { dtype: 'fp32', use_external_data_format: true });
+    assert.deepEqual(config.nystromformer_attention, { mode: 'nystrom', num_landmarks: 4, pinv_init: 'original', pinv_iterations: 6 });
   } finally {
     rmSync(out, { recursive: true });
   }

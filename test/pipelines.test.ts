@@ -1,6 +1,8 @@
 /** The pipelines agree with the models they wrap, on the test tokenizer (test/fixtures/tokenizer). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noGrad, softmax, Tensor, tidy } from '../src/engine/index.js';
@@ -9,6 +11,7 @@ import { manualSeed } from '../src/nn/index.js';
 import {
   classify, cosineSimilarity, embed, fillMask, NystromformerForMaskedLM, NystromformerForSequenceClassification,
 } from '../src/models/index.js';
+import { pipeline, type FillMaskCandidate, type PipelineProgress } from '../src/index.js';
 import { assertClose } from './check.js';
 
 const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
@@ -80,4 +83,131 @@ test('embed: unit vectors from mean or CLS pooling; cosine similarity', async ()
   assert.ok(Math.abs(cosineSimilarity(vectors[0], vectors[2]) - dot) < 1e-6, 'unit vectors: cosine = dot product');
   assert.ok(Math.abs(cosineSimilarity(raw, raw) - 1) < 1e-6);
   model.dispose();
+});
+
+// pipeline(): the transformers.js-shaped API, against the functions it wraps, on the fixture folders.
+const models = join(fixtures, 'models');
+
+test("pipeline('fill-mask'): fillMask's candidates with transformers.js's fields; one list per mask; progress events", async () => {
+  const dir = join(models, 'mlm-dense-tied');
+  const events: PipelineProgress[] = [];
+  const fill = await pipeline('fill-mask', dir, { progressCallback: (e) => events.push(e) });
+  const model = await NystromformerForMaskedLM.fromPretrained(dir);
+  const tok = await Tokenizer.fromDir(dir);
+  try {
+    assert.deepEqual(events.map((e) => `${e.status} ${'file' in e ? e.file : e.task}`), [
+      'initiate config.json', 'done config.json', 'initiate tokenizer.json', 'done tokenizer.json',
+      'initiate model.safetensors', 'done model.safetensors', 'ready fill-mask',
+    ]);
+    assert.ok(events.every((e) => e.name === dir));
+    assert.equal(fill.task, 'fill-mask');
+    assert.ok(fill.model instanceof NystromformerForMaskedLM);
+    assert.ok(fill.tokenizer instanceof Tokenizer);
+    const one = 'paris is the [MASK] of france.';
+    const want = fillMask(model, tok, one, { topK: 3 })[0];
+    const got = await fill(one, { topK: 3 }) as FillMaskCandidate[];
+    assert.deepEqual(got, want.map((c) => ({ score: c.score, token: c.token, token_str: c.tokenStr, sequence: c.sequence })));
+    // several masks: one list per mask; several texts: one result per text
+    const two = 'hello [MASK] world, this is [MASK] test.';
+    const nested = await fill(two) as FillMaskCandidate[][];
+    assert.deepEqual(nested.map((list) => list.map((c) => c.score)), fillMask(model, tok, two).map((list) => list.map((c) => c.score)));
+    assert.deepEqual(await fill([one, two], { topK: 3 }), [got, await fill(two, { topK: 3 })]);
+    await assert.rejects(fill('no mask here'), /has no mask token '\[MASK\]'/);
+    await assert.rejects(fill(one, { top_k: 2 } as object), /unknown option 'top_k' \(did you mean 'topK'\?\)/);
+    await assert.rejects(fill(one, { topK: 0 }), /topK must be a positive integer, got 0/);
+    await assert.rejects(fill(42 as unknown as string), /fill-mask: expected a text or an array of texts, got 42/);
+  } finally {
+    await fill.dispose();
+    model.dispose();
+  }
+  assert.ok(fill.model.nystromformer.embeddings.wordEmbeddings.weight.isDisposed, 'dispose frees the weights');
+});
+
+test("pipeline('text-classification'): classify's labels; top 1 by default, all with topK null; { text, text_pair }", async () => {
+  const dir = join(models, 'seqcls-single');
+  const classifier = await pipeline('text-classification', dir);
+  const model = await NystromformerForSequenceClassification.fromPretrained(dir);
+  const tok = await Tokenizer.fromDir(dir);
+  try {
+    const all = classify(model, tok, 'a good movie');
+    assert.deepEqual(await classifier('a good movie'), all.slice(0, 1));
+    assert.deepEqual(await classifier('a good movie', { topK: null }), all);
+    assert.deepEqual(await classifier({ text: 'a good movie', text_pair: 'it was fine.' }, { topK: 2 }), classify(model, tok, ['a good movie', 'it was fine.'], { topK: 2 }));
+    assert.deepEqual(await classifier(['a good movie', { text: 'a bad one' }]), [all.slice(0, 1), classify(model, tok, 'a bad one', { topK: 1 })]);
+    const alias = await pipeline('sentiment-analysis', dir);
+    assert.equal(alias.task, 'text-classification');
+    await alias.dispose();
+    await assert.rejects(classifier({ txt: 'x' } as never), /expected a text or \{ text, text_pair \}/);
+  } finally {
+    await classifier.dispose();
+    model.dispose();
+  }
+});
+
+test("pipeline('feature-extraction'): embed's vectors as a [batch, hidden] Tensor; pooling 'none' the padded last hidden state", async () => {
+  const dir = join(models, 'mlm-dense-tied');
+  const extractor = await pipeline('feature-extraction', dir, { attention: 'nystrom', numLandmarks: 2 });
+  const model = await NystromformerForMaskedLM.fromPretrained(dir, { attention: 'nystrom', numLandmarks: 2 });
+  const tok = await Tokenizer.fromDir(dir);
+  const texts = ['hello world', 'a second, longer text to embed'];
+  try {
+    assert.deepEqual(extractor.model.attentionSettings.mode, 'nystrom');
+    assert.equal(extractor.model.attentionSettings.numLandmarks, 2);
+    for (const pooling of ['mean', 'cls'] as const) {
+      for (const normalize of [false, true]) {
+        const got = await extractor(texts, { pooling, normalize });
+        assert.deepEqual(got.shape, [2, 16]);
+        assertClose(got.toArray(), embed(model, tok, texts, { pooling, normalize }).flatMap((v) => Array.from(v)), { rtol: 0, atol: 0 }, `${pooling} ${normalize}`);
+        got.dispose();
+      }
+    }
+    // no pooling: the texts padded to the longest, as transformers.js pads them
+    const batch = tok.encodeBatch(texts);
+    const n = batch.inputIds[0].length;
+    const want = noGrad(() => tidy(() => model.nystromformer.forward({
+      inputIds: Tensor.from(Int32Array.from(batch.inputIds.flat()), [2, n], 'int32'),
+      attentionMask: Tensor.from(Int32Array.from(batch.attentionMask.flat()), [2, n], 'int32'),
+    }).lastHiddenState.toArray() as Float32Array));
+    const hidden = await extractor(texts);
+    assert.deepEqual(hidden.shape, [2, n, 16]);
+    assertClose(hidden.toArray(), want, { rtol: 0, atol: 0 }, 'last hidden state');
+    const unit = (await extractor(texts, { normalize: true })).toArray();
+    for (let at = 0; at < unit.length; at += 16) assert.ok(Math.abs(Math.hypot(...unit.subarray(at, at + 16)) - 1) < 1e-5, 'unit rows');
+    assert.deepEqual((await extractor('one text', { pooling: 'mean' })).shape, [1, 16]);
+    hidden.dispose();
+    await assert.rejects(extractor(texts, { pooling: 'max' as 'mean' }), /pooling must be 'none', 'mean' or 'cls', got 'max'/);
+  } finally {
+    await extractor.dispose();
+    model.dispose();
+  }
+});
+
+test('pipeline(): unknown tasks, options and folders, and dtype / device other than fp32 / cpu, are named in the error', async () => {
+  const dir = join(models, 'mlm-dense-tied');
+  for (const task of ['translation', 'constructor', '__proto__', 'toString']) {
+    await assert.rejects(pipeline(task as 'fill-mask', dir), new RegExp(`unknown task "${task}" \\(tasks: fill-mask, text-classification`));
+  }
+  await assert.rejects(pipeline('fill-mask', dir, { dtype: 'q8' as 'fp32' }), /dtype 'q8' is not supported \(options\.dtype: only 'fp32'/);
+  await assert.rejects(pipeline('fill-mask', dir, { device: 'webgpu' as 'cpu' }), /device 'webgpu' is not supported yet \(options\.device: only 'cpu'/);
+  await assert.rejects(pipeline('fill-mask', dir, { progress_callback: () => {} } as object), /unknown option 'progress_callback' \(did you mean 'progressCallback'\?\)/);
+  await assert.rejects(pipeline('fill-mask', 'Xenova/no-such-model'), /no folder 'Xenova\/no-such-model' \(pipeline\(\) loads local model folders/);
+  await assert.rejects(pipeline('fill-mask', dir, { attention: 'fast' as 'hf' }), /attention must be 'hf', 'nystrom' or 'softmax', got 'fast'/);
+});
+
+test('a folder saved with its tokenizer, as training saves best/, runs in pipeline() in the attention it was saved with', async () => {
+  const source = join(models, 'mlm-dense-tied');
+  const dir = mkdtempSync(join(tmpdir(), 'nystromformer-saved-'));
+  try {
+    const model = await NystromformerForMaskedLM.fromPretrained(source, { attention: 'nystrom', numLandmarks: 3 });
+    const tok = await Tokenizer.fromDir(source);
+    await model.save(dir, { tokenizer: tok });
+    const fill = await pipeline('fill-mask', dir);
+    assert.deepEqual(fill.model.attentionSettings, model.attentionSettings);
+    const text = 'a long enough text, so that three landmarks are fewer than its [MASK] tokens.';
+    assert.deepEqual((await fill(text) as FillMaskCandidate[]).map((c) => c.score), fillMask(model, tok, text)[0].map((c) => c.score));
+    await fill.dispose();
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -240,6 +240,9 @@ test('CLI: MLM pretraining from a config and a tokenizer lowers the loss; the mo
     const log = readFileSync(join(out, 'run', 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'step');
     const mean = (xs: { loss: number }[]) => xs.reduce((s, x) => s + x.loss, 0) / xs.length;
     assert.ok(mean(log.slice(-10)) < 0.7 * mean(log.slice(0, 10)), `loss ${mean(log.slice(0, 10))} → ${mean(log.slice(-10))}`);
+    // best/ records the attention it was trained with, which fill-mask then runs in
+    const saved = JSON.parse(readFileSync(join(out, 'run', 'best', 'config.json'), 'utf8'));
+    assert.deepEqual(saved.nystromformer_attention, { mode: 'nystrom', num_landmarks: 16, pinv_init: 'original', pinv_iterations: 6 });
     const fill = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'fill-mask', '--model', join(out, 'run', 'best'), '--json', 'paris is the [MASK] of france.'], { encoding: 'utf8' });
     assert.equal(fill.status, 0, fill.stderr);
     assert.equal(JSON.parse(fill.stdout).masks[0].length, 5);

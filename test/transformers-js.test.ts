@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { env, LogLevel, pipeline } from '@huggingface/transformers';
+import { env, LogLevel, ModelRegistry, pipeline } from '@huggingface/transformers';
 import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { Tokenizer } from '../src/io/tokenizer.js';
 import { embed, NystromformerModel } from '../src/models/index.js';
@@ -29,13 +29,31 @@ env.allowRemoteModels = false;
 env.logLevel = LogLevel.ERROR;
 
 
-for (const externalData of [false, true]) {
-  test(`transformers.js feature-extraction on an exported folder = the engine (weights ${externalData ? 'as external data' : 'inline'})`, async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'nystromformer-tjs-')), 'model');
-    // the base model, whose output transformers.js reads as last_hidden_state
-    await exportFolder(source, out, { architecture: 'NystromformerModel', externalData, onWarning: () => {} });
+/**
+ * The base model, whose output transformers.js reads as last_hidden_state; and the masked-LM export
+ * (no --architecture), whose graph also outputs last_hidden_state, which transformers.js reads before
+ * the logits, with its external data announced in config.json rather than passed when loading.
+ */
+const CASES = [
+  { architecture: 'NystromformerModel', externalData: false, passExternalData: true },
+  { architecture: 'NystromformerModel', externalData: true, passExternalData: true },
+  { architecture: undefined, externalData: true, passExternalData: false },
+];
+
+for (const [i, { architecture, externalData, passExternalData }] of CASES.entries()) {
+  const what = `${architecture ? 'the base model' : 'a masked-LM export'}, weights ${externalData ? 'as external data' : 'inline'}`;
+  test(`transformers.js feature-extraction on an exported folder = the engine (${what})`, async () => {
+    // a name of its own: transformers.js keeps a model's config.json by name
+    const out = join(mkdtempSync(join(tmpdir(), 'nystromformer-tjs-')), `model-${i}`);
+    const report = await exportFolder(source, out, { architecture, externalData, onWarning: () => {} });
+    assert.equal(report.outputs.at(-1), 'last_hidden_state');
     env.localModelPath = dirname(out);
-    const extractor = await pipeline('feature-extraction', basename(out), { local_files_only: true, use_external_data_format: externalData });
+    // in browsers transformers.js defaults to q8 (onnx/model_quantized.onnx) unless config.json names the dtype
+    const files = ['config.json', 'onnx/model.onnx', ...(externalData ? ['onnx/model.onnx_data'] : [])];
+    for (const device of ['wasm', 'webgpu'] as const) assert.deepEqual(await ModelRegistry.get_model_files(basename(out), { device }), files, device);
+    const extractor = await pipeline('feature-extraction', basename(out), {
+      local_files_only: true, ...(passExternalData && { use_external_data_format: externalData }),
+    });
     const model = await NystromformerModel.fromPretrained(source, { onWarning: () => {} });
     const tokenizer = await Tokenizer.fromDir(source);
     try {
@@ -65,7 +83,7 @@ for (const externalData of [false, true]) {
         inputIds: ints(batch.input_ids), attentionMask: ints(batch.attention_mask), tokenTypeIds: ints(batch.token_type_ids!),
       }).lastHiddenState.toArray() as Float32Array));
       errors[`last_hidden_state, padded batch ${B}×${n}`] = maxAbsError((await extractor(TEXTS)).data as Float32Array, padded);
-      console.log(JSON.stringify({ case: `transformers.js feature-extraction${externalData ? ', external data' : ''}`, max_abs_err: errors }));
+      console.log(JSON.stringify({ case: `transformers.js feature-extraction, ${what}`, max_abs_err: errors }));
       for (const [name, err] of Object.entries(errors)) assert.ok(err <= TOLERANCE, `${name}: max abs error ${err}`);
     } finally {
       await extractor.dispose();

@@ -23,12 +23,18 @@ export async function exportCommand(options: ExportCommandOptions): Promise<void
   });
   const seconds = (performance.now() - started) / 1000;
   if (options.json) {
-    console.log(JSON.stringify({ model: options.model, out: options.out, ...report, seconds: Number(seconds.toFixed(2)) }));
+    const { architecture, files, weightBytes, externalData, outputs } = report;
+    console.log(JSON.stringify({
+      model: options.model, out: options.out, architecture, files, outputs, weight_bytes: weightBytes, external_data: externalData,
+      seconds: Number(seconds.toFixed(2)),
+      // the camelCase spellings of earlier versions, which scripts (and test/onnx-export-folder.test.ts) read
+      weightBytes, externalData,
+    }));
     return;
   }
   const b = report.weightBytes;
   const size = b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${(b / 1e3).toFixed(1)} kB`;
-  console.log(`${report.architecture} (${size} of weights${report.externalData ? ', as external data' : ''}) → ${options.out}`);
+  console.log(`${report.architecture} (${size} of weights${report.externalData ? ', as external data' : ''}; outputs ${report.outputs.join(', ')}) → ${options.out}`);
   for (const f of report.files) console.log(`  ${f}`);
   console.error(`exported in ${seconds.toFixed(2)} s`);
 }

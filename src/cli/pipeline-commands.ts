@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '../io/tokenizer.js';
 import {
-  classify, embed, fillMask, loadModel, NystromformerForMaskedLM, NystromformerForSequenceClassification,
+  asCandidate, classify, embed, fillMask, loadModel, NystromformerForMaskedLM, NystromformerForSequenceClassification,
   NystromformerPreTrainedModel, type AttentionMode, type FromPretrainedOptions, type Runtime,
 } from '../models/index.js';
 import { checkFitsPositions } from './flag-limits.js';
@@ -66,7 +66,8 @@ export async function fillMaskCommand(args: string[], options: PipelineCommandOp
   const { model, tokenizer } = await load(options, NystromformerForMaskedLM);
   for (const text of texts) {
     const results = fillMask(model as NystromformerForMaskedLM, tokenizer, text, { ...encodeOptions(options), topK: options.topK });
-    if (options.json) console.log(JSON.stringify({ text, masks: results }));
+    // snake_case keys, as transformers.js names a candidate's fields
+    if (options.json) console.log(JSON.stringify({ text, masks: results.map((candidates) => candidates.map(asCandidate)) }));
     else {
       console.log(text);
       results.forEach((candidates, i) => {

@@ -26,7 +26,8 @@ export async function verifyModel(dir: string, format: WeightsFormat, runtime: R
   const architecture = expected.metadata.architecture;
   if (!architecture) throw new Error(`${expectedPath}: metadata has no 'architecture'`);
   const tolerance = Number(expected.metadata.tolerance ?? DEFAULT_TOLERANCE);
-  const model = await loadModel(dir, { architecture, weights: format, strict: true, runtime });
+  // the expected outputs are Hugging Face's, whatever attention config.json records (nystromformer_attention)
+  const model = await loadModel(dir, { architecture, weights: format, strict: true, runtime, attention: 'hf' });
   try {
     const outputs = noGrad(() => tidy(() => run(model, expected, expectedPath)));
     const errors: Record<string, number> = {};

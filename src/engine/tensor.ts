@@ -7,6 +7,7 @@ import { DType, TypedArrayFor } from './backend/backend.js';
 import { backend } from './engine.js';
 import { track } from './scope.js';
 import { contiguousStrides, fmt, Shape, sizeOf, checkShape } from './shape.js';
+import { describeTensor } from './inspect.js';
 import type { GradNode } from './autograd.js';
 
 class Storage {
@@ -128,6 +129,11 @@ export class Tensor {
 
   toString(): string {
     return `Tensor(${this.dtype}, ${fmt(this.shape)})`;
+  }
+
+  /** console.log and the Node REPL: shape, dtype and the first values ("disposed" once disposed). Symbol.for needs no node:util. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return describeTensor(this);
   }
 
   #check(what: string): void {

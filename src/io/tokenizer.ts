@@ -95,6 +95,8 @@ export class Tokenizer {
   readonly modelMaxLength: number;
   #lib: HfTokenizer;
   #source: string;
+  /** The files it was made from, as given, for save. */
+  #files: Record<string, object | undefined>;
   #single: Template;
   #pair: Template;
 
@@ -139,6 +141,7 @@ export class Tokenizer {
 
   private constructor(tokenizerJson: object, tokenizerConfig: object | undefined, specialTokensMap: object | undefined, source: string) {
     this.#source = source;
+    this.#files = { 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': tokenizerConfig, 'special_tokens_map.json': specialTokensMap };
     if (!isJson(tokenizerJson) || !isJson(tokenizerJson.model)) this.#fail(`tokenizer.json has no "model" object (is this a tokenizer.json?)`);
     for (const section of ['normalizer', 'pre_tokenizer', 'decoder']) this.#refuseExponentialPatterns(tokenizerJson[section], section);
     const config = isJson(tokenizerConfig) ? tokenizerConfig : {};
@@ -187,6 +190,20 @@ export class Tokenizer {
     [this.padToken, this.padTokenId] = resolved.pad;
     [this.unkToken, this.unkTokenId] = resolved.unk;
     [this.maskToken, this.maskTokenId] = resolved.mask;
+  }
+
+  /**
+   * Writes tokenizer.json, and tokenizer_config.json and special_tokens_map.json when it was made
+   * with them, into `dir` (Node only), so that a saved model folder is complete.
+   */
+  async save(dir: string): Promise<void> {
+    const { mkdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { writeFileAtomicSync } = await import('./atomic.js');
+    mkdirSync(dir, { recursive: true });
+    for (const [name, json] of Object.entries(this.#files)) {
+      if (json !== undefined) writeFileAtomicSync(join(dir, name), JSON.stringify(json, null, 2) + '\n');
+    }
   }
 
   tokenToId(token: string): number | undefined {

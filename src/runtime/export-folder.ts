@@ -1,20 +1,23 @@
 /**
- * A model folder exported for onnxruntime in the layout transformers.js reads: config.json and the
- * tokenizer files copied unchanged, the graph in onnx/model.onnx, and its weights in
- * onnx/model.onnx_data when they are too big for one protobuf message. An LRA run folder (its
- * config.json says model_type 'lra-classifier') exports its trained classifier the same way.
+ * A model folder exported for onnxruntime in the layout transformers.js reads: the tokenizer files
+ * copied unchanged, config.json as transformers.js needs it (exported-config.ts), the graph in
+ * onnx/model.onnx, and its weights in onnx/model.onnx_data when they are too big for one protobuf
+ * message. A head model's graph also outputs last_hidden_state, which transformers.js's
+ * feature-extraction reads before logits. An LRA run folder (its config.json says model_type
+ * 'lra-classifier') exports its trained classifier the same way, config.json copied unchanged.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { loadModel, type AttentionOptions } from '../models/index.js';
 import { isLraConfigJSON, loadLraRun } from '../models/lra/run.js';
+import { exportedConfig } from './exported-config.js';
 import { lraOnnxGraph } from './export-lra.js';
 import { onnxGraph } from './export-model.js';
 import type { OnnxGraph } from './onnx-graph.js';
 
-/** Copied when present; config.json must be. */
-const COPIED = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+/** Copied when present. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 /** Weights above this go to external data: protobuf stops at 2 GiB, and the graph needs room too. */
 export const EXTERNAL_DATA_BYTES = 1.5e9;
 export const EXTERNAL_DATA_FILE = 'model.onnx_data';
@@ -24,6 +27,8 @@ export interface ExportFolderOptions extends AttentionOptions {
   architecture?: string;
   /** Weights as external data at any size (default: only past EXTERNAL_DATA_BYTES). */
   externalData?: boolean;
+  /** A head model's graph also outputs last_hidden_state, for transformers.js's feature-extraction (default true). */
+  lastHiddenState?: boolean;
   onWarning?: (message: string) => void;
 }
 
@@ -32,6 +37,8 @@ export interface ExportFolderReport {
   files: string[];
   weightBytes: number;
   externalData: boolean;
+  /** The graph's outputs, in order. */
+  outputs: string[];
 }
 
 export async function exportFolder(dir: string, out: string, options: ExportFolderOptions = {}): Promise<ExportFolderReport> {
@@ -39,7 +46,10 @@ export async function exportFolder(dir: string, out: string, options: ExportFold
   if (isLraRun(dir)) return exportLraFolder(dir, out, options);
   const model = await loadModel(dir, options);
   try {
-    return { architecture: model.architecture, ...writeOnnxFolder(dir, out, onnxGraph(model), COPIED, options) };
+    const graph = onnxGraph(model, { lastHiddenState: options.lastHiddenState ?? true });
+    const externalData = usesExternalData(graph, options);
+    const config = exportedConfig(readFileSync(join(dir, 'config.json'), 'utf8'), model, externalData);
+    return { architecture: model.architecture, ...writeOnnxFolder(dir, out, graph, externalData, { 'config.json': config }, TOKENIZER_FILES) };
   } finally {
     model.dispose();
   }
@@ -62,23 +72,26 @@ function exportLraFolder(dir: string, out: string, options: ExportFolderOptions)
   }
   const model = loadLraRun(dir);
   try {
-    return { architecture: 'LraClassifier', ...writeOnnxFolder(dir, out, lraOnnxGraph(model), ['config.json'], options) };
+    const graph = lraOnnxGraph(model);
+    return { architecture: 'LraClassifier', ...writeOnnxFolder(dir, out, graph, usesExternalData(graph, options), {}, ['config.json']) };
   } finally {
     model.dispose();
   }
 }
 
-/** Copies the `copied` files that exist, writes the graph (and its external data when needed). */
+const usesExternalData = (graph: OnnxGraph, options: ExportFolderOptions) => options.externalData === true || graph.weightBytes > EXTERNAL_DATA_BYTES;
+
+/** Writes `written`, copies the `copied` files that exist, writes the graph (and its external data when asked). */
 function writeOnnxFolder(
-  dir: string, out: string, graph: OnnxGraph, copied: readonly string[], options: ExportFolderOptions,
+  dir: string, out: string, graph: OnnxGraph, externalData: boolean, written: Record<string, string>, copied: readonly string[],
 ): Omit<ExportFolderReport, 'architecture'> {
-  const externalData = options.externalData === true || graph.weightBytes > EXTERNAL_DATA_BYTES;
   mkdirSync(join(out, 'onnx'), { recursive: true });
   const files: string[] = [];
   const write = (name: string, bytes: Uint8Array | string) => {
     writeFileAtomicSync(join(out, name), bytes);
     files.push(name);
   };
+  for (const [name, text] of Object.entries(written)) write(name, text);
   for (const name of copied) if (existsSync(join(dir, name))) write(name, readFileSync(join(dir, name)));
   if (externalData) {
     const { model: bytes, data } = graph.toModelWithExternalData(EXTERNAL_DATA_FILE);
@@ -88,5 +101,5 @@ function writeOnnxFolder(
   } else {
     write(join('onnx', 'model.onnx'), graph.toModel());
   }
-  return { files, weightBytes: graph.weightBytes, externalData };
+  return { files, weightBytes: graph.weightBytes, externalData, outputs: graph.outputNames };
 }

@@ -8,6 +8,9 @@
  *   NystromformerForTokenClassification     logits (B, n, labels)
  *   NystromformerForQuestionAnswering       start_logits, end_logits (B, n)
  *   NystromformerForMultipleChoice          logits (B, choices), inputs (B, choices, n)
+ *
+ * With the export option lastHiddenState, a head graph (but multiple choice's) also outputs
+ * last_hidden_state, after the head's outputs.
  */
 import {
   NystromformerForMaskedLM, NystromformerForMultipleChoice, NystromformerForQuestionAnswering,
@@ -28,6 +31,10 @@ interface Head {
   outputs(g: OnnxGraph, hidden: string, context: HeadContext): void;
 }
 
+/** The encoder's output as the graph output last_hidden_state (B, n, h). */
+export const hiddenStateOutput = (g: OnnxGraph, hidden: string, seq: Dim, h: number) =>
+  g.output(g.node('Identity', [hidden], {}, 'last_hidden_state'), 'float32', ['batch', seq, h]);
+
 /** The hidden state of token 0 of each sequence: (B, n, h) → (B, h). */
 const firstToken = (g: OnnxGraph, hidden: string) => g.node('Gather', [hidden, g.ints([0], [])], { axis: attr.int(1) }, 'first_token');
 
@@ -38,7 +45,7 @@ export function headOf(model: NystromformerPreTrainedModel): Head {
   if (model instanceof NystromformerModel) {
     return {
       base: model, choices: false,
-      outputs: (g, hidden, { seq }) => g.output(g.node('Identity', [hidden], {}, 'last_hidden_state'), 'float32', ['batch', seq, h]),
+      outputs: (g, hidden, { seq }) => hiddenStateOutput(g, hidden, seq, h),
     };
   }
   if (model instanceof NystromformerForMaskedLM) {

@@ -17,7 +17,7 @@ import {
   CAST_FLOAT, depthwiseConv, exactAttention, HF_MASK_NEG, MASK_NEG, nystromAttention, nystromOrExact, poolingMatrix,
   type AttentionInputs, type NystromPlan,
 } from './export-attention.js';
-import { headOf } from './export-heads.js';
+import { headOf, hiddenStateOutput } from './export-heads.js';
 import { activation, layerNorm, linear, weight, type LayerNormLike, type LinearLike } from './export-layers.js';
 import { attr, OnnxGraph, type Dim } from './onnx-graph.js';
 
@@ -30,6 +30,11 @@ export interface ExportOptions {
    * fixed sequence length, so here it is either required or absent.
    */
   tokenTypeIds?: boolean;
+  /**
+   * Also output the encoder's last_hidden_state from a head model (not multiple choice), after the
+   * head's outputs: transformers.js's feature-extraction reads it before `logits` (default false).
+   */
+  lastHiddenState?: boolean;
 }
 
 /** Hugging Face offsets position ids by the padding index + 1 (embeddings.ts). */
@@ -76,6 +81,7 @@ export function onnxGraph(model: NystromformerPreTrainedModel, options: ExportOp
   const types = options.tokenTypeIds === false ? null : flat(declared('token_type_ids'));
   const hidden = encoder(g, base, plan, flat(ids), mask, types);
   head.outputs(g, hidden, { ids, seq });
+  if (options.lastHiddenState && base !== model && !head.choices) hiddenStateOutput(g, hidden, seq, base.config.hidden_size);
   return g;
 }
 

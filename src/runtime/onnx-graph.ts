@@ -102,6 +102,11 @@ export class OnnxGraph {
     return this.#weights.reduce((sum, w) => sum + w.data.byteLength, 0);
   }
 
+  /** The graph's outputs, in order. */
+  get outputNames(): string[] {
+    return this.#outputs.map((o) => o.name);
+  }
+
   /** A small float32 constant; a scalar unless dims are given. */
   floats(values: readonly number[] | Float32Array, dims: readonly number[] = []): string {
     return this.#constant('float32', Float32Array.from(values), dims);

@@ -4,6 +4,7 @@
  */
 import { isKnown } from '../../io/lookup.js';
 import { ACTIVATIONS } from '../activations.js';
+import { ATTENTION_FIELD, checkSavedAttention, type SavedAttention } from './saved-attention.js';
 
 export interface NystromformerConfig {
   vocab_size: number;
@@ -33,6 +34,11 @@ export interface NystromformerConfig {
   /** 'regression' | 'single_label_classification' | 'multi_label_classification', or null to infer. */
   problem_type: string | null;
   architectures?: string[];
+  /**
+   * This library's own field: the attention the model was saved with ('nystrom' with its landmarks,
+   * or 'softmax'), the default when it is loaded without an attention option. Absent: 'hf'.
+   */
+  nystromformer_attention?: SavedAttention;
   /** Unknown fields, kept as they were. */
   [extra: string]: unknown;
 }
@@ -128,6 +134,7 @@ export function parseConfig(json: unknown, source = 'config.json'): Nystromforme
   if (config.problem_type !== null && !PROBLEM_TYPES.includes(config.problem_type)) {
     fail(`problem_type must be one of ${PROBLEM_TYPES.join(', ')}, got ${JSON.stringify(config.problem_type)}`);
   }
+  checkSavedAttention(raw[ATTENTION_FIELD], fail);
   config.id2label = labelsOf(raw, fail);
   delete config.num_labels;
   delete config.label2id;

@@ -3,7 +3,9 @@ export { parseConfig, configToJSON, numLabels, CONFIG_DEFAULTS } from './config.
 export type { NystromformerConfig } from './config.js';
 export type { AttentionMode, AttentionSettings } from './self-attention.js';
 export { NystromformerPreTrainedModel } from './pretrained.js';
-export type { AttentionOptions, FromPretrainedOptions, LoadReport, Runtime } from './pretrained.js';
+export type { AttentionOptions, FromPretrainedOptions, LoadReport, Runtime, SaveOptions } from './pretrained.js';
+export { withSavedAttention } from './saved-attention.js';
+export type { SavedAttention } from './saved-attention.js';
 export { NystromformerModel } from './model.js';
 export type { NystromformerInputs, OutputOptions, BaseModelOutput } from './model.js';
 export type { HeadOutput } from './head-base.js';

@@ -12,6 +12,8 @@ import { toFiniteFloat32, type RawTensor } from '../../io/safetensors-format.js'
 import type { WeightsFormat } from '../../io/weights.js';
 import { assignParameter, Module, moduleTensors } from '../../nn/index.js';
 import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
+import type { Tokenizer } from '../../io/tokenizer.js';
+import { withSavedAttention } from './saved-attention.js';
 import { AttentionMode, AttentionSettings, defaultAttention } from './self-attention.js';
 
 export interface AttentionOptions {
@@ -41,6 +43,11 @@ export interface FromPretrainedOptions extends AttentionOptions {
 }
 
 export type Runtime = 'engine' | 'onnx';
+
+export interface SaveOptions {
+  /** Also write this tokenizer's files (tokenizer.json, and tokenizer_config.json, special_tokens_map.json when it had them). */
+  tokenizer?: Tokenizer;
+}
 
 /**
  * Puts a model on a runtime other than the engine. The runtime layer sits above the models and
@@ -158,10 +165,16 @@ export abstract class NystromformerPreTrainedModel extends Module {
     return this.loadReport;
   }
 
-  /** Writes config.json and model.safetensors that Hugging Face's from_pretrained accepts. */
-  async save(dir: string): Promise<void> {
+  /**
+   * Writes config.json and model.safetensors that Hugging Face's from_pretrained accepts. config.json
+   * records the attention the model runs in (`nystromformer_attention`, unless 'hf'), which loading
+   * the folder without an attention option then uses; with `tokenizer`, its files are written too,
+   * so that the folder runs with the pipelines as it is.
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const { writeModelFolder } = await import('./folder.js');
-    writeModelFolder(dir, moduleTensors(this), configToJSON(this.config, this.architecture));
+    writeModelFolder(dir, moduleTensors(this), withSavedAttention(configToJSON(this.config, this.architecture), this.attentionSettings));
+    await options.tokenizer?.save(dir);
   }
 
   /** True for head models, whose base model sits under 'nystromformer.'. */

@@ -15,6 +15,7 @@ import {
 import { nystromAttention, softmaxAttention, softmaxAttentionWithProbs, MAX_PROBS_LENGTH } from '../../attention/index.js';
 import { DepthwiseConv, Linear, Module } from '../../nn/index.js';
 import { NystromformerConfig, pinvInitOf } from './config.js';
+import { ATTENTION_FIELD, savedAttentionOver } from './saved-attention.js';
 
 export type AttentionMode = 'hf' | 'nystrom' | 'softmax';
 
@@ -27,8 +28,10 @@ export interface AttentionSettings {
   pinvIterations: number;
 }
 
+/** Hugging Face's semantics, unless the config records the attention the model was saved with. */
 export function defaultAttention(config: NystromformerConfig): AttentionSettings {
-  return { mode: 'hf', numLandmarks: config.num_landmarks, pinvInit: pinvInitOf(config), pinvIterations: 6 };
+  const hf: AttentionSettings = { mode: 'hf', numLandmarks: config.num_landmarks, pinvInit: pinvInitOf(config), pinvIterations: 6 };
+  return savedAttentionOver(hf, config[ATTENTION_FIELD]);
 }
 
 export interface SelfAttentionOutput {

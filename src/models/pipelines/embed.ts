@@ -38,7 +38,8 @@ function meanRows(x: Float32Array, n: number, h: number): Float32Array {
   return Float32Array.from(out, (v) => v / n);
 }
 
-function unit(v: Float32Array): Float32Array {
+/** `v` scaled to unit length (a zero vector stays zero). */
+export function unit(v: Float32Array): Float32Array {
   const norm = Math.hypot(...v);
   return norm === 0 ? v : v.map((x) => x / norm);
 }

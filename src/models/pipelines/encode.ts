@@ -30,11 +30,22 @@ export interface EncodeOptions {
 export function encodeFor(
   model: NystromformerPreTrainedModel, tokenizer: Tokenizer, input: string | readonly [string, string], options: EncodeOptions = {},
 ): EncodedBatch {
-  const maxLength = options.maxLength ?? model.config.max_position_embeddings;
   const [text, pair] = typeof input === 'string' ? [input, undefined] : input;
-  const truncation = options.truncation === true;
-  const e = tokenizer.encode({ text, pair }, { truncation, maxLength: truncation ? maxLength : undefined });
+  const e = tokenizer.encode({ text, pair }, limitOf(model, options));
   return { inputIds: [e.inputIds], attentionMask: [e.attentionMask], tokenTypeIds: [e.tokenTypeIds] };
+}
+
+/** Tokenizes texts as one batch padded to the longest, truncating only when asked (as encodeFor). */
+export function encodeBatchFor(
+  model: NystromformerPreTrainedModel, tokenizer: Tokenizer, texts: readonly string[], options: EncodeOptions = {},
+): EncodedBatch {
+  return tokenizer.encodeBatch(texts, { ...limitOf(model, options), padding: 'longest' });
+}
+
+/** Truncation to maxLength (default: the position table) when asked; otherwise none, so that a long input fails clearly. */
+function limitOf(model: NystromformerPreTrainedModel, options: EncodeOptions): { truncation: boolean; maxLength?: number } {
+  const truncation = options.truncation === true;
+  return { truncation, maxLength: truncation ? options.maxLength ?? model.config.max_position_embeddings : undefined };
 }
 
 /** The bare model inside any architecture. */

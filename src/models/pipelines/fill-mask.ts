@@ -12,6 +12,18 @@ export interface FillMaskResult {
   sequence: string;
 }
 
+/** A candidate with transformers.js's field names (token_str), as pipeline() and the CLI's --json give it. */
+export interface FillMaskCandidate {
+  score: number;
+  token: number;
+  token_str: string;
+  /** The text with this token in place of the mask, special tokens left out. */
+  sequence: string;
+}
+
+/** A fillMask result with transformers.js's field names. */
+export const asCandidate = ({ score, token, tokenStr, sequence }: FillMaskResult): FillMaskCandidate => ({ score, token, token_str: tokenStr, sequence });
+
 /** One list of the topK candidates (default 5) per mask token in `text`, in text order. */
 export function fillMask(
   model: NystromformerForMaskedLM, tokenizer: Tokenizer, text: string, options: EncodeOptions & { topK?: number } = {},
