@@ -6,11 +6,11 @@
  * checkpoints/, best/ and result.json; loadLraRun (models/lra/run.ts) and `export` read it back.
  * `lra-data` writes generated data to files.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { backend } from '../engine/index.js';
 import { generatePathfinder, writeListOpsTsv, writePathfinder } from '../data/index.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { makeDir } from '../io/make-dir.js';
 import { LraClassifier } from '../models/index.js';
 import { writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
@@ -53,7 +53,7 @@ export async function lraCommand(o: LraCommandOptions): Promise<void> {
   manualSeed(o.seed);
   const model = new LraClassifier({ vocabSize: task.vocabSize, maxLength: length, classes: task.classes, attention: o.attention, dual: task.dual });
   // Before training: a run folder describes its model from the first checkpoint on (loadLraRun, export).
-  mkdirSync(out, { recursive: true });
+  makeDir(out);
   writeLraConfig(out, model);
   say(`LRA ${o.task}, ${o.attention}: ${splits.train.length} train / ${splits.val.length} val / ${splits.test.length} test examples of up to ${length} tokens, ${steps} steps of ${batchSize} → ${out}`);
   const b = backend();
@@ -92,7 +92,7 @@ export function lraDataCommand(o: LraDataOptions): void {
   const task = lraTask(o.task);
   if (!task.generated) throw new Error(`lra-data: task '${o.task}' is read from files, not generated (listops and pathfinder are generated)`);
   const { train, eval: evalSize } = generatedSizes(task, o);
-  mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
   if (o.task === 'listops') {
     const splits = generatedListOps(o.length ?? task.length, train, evalSize, o.seed);
     for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(o.out, `basic_${split}.tsv`), examples);

@@ -4,9 +4,10 @@
  * onnx/model.onnx_data when they are too big for one protobuf message. An LRA run folder (its
  * config.json says model_type 'lra-classifier') exports its trained classifier the same way.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { makeDir } from '../io/make-dir.js';
 import { loadModel, type AttentionOptions } from '../models/index.js';
 import { isLraConfigJSON, loadLraRun } from '../models/lra/run.js';
 import { lraOnnxGraph } from './export-lra.js';
@@ -73,7 +74,7 @@ function writeOnnxFolder(
   dir: string, out: string, graph: OnnxGraph, copied: readonly string[], options: ExportFolderOptions,
 ): Omit<ExportFolderReport, 'architecture'> {
   const externalData = options.externalData === true || graph.weightBytes > EXTERNAL_DATA_BYTES;
-  mkdirSync(join(out, 'onnx'), { recursive: true });
+  makeDir(join(out, 'onnx'));
   const files: string[] = [];
   const write = (name: string, bytes: Uint8Array | string) => {
     writeFileAtomicSync(join(out, name), bytes);

@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { makeDir } from '../io/make-dir.js';
 import { readSafetensorsSync, toFloat32, writeSafetensorsSync, type TensorToWrite } from '../io/safetensors.js';
 import { loadModuleTensors, moduleTensors, type Module } from '../nn/index.js';
 import type { Optimizer, OptimizerState } from './optimizers.js';
@@ -33,7 +34,7 @@ const KEEP = 2;
 
 export async function saveCheckpoint(out: string, model: Module, optimizer: Optimizer, state: TrainerState): Promise<string> {
   const root = join(out, 'checkpoints');
-  mkdirSync(root, { recursive: true });
+  makeDir(root);
   const name = `step-${state.step}`;
   // Half-written folders of killed runs are never read; clear them away.
   for (const d of readdirSync(root)) if (/^\.step-\d+\.\d+\.tmp$/.test(d)) rmSync(join(root, d), { recursive: true, force: true });

@@ -4,10 +4,11 @@
  * best model, early stopping, a JSONL log, checkpoints that resume exactly, and a clear stop on a
  * non-finite loss.
  */
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
+import { makeDir } from '../io/make-dir.js';
 import { writeSafetensorsSync } from '../io/safetensors.js';
 import type { Tensor } from '../engine/index.js';
 import { manualSeed, moduleTensors, seedState, type Module } from '../nn/index.js';
@@ -80,7 +81,7 @@ export async function train(
   const warmup = o.warmup ?? Math.round(o.steps * (o.schedule === 'constant' ? 0 : o.schedule === 'onecycle' ? 0.1 : 0.06));
   const schedule = { kind: o.schedule, base: o.lr, total: o.steps, warmup };
   const log = (record: object) => o.out && appendFileSync(join(o.out, 'train.jsonl'), JSON.stringify(record) + '\n');
-  if (o.out) mkdirSync(o.out, { recursive: true });
+  if (o.out) makeDir(o.out);
 
   let state: TrainerState = { step: 0, epoch: 0, batch: 0, seedState: o.seed };
   const resumeFrom = o.resume && o.out ? latestCheckpoint(o.out) : null;
@@ -173,7 +174,7 @@ export async function train(
 
 async function saveBest(model: TrainableModel, dir: string): Promise<void> {
   if (model.save) return model.save(dir);
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   writeSafetensorsSync(join(dir, 'weights.safetensors'), moduleTensors(model));
 }
 

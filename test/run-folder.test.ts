@@ -1,0 +1,37 @@
+/** Run folders (issue 17): uncreatable folders fail at once, a finished run is never overwritten silently, stale temp files go, --resume needs only --out. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { withTempDir } from './helpers.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+// A short timeout: a command that hangs fails the test instead of stalling it.
+const cli = (args: string[], timeout = 120_000) => spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), ...args], { encoding: 'utf8', timeout });
+
+/** A tiny synthetic run, under a second. */
+const TINY = ['--steps', '2', '--train-size', '32', '--eval-size', '8', '--batch-size', '8', '--eval-every', '1', '--checkpoint-every', '1', '--json'];
+const TINY_LRA = ['--task', 'listops', '--attention', 'nystrom-4', '--length', '32', '--train-size', '16', '--eval-size', '8', '--steps', '2', '--warmup', '1',
+  '--batch-size', '8', '--json'];
+
+test('CLI: an output folder that cannot be created fails at once, naming it (train, lra, lra-data, export, lra-report)', withTempDir('nystromformer-run-', (dir) => {
+  const bad = '/proc/nonexistent/x';
+  const model = join(repo, 'test/fixtures/models/seqcls-single');
+  writeFileSync(join(dir, 'result.json'), JSON.stringify({ task: 'listops', attention: 'softmax', steps: 1, batch: 1, length: 8, lr: 1, test_accuracy: 0.5, ms_per_step: 1 }));
+  const commands = [
+    ['train', '--out', bad, ...TINY],
+    ['lra', ...TINY_LRA, '--out', bad],
+    ['lra-data', '--task', 'listops', '--train-size', '4', '--eval-size', '2', '--length', '32', '--out', bad],
+    ['lra-data', '--task', 'pathfinder', '--train-size', '4', '--eval-size', '2', '--out', bad],
+    ['export', '--model', model, '--out', bad],
+    ['lra-report', dir, '--out', bad],
+  ];
+  for (const args of commands) {
+    const started = Date.now();
+    const r = cli(args, 10_000);
+    assert.equal(r.status, 1, `${args[0]}: exit ${r.status} (${r.signal ?? 'no signal'}) after ${Date.now() - started} ms; ${r.stderr}`);
+    assert.match(r.stderr, /\/proc\/nonexistent/, args[0]);
+  }
+}));
