@@ -87,8 +87,8 @@ export async function train(
   const resumeFrom = o.resume && o.out ? latestCheckpoint(o.out) : null;
   if (o.resume && !resumeFrom) throw new Error(`train: --resume, but ${o.out ?? 'the run'} has no checkpoint`);
   if (resumeFrom) {
-    endLogLine(join(o.out!, 'train.jsonl'));
     state = loadTrainingState(resumeFrom, model, optimizer);
+    endLogLine(join(o.out!, 'train.jsonl'));
     log({ type: 'resume', step: state.step, from: resumeFrom });
   }
   manualSeed(state.seedState);
