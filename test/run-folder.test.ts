@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withTempDir } from './helpers.js';
+import { snapshotFiles, withTempDir } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 // A short timeout: a command that hangs fails the test instead of stalling it.
@@ -33,5 +33,22 @@ test('CLI: an output folder that cannot be created fails at once, naming it (tra
     const r = cli(args, 10_000);
     assert.equal(r.status, 1, `${args[0]}: exit ${r.status} (${r.signal ?? 'no signal'}) after ${Date.now() - started} ms; ${r.stderr}`);
     assert.match(r.stderr, /\/proc\/nonexistent/, args[0]);
+  }
+}));
+
+test('CLI: train and lra refuse a folder that holds a run, naming --resume and --overwrite; nothing of it changes; --overwrite replaces it', withTempDir('nystromformer-run-', (dir) => {
+  for (const [command, args] of [['train', TINY], ['lra', TINY_LRA]] as const) {
+    const out = join(dir, command);
+    const first = cli([command, '--out', out, ...args]);
+    assert.equal(first.status, 0, first.stderr);
+    const before = snapshotFiles(out);
+    const again = cli([command, '--out', out, ...args]);
+    assert.equal(again.status, 1, again.stderr);
+    assert.match(again.stderr, new RegExp(`${out}.*already holds a run.*--resume.*--overwrite`));
+    assert.deepEqual(snapshotFiles(out), before, `${command}: the first run's files are untouched`);
+    const replaced = cli([command, '--out', out, ...args, '--overwrite']);
+    assert.equal(replaced.status, 0, replaced.stderr);
+    const log = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(log.filter((r) => r.type === 'step').length, 2, `${command}: one run in train.jsonl after --overwrite`);
   }
 }));

@@ -14,7 +14,7 @@ import { makeDir } from '../io/make-dir.js';
 import { LraClassifier } from '../models/index.js';
 import { writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
-import { evaluateClassifier, train } from '../train/index.js';
+import { evaluateClassifier, openRunFolder, train } from '../train/index.js';
 import { generatedListOps, generatedSizes, lraTask } from './lra-tasks.js';
 
 export interface LraCommandOptions {
@@ -33,6 +33,7 @@ export interface LraCommandOptions {
   out?: string;
   checkpointEvery?: number;
   resume?: boolean;
+  overwrite?: boolean;
   json?: boolean;
 }
 
@@ -42,18 +43,22 @@ function settings(o: LraCommandOptions) {
   const steps = o.steps ?? task.steps;
   return {
     task, steps, warmup: Math.min(o.warmup ?? task.warmup, steps), batchSize: o.batchSize ?? task.batchSize, length: o.length ?? task.length,
-    evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)), out: o.out ?? join('runs', `lra-${o.task}-${o.attention}`),
+    evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)),
   };
 }
 
+const runFolder = (o: LraCommandOptions) => o.out ?? join('runs', `lra-${o.task}-${o.attention}`);
+
 export async function lraCommand(o: LraCommandOptions): Promise<void> {
-  const { task, steps, warmup, batchSize, length, evalEvery, out } = settings(o);
+  const out = runFolder(o);
+  const { task, steps, warmup, batchSize, length, evalEvery } = settings(o);
+  // Before any work (the data is generated or read next): a folder holding a run is refused, unless resumed or overwritten.
+  openRunFolder(out, { resume: o.resume, overwrite: o.overwrite, command: 'lra' });
   const say = (line: string) => (o.json ? undefined : console.error(line));
   const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out });
   manualSeed(o.seed);
   const model = new LraClassifier({ vocabSize: task.vocabSize, maxLength: length, classes: task.classes, attention: o.attention, dual: task.dual });
   // Before training: a run folder describes its model from the first checkpoint on (loadLraRun, export).
-  makeDir(out);
   writeLraConfig(out, model);
   say(`LRA ${o.task}, ${o.attention}: ${splits.train.length} train / ${splits.val.length} val / ${splits.test.length} test examples of up to ${length} tokens, ${steps} steps of ${batchSize} → ${out}`);
   const b = backend();
@@ -62,7 +67,7 @@ export async function lraCommand(o: LraCommandOptions): Promise<void> {
   const started = performance.now();
   const result = await train(model, splits.train, splits.val, {
     steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0,
-    clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume,
+    clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume, overwrite: o.overwrite,
     onEval: (e) => say(`step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;

@@ -128,8 +128,9 @@ program
   .option('--seed <s>', 'seed for data, initialisation, order and dropout', Number, 1)
   .option('--train-size <n>', 'synthetic training sequences', positiveInt, 4000)
   .option('--eval-size <n>', 'synthetic evaluation sequences', positiveInt, 500)
-  .option('--out <dir>', 'run folder: train.jsonl, checkpoints/, best/, metrics.json', 'runs/synthetic')
+  .option('--out <dir>', 'run folder: train.jsonl, checkpoints/, best/, metrics.json; a folder that holds a run is refused without --resume or --overwrite', 'runs/synthetic')
   .option('--resume', "continue from the run folder's latest checkpoint")
+  .option('--overwrite', "replace the run in --out (its train.jsonl, checkpoints/, best/, metrics.json) with a new one")
   .option('--bad-rows <policy>', 'malformed data rows: skip (with a warning naming file and line) or fail', 'skip')
   .option('--json', 'evaluations and final metrics as JSON lines on stdout')
   .action(trainCommand);
@@ -166,9 +167,10 @@ program
   .option('--eval-size <n>', 'validation and test examples each (generated: ListOps 2000, Pathfinder 10000)', positiveInt)
   .option('--eval-every <n>', 'validate every n steps (default: a tenth of the steps)', positiveInt)
   .option('--seed <s>', 'seed', Number, 1)
-  .option('--out <dir>', 'run folder (default: runs/lra-<task>-<attention>)')
+  .option('--out <dir>', 'run folder (default: runs/lra-<task>-<attention>); a folder that holds a run is refused without --resume or --overwrite')
   .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at the end only)', positiveInt)
   .option('--resume', "continue from the run folder's latest checkpoint, with the same flags")
+  .option('--overwrite', "replace the run in --out (its train.jsonl, checkpoints/, best/, result.json) with a new one")
   .option('--json', 'the result as one JSON line')
   .action(lraCommand);
 

@@ -13,7 +13,7 @@ import {
   NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel, type Runtime,
 } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
-import { SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
+import { openRunFolder, SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
 import { glueMetrics } from '../train/metrics.js';
 
 type TrainerSettings = Pick<TrainerOptions,
@@ -39,6 +39,7 @@ export interface TrainCommandOptions extends TrainerSettings {
   evalSize: number;
   out: string;
   resume?: boolean;
+  overwrite?: boolean;
   json?: boolean;
   /** eval only: 'onnx' runs the encoder on onnxruntime-node. */
   runtime?: Runtime;
@@ -57,12 +58,13 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   if (!SCHEDULES.includes(o.schedule as ScheduleKind)) throw new Error(`train: --schedule must be one of ${SCHEDULES.join(', ')}`);
   if (o.optimizer !== 'adamw' && o.optimizer !== 'sgd') throw new Error(`train: --optimizer must be adamw or sgd, got '${o.optimizer}'`);
   if (o.attention !== 'nystrom' && o.attention !== 'softmax') throw new Error(`train: --attention must be nystrom or softmax, got '${o.attention}'`);
-  if (o.resume && !existsSync(join(o.out, 'checkpoints', 'latest'))) throw new Error(`train: --resume, but ${o.out} has no checkpoint`);
+  if (o.epochs !== undefined && !(o.epochs > 0)) throw new Error(`train: --epochs must be positive, got ${o.epochs}`);
+  // Before any work: a folder holding a run is refused, unless resumed or overwritten.
+  openRunFolder(o.out, o);
   const { model, trainSet, evalSet, padId, metrics, description, tokenizerDir } = o.task === 'synthetic' ? syntheticTask(o) : o.task === 'mlm' ? await mlmTask(o) : await textTask(o);
   const say = (line: string) => (o.json ? undefined : console.error(line));
   say(`training ${model.architecture} (${model.parameters().reduce((s, p) => s + p.size, 0).toLocaleString()} parameters, attention ${o.attention}` +
     `${o.attention === 'nystrom' ? `, ${o.landmarks} landmarks` : ''}) on ${description}: ${trainSet.length} train / ${evalSet.length} eval sequences → ${o.out}`);
-  if (o.epochs !== undefined && !(o.epochs > 0)) throw new Error(`train: --epochs must be positive, got ${o.epochs}`);
   // --epochs: as many optimizer steps as that many passes over the training set take
   const steps = o.epochs ? Math.ceil((o.epochs * Math.ceil(trainSet.length / o.batchSize)) / o.accumulate) : o.steps;
   const progress = progressBar(steps, !o.json && process.stderr.isTTY);
@@ -70,7 +72,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   const result = await train(model, trainSet, evalSet, {
     steps, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule as ScheduleKind, optimizer: o.optimizer,
     weightDecay: o.weightDecay, clipNorm: o.clipNorm, accumulate: o.accumulate, evalEvery: o.evalEvery, patience: o.patience,
-    checkpointEvery: o.checkpointEvery, seed: o.seed, padId, out: o.out, resume: o.resume, metrics,
+    checkpointEvery: o.checkpointEvery, seed: o.seed, padId, out: o.out, resume: o.resume, overwrite: o.overwrite, metrics,
     onStep: progress,
     onEval: (e) => {
       if (o.json) console.log(JSON.stringify(e));

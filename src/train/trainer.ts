@@ -15,6 +15,7 @@ import { manualSeed, moduleTensors, seedState, type Module } from '../nn/index.j
 import { collate, epochBatches, exampleLength, type Batch } from './batches.js';
 import { latestCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { AdamW, Optimizer, SGD } from './optimizers.js';
+import { openRunFolder } from './run-folder.js';
 import { learningRate, type ScheduleKind } from './schedules.js';
 
 export interface TrainerOptions {
@@ -42,6 +43,8 @@ export interface TrainerOptions {
   out?: string;
   /** Continue from the run folder's latest checkpoint. */
   resume?: boolean;
+  /** Replace a run already in the folder (without it, or resume, such a folder is refused). */
+  overwrite?: boolean;
   /** Called after every step (progress bars). */
   onStep?: (record: StepRecord) => void;
   /** Called with each evaluation. */
@@ -81,7 +84,7 @@ export async function train(
   const warmup = o.warmup ?? Math.round(o.steps * (o.schedule === 'constant' ? 0 : o.schedule === 'onecycle' ? 0.1 : 0.06));
   const schedule = { kind: o.schedule, base: o.lr, total: o.steps, warmup };
   const log = (record: object) => o.out && appendFileSync(join(o.out, 'train.jsonl'), JSON.stringify(record) + '\n');
-  if (o.out) makeDir(o.out);
+  if (o.out) openRunFolder(o.out, o);
 
   let state: TrainerState = { step: 0, epoch: 0, batch: 0, seedState: o.seed };
   const resumeFrom = o.resume && o.out ? latestCheckpoint(o.out) : null;
