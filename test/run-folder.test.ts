@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { snapshotFiles, withTempDir } from './helpers.js';
@@ -51,4 +51,33 @@ test('CLI: train and lra refuse a folder that holds a run, naming --resume and -
     const log = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(log.filter((r) => r.type === 'step').length, 2, `${command}: one run in train.jsonl after --overwrite`);
   }
+}));
+
+test('opening a run folder removes the temp files of dead processes and keeps those of live ones', withTempDir('nystromformer-run-', (dir) => {
+  const out = join(dir, 'run');
+  const first = cli(['train', '--out', out, ...TINY]);
+  assert.equal(first.status, 0, first.stderr);
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  const live = process.pid;
+  const plant = (path: string, folder = false) => {
+    if (folder) {
+      mkdirSync(path);
+      writeFileSync(join(path, 'weights.safetensors'), 'partial');
+    } else writeFileSync(path, 'partial');
+    return path;
+  };
+  const stale = [
+    plant(join(out, `.metrics.json.${dead}.k3j2.tmp`)),
+    plant(join(out, 'best', `.model.safetensors.${dead}.a1b2c3.tmp`)),
+    plant(join(out, 'checkpoints', `.latest.${dead}.zz9.tmp`)),
+    plant(join(out, 'checkpoints', `.step-7.${dead}.tmp`), true),
+  ];
+  const kept = [
+    plant(join(out, 'best', `.model.safetensors.${live}.q1w2.tmp`)),
+    plant(join(out, 'checkpoints', `.step-9.${live}.tmp`), true),
+  ];
+  const resumed = cli(['train', '--out', out, ...TINY, '--steps', '3', '--resume']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  for (const p of stale) assert.ok(!existsSync(p), `${p} (dead pid ${dead}) is removed`);
+  for (const p of kept) assert.ok(existsSync(p), `${p} (live pid ${live}) is kept`);
 }));

@@ -1,10 +1,11 @@
-/** makeDir: uncreatable folders fail at once, naming the folder. */
+/** makeDir and the temp-file names: uncreatable folders fail at once, temp names tell whose they are. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDir } from './make-dir.js';
+import { tempOwner, tempPathFor } from './temp-files.js';
 
 test('makeDir creates missing levels, accepts an existing folder, and names what is in the way', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nystromformer-mkdir-'));
@@ -18,4 +19,14 @@ test('makeDir creates missing levels, accepts an existing folder, and names what
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('temp names carry the writer pid, whatever the final name looks like', () => {
+  assert.equal(tempOwner(tempPathFor('/x/model.safetensors').split('/').pop()!), process.pid);
+  assert.equal(tempOwner('.0.npy.123.abc.tmp'), 123);
+  assert.equal(tempOwner('.basic_train.tsv.77.9.tmp'), 77);
+  assert.equal(tempOwner('.step-12.4567.tmp'), 4567);
+  assert.equal(tempOwner('.step-12.4567.k2.tmp'), 4567);
+  assert.equal(tempOwner('model.safetensors'), null);
+  assert.equal(tempOwner('.latest.tmp'), null);
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeDir } from '../io/make-dir.js';
 import { readSafetensorsSync, toFloat32, writeSafetensorsSync, type SafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
+import { sweepDeadTemps, tempPathFor } from '../io/temp-files.js';
 import { checkModuleTensors, loadModuleTensors, moduleTensors, type Module } from '../nn/index.js';
 import type { Optimizer, OptimizerState } from './optimizers.js';
 
@@ -37,19 +38,24 @@ export async function saveCheckpoint(out: string, model: Module, optimizer: Opti
   const root = join(out, 'checkpoints');
   makeDir(root);
   const name = `step-${state.step}`;
-  // Half-written folders of killed runs are never read; clear them away.
-  for (const d of readdirSync(root)) if (/^\.step-\d+\.\d+\.tmp$/.test(d)) rmSync(join(root, d), { recursive: true, force: true });
-  const tmp = join(root, `.${name}.${process.pid}.tmp`);
-  mkdirSync(tmp);
-  writeSafetensorsSync(join(tmp, WEIGHTS), moduleTensors(model));
-  const { step, slots } = optimizer.state();
-  const tensors: Record<string, TensorToWrite> = {};
-  for (const [param, s] of Object.entries(slots)) for (const [slot, data] of Object.entries(s)) tensors[`${param}::${slot}`] = { dtype: 'F32', shape: [data.length], data };
-  writeSafetensorsSync(join(tmp, OPTIMIZER), tensors, { step: String(step) });
-  writeFileAtomicSync(join(tmp, TRAINER), JSON.stringify(state, null, 2) + '\n');
+  // Half-written folders of killed runs are never read; clear them away (a live writer's stay).
+  sweepDeadTemps(root);
   const final = join(root, name);
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
+  const tmp = tempPathFor(final);
+  mkdirSync(tmp);
+  try {
+    writeSafetensorsSync(join(tmp, WEIGHTS), moduleTensors(model));
+    const { step, slots } = optimizer.state();
+    const tensors: Record<string, TensorToWrite> = {};
+    for (const [param, s] of Object.entries(slots)) for (const [slot, data] of Object.entries(s)) tensors[`${param}::${slot}`] = { dtype: 'F32', shape: [data.length], data };
+    writeSafetensorsSync(join(tmp, OPTIMIZER), tensors, { step: String(step) });
+    writeFileAtomicSync(join(tmp, TRAINER), JSON.stringify(state, null, 2) + '\n');
+    rmSync(final, { recursive: true, force: true });
+    renameSync(tmp, final);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
   writeFileAtomicSync(join(root, 'latest'), name + '\n');
   // Older checkpoints go only after the new one is complete and named.
   const steps = readdirSync(root).filter((d) => /^step-\d+$/.test(d)).sort((a, b) => Number(b.slice(5)) - Number(a.slice(5)));

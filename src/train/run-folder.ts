@@ -1,10 +1,12 @@
 /**
  * Opening a run folder (`train --out`, `lra --out`) before any work: a folder that already holds a
- * run is refused unless the run is to be continued (--resume) or replaced (--overwrite).
+ * run is refused unless the run is to be continued (--resume) or replaced (--overwrite), and the
+ * temp files of writers that were killed are swept away.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeDir } from '../io/make-dir.js';
+import { sweepDeadTemps } from '../io/temp-files.js';
 
 /** What a run writes into its folder; --overwrite removes exactly these (options.json and config.json are rewritten by the next run). */
 export const RUN_FILES = ['train.jsonl', 'checkpoints/', 'best/', 'metrics.json', 'result.json'] as const;
@@ -24,6 +26,7 @@ export function openRunFolder(out: string, o: OpenRunOptions = {}): void {
   if (o.resume && o.overwrite) throw new Error(`${command}: --resume continues the run in ${out} and --overwrite replaces it; give one of them`);
   if (o.resume && !existsSync(join(out, 'checkpoints', 'latest'))) throw new Error(`${command}: --resume, but ${out} has no checkpoint`);
   makeDir(out);
+  for (const dir of [out, join(out, 'checkpoints'), join(out, 'best')]) if (existsSync(dir)) sweepDeadTemps(dir);
   if (o.resume) return;
   const held = RUN_FILES.filter((f) => existsSync(join(out, f)));
   if (held.length === 0) return;
