@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { snapshotFiles, withTempDir } from './helpers.js';
@@ -80,4 +80,28 @@ test('opening a run folder removes the temp files of dead processes and keeps th
   assert.equal(resumed.status, 0, resumed.stderr);
   for (const p of stale) assert.ok(!existsSync(p), `${p} (dead pid ${dead}) is removed`);
   for (const p of kept) assert.ok(existsSync(p), `${p} (live pid ${live}) is kept`);
+}));
+
+test('CLI: --resume with only --out takes every option from the run folder and continues exactly', withTempDir('nystromformer-run-', (dir) => {
+  const flags = ['--lr', '5e-4', '--batch-size', '8', '--accumulate', '2', '--steps', '6', '--checkpoint-every', '3', '--eval-every', '3',
+    '--train-size', '64', '--eval-size', '8', '--seed', '7', '--schedule', 'cosine', '--json'];
+  const [whole, cut] = [join(dir, 'whole'), join(dir, 'cut')];
+  const full = cli(['train', '--out', whole, ...flags]);
+  assert.equal(full.status, 0, full.stderr);
+  // as if killed right after the checkpoint at step 3
+  const steps = (out: string) => readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'step');
+  cpSync(whole, cut, { recursive: true });
+  rmSync(join(cut, 'checkpoints', 'step-6'), { recursive: true });
+  rmSync(join(cut, 'metrics.json'));
+  writeFileSync(join(cut, 'checkpoints', 'latest'), 'step-3\n');
+  writeFileSync(join(cut, 'train.jsonl'), readFileSync(join(whole, 'train.jsonl'), 'utf8').split('\n').filter((l) => l && JSON.parse(l).step <= 3).join('\n') + '\n');
+  const resumed = cli(['train', '--out', cut, '--resume'], 60_000);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.deepEqual(steps(cut).map((r) => [r.step, r.loss, r.lr]), steps(whole).map((r) => [r.step, r.loss, r.lr]));
+  // a flag that changes the run's math is refused on resume, naming it and the stored value
+  rmSync(join(cut, 'checkpoints', 'step-6'), { recursive: true });
+  writeFileSync(join(cut, 'checkpoints', 'latest'), 'step-3\n');
+  const changed = cli(['train', '--out', cut, '--resume', '--lr', '1e-3'], 60_000);
+  assert.equal(changed.status, 1, changed.stderr);
+  assert.match(changed.stderr, /--lr 0\.001 differs from this run's 0\.0005/);
 }));

@@ -6,6 +6,7 @@
  * checkpoints/, best/ and result.json; loadLraRun (models/lra/run.ts) and `export` read it back.
  * `lra-data` writes generated data to files.
  */
+import type { Command } from 'commander';
 import { join } from 'node:path';
 import { backend } from '../engine/index.js';
 import { generatePathfinder, writeListOpsTsv, writePathfinder } from '../data/index.js';
@@ -16,6 +17,7 @@ import { writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
 import { evaluateClassifier, openRunFolder, train } from '../train/index.js';
 import { generatedListOps, generatedSizes, lraTask } from './lra-tasks.js';
+import { runOptions, saveRunOptions } from './run-options.js';
 
 export interface LraCommandOptions {
   task: string;
@@ -49,8 +51,9 @@ function settings(o: LraCommandOptions) {
 
 const runFolder = (o: LraCommandOptions) => o.out ?? join('runs', `lra-${o.task}-${o.attention}`);
 
-export async function lraCommand(o: LraCommandOptions): Promise<void> {
-  const out = runFolder(o);
+export async function lraCommand(given: LraCommandOptions, command?: Command): Promise<void> {
+  const out = runFolder(given);
+  const o = runOptions('lra', out, given, command && ((name) => command.getOptionValueSource(name) === 'cli'));
   const { task, steps, warmup, batchSize, length, evalEvery } = settings(o);
   // Before any work (the data is generated or read next): a folder holding a run is refused, unless resumed or overwritten.
   openRunFolder(out, { resume: o.resume, overwrite: o.overwrite, command: 'lra' });
@@ -68,6 +71,7 @@ export async function lraCommand(o: LraCommandOptions): Promise<void> {
   const result = await train(model, splits.train, splits.val, {
     steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0,
     clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume, overwrite: o.overwrite,
+    onReady: () => saveRunOptions(out, o),
     onEval: (e) => say(`step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;

@@ -3,6 +3,7 @@
  * default task (data/synthetic.ts: which of two marker tokens occurs more often in a sequence of
  * 48–128 tokens) and shows it learning; every setting can be changed by flag.
  */
+import type { Command } from 'commander';
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
@@ -15,6 +16,7 @@ import {
 import { manualSeed } from '../nn/index.js';
 import { openRunFolder, SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
 import { glueMetrics } from '../train/metrics.js';
+import { runOptions, saveRunOptions } from './run-options.js';
 
 type TrainerSettings = Pick<TrainerOptions,
   'steps' | 'batchSize' | 'lr' | 'weightDecay' | 'clipNorm' | 'accumulate' | 'evalEvery' | 'patience' | 'checkpointEvery' | 'seed'>;
@@ -54,7 +56,8 @@ const DEFAULT_MODEL = {
   id2label: { 0: MAJORITY.labels[0], 1: MAJORITY.labels[1] }, pad_token_id: 0,
 };
 
-export async function trainCommand(o: TrainCommandOptions): Promise<void> {
+export async function trainCommand(given: TrainCommandOptions, command?: Command): Promise<void> {
+  const o = runOptions('train', given.out, given, command && ((name) => command.getOptionValueSource(name) === 'cli'));
   if (!SCHEDULES.includes(o.schedule as ScheduleKind)) throw new Error(`train: --schedule must be one of ${SCHEDULES.join(', ')}`);
   if (o.optimizer !== 'adamw' && o.optimizer !== 'sgd') throw new Error(`train: --optimizer must be adamw or sgd, got '${o.optimizer}'`);
   if (o.attention !== 'nystrom' && o.attention !== 'softmax') throw new Error(`train: --attention must be nystrom or softmax, got '${o.attention}'`);
@@ -73,6 +76,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
     steps, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule as ScheduleKind, optimizer: o.optimizer,
     weightDecay: o.weightDecay, clipNorm: o.clipNorm, accumulate: o.accumulate, evalEvery: o.evalEvery, patience: o.patience,
     checkpointEvery: o.checkpointEvery, seed: o.seed, padId, out: o.out, resume: o.resume, overwrite: o.overwrite, metrics,
+    onReady: () => saveRunOptions(o.out, o),
     onStep: progress,
     onEval: (e) => {
       if (o.json) console.log(JSON.stringify(e));

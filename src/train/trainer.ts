@@ -45,6 +45,8 @@ export interface TrainerOptions {
   resume?: boolean;
   /** Replace a run already in the folder (without it, or resume, such a folder is refused). */
   overwrite?: boolean;
+  /** Called once the run folder is open and a resumed checkpoint restored, before the first step (the CLI records the run's options then). */
+  onReady?: () => void;
   /** Called after every step (progress bars). */
   onStep?: (record: StepRecord) => void;
   /** Called with each evaluation. */
@@ -96,6 +98,7 @@ export async function train(
   }
   manualSeed(state.seedState);
   const resumedAt = state.step;
+  o.onReady?.();
 
   const lengths = trainSet.map(exampleLength);
   let batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
