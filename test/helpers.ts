@@ -1,8 +1,8 @@
 /** Small helpers several test files share. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 /** The largest |got − want| over two arrays of one length; a NaN on either side counts as Infinity. */
 export function maxAbsError(got: ArrayLike<number>, want: ArrayLike<number>): number {
@@ -22,4 +22,18 @@ export function withTempDir(prefix: string, fn: (dir: string) => void | Promise<
       rmSync(dir, { recursive: true, force: true });
     }
   };
+}
+
+/** Every file under dir (path relative to dir → bytes): to show that a command left a folder as it was. */
+export function snapshotFiles(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(dir, p), readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
 }

@@ -6,16 +6,18 @@
  * checkpoints/, best/ and result.json; loadLraRun (models/lra/run.ts) and `export` read it back.
  * `lra-data` writes generated data to files.
  */
-import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
 import { join } from 'node:path';
 import { backend } from '../engine/index.js';
 import { generatePathfinder, writeListOpsTsv, writePathfinder } from '../data/index.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { makeDir } from '../io/make-dir.js';
 import { LraClassifier } from '../models/index.js';
 import { writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
-import { evaluateClassifier, train } from '../train/index.js';
+import { evaluateClassifier, openRunFolder, train } from '../train/index.js';
 import { generatedListOps, generatedSizes, lraTask } from './lra-tasks.js';
+import { runOptions, saveRunOptions } from './run-options.js';
 
 export interface LraCommandOptions {
   task: string;
@@ -33,6 +35,7 @@ export interface LraCommandOptions {
   out?: string;
   checkpointEvery?: number;
   resume?: boolean;
+  overwrite?: boolean;
   json?: boolean;
 }
 
@@ -42,18 +45,23 @@ function settings(o: LraCommandOptions) {
   const steps = o.steps ?? task.steps;
   return {
     task, steps, warmup: Math.min(o.warmup ?? task.warmup, steps), batchSize: o.batchSize ?? task.batchSize, length: o.length ?? task.length,
-    evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)), out: o.out ?? join('runs', `lra-${o.task}-${o.attention}`),
+    evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)),
   };
 }
 
-export async function lraCommand(o: LraCommandOptions): Promise<void> {
-  const { task, steps, warmup, batchSize, length, evalEvery, out } = settings(o);
+const runFolder = (o: LraCommandOptions) => o.out ?? join('runs', `lra-${o.task}-${o.attention}`);
+
+export async function lraCommand(given: LraCommandOptions, command?: Command): Promise<void> {
+  const out = runFolder(given);
+  const o = runOptions('lra', out, given, command && ((name) => command.getOptionValueSource(name) === 'cli'));
+  const { task, steps, warmup, batchSize, length, evalEvery } = settings(o);
+  // Before any work (the data is generated or read next): a folder holding a run is refused, unless resumed or overwritten.
+  openRunFolder(out, { resume: o.resume, overwrite: o.overwrite, command: 'lra' });
   const say = (line: string) => (o.json ? undefined : console.error(line));
   const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out });
   manualSeed(o.seed);
   const model = new LraClassifier({ vocabSize: task.vocabSize, maxLength: length, classes: task.classes, attention: o.attention, dual: task.dual });
   // Before training: a run folder describes its model from the first checkpoint on (loadLraRun, export).
-  mkdirSync(out, { recursive: true });
   writeLraConfig(out, model);
   say(`LRA ${o.task}, ${o.attention}: ${splits.train.length} train / ${splits.val.length} val / ${splits.test.length} test examples of up to ${length} tokens, ${steps} steps of ${batchSize} → ${out}`);
   const b = backend();
@@ -62,7 +70,8 @@ export async function lraCommand(o: LraCommandOptions): Promise<void> {
   const started = performance.now();
   const result = await train(model, splits.train, splits.val, {
     steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0,
-    clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume,
+    clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume, overwrite: o.overwrite,
+    onReady: () => saveRunOptions(out, o),
     onEval: (e) => say(`step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;
@@ -92,7 +101,7 @@ export function lraDataCommand(o: LraDataOptions): void {
   const task = lraTask(o.task);
   if (!task.generated) throw new Error(`lra-data: task '${o.task}' is read from files, not generated (listops and pathfinder are generated)`);
   const { train, eval: evalSize } = generatedSizes(task, o);
-  mkdirSync(o.out, { recursive: true });
+  makeDir(o.out);
   if (o.task === 'listops') {
     const splits = generatedListOps(o.length ?? task.length, train, evalSize, o.seed);
     for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(o.out, `basic_${split}.tsv`), examples);

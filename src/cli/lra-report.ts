@@ -4,9 +4,10 @@
  * test accuracy per task and model, validation accuracy during training, and — from the JSON lines of
  * `bench lra-step` — time and memory of a training step against length.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { makeDir } from '../io/make-dir.js';
 import { barPanel, linePanel, svgDocument, type Series } from './svg-chart.js';
 
 const TASKS = ['listops', 'text', 'retrieval', 'image', 'pathfinder'] as const;
@@ -168,7 +169,7 @@ export function lraReportCommand(dirs: string[], o: LraReportOptions): void {
   const scaling = o.scaling ? readScaling(o.scaling) : [];
   const markdown = reportMarkdown(runs, scaling);
   if (o.out) {
-    mkdirSync(o.out, { recursive: true });
+    makeDir(o.out);
     writeFileAtomicSync(join(o.out, 'lra-report.md'), `# Long Range Arena: runs on this machine\n\n![chart](lra-report.svg)\n\n${markdown}`);
     writeFileAtomicSync(join(o.out, 'lra-report.svg'), reportSvg(runs, scaling));
     console.error(`wrote ${join(o.out, 'lra-report.md')} and ${join(o.out, 'lra-report.svg')}`);

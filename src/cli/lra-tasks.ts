@@ -2,13 +2,14 @@
  * The five Long Range Arena tasks for `nystromformer lra`: where each one's data comes from, and the
  * paper's settings for it (SPEC.md §3) — every one overridable by flag.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AAN_FILES, BYTE_VOCAB_SIZE, generateListOps, GRAY_VOCAB_SIZE, LISTOPS_VOCAB, LISTOPS_VOCAB_SIZE, listOpsTokens, readAan, readImageFolder,
   generatePathfinder, readImdbBytes, readListOps, readPathfinder, writeListOpsTsv, type ListOpsExample, type TokenExample,
 } from '../data/index.js';
 import { lookup } from '../io/lookup.js';
+import { makeDir } from '../io/make-dir.js';
 
 
 export type Splits = Record<'train' | 'val' | 'test', TokenExample[]>;
@@ -85,7 +86,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
       const splits = generatedListOps(o.length, sizes.train, sizes.eval, o.seed);
       const dir = join(o.out, 'data');
       if (!existsSync(dir)) {
-        mkdirSync(dir, { recursive: true });
+        makeDir(dir);
         for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(dir, `basic_${split}.tsv`), examples);
       }
       const encode = (xs: typeof splits.train) => xs.map((e) => ({ inputIds: listOpsTokens(e.source).map((t) => LISTOPS_VOCAB[t]), label: e.target }));

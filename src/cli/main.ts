@@ -19,6 +19,10 @@ import { lraReportCommand } from './lra-report.js';
 import {
   matrixSizes, nonNegativeInt, nonNegativeNumber, parsedOption, port, positiveInt, positiveIntList, positiveNumber, seed,
 } from './parse-flags.js';
+import { RESUME_MAY_CHANGE_FLAGS } from './run-options.js';
+
+/** What --resume allows: the flags that do not change the steps already taken. */
+const RESUME_HELP = `a flag given with it that would change the run's math (such as --lr, --batch-size, --seed) is refused; ${RESUME_MAY_CHANGE_FLAGS} may change (e.g. a larger --steps extends the run)`;
 
 const program = new Command()
   .name('nystromformer')
@@ -134,8 +138,9 @@ program
   .option('--seed <s>', 'seed for data, initialisation, order and dropout', seed, 1)
   .option('--train-size <n>', 'synthetic training sequences', positiveInt, 4000)
   .option('--eval-size <n>', 'synthetic evaluation sequences', positiveInt, 500)
-  .option('--out <dir>', 'run folder: train.jsonl, checkpoints/, best/, metrics.json', 'runs/synthetic')
-  .option('--resume', "continue from the run folder's latest checkpoint")
+  .option('--out <dir>', 'run folder: options.json, train.jsonl, checkpoints/, best/, metrics.json; a folder that holds a run is refused without --resume or --overwrite', 'runs/synthetic')
+  .option('--resume', `continue from the run folder's latest checkpoint with the options it was started with (options.json): --out is enough; ${RESUME_HELP}`)
+  .option('--overwrite', "replace the run in --out (its train.jsonl, checkpoints/, best/, metrics.json) with a new one")
   .option('--bad-rows <policy>', 'malformed data rows: skip (with a warning naming file and line) or fail', 'skip')
   .option('--json', 'evaluations and final metrics as JSON lines on stdout')
   .action(trainCommand);
@@ -172,9 +177,10 @@ program
   .option('--eval-size <n>', 'validation and test examples each (generated: ListOps 2000, Pathfinder 10000)', positiveInt)
   .option('--eval-every <n>', 'validate every n steps (default: a tenth of the steps)', positiveInt)
   .option('--seed <s>', 'seed', seed, 1)
-  .option('--out <dir>', 'run folder (default: runs/lra-<task>-<attention>)')
+  .option('--out <dir>', 'run folder (default: runs/lra-<task>-<attention>); a folder that holds a run is refused without --resume or --overwrite')
   .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at the end only)', positiveInt)
-  .option('--resume', "continue from the run folder's latest checkpoint, with the same flags")
+  .option('--resume', `continue from the run folder's latest checkpoint with the options it was started with (options.json): --out is enough; ${RESUME_HELP}`)
+  .option('--overwrite', "replace the run in --out (its train.jsonl, checkpoints/, best/, result.json) with a new one")
   .option('--json', 'the result as one JSON line')
   .action(lraCommand);
 

@@ -3,6 +3,7 @@
  * default task (data/synthetic.ts: which of two marker tokens occurs more often in a sequence of
  * 48–128 tokens) and shows it learning; every setting can be changed by flag.
  */
+import type { Command } from 'commander';
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
@@ -13,9 +14,10 @@ import {
   NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel, type Runtime,
 } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
-import { SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
+import { openRunFolder, SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
 import { glueMetrics } from '../train/metrics.js';
 import { checkFitsPositions } from './flag-limits.js';
+import { runOptions, saveRunOptions } from './run-options.js';
 
 type TrainerSettings = Pick<TrainerOptions,
   'steps' | 'batchSize' | 'lr' | 'weightDecay' | 'clipNorm' | 'accumulate' | 'evalEvery' | 'patience' | 'checkpointEvery' | 'seed'>;
@@ -40,6 +42,7 @@ export interface TrainCommandOptions extends TrainerSettings {
   evalSize: number;
   out: string;
   resume?: boolean;
+  overwrite?: boolean;
   json?: boolean;
   /** eval only: 'onnx' runs the encoder on onnxruntime-node. */
   runtime?: Runtime;
@@ -54,16 +57,18 @@ const DEFAULT_MODEL = {
   id2label: { 0: MAJORITY.labels[0], 1: MAJORITY.labels[1] }, pad_token_id: 0,
 };
 
-export async function trainCommand(o: TrainCommandOptions): Promise<void> {
+export async function trainCommand(given: TrainCommandOptions, command?: Command): Promise<void> {
+  const o = runOptions('train', given.out, given, command && ((name) => command.getOptionValueSource(name) === 'cli'));
   if (!SCHEDULES.includes(o.schedule as ScheduleKind)) throw new Error(`train: --schedule must be one of ${SCHEDULES.join(', ')}`);
   if (o.optimizer !== 'adamw' && o.optimizer !== 'sgd') throw new Error(`train: --optimizer must be adamw or sgd, got '${o.optimizer}'`);
   if (o.attention !== 'nystrom' && o.attention !== 'softmax') throw new Error(`train: --attention must be nystrom or softmax, got '${o.attention}'`);
-  if (o.resume && !existsSync(join(o.out, 'checkpoints', 'latest'))) throw new Error(`train: --resume, but ${o.out} has no checkpoint`);
+  if (o.epochs !== undefined && !(o.epochs > 0)) throw new Error(`train: --epochs must be positive, got ${o.epochs}`);
+  // Before any work: a folder holding a run is refused, unless resumed or overwritten.
+  openRunFolder(o.out, o);
   const { model, trainSet, evalSet, padId, metrics, description, tokenizerDir } = o.task === 'synthetic' ? syntheticTask(o) : o.task === 'mlm' ? await mlmTask(o) : await textTask(o);
   const say = (line: string) => (o.json ? undefined : console.error(line));
   say(`training ${model.architecture} (${model.parameters().reduce((s, p) => s + p.size, 0).toLocaleString()} parameters, attention ${o.attention}` +
     `${o.attention === 'nystrom' ? `, ${o.landmarks} landmarks` : ''}) on ${description}: ${trainSet.length} train / ${evalSet.length} eval sequences → ${o.out}`);
-  if (o.epochs !== undefined && !(o.epochs > 0)) throw new Error(`train: --epochs must be positive, got ${o.epochs}`);
   // --epochs: as many optimizer steps as that many passes over the training set take
   const steps = o.epochs ? Math.ceil((o.epochs * Math.ceil(trainSet.length / o.batchSize)) / o.accumulate) : o.steps;
   const progress = progressBar(steps, !o.json && process.stderr.isTTY);
@@ -71,7 +76,8 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   const result = await train(model, trainSet, evalSet, {
     steps, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule as ScheduleKind, optimizer: o.optimizer,
     weightDecay: o.weightDecay, clipNorm: o.clipNorm, accumulate: o.accumulate, evalEvery: o.evalEvery, patience: o.patience,
-    checkpointEvery: o.checkpointEvery, seed: o.seed, padId, out: o.out, resume: o.resume, metrics,
+    checkpointEvery: o.checkpointEvery, seed: o.seed, padId, out: o.out, resume: o.resume, overwrite: o.overwrite, metrics,
+    onReady: () => saveRunOptions(o.out, o),
     onStep: progress,
     onEval: (e) => {
       if (o.json) console.log(JSON.stringify(e));

@@ -10,11 +10,12 @@
  * accumulate_meta: continuity, contour length, distractor length, paddle length, paddle thickness,
  * paddle margin, number of paddle contrasts), e.g. `imgs/0 sample_0.png 0 0 1.0 6 2 2 0.5 1 1`.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seededRandom } from '../engine/seeded.js'; // (not the engine index: data generation needs no kernels)
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { makeDir } from '../io/make-dir.js';
 import { decodePng, encodeGrayPng, toGray } from '../io/png.js';
 
 export interface PathfinderImage {
@@ -155,13 +156,13 @@ export function writePathfinder(root: string, examples: PathfinderImage[], diffi
   const dir = join(root, difficulty);
   const metaDir = join(dir, 'metadata');
   const batches = Math.ceil(examples.length / BATCH);
-  mkdirSync(metaDir, { recursive: true });
+  makeDir(metaDir);
   // Metadata beyond the last batch would come from an earlier, larger write and be read back as data.
   const stale = readdirSync(metaDir).filter((f) => /^\d+\.npy$/.test(f) && Number.parseInt(f, 10) >= batches);
   if (stale.length > 0) throw new Error(`${metaDir}: holds metadata of an earlier write (${stale[0]}); write into an empty folder`);
   for (let k = 0; k < batches; k++) {
     const imgDir = join(dir, 'imgs', String(k));
-    mkdirSync(imgDir, { recursive: true });
+    makeDir(imgDir);
     let meta = '';
     for (let j = 0; j < BATCH && k * BATCH + j < examples.length; j++) {
       const { pixels, label } = examples[k * BATCH + j];

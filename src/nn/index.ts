@@ -3,4 +3,4 @@ export { Module, ModuleList, assignParameter } from './module.js';
 export { Linear, Embedding, LayerNorm, Dropout, DepthwiseConv } from './layers.js';
 export { manualSeed, seedState, nextSeed } from './random.js';
 export { stage, release } from './stage.js';
-export { moduleTensors, loadModuleTensors } from './state.js';
+export { moduleTensors, loadModuleTensors, checkModuleTensors } from './state.js';

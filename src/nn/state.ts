@@ -1,31 +1,37 @@
 /** A module's parameters as safetensors tensors, and back: for checkpoints of any model. */
-import type { Tensor } from '../engine/index.js';
+import { fmt, type Tensor } from '../engine/index.js';
 import { toFiniteFloat32, type RawTensor, type TensorToWrite } from '../io/safetensors-format.js';
 import { assignParameter, type Module } from './module.js';
 
 /** Parameters, then buffers (fixed tensors such as Performer's random features): everything a checkpoint holds. */
 const stateOf = (module: Module): [string, Tensor][] => [...module.namedParameters(), ...module.namedBuffers()];
 
-/** Every distinct parameter and buffer under its first name (tied tensors once), as float32. */
-export function moduleTensors(module: Module): Record<string, TensorToWrite> {
-  const out: Record<string, TensorToWrite> = {};
+/** Every distinct parameter and buffer (tied tensors once, under their first name). */
+function distinctState(module: Module): [string, Tensor][] {
   const seen = new Set<Tensor>();
-  for (const [name, t] of stateOf(module)) {
-    if (seen.has(t)) continue;
-    seen.add(t);
-    out[name] = { dtype: 'F32', shape: [...t.shape], data: t.toArray() as Float32Array };
-  }
-  return out;
+  return stateOf(module).filter(([, t]) => !seen.has(t) && seen.add(t));
 }
 
-/** Loads what moduleTensors wrote; every parameter and buffer must be there with its shape. */
-export function loadModuleTensors(module: Module, tensors: Map<string, RawTensor>, source: string): void {
-  const seen = new Set<Tensor>();
-  for (const [name, t] of stateOf(module)) {
-    if (seen.has(t)) continue;
-    seen.add(t);
+/** Every distinct parameter and buffer under its first name (tied tensors once), as float32. */
+export function moduleTensors(module: Module): Record<string, TensorToWrite> {
+  return Object.fromEntries(distinctState(module).map(([name, t]) => [name, { dtype: 'F32' as const, shape: [...t.shape], data: t.toArray() as Float32Array }]));
+}
+
+/** Checks that `tensors` holds every parameter and buffer of `module` with its shape; errors name `source` and the tensor. */
+export function checkModuleTensors(module: Module, tensors: Map<string, RawTensor>, source: string): void {
+  for (const [name, t] of distinctState(module)) {
     const raw = tensors.get(name);
     if (!raw) throw new Error(`${source}: no tensor '${name}' for this model`);
-    assignParameter(`${source}: ${name}`, t, toFiniteFloat32(raw, name, source), raw.shape);
+    if (raw.shape.length !== t.rank || raw.shape.some((d, i) => d !== t.shape[i])) {
+      throw new Error(`${source}: ${name}: the checkpoint holds shape ${fmt(raw.shape)} but the model expects ${fmt(t.shape)}`);
+    }
   }
+}
+
+/** Loads what moduleTensors wrote; all of it is checked first, so a bad file changes nothing of the module. */
+export function loadModuleTensors(module: Module, tensors: Map<string, RawTensor>, source: string): void {
+  checkModuleTensors(module, tensors, source);
+  // converted before any is written: a value the conversion refuses also leaves the module as it was
+  const values = distinctState(module).map(([name, t]) => [name, t, toFiniteFloat32(tensors.get(name)!, name, source)] as const);
+  for (const [name, t, v] of values) assignParameter(`${source}: ${name}`, t, v, t.shape);
 }

@@ -6,9 +6,10 @@
  * feature-extraction reads before logits. An LRA run folder (its config.json says model_type
  * 'lra-classifier') exports its trained classifier the same way, config.json copied unchanged.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
+import { makeDir } from '../io/make-dir.js';
 import { loadModel, type AttentionOptions } from '../models/index.js';
 import { isLraConfigJSON, loadLraRun } from '../models/lra/run.js';
 import { exportedConfig } from './exported-config.js';
@@ -85,7 +86,7 @@ const usesExternalData = (graph: OnnxGraph, options: ExportFolderOptions) => opt
 function writeOnnxFolder(
   dir: string, out: string, graph: OnnxGraph, externalData: boolean, written: Record<string, string>, copied: readonly string[],
 ): Omit<ExportFolderReport, 'architecture'> {
-  mkdirSync(join(out, 'onnx'), { recursive: true });
+  makeDir(join(out, 'onnx'));
   const files: string[] = [];
   const write = (name: string, bytes: Uint8Array | string) => {
     writeFileAtomicSync(join(out, name), bytes);

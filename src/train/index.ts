@@ -9,3 +9,5 @@ export { saveCheckpoint, latestCheckpoint, loadTrainingState } from './checkpoin
 export type { TrainerState } from './checkpoint.js';
 export { train, evaluateClassifier } from './trainer.js';
 export type { TrainerOptions, StepRecord, EvalRecord, TrainResult, TrainableModel } from './trainer.js';
+export { openRunFolder, RUN_FILES } from './run-folder.js';
+export type { OpenRunOptions } from './run-folder.js';

@@ -67,15 +67,35 @@ export abstract class Optimizer {
     }
   }
 
+  /** The slots each parameter has once it has been updated ('m' and 'v', 'momentum', or none). */
+  protected abstract slotNames(): readonly string[];
+
+  /** The state after `step` updates; every parameter has its slots (zeros where it had no gradient yet), so a checkpoint is complete. */
   state(): OptimizerState {
+    if (this.step > 0) for (const [name, p] of this.params) for (const key of this.slotNames()) this.slot(name, key, p.size);
     return { step: this.step, slots: Object.fromEntries(this.slots) };
   }
 
-  loadState(state: OptimizerState): void {
-    const names = new Set(this.params.map(([n]) => n));
-    for (const name of Object.keys(state.slots)) {
-      if (!names.has(name)) throw new Error(`optimizer state: '${name}' is not a parameter of this model`);
+  /** Checks a saved state against this optimizer's parameters: every slot of every parameter, of its size; errors name `source`. */
+  checkState(state: OptimizerState, source = 'optimizer state'): void {
+    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new Error(`${source}: step must be a non-negative integer, got ${state.step}`);
+    const sizes = new Map(this.params.map(([n, p]) => [n, p.size]));
+    for (const [name, s] of Object.entries(state.slots)) {
+      if (!sizes.has(name)) throw new Error(`${source}: '${name}' is not a parameter of this model`);
+      for (const key of Object.keys(s)) if (!this.slotNames().includes(key)) throw new Error(`${source}: '${name}::${key}' is not a slot of this optimizer (${this.slotNames().join(', ') || 'none'})`);
     }
+    if (state.step === 0) return;
+    for (const [name, size] of sizes) {
+      for (const key of this.slotNames()) {
+        const data = state.slots[name]?.[key];
+        if (!data) throw new Error(`${source}: '${name}::${key}' is missing`);
+        if (data.length !== size) throw new Error(`${source}: '${name}::${key}' has ${data.length} values but the parameter has ${size}`);
+      }
+    }
+  }
+
+  loadState(state: OptimizerState): void {
+    this.checkState(state);
     this.step = state.step;
     this.slots.clear();
     for (const [name, s] of Object.entries(state.slots)) this.slots.set(name, { ...s });
@@ -105,6 +125,10 @@ export class AdamW extends Optimizer {
     this.#exempt = options.decayExempt ?? noDecay;
   }
 
+  protected slotNames(): readonly string[] {
+    return ['m', 'v'];
+  }
+
   protected update(name: string, w: Float32Array, g: Float32Array, lr: number, gradScale: number): void {
     const m = this.slot(name, 'm', w.length);
     const v = this.slot(name, 'v', w.length);
@@ -125,6 +149,10 @@ export class AdamW extends Optimizer {
 export class SGD extends Optimizer {
   constructor(params: NamedParameters, readonly momentum = 0.9, readonly weightDecay = 0) {
     super(params);
+  }
+
+  protected slotNames(): readonly string[] {
+    return this.momentum > 0 ? ['momentum'] : [];
   }
 
   protected update(name: string, w: Float32Array, g: Float32Array, lr: number, gradScale: number): void {

@@ -4,16 +4,18 @@
  * best model, early stopping, a JSONL log, checkpoints that resume exactly, and a clear stop on a
  * non-finite loss.
  */
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
+import { makeDir } from '../io/make-dir.js';
 import { writeSafetensorsSync } from '../io/safetensors.js';
 import type { Tensor } from '../engine/index.js';
 import { manualSeed, moduleTensors, seedState, type Module } from '../nn/index.js';
 import { collate, epochBatches, exampleLength, type Batch } from './batches.js';
 import { latestCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { AdamW, Optimizer, SGD } from './optimizers.js';
+import { openRunFolder } from './run-folder.js';
 import { learningRate, type ScheduleKind } from './schedules.js';
 
 export interface TrainerOptions {
@@ -41,6 +43,10 @@ export interface TrainerOptions {
   out?: string;
   /** Continue from the run folder's latest checkpoint. */
   resume?: boolean;
+  /** Replace a run already in the folder (without it, or resume, such a folder is refused). */
+  overwrite?: boolean;
+  /** Called once the run folder is open and a resumed checkpoint restored, before the first step (the CLI records the run's options then). */
+  onReady?: () => void;
   /** Called after every step (progress bars). */
   onStep?: (record: StepRecord) => void;
   /** Called with each evaluation. */
@@ -80,18 +86,19 @@ export async function train(
   const warmup = o.warmup ?? Math.round(o.steps * (o.schedule === 'constant' ? 0 : o.schedule === 'onecycle' ? 0.1 : 0.06));
   const schedule = { kind: o.schedule, base: o.lr, total: o.steps, warmup };
   const log = (record: object) => o.out && appendFileSync(join(o.out, 'train.jsonl'), JSON.stringify(record) + '\n');
-  if (o.out) mkdirSync(o.out, { recursive: true });
+  if (o.out) openRunFolder(o.out, o);
 
   let state: TrainerState = { step: 0, epoch: 0, batch: 0, seedState: o.seed };
   const resumeFrom = o.resume && o.out ? latestCheckpoint(o.out) : null;
   if (o.resume && !resumeFrom) throw new Error(`train: --resume, but ${o.out ?? 'the run'} has no checkpoint`);
   if (resumeFrom) {
-    endLogLine(join(o.out!, 'train.jsonl'));
     state = loadTrainingState(resumeFrom, model, optimizer);
+    endLogLine(join(o.out!, 'train.jsonl'));
     log({ type: 'resume', step: state.step, from: resumeFrom });
   }
   manualSeed(state.seedState);
   const resumedAt = state.step;
+  o.onReady?.();
 
   const lengths = trainSet.map(exampleLength);
   let batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
@@ -173,7 +180,7 @@ export async function train(
 
 async function saveBest(model: TrainableModel, dir: string): Promise<void> {
   if (model.save) return model.save(dir);
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   writeSafetensorsSync(join(dir, 'weights.safetensors'), moduleTensors(model));
 }
 

@@ -3,11 +3,11 @@
  * imports this module lazily, so that the model classes also load in browsers, where a model is
  * built from a fetched config and `loadWeights` on parsed safetensors bytes.
  */
-import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../io/atomic.js';
 import { assertFolder } from '../../io/folder-check.js';
+import { makeDir } from '../../io/make-dir.js';
 import { writeSafetensorsSync, type TensorToWrite } from '../../io/safetensors.js';
 import { readWeights, type CheckpointWeights, type WeightsFormat } from '../../io/weights.js';
 
@@ -30,7 +30,7 @@ export function readFolderWeights(dir: string, format?: WeightsFormat): Promise<
 
 /** Writes config.json and model.safetensors (tied weights stored once, under their first name, as HF does). */
 export function writeModelFolder(dir: string, tensors: Record<string, TensorToWrite>, config: object): void {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   writeSafetensorsSync(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   writeFileAtomicSync(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 }
