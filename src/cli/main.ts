@@ -191,6 +191,15 @@ program
   .option('--out <dir>', 'write lra-report.md and lra-report.svg here')
   .action(lraReportCommand);
 
+program
+  .command('plot')
+  .description('draw the training curves of run folders (their train.jsonl) as one SVG: loss, an evaluation metric and the learning rate against step')
+  .argument('<dirs...>', 'run folders of train or lra (or folders of them, or train.jsonl files)')
+  .option('--out <file>', 'SVG to write (default: curves.svg in the first folder)')
+  .option('--metric <name>', 'evaluation field to draw: accuracy, loss, or a task metric such as f1, mcc, pearson', 'accuracy')
+  // Imported when used, as export and serve.
+  .action(async (dirs: string[], options) => (await import('./plot-command.js')).plotCommand(dirs, options));
+
 /** The options every pipeline command takes. */
 function pipelineCommand(name: string, description: string): Command {
   return program
