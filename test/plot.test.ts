@@ -110,7 +110,7 @@ test('plot: a folder of runs, evaluation-only logs, and errors that name the fil
   mkdirSync(join(runs, 'data')); // not a run: skipped
   const ok = cli(['plot', runs]);
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stderr, /runs\/a\/train\.jsonl has eval lines only: no loss or learning-rate curve/);
+  assert.match(ok.stderr, /^plot: eval lines only, so no loss or learning-rate curve, in \S*runs\/a\/train\.jsonl$/m);
   const svg = readFileSync(join(runs, 'curves.svg'), 'utf8');
   assert.deepEqual(polylines(svg).map((p) => p.points), [2, 2, 2, 1, 2], 'b: loss twice; a and b: accuracy; b: learning rate');
   assert.ok(svg.includes(`>${join(runs, 'a')} (10 steps; accuracy 0.6`));

@@ -85,7 +85,7 @@ export function curvesSvg(runs: PlottedRun[], metric: string): string {
   const lr: Series[] = runs.map((r, i) => ({ name: r.name, ...style(i), points: thin(finite(r.log.steps.map((s): [number, number] => [s.step, s.lr]))), markers: false }));
   const drawn = (series: Series[]) => series.filter((s) => s.points.length > 0); // an evaluation-only log has no loss line
   // loss and metric axes fit their values (differences between runs are small); the learning rate's starts at 0
-  const panel = (title: string, yLabel: string, yZero: boolean) => ({ title, xLabel: 'step', yLabel, yZero, legend: 'none' as const });
+  const panel = (title: string, yLabel: string, yZero: boolean) => ({ title, xLabel: 'step', yLabel, yZero, legend: 'none' as const, empty: 'no step lines in these logs' });
   const legend = runs.map((r, i) => ({ name: describe(r, metric), ...style(i) }));
   return svgDocument([
     (box) => linePanel(box, panel('Training loss (faint: each step; line: moving average)', 'loss', false), drawn(loss)),
@@ -102,9 +102,10 @@ export function readRuns(paths: string[], metric: string): { runs: PlottedRun[];
     if (r.log.steps.length === 0 && r.log.evals.length === 0) {
       throw new Error(`plot: ${r.path} has no step or eval lines (is it the log of nystromformer train or lra?)`);
     }
-    // reproduce.sh keeps only the evaluations of the committed LRA runs
-    if (r.log.steps.length === 0) warnings.push(`plot: ${r.path} has eval lines only: no loss or learning-rate curve for ${r.name}`);
   }
+  // reproduce.sh keeps only the evaluations of the committed LRA runs
+  const evalOnly = runs.filter((r) => r.log.steps.length === 0).map((r) => r.path);
+  if (evalOnly.length > 0) warnings.push(`plot: eval lines only, so no loss or learning-rate curve, in ${evalOnly.join(', ')}`);
   const has = (r: (typeof runs)[number]) => r.log.evals.some((e) => Number.isFinite(e[metric]));
   if (!runs.some(has)) {
     const fields = [...new Set(runs.flatMap((r) => r.log.evals.flatMap((e) => Object.keys(e).filter((k) => k !== 'step' && Number.isFinite(e[k])))))];

@@ -29,6 +29,8 @@ export interface Panel {
   yLog?: boolean;
   /** Whether a linear y axis starts at zero (default: true; false fits it to the values). */
   yZero?: boolean;
+  /** Said in the frame when no series has a point (default: 'no data'). */
+  empty?: string;
   /** Where the legend goes (default: top left); 'none' when a legendPanel names the series. */
   legend?: 'top-left' | 'top-right' | 'none';
 }
@@ -102,8 +104,11 @@ function legend(box: Box, all: { name: string; color: string; dash?: string }[],
 /** Line series with point markers. */
 export function linePanel(box: Box, panel: Panel, series: Series[]): string {
   const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return frame(box, panel, () => 0, () => 0, [], []).join('');
   const { left, top, w, h } = inner(box);
+  if (all.length === 0) {
+    const note = `<text x="${left + w / 2}" y="${top + h / 2}" text-anchor="middle" fill="#999">${esc(panel.empty ?? 'no data')}</text>`;
+    return [...frame(box, panel, () => 0, () => 0, [], []), note].join('\n');
+  }
   const [xl, xh] = range(all.map((p) => p[0]), !!panel.xLog, false);
   const [yl, yh] = range(all.map((p) => p[1]), !!panel.yLog, !panel.yLog && panel.yZero !== false);
   const x = scale(xl, xh, !!panel.xLog, left, left + w);
