@@ -3,6 +3,8 @@
 # (generated) and Image (Fashion-MNIST, `apt install dataset-fashion-mnist`), the step-time scaling
 # bench, and the report. Budgets are reduced from the paper's (SPEC.md §3) to fit a 2-core machine.
 # Takes about 9 hours here (the report's runs shared the cores with other jobs). Usage: scripts/lra/reproduce.sh [runs-folder]
+# It rewrites the committed docs/lra (lra-step.jsonl, runs/, lra-report.md and .svg) on purpose: that is
+# the report the README shows. To look at runs of your own, write elsewhere: lra-report runs/ --out runs/report.
 set -euo pipefail
 runs=${1:-runs/lra}
 nf="node bin/nystromformer.js"

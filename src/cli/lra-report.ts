@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeDir } from '../io/make-dir.js';
-import { barPanel, linePanel, svgDocument, type Series } from './svg-chart.js';
+import { readRunLog } from './run-log.js';
+import { barPanel, DASHES, linePanel, PALETTE, svgDocument, type Series } from './svg-chart.js';
 
 const TASKS = ['listops', 'text', 'retrieval', 'image', 'pathfinder'] as const;
 
@@ -28,8 +29,8 @@ function paperModel(attention: string): string {
   return attention.startsWith('linformer') ? 'Linformer' : 'Performer';
 }
 
-const COLORS: Record<string, string> = { Standard: '#4477aa', 'Nyströmformer': '#ee6677', Linformer: '#228833', Performer: '#ccbb44' };
-const EXTRA = ['#66ccee', '#aa3377', '#bbbbbb', '#000000'];
+const [standard, nystrom, linformer, performer, ...EXTRA] = PALETTE;
+const COLORS: Record<string, string> = { Standard: standard, 'Nyströmformer': nystrom, Linformer: linformer, Performer: performer };
 
 export interface Run {
   dir: string;
@@ -52,9 +53,9 @@ function readRun(dir: string): Run {
     if (result[key] === undefined) throw new Error(`${path}: missing '${key}' (is this a folder written by nystromformer lra?)`);
   }
   const log = join(dir, 'train.jsonl');
-  const curve: [number, number][] = existsSync(log)
-    ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('"eval"')).map((l) => JSON.parse(l)).map((r) => [r.step, 100 * r.accuracy])
-    : [];
+  const { evals, warnings } = existsSync(log) ? readRunLog(log) : { evals: [], warnings: [] };
+  for (const w of warnings) console.warn(`lra-report: ${w}`);
+  const curve = evals.filter((e) => Number.isFinite(e.accuracy)).map((e): [number, number] => [e.step, 100 * e.accuracy]);
   return { dir, result, curve };
 }
 
@@ -143,7 +144,6 @@ export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   // per task and attention, only the longest budget: seeds of different budgets are not averaged together
   const shown = tasks.flatMap((t) => runAttentions.flatMap((a) => longestBudget(runsOf(runs, t, a))));
   const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => meanAccuracy(runsOf(shown, t, a))), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
-  const DASHES = [undefined, '6 3', '2 2', '8 3 2 3', '1 3'];
   const curves: Series[] = shown.filter((r) => r.curve.length > 0).map((r) => ({
     name: curveName(shown, r), color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
   }));

@@ -41,13 +41,14 @@ bench
   .addOption(parsedOption('--sizes <list>', 'comma-separated MxKxN products', matrixSizes, '1024x1024x1024,4096x768x3072'))
   .option('--impl <list>', 'comma-separated implementations: wasm,native', 'wasm,native')
   .option('--seconds <s>', 'minimum timing per measurement', positiveNumber, 2)
+  .addHelpText('after', '\nThe defaults take about 15 s on 2 cores. More shapes: --sizes 512x512x512,1024x1024x1024,2048x2048x2048,4096x768x3072 (each at least --seconds per implementation).')
   .action(benchGemm);
 
 bench
   .command('attention')
   .description('time and working memory of Nyström vs exact softmax attention as n grows')
   .option('--json', 'one JSON object per line')
-  .addOption(parsedOption('--n <list>', 'comma-separated sequence lengths', positiveIntList, '512,1024,2048,4096,8192,16384,32768,65536'))
+  .addOption(parsedOption('--n <list>', 'comma-separated sequence lengths', positiveIntList, '1024,4096,16384'))
   .option('--batch <b>', 'batch size', positiveInt, 1)
   .option('--heads <h>', 'attention heads', positiveInt, 12)
   .option('--dim <d>', 'head size', positiveInt, 64)
@@ -57,7 +58,10 @@ bench
   .option('--impl <list>', 'comma-separated: nystrom,softmax', 'nystrom,softmax')
   .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
   .option('--seconds <s>', 'minimum timing per measurement', positiveNumber, 1)
-  .option('--max-softmax-n <n>', 'skip exact attention above this length', positiveInt, 16384)
+  .option('--max-softmax-n <n>', 'skip exact attention above this length', positiveInt, 4096)
+  .addHelpText('after', "\nThe defaults take about 15 s on 2 cores, 40 s with --backward (exact attention's time grows as n²).\n" +
+    "The README's sweep: --n 512,1024,2048,4096,8192,16384,32768,65536 --max-softmax-n 8192 --backward (about 2 minutes);\n" +
+    '--max-softmax-n 16384 adds about 4 minutes for exact attention at 16384.')
   .action(benchAttention);
 
 /** The options both whole-model benchmarks take; defaults differ by the model size each measures. */
@@ -78,12 +82,14 @@ function modelBench(name: string, description: string, d: { n: string; attention
 
 modelBench('model', 'inference time and working memory of a whole model (random BERT-base size by default) as n grows',
   { n: '512,4096,16384', attention: 'nystrom,hf', layers: 12, hidden: 768, heads: 12, repeats: 1 })
+  .addHelpText('after', '\nThe defaults take about 1.5 minutes on 2 cores, most of it Nyström at 16384 and dense attention at 4096. Shorter: --n 512,4096.')
   .option('--model <dir>', 'a checkpoint folder instead of a random model')
   .option('--max-dense-n <n>', 'skip dense attention above this length', positiveInt, 4096)
   .action(benchModel);
 
 modelBench('infer', 'forward time of a whole model (random BERT-base size by default) on the engine and on onnxruntime-node as n grows',
-  { n: '512,4096,16384', attention: 'nystrom', layers: 12, hidden: 768, heads: 12, repeats: 3 })
+  { n: '512,4096', attention: 'nystrom', layers: 12, hidden: 768, heads: 12, repeats: 3 })
+  .addHelpText('after', "\nThe defaults take about 45 s on 2 cores. The README's table: --n 512,4096,16384 (about 3 minutes more; --repeats 1 saves half of it).")
   .option('--runtime <list>', 'comma-separated runtimes: engine,onnx', 'engine,onnx')
   .option('--model <dir>', 'a checkpoint folder instead of a random model')
   .option('--max-dense-n <n>', 'skip dense attention above this length', positiveInt, 4096)
@@ -91,6 +97,7 @@ modelBench('infer', 'forward time of a whole model (random BERT-base size by def
 
 modelBench('train', 'training-step throughput (forward, backward, AdamW) of a classifier as n grows, Nyström vs softmax',
   { n: '512,4096', attention: 'nystrom,softmax', layers: 4, hidden: 256, heads: 4, repeats: 3 })
+  .addHelpText('after', '\nThe defaults take about 30 s on 2 cores, most of it softmax at 4096. Longer: --n 512,1024,2048,4096,8192 (softmax at 8192: about 20 s a step).')
   .option('--batch <b>', 'sequences per step', positiveInt, 1)
   .action(benchTrain);
 
@@ -103,6 +110,7 @@ bench
   .option('--batch <b>', 'sequences per step (paper: 32)', positiveInt, 1)
   .option('--repeats <r>', 'timed steps after one warm-up (the median is reported)', positiveInt, 1)
   .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
+  .addHelpText('after', "\nThe defaults (docs/lra's sweep) take about a minute on 2 cores, most of it softmax at 16384. The paper's batch: --batch 32 (about 30 times as long).")
   .action(benchLraStep);
 
 program
@@ -202,6 +210,15 @@ program
   .option('--scaling <file>', 'JSON lines of bench lra-step --json, for the time and memory panels')
   .option('--out <dir>', 'write lra-report.md and lra-report.svg here')
   .action(lraReportCommand);
+
+program
+  .command('plot')
+  .description('draw the training curves of run folders (their train.jsonl) as one SVG: loss, an evaluation metric and the learning rate against step')
+  .argument('<dirs...>', 'run folders of train or lra (or folders of them, or train.jsonl files)')
+  .option('--out <file>', 'SVG to write (default: curves.svg in the first folder)')
+  .option('--metric <name>', 'evaluation field to draw: accuracy, loss, or a task metric such as f1, mcc, pearson', 'accuracy')
+  // Imported when used, as export and serve.
+  .action(async (dirs: string[], options) => (await import('./plot-command.js')).plotCommand(dirs, options));
 
 /** The options every pipeline command takes. */
 function pipelineCommand(name: string, description: string): Command {

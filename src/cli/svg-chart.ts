@@ -9,7 +9,17 @@ export interface Series {
   points: [number, number][];
   /** SVG stroke-dasharray, e.g. '6 3', to tell apart series of one color. */
   dash?: string;
+  /** Line width (default 2) and opacity (default 1): a thin faint line shows raw values behind a smoothed one. */
+  width?: number;
+  opacity?: number;
+  /** Point markers (default: when the series has at most 40 points). */
+  markers?: boolean;
 }
+
+/** Paul Tol's 'bright' colours (distinct for colour-blind readers), then gray and black. */
+export const PALETTE = ['#4477aa', '#ee6677', '#228833', '#ccbb44', '#66ccee', '#aa3377', '#bbbbbb', '#000000'];
+/** Dash patterns to tell apart series that share a colour. */
+export const DASHES = [undefined, '6 3', '2 2', '8 3 2 3', '1 3'];
 
 export interface Panel {
   title: string;
@@ -17,8 +27,12 @@ export interface Panel {
   yLabel: string;
   xLog?: boolean;
   yLog?: boolean;
-  /** Where the legend goes (default: top left). */
-  legend?: 'top-left' | 'top-right';
+  /** Whether a linear y axis starts at zero (default: true; false fits it to the values). */
+  yZero?: boolean;
+  /** Said in the frame when no series has a point (default: 'no data'). */
+  empty?: string;
+  /** Where the legend goes (default: top left); 'none' when a legendPanel names the series. */
+  legend?: 'top-left' | 'top-right' | 'none';
 }
 
 type Box = { x: number; y: number; w: number; h: number };
@@ -57,9 +71,11 @@ function range(values: number[], log: boolean, zero: boolean): [number, number] 
   return [zero ? lo : lo - pad, hi + pad];
 }
 
+const title = (box: Box, text: string) => `<text x="${box.x + box.w / 2}" y="${box.y + 16}" text-anchor="middle" font-weight="bold">${esc(text)}</text>`;
+
 function frame(box: Box, panel: Panel, x: (v: number) => number, y: (v: number) => number, xTicks: number[], yTicks: number[], xTickLabel = num): string[] {
   const { left, top, w, h } = inner(box);
-  const out = [`<text x="${box.x + box.w / 2}" y="${box.y + 16}" text-anchor="middle" font-weight="bold">${esc(panel.title)}</text>`];
+  const out = [title(box, panel.title)];
   out.push(`<rect x="${left}" y="${top}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
   for (const t of yTicks) out.push(`<line x1="${left}" x2="${left + w}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${left - 4}" y="${y(t) + 4}" text-anchor="end">${num(t)}</text>`);
   for (const t of xTicks) out.push(`<text x="${x(t)}" y="${top + h + 14}" text-anchor="middle">${esc(xTickLabel(t))}</text>`);
@@ -72,6 +88,7 @@ const inner = (box: Box) => ({ left: box.x + MARGIN.left, top: box.y + MARGIN.to
 
 /** One entry per distinct name, colour and dash: series that share all three (e.g. seeds of one run) share an entry. */
 function legend(box: Box, all: { name: string; color: string; dash?: string }[], corner: Panel['legend'] = 'top-left'): string[] {
+  if (corner === 'none') return [];
   const key = (e: (typeof all)[number]) => `${e.name}\u0000${e.color}\u0000${e.dash ?? ''}`;
   const entries = all.filter((e, i) => all.findIndex((f) => key(f) === key(e)) === i);
   const { w, h, ...at } = inner(box);
@@ -87,17 +104,21 @@ function legend(box: Box, all: { name: string; color: string; dash?: string }[],
 /** Line series with point markers. */
 export function linePanel(box: Box, panel: Panel, series: Series[]): string {
   const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return frame(box, panel, () => 0, () => 0, [], []).join('');
   const { left, top, w, h } = inner(box);
+  if (all.length === 0) {
+    const note = `<text x="${left + w / 2}" y="${top + h / 2}" text-anchor="middle" fill="#999">${esc(panel.empty ?? 'no data')}</text>`;
+    return [...frame(box, panel, () => 0, () => 0, [], []), note].join('\n');
+  }
   const [xl, xh] = range(all.map((p) => p[0]), !!panel.xLog, false);
-  const [yl, yh] = range(all.map((p) => p[1]), !!panel.yLog, !panel.yLog);
+  const [yl, yh] = range(all.map((p) => p[1]), !!panel.yLog, !panel.yLog && panel.yZero !== false);
   const x = scale(xl, xh, !!panel.xLog, left, left + w);
   const y = scale(yl, yh, !!panel.yLog, top + h, top);
   const out = frame(box, panel, x, y, ticks(xl, xh, !!panel.xLog), ticks(yl, yh, !!panel.yLog));
   for (const s of series) {
     const pts = s.points.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`);
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} points="${pts.join(' ')}"/>`);
-    if (s.points.length <= 40) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
+    const style = `${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}${s.opacity !== undefined ? ` stroke-opacity="${s.opacity}"` : ''}`;
+    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${style} points="${pts.join(' ')}"/>`);
+    if (s.markers ?? s.points.length <= 40) for (const p of pts) out.push(`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="3" fill="${s.color}"/>`);
   }
   return [...out, ...legend(box, series, panel.legend)].join('\n');
 }
@@ -121,10 +142,16 @@ export function barPanel(box: Box, panel: Panel, groups: string[], series: { nam
   return [...out, ...legend(box, series)].join('\n');
 }
 
-/** Panels laid out on a grid of `columns`, as one SVG document. */
-export function svgDocument(panels: ((box: Box) => string)[], columns = 2, panelWidth = 480, panelHeight = 320): string {
+/** A panel that only names series (when several panels share them): a title, then one entry per series. */
+export function legendPanel(box: Box, heading: string, entries: { name: string; color: string; dash?: string }[]): string {
+  return [title(box, heading), ...legend(box, entries)].join('\n');
+}
+
+/** Panels laid out on a grid of `columns`, and a `footer` across the whole width below them (a shared legend), as one SVG document. */
+export function svgDocument(panels: ((box: Box) => string)[], columns = 2, panelWidth = 480, panelHeight = 320, footer?: { height: number; draw: (box: Box) => string }): string {
   const rows = Math.ceil(panels.length / columns);
-  const [W, H] = [columns * panelWidth, rows * panelHeight];
+  const [W, H] = [columns * panelWidth, rows * panelHeight + (footer?.height ?? 0)];
   const body = panels.map((draw, i) => draw({ x: (i % columns) * panelWidth, y: Math.floor(i / columns) * panelHeight, w: panelWidth, h: panelHeight }));
+  if (footer) body.push(footer.draw({ x: 0, y: rows * panelHeight, w: W, h: footer.height }));
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">\n<rect width="${W}" height="${H}" fill="#fff"/>\n${body.join('\n')}\n</svg>\n`;
 }

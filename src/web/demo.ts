@@ -8,7 +8,8 @@ import type { AttentionTiming, TimingShape } from './demo-compute.js';
 import type { DemoReply, DemoRequest, ModelSummary, RunResult } from './demo-protocol.js';
 import { maskedTextExamples } from '../data/masking.js';
 import { DEMO_TRAINING, syntheticExamples, type TrainStep } from './demo-train.js';
-import { drawChart, drawHeatmap, type Series } from './draw.js';
+import { drawChart, type Series } from './draw.js';
+import { drawHeatmap } from './draw-heatmap.js';
 import { droppedFiles, inputFiles, readModelFolder, type PickedFile } from './model-folder.js';
 
 const MODEL_URL = new URL('/models/tiny-mlm/', location.href).href;
@@ -70,6 +71,13 @@ const engine = new Engine((message) => setStatus(message, 'error'));
 const timings: AttentionTiming[] = [];
 /** One loss curve per training run of the current model. */
 let lossCurves: Series[] = [];
+/** What each canvas shows, drawn again when the page's width changes (the canvases follow it). */
+const drawings = new Map<string, () => void>();
+
+function draw(canvasId: string, paint: () => void): void {
+  drawings.set(canvasId, paint);
+  paint();
+}
 
 function setStatus(text: string, state: 'busy' | 'ready' | 'done' | 'error'): void {
   const status = $('status');
@@ -140,22 +148,22 @@ function fillSelect(select: HTMLSelectElement, count: number): void {
   select.replaceChildren(...Array.from({ length: count }, (_, i) => new Option(String(i), String(i))));
 }
 
-function encode(text: string): number[] {
-  return tokenizer.encode(text, { truncation: true, maxLength: maxTokens }).inputIds;
+function encode(text: string): { inputIds: number[]; tokens: string[] } {
+  return tokenizer.encode(text, { truncation: true, maxLength: maxTokens });
 }
 
 function updateCounts(): void {
   if (!tokenizer) return;
   for (const which of ['a', 'b']) {
-    $(`count-${which}`).textContent = `${encode($<HTMLTextAreaElement>(`doc-${which}`).value).length} tokens`;
+    $(`count-${which}`).textContent = `${encode($<HTMLTextAreaElement>(`doc-${which}`).value).inputIds.length} tokens`;
   }
 }
 
 async function run(): Promise<RunView> {
   await ready;
   setStatus('running…', 'busy');
-  const idsA = encode($<HTMLTextAreaElement>('doc-a').value);
-  const idsB = encode($<HTMLTextAreaElement>('doc-b').value);
+  const { inputIds: idsA, tokens: tokensA } = encode($<HTMLTextAreaElement>('doc-a').value);
+  const idsB = encode($<HTMLTextAreaElement>('doc-b').value).inputIds;
   const request: DemoRequest = {
     type: 'run', idsA, idsB, maskId: tokenizer.maskTokenId, topK: 5,
     layer: Number($<HTMLSelectElement>('layer').value), head: Number($<HTMLSelectElement>('head').value),
@@ -167,7 +175,7 @@ async function run(): Promise<RunView> {
     ...result, tokensA: idsA.length, tokensB: idsB.length, similarity: cosineSimilarity(result.embA, result.embB),
     candidates: result.fill.map((f) => f.tokens.map((t, i) => ({ token: tokenizer.decode([t]), score: f.scores[i] }))),
   };
-  showRun(view);
+  showRun(view, tokensA);
   setStatus(`done in ${view.ms.toFixed(0)} ms`, 'done');
   return view;
 }
@@ -178,17 +186,17 @@ const row = (cells: string[]) => {
   return tr;
 };
 
-function showRun(view: RunView): void {
+function showRun(view: RunView, tokensA: string[]): void {
   const rows = model.architecture === 'NystromformerForMaskedLM'
     ? view.candidates.map((c, i) => row([`#${i + 1} (token ${view.fill[i].position})`, ...c.map((x) => `${x.token || '∅'} ${(100 * x.score).toFixed(1)}%`)]))
     : view.classes.map((c) => row([c.label, `${(100 * c.score).toFixed(1)}%`, '█'.repeat(Math.round(20 * Math.max(0, Math.min(1, c.score))))]));
   $('fill').replaceChildren(...(rows.length ? rows : [row([`no ${tokenizer.maskToken} in document A`])]));
   $('similarity').textContent = `cosine similarity of A (${view.tokensA} tokens) and B (${view.tokensB} tokens): ${view.similarity.toFixed(4)}`;
   const a = view.attention;
-  drawHeatmap($<HTMLCanvasElement>('heatmap'), a.values, a.r);
+  draw('heatmap', () => drawHeatmap($<HTMLCanvasElement>('heatmap'), a.values, a.r, tokensA));
   $('heatmap-label').textContent = a.m >= a.n
-    ? `exact attention (n = ${a.n} ≤ m = ${a.m}), first ${a.r} tokens`
-    : `(F·Z)·B from ${a.m} landmarks: the first ${a.r} × ${a.r} of the ${a.n} × ${a.n} matrix (each row scaled to its maximum)`;
+    ? `exact attention (n = ${a.n} ≤ m = ${a.m}), first ${a.r} tokens: row i is how query token i spreads its attention over the keys`
+    : `(F·Z)·B from ${a.m} landmarks: the first ${a.r} × ${a.r} of the ${a.n} × ${a.n} matrix; row i is how query token i spreads its attention over the keys`;
   $('shares').textContent = `kernel shares per thread during the run: ${view.shares.join(', ')}`;
 }
 
@@ -217,12 +225,14 @@ async function bench(options: { nystrom?: number[]; softmax?: number[]; seconds?
 
 function showTimings(): void {
   const latest = new Map(timings.map((t) => [`${t.impl} ${t.n}`, t])); // a rerun replaces a point
-  const series: Series[] = [
-    { label: 'Nyström (m = 64)', color: '#1f77b4', points: [] },
-    { label: 'softmax (exact)', color: '#d62728', points: [] },
+  const sorted = [...latest.values()].sort((a, b) => a.n - b.n);
+  const series = (value: (t: AttentionTiming) => number): Series[] => [
+    { label: 'Nyström (m = 64)', color: '#1f77b4', points: sorted.filter((t) => t.impl === 'nystrom').map((t) => ({ x: t.n, y: value(t) })) },
+    { label: 'softmax (exact)', color: '#d62728', points: sorted.filter((t) => t.impl === 'softmax').map((t) => ({ x: t.n, y: value(t) })) },
   ];
-  for (const t of [...latest.values()].sort((a, b) => a.n - b.n)) series[t.impl === 'nystrom' ? 0 : 1].points.push({ x: t.n, y: t.ms });
-  drawChart($<HTMLCanvasElement>('chart'), series, 'sequence length n (B = 1, 12 heads × 64)', 'forward ms');
+  const xLabel = 'sequence length n (B = 1, 12 heads × 64)';
+  draw('chart', () => drawChart($<HTMLCanvasElement>('chart'), series((t) => t.ms), xLabel, 'forward ms'));
+  draw('memory', () => drawChart($<HTMLCanvasElement>('memory'), series((t) => t.peakMb), xLabel, 'peak MB'));
   $('timings').replaceChildren(...[...latest.values()].map((t) => {
     const tr = document.createElement('tr');
     tr.replaceChildren(...[t.impl, String(t.n), t.ms.toFixed(1), t.peakMb.toFixed(1)].map((text) => Object.assign(document.createElement('td'), { textContent: text })));
@@ -261,7 +271,7 @@ async function train(options: { steps?: number } = {}): Promise<TrainView> {
 const CURVE_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd'];
 
 function showLoss(): void {
-  drawChart($<HTMLCanvasElement>('loss'), lossCurves, 'optimizer step (AdamW, batch 4)', 'training loss', 'linear');
+  draw('loss', () => drawChart($<HTMLCanvasElement>('loss'), lossCurves, 'optimizer step (AdamW, batch 4)', 'training loss', 'linear'));
 }
 
 /** Loads a text file into document A. */
@@ -283,6 +293,11 @@ $('doc-a').addEventListener('input', updateCounts);
 $('doc-b').addEventListener('input', updateCounts);
 $<HTMLInputElement>('file').addEventListener('change', (e) => loadFile(e.target as HTMLInputElement));
 $('train').addEventListener('click', () => void train().catch(report));
+let resizing = 0;
+window.addEventListener('resize', () => {
+  cancelAnimationFrame(resizing);
+  resizing = requestAnimationFrame(() => drawings.forEach((paint) => paint()));
+});
 $<HTMLInputElement>('folder').addEventListener('change', (e) => {
   setStatus('reading the model folder…', 'busy'); // at once, so that a script waiting for the load sees it start
   void loadFolder(inputFiles(e.target as HTMLInputElement)).catch(report);

@@ -1,26 +1,33 @@
-/** Canvas drawings of the demo: an attention heat map, and line charts (time vs sequence length, loss vs step). */
+/** Canvas drawings of the demo: line charts (time and memory vs sequence length, loss vs step), and what they share with the heat map (draw-heatmap.ts). */
 
-/** (r, r) row-major values as an r×r image, each row scaled to its own maximum (rows sum to 1, so small rows would vanish). */
-export function drawHeatmap(canvas: HTMLCanvasElement, values: Float32Array, r: number): void {
-  canvas.width = r;
-  canvas.height = r;
+/**
+ * Sizes a canvas's pixels to its displayed width (sharp on phones and high-density screens), keeping
+ * the aspect ratio of its width and height attributes in the page, or the height `height` gives for
+ * the width. Returns a white context that draws in CSS pixels, and its size in them.
+ */
+export function fitCanvas(canvas: HTMLCanvasElement, height?: (width: number) => number): { ctx: CanvasRenderingContext2D; W: number; H: number; dpr: number } {
+  const W = displayWidth(canvas);
+  canvas.dataset.aspect ??= String(canvas.height / canvas.width);
+  const H = Math.round(height ? height(W) : W * Number(canvas.dataset.aspect));
+  const dpr = globalThis.devicePixelRatio || 1;
+  canvas.width = Math.round(W * dpr);
+  canvas.height = Math.round(H * dpr);
   const ctx = canvas.getContext('2d')!;
-  const image = ctx.createImageData(r, r);
-  for (let i = 0; i < r; i++) {
-    let max = 0;
-    for (let j = 0; j < r; j++) max = Math.max(max, values[i * r + j]);
-    for (let j = 0; j < r; j++) {
-      const t = max > 0 ? Math.max(0, values[i * r + j]) / max : 0;
-      const [red, green, blue] = viridisLike(Math.sqrt(t)); // sqrt: small weights stay visible
-      const at = 4 * (i * r + j);
-      image.data.set([red, green, blue, 255], at);
-    }
-  }
-  ctx.putImageData(image, 0, 0);
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, W, H);
+  ctx.font = '11px system-ui, sans-serif';
+  return { ctx, W, H, dpr };
+}
+
+/** The canvas's width in the page, in CSS pixels; its width attribute as the page first had it where it is not laid out. */
+export function displayWidth(canvas: HTMLCanvasElement): number {
+  canvas.dataset.width ??= String(canvas.width);
+  return Math.round(canvas.clientWidth || Number(canvas.dataset.width));
 }
 
 /** Dark blue → teal → yellow. */
-function viridisLike(t: number): [number, number, number] {
+export function viridisLike(t: number): [number, number, number] {
   const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
   const x = Math.min(0.9999, Math.max(0, t)) * (stops.length - 1);
   const i = Math.floor(x);
@@ -64,12 +71,8 @@ function linearAxis(values: number[]): Axis {
  * 'linear': round steps on both (a loss curve).
  */
 export function drawChart(canvas: HTMLCanvasElement, series: Series[], xLabel: string, yLabel: string, scale: 'log' | 'linear' = 'log'): void {
-  const ctx = canvas.getContext('2d')!;
-  const { width: W, height: H } = canvas;
+  const { ctx, W, H } = fitCanvas(canvas);
   const pad = { left: 56, right: 16, top: 16, bottom: 40 };
-  ctx.clearRect(0, 0, W, H);
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, W, H);
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return;
   const xs = all.map((p) => p.x);
@@ -78,7 +81,6 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], xLabel: s
   const px = (x: number) => pad.left + ax.at(x) * (W - pad.left - pad.right);
   const py = (y: number) => H - pad.bottom - ay.at(y) * (H - pad.top - pad.bottom);
 
-  ctx.font = '11px system-ui, sans-serif';
   ctx.strokeStyle = '#ddd';
   ctx.fillStyle = '#444';
   ctx.textAlign = 'center';
