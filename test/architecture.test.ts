@@ -1,4 +1,4 @@
-/** The layering of DESIGN.md, checked on the sources: no upward imports, no import cycles. */
+/** The layering of the README (Layout), after the design, checked on the sources: no upward imports, no import cycles. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
-// DESIGN.md's order, except that io (file formats only: safetensors, PyTorch pickles, tokenizers)
+// The design's order, except that io (file formats only: safetensors, PyTorch pickles, tokenizers)
 // sits under nn and models, so that a model can load and save itself (fromPretrained, save).
 const LAYERS = ['engine', 'attention', 'io', 'nn', 'models', 'data', 'train', 'runtime', 'cli', 'web'];
 

@@ -7,7 +7,7 @@ import type { NDArray } from './reference.js';
 
 const rng = new Rng(31337);
 
-/** float64 segment means along axis 2 of (B, H, n, d), with SPEC.md §1.7's uneven segments. */
+/** float64 segment means along axis 2 of (B, H, n, d), with docs/algorithm.md §1.7's uneven segments. */
 function segmentMeansRef(x: NDArray, m: number): NDArray {
   const [B, H, n, d] = x.shape;
   const bounds = E.segmentBounds(n, m);

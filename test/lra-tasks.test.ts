@@ -194,3 +194,20 @@ test('CLI: lra-data writes generated Pathfinder in the official layout; lra trai
   assert.equal(text.status, 1);
   assert.match(text.stderr, /task 'text' is read from files, not generated/);
 }));
+
+test('generated ListOps is written to the run folder once and read back as generated, until the settings change', withTempDir('nf-listops-', async (dir) => {
+  const { LRA_TASKS } = await import('../src/cli/lra-tasks.js');
+  const settings = { length: 64, trainSize: 40, evalSize: 8, seed: 3, out: dir };
+  const generated = await LRA_TASKS.listops.load(settings);
+  const stamp = join(dir, 'data', 'generated.json');
+  assert.deepEqual(JSON.parse(readFileSync(stamp, 'utf8')), { length: 64, train: 40, eval: 8, seed: 3 });
+  // a marker in the file proves the second load reads it rather than generating again
+  const trainFile = join(dir, 'data', 'basic_train.tsv');
+  const read = await LRA_TASKS.listops.load(settings);
+  assert.deepEqual(read, generated, 'the files hold exactly what was generated (a resumed run sees the same data)');
+  writeFileSync(trainFile, readFileSync(trainFile, 'utf8').replace(/\t(\d)\n/, (_, d) => `\t${(Number(d) + 1) % 10}\n`));
+  assert.notDeepEqual((await LRA_TASKS.listops.load(settings)).train, generated.train);
+  const other = await LRA_TASKS.listops.load({ ...settings, seed: 4 });
+  assert.notDeepEqual(other.train, generated.train);
+  assert.equal(JSON.parse(readFileSync(stamp, 'utf8')).seed, 4, 'other settings generate again and restamp');
+}));

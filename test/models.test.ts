@@ -24,7 +24,7 @@ const TINY: Partial<NystromformerConfig> = {
 const ids = (rows: number[][]) => Tensor.from(Int32Array.from(rows.flat()), [rows.length, rows[0].length], 'int32');
 const tempDir = () => mkdtempSync(join(tmpdir(), 'nystromformer-models-'));
 
-test('config: defaults of SPEC.md §2, unknown fields kept, labels from num_labels', () => {
+test('config: defaults of docs/algorithm.md §2, unknown fields kept, labels from num_labels', () => {
   const c = parseConfig({ model_type: 'nystromformer', my_field: [1, 2], num_labels: 3 });
   assert.equal(c.hidden_size, 768);
   assert.equal(c.max_position_embeddings, 510);

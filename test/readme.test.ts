@@ -53,6 +53,16 @@ export function words(command: string): string[] {
   return out;
 }
 
+/** A word with `*` in its last path segment, expanded as a shell would (sorted), relative to `cwd`. */
+export function expandGlob(word: string, cwd: string): string[] {
+  if (!word.includes('*')) return [word];
+  const slash = word.lastIndexOf('/');
+  const dir = slash < 0 ? '.' : word.slice(0, slash);
+  const pattern = new RegExp(`^${word.slice(slash + 1).split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const found = readdirSync(join(cwd, dir)).filter((n) => pattern.test(n)).sort();
+  return found.length > 0 ? found.map((n) => (slash < 0 ? n : `${dir}/${n}`)) : [word];
+}
+
 /** Lines not run, and why. */
 const NOT_RUN: [RegExp, string][] = [
   [/^npm (ci|test)\b/, 'what CI itself runs'],
@@ -89,8 +99,8 @@ function cutSteps(args: string[], command: string): string[] {
 const notMade = new Set<string>();
 
 /** The node arguments a README command line runs as, or the reason it is not run. */
-function nodeArgs(command: string): string[] | string {
-  const w = words(command);
+function nodeArgs(command: string, cwd: string): string[] | string {
+  const w = words(command).flatMap((word) => expandGlob(word, cwd));
   for (const [pattern, why] of NOT_RUN) {
     if (!pattern.test(command)) continue;
     w.forEach((word, i) => /^--(bench-)?out$/.test(w[i - 1] ?? '') && notMade.add(word));
@@ -199,7 +209,7 @@ describe('README and examples run as written', { concurrency: false }, () => {
       });
     } else if (block.lang === 'sh') {
       for (const command of shellCommands(block.code)) {
-        const args = nodeArgs(command);
+        const args = nodeArgs(command, cwd);
         if (typeof args === 'string') {
           skipped.push(`${command}: ${args}`);
           continue;

@@ -16,7 +16,7 @@ fwdbwd, their gradients excluded, since they exist before), in MiB; null where /
 Python's tracemalloc does not see torch's allocations, so it is not used.
 
 Allocation cost: glibc returns every large tensor buffer to the kernel with munmap, so each op's
-output is faulted in page by page again; on the 2-core VM of SPEC.md §5 that costs ~80 ms per
+output is faulted in page by page again; on the 2-core VM of docs/algorithm.md §5 that costs ~80 ms per
 48 MB (an elementwise op on a 12×1024×1024 tensor: 81 ms by default, 1.6 ms with the buffers
 reused). --malloc-tuned raises glibc's mmap and trim thresholds in the children so buffers are
 reused: the default numbers are what a plain PyTorch process gets, the tuned ones a fairer
@@ -122,7 +122,7 @@ def main():
     ap.add_argument('--conv', type=int, default=33, help='conv kernel size on V (0 = none)')
     ap.add_argument('--backward', action='store_true', help='also time forward+backward')
     ap.add_argument('--impl', default='torch-nystrom,torch-softmax')
-    ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (SPEC.md §5: 2)')
+    ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (docs/algorithm.md §5: 2)')
     ap.add_argument('--repeats', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--max-softmax-gib', type=float, default=4.0,

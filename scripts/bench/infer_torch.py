@@ -10,7 +10,7 @@ One line per length:
     {"bench":"infer","runtime":"pytorch","attention":"nystrom","landmarks":64,"layers":12,"hidden":768,
      "heads":12,"n":N,"ms":T,"threads":2,"checksum":C}
 
-The model is make_model_fixtures.py's base model (SPEC.md §2 in plain torch, no `transformers`)
+The model is make_model_fixtures.py's base model (docs/algorithm.md §2 in plain torch, no `transformers`)
 with its attention in the library's 'nystrom' mode (make_attention_fixtures.nystrom_attention:
 segment-mean landmarks, 6 pseudo-inverse iterations, the depthwise conv on V) at every length.
 Weights: the folder --model (model.safetensors as make_model_fixtures.py --bench-out writes it),
@@ -23,7 +23,7 @@ in float64, as `bench infer` computes it, so the outputs can be compared across 
 ms: the median of --repeats runs after one warm-up run (the upper middle one for an even count, as
 `bench infer` takes it). Linear layers are x·Wᵀ + b as in the
 fixture script (a bias-free product then an add: on this machine's torch 1.13 that runs at about
-twice the speed of nn.Linear with bias, SPEC.md §5), so the baseline is not handicapped.
+twice the speed of nn.Linear with bias, docs/algorithm.md §5), so the baseline is not handicapped.
 --malloc-tuned raises glibc's mmap and trim thresholds (see attention_torch.py) by re-running
 this script with them set.
 
@@ -78,7 +78,7 @@ def main():
     ap.add_argument('--hidden', type=int, help='hidden size of the in-memory model (default 768; FFN 4×)')
     ap.add_argument('--heads', type=int, help='heads of the in-memory model (default 12)')
     ap.add_argument('--save', help='write the in-memory model to this folder (for bench infer --model)')
-    ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (SPEC.md §5: 2)')
+    ap.add_argument('--threads', type=int, default=2, help='torch.set_num_threads (docs/algorithm.md §5: 2)')
     ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--malloc-tuned', action='store_true', help='glibc keeps large buffers (see attention_torch.py)')
     args = ap.parse_args()

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch baseline for `nystromformer bench lra-step`: one training step (forward, backward, AdamW) of the
-LRA encoder of SPEC.md §3 (embedding 64, 2 pre-LN layers, 2 heads × 32, FFN 128, mean pooling, MLP head),
+LRA encoder of docs/algorithm.md §3 (embedding 64, 2 pre-LN layers, 2 heads × 32, FFN 128, mean pooling, MLP head),
 float32 on the CPU, with the official Nyström formulas (conv 35) or exact softmax attention.
 
     /usr/bin/python3 scripts/bench/lra_step_torch.py --json --n 4096 --batch 32 --attention nystrom-64

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The runs behind docs/lra/: same-budget comparisons of nystrom-64 and softmax attention on ListOps
 # (generated) and Image (Fashion-MNIST, `apt install dataset-fashion-mnist`), the step-time scaling
-# bench, and the report. Budgets are reduced from the paper's (SPEC.md §3) to fit a 2-core machine.
+# bench, and the report. Budgets are reduced from the paper's (docs/algorithm.md §3) to fit a 2-core machine.
 # Takes about 9 hours here (the report's runs shared the cores with other jobs). Usage: scripts/lra/reproduce.sh [runs-folder]
 # It rewrites the committed docs/lra (lra-step.jsonl, runs/, lra-report.md and .svg) on purpose: that is
 # the report the README shows. To look at runs of your own, write elsewhere: lra-report runs/ --out runs/report.

@@ -1,5 +1,5 @@
 /**
- * Landmark pooling (SPEC.md §1.2, §1.7): each of m landmarks is the plain mean of a contiguous
+ * Landmark pooling (docs/algorithm.md §1.2, §1.7): each of m landmarks is the plain mean of a contiguous
  * segment of rows. With s = ⌊n/m⌋ the first (s+1)·m − n segments have s rows and the rest s+1,
  * so n divisible by m gives the official equal segments.
  */

@@ -1,5 +1,5 @@
 /**
- * The Nyström core as one autograd node with a hand-written backward (SPEC.md §1). Only the
+ * The Nyström core as one autograd node with a hand-written backward (docs/algorithm.md §1). Only the
  * tensors the backward needs are kept — Q', K' (n×d), F, B, F·Z (n×m) and m-sized ones — and
  * backward frees each temporary as soon as it is used, so memory stays O(n·m + n·d) per head.
  * The composition in nystrom.ts (plain engine ops under autograd) is its test reference.

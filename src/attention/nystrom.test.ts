@@ -21,7 +21,7 @@ function maxRelDiff(a: Tensor, b: Tensor): number {
 
 const qkv = (shape: number[], seed = 1) => [0, 1, 2].map((i) => randn(shape, seed * 10 + i));
 
-test('segments: the uneven rule of SPEC.md §1.7, and equal segments when m divides n', () => {
+test('segments: the uneven rule of docs/algorithm.md §1.7, and equal segments when m divides n', () => {
   assert.deepEqual(segmentBounds(8, 4), [[0, 2], [2, 4], [4, 6], [6, 8]]);
   // n = 10, m = 4: s = 2, the first (s+1)·m − n = 2 segments have 2 rows, the others 3
   assert.deepEqual(segmentBounds(10, 4), [[0, 2], [2, 4], [4, 7], [7, 10]]);

@@ -1,5 +1,5 @@
 /**
- * Nyström attention (Xiong et al. 2021; SPEC.md §1), per batch element b and head h:
+ * Nyström attention (Xiong et al. 2021; docs/algorithm.md §1), per batch element b and head h:
  *
  *   Q' = (Q ⊙ mask)/d^¼,  K' = (K ⊙ mask)/d^¼          landmarks Q̃ = P·Q', K̃ = P·K' (segment means)
  *   F = softmax(Q'K̃ᵀ)   A = softmax(Q̃K̃ᵀ)   B = softmax(Q̃K'ᵀ − 1e9·(1 − mask))
@@ -111,7 +111,7 @@ function core(
 }
 
 /**
- * Z ≈ A⁺ (SPEC.md §1.4). 'original': c = the largest column sum of A over the whole tensor,
+ * Z ≈ A⁺ (docs/algorithm.md §1.4). 'original': c = the largest column sum of A over the whole tensor,
  * whose max splits its gradient evenly among ties, as PyTorch's full max does; 'exact': c per
  * (b, h), whose gradient goes to one column, as PyTorch's max over a dimension does.
  */

@@ -1,6 +1,6 @@
 /**
  * `nystromformer bench lra-step`: time and peak memory of one training step (forward, backward,
- * AdamW) of the LRA encoder (SPEC.md §3: 2 layers, 64 dimensions, 2 heads) for each attention as
+ * AdamW) of the LRA encoder (docs/algorithm.md §3: 2 layers, 64 dimensions, 2 heads) for each attention as
  * the length grows — the efficiency table of the paper's kind.
  */
 import { configureEngine, Tensor } from '../engine/index.js';

@@ -1,5 +1,5 @@
 /**
- * `nystromformer lra --task listops --attention nystrom-64`: trains the LRA encoder (SPEC.md §3) on
+ * `nystromformer lra --task listops --attention nystrom-64`: trains the LRA encoder (docs/algorithm.md §3) on
  * one of the five tasks and reports test accuracy, time per step and peak memory. The paper's
  * settings are the defaults (AdamW lr 1e-4, no weight decay, one-cycle schedule, each task's length,
  * batch, warm-up and steps); every one can be overridden. The run folder holds config.json,
@@ -16,6 +16,7 @@ import { LraClassifier } from '../models/index.js';
 import { writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
 import { evaluateClassifier, openRunFolder, train } from '../train/index.js';
+import { stepProgress } from './progress.js';
 import { generatedListOps, generatedSizes, lraTask } from './lra-tasks.js';
 import { runOptions, saveRunOptions } from './run-options.js';
 
@@ -44,7 +45,8 @@ function settings(o: LraCommandOptions) {
   const task = lraTask(o.task);
   const steps = o.steps ?? task.steps;
   return {
-    task, steps, warmup: Math.min(o.warmup ?? task.warmup, steps), batchSize: o.batchSize ?? task.batchSize, length: o.length ?? task.length,
+    // A shorter run keeps the paper's warm-up fraction (ListOps: 1000 of 5000 steps), not its warm-up length.
+    task, steps, warmup: Math.min(o.warmup ?? Math.max(1, Math.round((task.warmup * steps) / task.steps)), steps), batchSize: o.batchSize ?? task.batchSize, length: o.length ?? task.length,
     evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)),
   };
 }
@@ -72,7 +74,8 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
     steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0,
     clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume, overwrite: o.overwrite,
     onReady: () => saveRunOptions(out, o),
-    onEval: (e) => say(`step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
+    onStep: stepProgress(steps, !o.json && process.stderr.isTTY),
+    onEval: (e) => say(`${process.stderr.isTTY ? '\n' : ''}step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;
   const testScore = evaluateClassifier(model, splits.test, batchSize, 0, false);

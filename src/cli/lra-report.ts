@@ -1,6 +1,6 @@
 /**
  * `nystromformer lra-report DIR… [--scaling FILE] [--out DIR]`: the runs of `nystromformer lra`
- * side by side with the paper's Long Range Arena numbers (SPEC.md §3) as markdown, and an SVG chart:
+ * side by side with the paper's Long Range Arena numbers (docs/algorithm.md §3) as markdown, and an SVG chart:
  * test accuracy per task and model, validation accuracy during training, and — from the JSON lines of
  * `bench lra-step` — time and memory of a training step against length.
  */
@@ -115,7 +115,7 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
     lines.push(`| ${a} (here) | ${cells.join(' | ')} |`);
   }
   for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
-  lines.push('', 'The paper trained with its full budgets on the official data (SPEC.md §3; Image is CIFAR-10); runs here state their steps and data below.', '', '## Runs', '',
+  lines.push('', 'The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their steps and data below.', '', '## Runs', '',
     '| task | attention | seed | steps | batch | length | lr | train examples | data | val acc | test acc | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const { result: r } of runs) {
     lines.push(`| ${r.task} | ${r.attention} | ${r.seed ?? '–'} | ${r.steps} | ${r.batch} | ${r.length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.ms_per_step} | ${r.peak_mb} |`);

@@ -1,15 +1,17 @@
 /**
  * The five Long Range Arena tasks for `nystromformer lra`: where each one's data comes from, and the
- * paper's settings for it (SPEC.md §3) — every one overridable by flag.
+ * paper's settings for it (docs/algorithm.md §3) — every one overridable by flag.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AAN_FILES, BYTE_VOCAB_SIZE, generateListOps, GRAY_VOCAB_SIZE, LISTOPS_VOCAB, LISTOPS_VOCAB_SIZE, listOpsTokens, readAan, readImageFolder,
   generatePathfinder, readImdbBytes, readListOps, readPathfinder, writeListOpsTsv, type ListOpsExample, type TokenExample,
 } from '../data/index.js';
+import { writeFileAtomicSync } from '../io/atomic.js';
 import { lookup } from '../io/lookup.js';
 import { makeDir } from '../io/make-dir.js';
+import { countProgress } from './progress.js';
 
 
 export type Splits = Record<'train' | 'val' | 'test', TokenExample[]>;
@@ -60,10 +62,33 @@ function need(o: LoadOptions, task: string, what: string): string {
   return o.data;
 }
 
-/** ListOps splits drawn with consecutive seeds; lengths from a quarter of `length` (at most LRA's 500) up to `length`. */
+/**
+ * ListOps splits drawn with consecutive seeds; lengths from a quarter of `length` (at most LRA's 500) up
+ * to `length`. At LRA's sizes this takes minutes, so progress is shown on a terminal.
+ */
 export function generatedListOps(length: number, train: number, evalSize: number, seed: number): Record<keyof Splits, ListOpsExample[]> {
-  const make = (count: number, s: number) => generateListOps({ count, seed: s, minLength: Math.min(500, Math.floor(length / 4)), maxLength: length });
+  const progress = countProgress(`generating ListOps (up to ${length} tokens, seed ${seed})`, train + 2 * evalSize);
+  let before = 0;
+  const make = (count: number, s: number) => {
+    const examples = generateListOps({ count, seed: s, minLength: Math.min(500, Math.floor(length / 4)), maxLength: length, onProgress: (done) => progress(before + done) });
+    before += count;
+    return examples;
+  };
   return { train: make(train, seed), val: make(evalSize, seed + 1), test: make(evalSize, seed + 2) };
+}
+
+/** Generated ListOps in a run folder's data/, reused when `generated.json` says it was made with these settings. */
+async function runListOps(dir: string, settings: { length: number; train: number; eval: number; seed: number }): Promise<Splits> {
+  const stamp = join(dir, 'generated.json');
+  const wanted = JSON.stringify(settings);
+  const read = (split: string) => readListOps(join(dir, `basic_${split}.tsv`));
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted) return { train: await read('train'), val: await read('val'), test: await read('test') };
+  const splits = generatedListOps(settings.length, settings.train, settings.eval, settings.seed);
+  makeDir(dir);
+  for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(dir, `basic_${split}.tsv`), examples);
+  writeFileAtomicSync(stamp, wanted + '\n');
+  const encode = (xs: ListOpsExample[]) => xs.map((e) => ({ inputIds: listOpsTokens(e.source).map((t) => LISTOPS_VOCAB[t]), label: e.target }));
+  return { train: encode(splits.train), val: encode(splits.val), test: encode(splits.test) };
 }
 
 /** How many examples to generate: the flags, else the task's defaults. */
@@ -83,14 +108,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
         return limit({ train: await read('train'), val: await read('val'), test: await read('test') }, o);
       }
       const sizes = generatedSizes(this, o);
-      const splits = generatedListOps(o.length, sizes.train, sizes.eval, o.seed);
-      const dir = join(o.out, 'data');
-      if (!existsSync(dir)) {
-        makeDir(dir);
-        for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(dir, `basic_${split}.tsv`), examples);
-      }
-      const encode = (xs: typeof splits.train) => xs.map((e) => ({ inputIds: listOpsTokens(e.source).map((t) => LISTOPS_VOCAB[t]), label: e.target }));
-      return { train: encode(splits.train), val: encode(splits.val), test: encode(splits.test) };
+      return runListOps(join(o.out, 'data'), { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed });
     },
   },
   text: {

@@ -115,7 +115,7 @@ bench
 
 program
   .command('verify-attention')
-  .description('check Nyström and softmax attention against PyTorch fixtures (DESIGN.md format) in DIR')
+  .description('check Nyström and softmax attention against PyTorch fixtures (docs/formats.md) in DIR')
   .argument('<dir>', 'folder of .safetensors fixtures')
   .option('--json', 'one JSON object per fixture')
   .action((dir: string, options: { json?: boolean }) => verifyAttentionDir(dir, options));
@@ -177,7 +177,7 @@ program
   .option('--attention <name>', 'softmax, nystrom-32|64|128|256, linformer-<k>, performer-<m>', 'nystrom-64')
   .option('--data <dir>', "the task's files in the official layout (see below); listops and pathfinder are generated without it")
   .option('--steps <n>', "optimizer steps (default: the paper's for the task)", positiveInt)
-  .option('--warmup <n>', 'one-cycle warm-up steps (default: the paper\'s)', positiveInt)
+  .option('--warmup <n>', 'one-cycle warm-up steps (default: the paper\'s share of the steps, e.g. ListOps 1000 of 5000)', positiveInt)
   .option('--batch-size <b>', 'examples per step (default: the paper\'s)', positiveInt)
   .option('--lr <rate>', 'peak learning rate (paper: 1e-4)', positiveNumber, 1e-4)
   .option('--length <n>', 'longest input; longer ones are truncated (default: the paper\'s)', positiveInt)
@@ -263,7 +263,7 @@ program
 
 program
   .command('verify-model')
-  .description('check a Hugging Face model folder holding expected.safetensors (DESIGN.md format), once per weight format it has')
+  .description('check a Hugging Face model folder holding expected.safetensors (docs/formats.md), once per weight format it has')
   .argument('<dir>', 'model folder: config.json, model.safetensors and/or pytorch_model.bin, expected.safetensors')
   .option('--json', 'one JSON object per weight format')
   .addOption(new Option('--weights <format>', 'check only this format').choices(['safetensors', 'bin']))

@@ -14,9 +14,10 @@ import {
   NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel, type Runtime,
 } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
-import { openRunFolder, SCHEDULES, train, type ScheduleKind, type StepRecord, type TrainableModel, type TrainerOptions } from '../train/index.js';
+import { openRunFolder, SCHEDULES, train, type ScheduleKind, type TrainableModel, type TrainerOptions } from '../train/index.js';
 import { glueMetrics } from '../train/metrics.js';
 import { checkFitsPositions } from './flag-limits.js';
+import { stepProgress } from './progress.js';
 import { runOptions, saveRunOptions } from './run-options.js';
 
 type TrainerSettings = Pick<TrainerOptions,
@@ -71,7 +72,7 @@ export async function trainCommand(given: TrainCommandOptions, command?: Command
     `${o.attention === 'nystrom' ? `, ${o.landmarks} landmarks` : ''}) on ${description}: ${trainSet.length} train / ${evalSet.length} eval sequences → ${o.out}`);
   // --epochs: as many optimizer steps as that many passes over the training set take
   const steps = o.epochs ? Math.ceil((o.epochs * Math.ceil(trainSet.length / o.batchSize)) / o.accumulate) : o.steps;
-  const progress = progressBar(steps, !o.json && process.stderr.isTTY);
+  const progress = stepProgress(steps, !o.json && process.stderr.isTTY);
   const started = performance.now();
   const result = await train(model, trainSet, evalSet, {
     steps, batchSize: o.batchSize, lr: o.lr, schedule: o.schedule as ScheduleKind, optimizer: o.optimizer,
@@ -208,21 +209,4 @@ function readJSON(path: string): Record<string, unknown> {
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message}`);
   }
-}
-
-/** One line on a TTY: step, loss (running mean), tokens/s, ETA. */
-function progressBar(total: number, enabled: boolean): (r: StepRecord) => void {
-  let mean = NaN;
-  let tokens = 0;
-  let seconds = 0;
-  return (r) => {
-    mean = Number.isNaN(mean) ? r.loss : 0.95 * mean + 0.05 * r.loss;
-    tokens += r.tokens;
-    seconds += r.seconds;
-    if (!enabled) return;
-    const width = 24;
-    const done = Math.round((width * r.step) / total);
-    const eta = ((total - r.step) * seconds) / r.step;
-    process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] step ${r.step}/${total}  loss ${mean.toFixed(4)}  ${Math.round(tokens / seconds)} tok/s  ETA ${eta.toFixed(0)} s `);
-  };
 }

@@ -1,5 +1,5 @@
 /**
- * `nystromformer verify-attention DIR`: runs every attention fixture (DESIGN.md format) in DIR
+ * `nystromformer verify-attention DIR`: runs every attention fixture (docs/formats.md) in DIR
  * through the library and compares outputs and gradients with the stored PyTorch results.
  */
 import { readdirSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * `nystromformer verify-model DIR`: loads a Hugging Face model folder that also holds
- * `expected.safetensors` (DESIGN.md, "Model fixture format"), runs the stored inputs through the
+ * `expected.safetensors` (docs/formats.md, "Model fixtures"), runs the stored inputs through the
  * architecture it names, and compares the outputs — once per weight format the folder has.
  */
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Long Range Arena's Image task (SPEC.md §3): an image as a sequence of gray levels, row by row, each
+ * Long Range Arena's Image task (docs/algorithm.md §3): an image as a sequence of gray levels, row by row, each
  * level (0–255) a token. Reads CIFAR-10's binary batches (converted to gray as LRA does) and any IDX
  * image set (the MNIST file format, e.g. MNIST or Fashion-MNIST, gzipped or not).
  */

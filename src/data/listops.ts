@@ -1,5 +1,5 @@
 /**
- * Long Range Arena's ListOps (SPEC.md §3, after Nangia & Bowman 2018): prefix expressions over the
+ * Long Range Arena's ListOps (docs/algorithm.md §3, after Nangia & Bowman 2018): prefix expressions over the
  * digits 0–9 with MAX, MIN, MED (median, truncated) and SM (sum mod 10), e.g.
  * `[MAX 2 9 [MIN 4 7 ] 0 ]`, whose value (0–9) is the label. The generator is seeded; the reader
  * takes the official TSV (`Source`, `Target`), including its form with every sub-expression wrapped
@@ -35,6 +35,8 @@ export interface ListOpsOptions {
   maxLength?: number;
   maxDepth?: number;
   maxArgs?: number;
+  /** Called with the number drawn so far, every 500 expressions and at the end (generation takes minutes at LRA's sizes). */
+  onProgress?: (done: number) => void;
 }
 
 type Tree = number | { op: Operator; args: Tree[] };
@@ -64,6 +66,7 @@ export function generateListOps(o: ListOpsOptions): ListOpsExample[] {
     const tokens = flatten(root);
     if (tokens.length < minLength || tokens.length > maxLength) continue;
     out.push({ source: wrapped(root), target: valueOf(root) });
+    if (out.length % 500 === 0 || out.length === count) o.onProgress?.(out.length);
   }
   return out;
 }

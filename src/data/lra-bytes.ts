@@ -1,5 +1,5 @@
 /**
- * Long Range Arena's byte-level text tasks (SPEC.md §3): Text is IMDB read as UTF-8 bytes, Retrieval
+ * Long Range Arena's byte-level text tasks (docs/algorithm.md §3): Text is IMDB read as UTF-8 bytes, Retrieval
  * is pairs of ACL Anthology papers (AAN) — does the first cite the second? — in LRA's TSV layout.
  * Byte b is token id b + 1, so that id 0 stays padding: a vocabulary of 257.
  */

@@ -1,5 +1,5 @@
 /**
- * Long Range Arena's Pathfinder (after Linsley et al. 2018; SPEC.md §3): a 32×32 gray image with two
+ * Long Range Arena's Pathfinder (after Linsley et al. 2018; docs/algorithm.md §3): a 32×32 gray image with two
  * endpoint dots, label 1 when a dashed curve joins them. The image is a sequence of its 1024 gray
  * levels, row by row, each level (0–255) a token.
  *

@@ -66,7 +66,7 @@ export function poolingMatrix(g: OnnxGraph, n: string, m: number): string {
 }
 
 /**
- * Nyström attention (SPEC.md §1, nystromForward):
+ * Nyström attention (docs/algorithm.md §1, nystromForward):
  *   Q' = (Q ⊙ mask)/d^¼, K' likewise; Q̃ = P·Q', K̃ = P·K'
  *   F = softmax(Q'K̃ᵀ), A = softmax(Q̃K̃ᵀ), B = softmax(Q̃K'ᵀ + key bias)
  *   out = (F·Z)·(B·V), Z ≈ A⁺ (iterativeInverse)

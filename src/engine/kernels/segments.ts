@@ -1,6 +1,6 @@
 import { shareStart } from './partition';
 
-// Landmark pooling (SPEC.md §1.2, §1.7): m contiguous segments of the n rows of each of BH
+// Landmark pooling (docs/algorithm.md §1.2, §1.7): m contiguous segments of the n rows of each of BH
 // matrices [n, d]; with s = ⌊n/m⌋ the first (s+1)·m − n segments have s rows, the rest s+1.
 
 // @inline

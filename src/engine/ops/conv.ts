@@ -1,5 +1,5 @@
 /**
- * Depthwise 1-D convolution along the sequence axis (SPEC.md §1.6): one K-tap filter per head,
+ * Depthwise 1-D convolution along the sequence axis (docs/algorithm.md §1.6): one K-tap filter per head,
  * shared by the head's d features, zero padding ⌊K/2⌋ at both ends, no bias.
  * PyTorch: Conv2d(H, H, (K, 1), padding=(K // 2, 0), groups=H, bias=False), weight (H, 1, K, 1).
  */

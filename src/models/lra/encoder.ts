@@ -1,5 +1,5 @@
 /**
- * The Long Range Arena encoder as the Nyströmformer authors ran it (SPEC.md §3): token and learned
+ * The Long Range Arena encoder as the Nyströmformer authors ran it (docs/algorithm.md §3): token and learned
  * position embeddings, pre-LN blocks with a final LayerNorm, mean pooling over unmasked tokens, and
  * a classifier Linear(dim, 128) → ReLU → Linear(128, classes). For Retrieval, a dual encoder whose
  * head sees [x₀, x₁, x₀·x₁, x₀ − x₁]. The attention is chosen by name:

@@ -1,5 +1,5 @@
 /**
- * The Hugging Face `nystromformer` config.json: every field with its default (SPEC.md §2), checked
+ * The Hugging Face `nystromformer` config.json: every field with its default (docs/algorithm.md §2), checked
  * on the way in. Fields this library does not know are kept and written back unchanged.
  */
 import { isKnown } from '../../io/lookup.js';

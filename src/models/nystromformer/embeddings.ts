@@ -1,4 +1,4 @@
-/** Word + token-type + position embeddings, LayerNorm, dropout. Position ids start at 2 (SPEC.md §2). */
+/** Word + token-type + position embeddings, LayerNorm, dropout. Position ids start at 2 (docs/algorithm.md §2). */
 import { add, slice, Tensor } from '../../engine/index.js';
 import { Dropout, Embedding, LayerNorm, Module } from '../../nn/index.js';
 import { NystromformerConfig } from './config.js';
