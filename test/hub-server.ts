@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -45,15 +45,22 @@ export class HubServer {
   cutAfter: number | undefined;
   /** Serve wrong bytes (same length) for LFS content whose sha256 is listed. */
   readonly corrupt = new Set<string>();
+  /** Serve 100 bytes fewer than announced (a cleanly closed, short answer) for LFS content whose sha256 is listed. */
+  readonly short = new Set<string>();
   #server: Server;
+  /** The content host LFS files redirect to: another origin, as on the Hub, so it gets no token. */
+  #content: Server;
+  #contentUrl = '';
   #lfs = new Map<string, Uint8Array>();
   url = '';
 
   constructor() {
-    this.#server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '', headers: req.headers });
       this.#handle(req.method ?? 'GET', decodeURI(req.url ?? '/'), req.headers, res);
-    });
+    };
+    this.#server = createServer(handler);
+    this.#content = createServer(handler);
   }
 
   addRepo(id: string, repo: HubRepo): void {
@@ -62,14 +69,20 @@ export class HubServer {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    const listen = async (server: Server) => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    };
+    this.url = await listen(this.#server);
+    this.#contentUrl = await listen(this.#content);
     return this;
   }
 
   async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const server of [this.#server, this.#content]) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
 
   /** Requests whose path contains `part` (all when omitted). */
@@ -96,7 +109,7 @@ export class HubServer {
     if (isLfs(file, bytes)) {
       const sha = sha256(bytes);
       res.writeHead(302, {
-        location: `/lfs/${sha}?signature=test`, 'x-repo-commit': repo.commit, 'x-linked-etag': `"${sha}"`,
+        location: `${this.#contentUrl}/lfs/${sha}?signature=test`, 'x-repo-commit': repo.commit, 'x-linked-etag': `"${sha}"`,
         'x-linked-size': String(bytes.length), etag: `"${gitSha1(bytes)}"`,
       });
       return void res.end();
@@ -112,7 +125,7 @@ export class HubServer {
     const range = /^bytes=(\d+)-$/.exec(headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
     if (start > bytes.length) return void res.writeHead(416).end();
-    const body = bytes.subarray(start);
+    const body = bytes.subarray(start, this.short.has(sha) ? -100 : undefined);
     res.writeHead(range ? 206 : 200, {
       'content-length': body.length, 'accept-ranges': 'bytes',
       ...(range && { 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` }),
