@@ -15,6 +15,7 @@ import { evalCommand } from './eval-command.js';
 import { lraCommand, lraDataCommand } from './lra-command.js';
 import { LRA_TASKS } from './lra-tasks.js';
 import { lraReportCommand } from './lra-report.js';
+import { acceptHubIds, addHubCommands } from './hub-commands.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -259,6 +260,10 @@ function positiveInt(v: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${v}'`);
   return n;
 }
+
+addHubCommands(program);
+// Last: every command declared above that takes --model also takes a Hub id and --revision.
+acceptHubIds(program);
 
 try {
   await program.parseAsync(process.argv);
