@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HubError, hubFile, resolveModelDir } from '../src/index.js';
@@ -50,13 +50,13 @@ test('wrong bytes (checksum) or too few (size) never enter blobs/ or snapshots/'
   try {
     hub.corrupt.add(SHA);
     await assert.rejects(resolveModelDir('test-org/mlm', { cacheDir, endpoint: hub.url }), (e: HubError) => e.code === 'ChecksumMismatch' &&
-      e.message === `model.safetensors of test-org/mlm at revision '${COMMIT}': the downloaded bytes have sha256 ${createHash('sha256').update(weights.map((b) => b ^ 0xff)).digest('hex')}, the Hub announced ${SHA}; the corrupt file was removed, try again`);
+      e.message === `model.safetensors of test-org/mlm at revision 'main' (commit ${COMMIT}): the downloaded bytes have sha256 ${createHash('sha256').update(weights.map((b) => b ^ 0xff)).digest('hex')}, the Hub announced ${SHA}; the corrupt file was removed, try again`);
     assert.deepEqual(readdirSync(join(repoDir(cacheDir), 'blobs')).filter((f) => f.startsWith(SHA)), []);
     assert.ok(!existsSync(snapshotWeights(cacheDir)));
     hub.corrupt.clear();
     hub.short.add(SHA);
     await assert.rejects(resolveModelDir('test-org/mlm', { cacheDir, endpoint: hub.url }), (e: HubError) => e.code === 'SizeMismatch' &&
-      e.message === `model.safetensors of test-org/mlm at revision '${COMMIT}': downloaded ${weights.length - 100} bytes, the Hub announced ${weights.length}; the partial file was removed, try again`);
+      e.message === `model.safetensors of test-org/mlm at revision 'main' (commit ${COMMIT}): downloaded ${weights.length - 100} bytes, the Hub announced ${weights.length}; the partial file was removed, try again`);
     assert.deepEqual(readdirSync(join(repoDir(cacheDir), 'blobs')).filter((f) => f.startsWith(SHA)), []);
     hub.short.clear();
     await resolveModelDir('test-org/mlm', { cacheDir, endpoint: hub.url });
@@ -89,6 +89,19 @@ test('two fetches of one file at once (in one process, and in two processes) giv
     assert.equal(hub.count('/lfs/', 'GET'), 1);
     assert.deepEqual(readFileSync(join(other, 'models--test-org--mlm', 'blobs', SHA)), weights);
     assert.deepEqual(readdirSync(join(other, 'models--test-org--mlm', 'blobs')).filter((f) => /\.(lock|incomplete)$/.test(f)), []);
+  } finally {
+    await hub.stop();
+  }
+}));
+
+test('a full disk (ENOSPC, from /dev/full) names the file and what to do', { skip: !existsSync('/dev/full') }, withTempDir('hub-', async (cacheDir) => {
+  const hub = await startHub();
+  try {
+    mkdirSync(join(repoDir(cacheDir), 'blobs'), { recursive: true });
+    symlinkSync('/dev/full', `${blob(cacheDir)}.incomplete`);
+    await assert.rejects(resolveModelDir('test-org/mlm', { cacheDir, endpoint: hub.url }), (e: HubError) => e.code === 'DiskFull' &&
+      e.message === `model.safetensors of test-org/mlm at revision 'main' (commit ${COMMIT}): no space left on the disk while writing ${blob(cacheDir)}.incomplete: free some space or set HF_HUB_CACHE to another disk`);
+    assert.ok(!existsSync(blob(cacheDir)));
   } finally {
     await hub.stop();
   }

@@ -7,7 +7,7 @@
  *       refs/{revision}                   the commit a branch or tag pointed at (no newline)
  *       .no_exist/{commit}/{file}         empty: the file is known to be absent at that commit
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomicSync } from '../atomic.js';
 
@@ -66,19 +66,22 @@ export class RepoCache {
     return existsSync(join(this.root, '.no_exist', commit, ...file.split('/')));
   }
 
-  /** Puts snapshots/{commit}/{file} in place, pointing at the blob. */
+  /**
+   * Puts snapshots/{commit}/{file} in place, pointing at the blob: made under a temporary name and
+   * renamed over, so that a reader (another process linking the same file) never finds it missing.
+   */
   linkSnapshot(commit: string, file: string, etag: string): string {
     const path = this.snapshotFile(commit, file);
     const blob = this.blob(etag);
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     mkdirSync(dirname(path), { recursive: true });
-    rmSync(path, { force: true });
     try {
-      symlinkSync(relative(dirname(path), blob), path);
-    } catch (e) {
+      symlinkSync(relative(dirname(path), blob), tmp);
+    } catch {
       // Windows without developer mode, some network file systems: a copy, as huggingface_hub falls back to.
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return path; // another process linked it first
-      copyFileSync(blob, path);
+      copyFileSync(blob, tmp);
     }
+    renameSync(tmp, path);
     return path;
   }
 }

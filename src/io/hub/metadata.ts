@@ -5,6 +5,7 @@
  * X-Linked-Size for LFS files, which answer 302 to a content host) and the bytes' location.
  */
 import { errorFromResponse, HubError, type FileRef } from './errors.js';
+import { metadataTimeoutMs } from './settings.js';
 
 export interface FileMetadata {
   /** The commit the revision resolved to. */
@@ -40,7 +41,10 @@ const MAX_HOPS = 5;
 export async function fetchMetadata(ref: FileRef, endpoint: string, token: string | undefined): Promise<FileMetadata> {
   let url = resolveUrl(endpoint, ref);
   for (let hop = 0; hop <= MAX_HOPS; hop++) {
-    const res = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: { ...authHeaders(url, endpoint, token), 'accept-encoding': 'identity' } });
+    const res = await fetch(url, {
+      method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(metadataTimeoutMs()),
+      headers: { ...authHeaders(url, endpoint, token), 'accept-encoding': 'identity' },
+    });
     const h = res.headers;
     const commit = h.get('x-repo-commit') ?? undefined;
     if (res.status >= 400) {
@@ -52,7 +56,9 @@ export async function fetchMetadata(ref: FileRef, endpoint: string, token: strin
     const etag = h.get('x-linked-etag') ?? h.get('etag');
     if (commit && etag) {
       const size = Number(h.get('x-linked-size') ?? h.get('content-length') ?? NaN);
-      return { commit, etag: normalizeEtag(etag), size: Number.isFinite(size) ? size : undefined, location: location ?? url };
+      // A small file is fetched at the commit, not the branch, so that a push in between cannot swap it.
+      const at = location ?? (hop === 0 ? resolveUrl(endpoint, { ...ref, revision: commit }) : url);
+      return { commit, etag: normalizeEtag(etag), size: Number.isFinite(size) ? size : undefined, location: at };
     }
     // A renamed repository answers a redirect without the file's metadata: ask where it points.
     if (!location) throw new HubError('HttpError', ref, `${url}: the Hub's answer (HTTP ${res.status}) has no X-Repo-Commit and ETag: is ${endpoint} a Hugging Face Hub?`);

@@ -35,10 +35,19 @@ export async function resolveModelDir(idOrPath: string, options: ResolveModelOpt
   // The first file fixes the commit: the others are fetched at that commit, so that a push in
   // between cannot mix two versions (and a cached commit needs no request).
   let revision = options.revision;
+  const asked = options.revision ?? 'main';
   const get = async (file: string): Promise<string> => {
-    const got = await hubFile(repo, file, { ...options, revision });
-    if (options.revision === undefined || !/^[0-9a-f]{40}$/.test(options.revision)) revision = got.commit;
-    return got.path;
+    try {
+      const got = await hubFile(repo, file, { ...options, revision });
+      revision = got.commit;
+      return got.path;
+    } catch (e) {
+      // Messages name the revision the user asked for, and the commit it stood for.
+      if (e instanceof HubError && revision && revision !== asked) {
+        e.message = e.message.replace(`revision '${revision}'`, `revision '${asked}' (commit ${revision})`);
+      }
+      throw e;
+    }
   };
   const absent: HubError[] = [];
   const optional = async (file: string): Promise<string | undefined> => {

@@ -47,9 +47,15 @@ export function hubEndpoint(options: HubOptions = {}): string {
   return (options.endpoint ?? env('HF_ENDPOINT') ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
 }
 
-/** True when huggingface_hub would refuse the network too (HF_HUB_OFFLINE=1/true/yes/on). */
+/** True when huggingface_hub or transformers would refuse the network too (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE = 1/true/yes/on). */
 export function isOffline(options: HubOptions = {}): boolean {
-  return options.localFilesOnly === true || /^(1|true|yes|on)$/i.test(env('HF_HUB_OFFLINE') ?? '');
+  return options.localFilesOnly === true || ['HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'].some((v) => /^(1|true|yes|on)$/i.test(env(v) ?? ''));
+}
+
+/** Seconds to wait for the Hub's answer about a file before falling back on the cache ($HF_HUB_ETAG_TIMEOUT, default 10 as in Python). */
+export function metadataTimeoutMs(): number {
+  const s = Number(env('HF_HUB_ETAG_TIMEOUT') ?? 10);
+  return (Number.isFinite(s) && s > 0 ? s : 10) * 1000;
 }
 
 export function hubToken(options: HubOptions = {}): string | undefined {
