@@ -36,6 +36,12 @@ test('CLI: download, cache ls, then fill-mask --model owner/name online and with
     online = await cli(['fill-mask', '--model', 'test-org/mlm', '--revision', 'v1.0', '--json', text], env);
     assert.equal(online.status, 0, online.stderr);
     assert.equal(online.stderr, '', 'cached: nothing downloaded, no progress');
+    const quiet = await cli(['download', 'test-org/seqcls-bin', '--json'], env);
+    assert.equal(quiet.stderr, '', '--json: no progress');
+    assert.deepEqual(JSON.parse(quiet.stdout), { id: 'test-org/seqcls-bin', revision: 'main', path: join(dir, 'hub', 'models--test-org--seqcls-bin', 'snapshots', 'b'.repeat(40)) });
+    const verify = await cli(['verify-model', 'test-org/verify', '--weights', 'safetensors', '--json'], env);
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.equal(JSON.parse(verify.stdout).ok, true, 'verify-model fetched expected.safetensors with the model');
   } finally {
     await hub.stop();
   }
@@ -44,7 +50,7 @@ test('CLI: download, cache ls, then fill-mask --model owner/name online and with
   const offline = await cli(['fill-mask', '--model', 'test-org/mlm', '--json', text], { ...env, HF_HUB_OFFLINE: '1' });
   assert.equal(offline.status, 0, offline.stderr);
   assert.equal(offline.stdout, local.stdout);
-  const miss = await cli(['classify', '--model', 'test-org/seqcls-bin', 'a text'], { ...env, HF_HUB_OFFLINE: '1' });
+  const miss = await cli(['embed', '--model', 'test-org/sharded', 'a text'], { ...env, HF_HUB_OFFLINE: '1' });
   assert.equal(miss.status, 1);
-  assert.match(miss.stderr, /^nystromformer: config\.json of test-org\/seqcls-bin at revision 'main' is not in the cache \(.*\) and offline mode is on/);
+  assert.match(miss.stderr, /^nystromformer: config\.json of test-org\/sharded at revision 'main' is not in the cache \(.*\) and offline mode is on/);
 }));

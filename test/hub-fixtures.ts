@@ -30,6 +30,7 @@ function sharded(dir: string): Map<string, Uint8Array> {
 /**
  * test-org/mlm: mlm-dense-tied, safetensors only, with its tokenizer; test-org/seqcls-bin:
  * seqcls-single, pytorch_model.bin only; test-org/sharded: base-dense in two safetensors shards;
+ * test-org/verify: base-dense as committed (both weight formats, expected.safetensors);
  * test-org/gated: like mlm, for TOKEN holders only.
  */
 export async function startHub(): Promise<HubServer> {
@@ -38,6 +39,7 @@ export async function startHub(): Promise<HubServer> {
   hub.addRepo('test-org/mlm', { files: mlm, commit: COMMIT, branches: ['v1.0'] });
   hub.addRepo('test-org/seqcls-bin', { files: folderFiles(join(FIXTURES, 'seqcls-single'), (n) => notExpected(n) && n !== 'model.safetensors'), commit: 'b'.repeat(40) });
   hub.addRepo('test-org/sharded', { files: sharded(join(FIXTURES, 'base-dense')), commit: 'c'.repeat(40) });
+  hub.addRepo('test-org/verify', { files: folderFiles(join(FIXTURES, 'base-dense')), commit: 'e'.repeat(40) });
   hub.addRepo('test-org/gated', { files: mlm, commit: 'd'.repeat(40), token: TOKEN });
   return hub.start();
 }
