@@ -107,6 +107,20 @@ test('a full disk (ENOSPC, from /dev/full) names the file and what to do', { ski
   }
 }));
 
+test('a Hub answering 503 falls back on the cached revision with a warning, and is an error when nothing is cached', withTempDir('hub-', async (cacheDir) => {
+  const hub = await startHub();
+  try {
+    const dir = await resolveModelDir('test-org/mlm', { cacheDir, endpoint: hub.url });
+    hub.failWith = 503;
+    const warnings: string[] = [];
+    assert.equal(await resolveModelDir('test-org/mlm', { cacheDir, endpoint: hub.url, onWarning: (m) => warnings.push(m) }), dir);
+    assert.deepEqual(warnings, [`cannot reach ${hub.url} (config.json of test-org/mlm at revision 'main': the Hub answered HTTP 503): using the cached config.json of test-org/mlm at revision 'main' (commit ${COMMIT})`]);
+    await assert.rejects(resolveModelDir('test-org/sharded', { cacheDir, endpoint: hub.url }), /^HubError: config\.json of test-org\/sharded at revision 'main': the Hub answered HTTP 503$/);
+  } finally {
+    await hub.stop();
+  }
+}));
+
 test('a lock left by a process that died is removed', withTempDir('hub-', async (cacheDir) => {
   const hub = await startHub();
   try {

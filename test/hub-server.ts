@@ -47,6 +47,8 @@ export class HubServer {
   readonly corrupt = new Set<string>();
   /** Serve 100 bytes fewer than announced (a cleanly closed, short answer) for LFS content whose sha256 is listed. */
   readonly short = new Set<string>();
+  /** Answer every request with this status (a Hub in trouble), when set. */
+  failWith: number | undefined;
   #server: Server;
   /** The content host LFS files redirect to: another origin, as on the Hub, so it gets no token. */
   #content: Server;
@@ -91,6 +93,7 @@ export class HubServer {
   }
 
   #handle(method: string, path: string, headers: IncomingHttpHeaders, res: ServerResponse): void {
+    if (this.failWith) return void res.writeHead(this.failWith).end();
     const lfs = /^\/lfs\/([0-9a-f]{64})$/.exec(path.split('?')[0]);
     if (lfs) return this.#serveLfs(lfs[1], method, headers, res);
     const m = /^\/([^/]+(?:\/[^/]+)?)\/resolve\/([^/]+)\/(.+)$/.exec(path.split('?')[0]);

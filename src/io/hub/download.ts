@@ -42,6 +42,7 @@ export async function downloadBlob(d: BlobDownload): Promise<void> {
     } catch (e) {
       // A broken connection: try again from where the file stops. The Hub's refusals are final.
       if (e instanceof HubError || attempt >= retries) throw e;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
     }
   }
   await verify(d, incomplete);
