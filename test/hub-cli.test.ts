@@ -39,9 +39,10 @@ test('CLI: download, cache ls, then fill-mask --model owner/name online and with
     const quiet = await cli(['download', 'test-org/seqcls-bin', '--json'], env);
     assert.equal(quiet.stderr, '', '--json: no progress');
     assert.deepEqual(JSON.parse(quiet.stdout), { id: 'test-org/seqcls-bin', revision: 'main', path: join(dir, 'hub', 'models--test-org--seqcls-bin', 'snapshots', 'b'.repeat(40)) });
-    const verify = await cli(['verify-model', 'test-org/verify', '--weights', 'safetensors', '--json'], env);
+    const verify = await cli(['verify-model', 'test-org/verify', '--json'], env);
     assert.equal(verify.status, 0, verify.stderr);
-    assert.equal(JSON.parse(verify.stdout).ok, true, 'verify-model fetched expected.safetensors with the model');
+    const checks = verify.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(checks.map((c) => [c.weights, c.ok]), [['safetensors', true], ['bin', true]], 'expected.safetensors and both weight formats fetched');
   } finally {
     await hub.stop();
   }

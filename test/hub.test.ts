@@ -43,10 +43,15 @@ test('an id downloads into the Python cache layout and loads as the folder does 
     assert.equal(readlinkSync(weights), join('..', '..', 'blobs', sha), 'a relative link to the blob named by its sha256');
     assert.ok(existsSync(join(repo, '.no_exist', COMMIT, 'pytorch_model.bin')) === false, 'never asked: model.safetensors came first');
     assert.ok(existsSync(join(repo, '.no_exist', COMMIT, 'tokenizer_config.json')) === false);
-    const bin = join(cacheDir, 'models--test-org--seqcls-bin');
-    assert.ok(existsSync(join(bin, '.no_exist', 'b'.repeat(40), 'model.safetensors')), 'the 404 is remembered, as huggingface_hub does');
+    const binRepo = join(cacheDir, 'models--test-org--seqcls-bin');
+    assert.ok(existsSync(join(binRepo, '.no_exist', 'b'.repeat(40), 'model.safetensors')), 'the 404 is remembered, as huggingface_hub does');
     assert.ok(existsSync(join(cacheDir, 'models--test-org--sharded', 'snapshots', 'c'.repeat(40), 'model-00002-of-00002.safetensors')));
-    const listed = listCache(cacheDir);
+    // The format asked for: only .bin, when FromPretrainedOptions.weights says so.
+    const bin = await loadModel('test-org/verify', { cacheDir, endpoint: hub.url, weights: 'bin', onWarning: () => {} });
+    assert.deepEqual(output(bin), output(await loadModel(join(FIXTURES, 'base-dense'), { weights: 'bin' })));
+    const verifyDir = join(cacheDir, 'models--test-org--verify', 'snapshots', 'e'.repeat(40));
+    assert.ok(existsSync(join(verifyDir, 'pytorch_model.bin')) && !existsSync(join(verifyDir, 'model.safetensors')));
+    const listed = listCache(cacheDir).filter((r) => r.repo !== 'test-org/verify');
     assert.deepEqual(listed.map((r) => r.repo), ['test-org/mlm', 'test-org/seqcls-bin', 'test-org/sharded']);
     assert.deepEqual(listed[0].refs, { main: COMMIT });
     assert.ok(listed[0].size > 46_000);

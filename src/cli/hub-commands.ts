@@ -14,9 +14,9 @@ const MODEL_ARGUMENT: Record<string, string[]> = { 'verify-model': ['expected.sa
 
 const subcommands = (c: Command): Command[] => c.commands.flatMap((s) => [s, ...subcommands(s)]);
 
-function hubOptions(o: { revision?: string; json?: boolean; cacheDir?: string }): ResolveModelOptions {
+function hubOptions(o: { revision?: string; json?: boolean; cacheDir?: string; weights?: 'safetensors' | 'bin' }): ResolveModelOptions {
   return {
-    revision: o.revision, cacheDir: o.cacheDir, progressCallback: o.json ? undefined : downloadProgress(),
+    revision: o.revision, cacheDir: o.cacheDir, weights: o.weights, progressCallback: o.json ? undefined : downloadProgress(),
     onWarning: (m) => console.error(`warning: ${m}`),
   };
 }
@@ -33,7 +33,8 @@ export function acceptHubIds(program: Command): void {
     if (typeof o.model === 'string') command.setOptionValue('model', await resolveModelDir(o.model, hubOptions(o)));
     const extra = MODEL_ARGUMENT[command.name()];
     if (extra && typeof command.processedArgs[0] === 'string') {
-      command.processedArgs[0] = await resolveModelDir(command.processedArgs[0], { ...hubOptions(o), extraFiles: extra });
+      // It checks every weight format it finds, as in a folder.
+      command.processedArgs[0] = await resolveModelDir(command.processedArgs[0], { ...hubOptions(o), weights: o.weights ?? 'all', extraFiles: extra });
     }
   });
 }

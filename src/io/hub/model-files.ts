@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { WeightsFormat } from '../weights.js';
 import { HubError } from './errors.js';
 import { hubFile, type HubFileOptions } from './resolve-file.js';
 import { checkRepoId } from './repo-id.js';
@@ -15,10 +16,16 @@ export interface ResolveModelOptions extends HubFileOptions {
   files?: 'model' | 'tokenizer';
   /** More optional files to fetch when the repository has them (e.g. expected.safetensors). */
   extraFiles?: string[];
+  /** Weights wanted: the first format the repository has (default), only this format, or every format it has ('all'). */
+  weights?: WeightsFormat | 'all';
 }
 
-/** Weight files in transformers' order of preference: single file, else its index and shards. */
-export const WEIGHT_CANDIDATES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
+/** Weight files by format, in transformers' order of preference: single file, else its index and shards. */
+const WEIGHT_FILES: Record<WeightsFormat, string[]> = {
+  safetensors: ['model.safetensors', 'model.safetensors.index.json'],
+  bin: ['pytorch_model.bin', 'pytorch_model.bin.index.json'],
+};
+export const WEIGHT_CANDIDATES = [...WEIGHT_FILES.safetensors, ...WEIGHT_FILES.bin];
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 /** Absent files: the Hub's 404 for a file, or (offline, or with no network) a file the cache does not hold. */
@@ -64,7 +71,7 @@ export async function resolveModelDir(idOrPath: string, options: ResolveModelOpt
     first = await get('tokenizer.json');
   } else {
     first = await get('config.json');
-    await modelWeights(repo, options.revision, get, optional, absent);
+    await modelWeights(repo, options.revision, options.weights, get, optional, absent);
     await optional('tokenizer.json');
   }
   for (const f of [...TOKENIZER_FILES.slice(1), ...(options.extraFiles ?? [])]) await optional(f);
@@ -72,19 +79,28 @@ export async function resolveModelDir(idOrPath: string, options: ResolveModelOpt
 }
 
 async function modelWeights(
-  repo: string, revision: string | undefined, get: (f: string) => Promise<string>, optional: (f: string) => Promise<string | undefined>, absent: HubError[],
+  repo: string, revision: string | undefined, wanted: WeightsFormat | 'all' | undefined,
+  get: (f: string) => Promise<string>, optional: (f: string) => Promise<string | undefined>, absent: HubError[],
 ): Promise<void> {
-  for (const candidate of WEIGHT_CANDIDATES) {
-    const path = await optional(candidate);
-    if (!path) continue;
-    if (candidate.endsWith('.index.json')) for (const shard of await shardsOf(path)) await get(shard);
-    return;
+  const formats = wanted === undefined || wanted === 'all' ? (Object.keys(WEIGHT_FILES) as WeightsFormat[]) : [wanted];
+  const candidates = formats.flatMap((f) => WEIGHT_FILES[f]);
+  let found = false;
+  for (const format of formats) {
+    for (const candidate of WEIGHT_FILES[format]) {
+      const path = await optional(candidate);
+      if (!path) continue;
+      if (candidate.endsWith('.index.json')) for (const shard of await shardsOf(path)) await get(shard);
+      found = true;
+      break;
+    }
+    if (found && wanted !== 'all') return;
   }
+  if (found) return;
   // Not in the cache and no way to ask: say so, rather than that the repository has no weights.
   const unknown = absent.find((e) => e.code !== 'EntryNotFound');
-  if (unknown) throw new HubError(unknown.code, unknown.ref, `${unknown.message} (nor any of ${WEIGHT_CANDIDATES.join(', ')})`, { cause: unknown });
-  throw new HubError('EntryNotFound', { repo, revision: revision ?? 'main', file: WEIGHT_CANDIDATES[0] },
-    `${repo} at revision '${revision ?? 'main'}' has no model weights (looked for ${WEIGHT_CANDIDATES.join(', ')})`);
+  if (unknown) throw new HubError(unknown.code, unknown.ref, `${unknown.message} (nor any of ${candidates.join(', ')})`, { cause: unknown });
+  throw new HubError('EntryNotFound', { repo, revision: revision ?? 'main', file: candidates[0] },
+    `${repo} at revision '${revision ?? 'main'}' has no model weights (looked for ${candidates.join(', ')})`);
 }
 
 /** The shard files a weight index names, each once. */
