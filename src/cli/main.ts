@@ -23,6 +23,7 @@ import { RESUME_MAY_CHANGE_FLAGS } from './run-options.js';
 
 /** What --resume allows: the flags that do not change the steps already taken. */
 const RESUME_HELP = `a flag given with it that would change the run's math (such as --lr, --batch-size, --seed) is refused; ${RESUME_MAY_CHANGE_FLAGS} may change (e.g. a larger --steps extends the run)`;
+import { acceptHubIds, addHubCommands } from './hub-commands.js';
 
 const program = new Command()
   .name('nystromformer')
@@ -282,6 +283,10 @@ program
 function runtimeOption(): Option {
   return new Option('--runtime <r>', 'engine, or onnx (the encoder exported in memory and run on onnxruntime-node)').choices(['engine', 'onnx']);
 }
+
+addHubCommands(program);
+// Last: every command declared above that takes --model also takes a Hub id and --revision.
+acceptHubIds(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -100,6 +100,15 @@ export class Tokenizer {
   #single: Template;
   #pair: Template;
 
+  /**
+   * A folder's tokenizer, or in Node a Hub repository's by id (`owner/name`, fetched into
+   * huggingface_hub's cache; a folder that exists wins over an id).
+   */
+  static async fromPretrained(idOrDir: string, options: import('./hub/settings.js').HubOptions = {}): Promise<Tokenizer> {
+    const { resolveModelDir } = await import('./hub/model-files.js');
+    return Tokenizer.fromDir(await resolveModelDir(idOrDir, { ...options, files: 'tokenizer' }));
+  }
+
   /** Reads `dir`/tokenizer.json and, when present, tokenizer_config.json and special_tokens_map.json. */
   static async fromDir(dir: string): Promise<Tokenizer> {
     const { readFile } = await import('node:fs/promises');

@@ -3,7 +3,7 @@ import { lookup } from '../../io/lookup.js';
 import { NystromformerForMaskedLM } from './masked-lm.js';
 import { NystromformerModel } from './model.js';
 import { NystromformerForMultipleChoice } from './multiple-choice.js';
-import { FromPretrainedOptions, ModelConstructor, NystromformerPreTrainedModel, readConfigJSON } from './pretrained.js';
+import { FromPretrainedOptions, ModelConstructor, NystromformerPreTrainedModel, readConfigJSON, resolveModelFolder } from './pretrained.js';
 import { NystromformerForQuestionAnswering } from './question-answering.js';
 import { NystromformerForSequenceClassification } from './sequence-classification.js';
 import { NystromformerForTokenClassification } from './token-classification.js';
@@ -23,8 +23,9 @@ export function architectureClass(name: string): (typeof ARCHITECTURES)[Architec
   return lookup(ARCHITECTURES, name, 'architecture');
 }
 
-/** Loads a folder as the architecture its config.json names (or `architecture` when given). */
-export async function loadModel(dir: string, options: FromPretrainedOptions & { architecture?: string } = {}): Promise<NystromformerPreTrainedModel> {
+/** Loads a folder (or, in Node, a Hub id) as the architecture its config.json names (or `architecture` when given). */
+export async function loadModel(idOrDir: string, options: FromPretrainedOptions & { architecture?: string } = {}): Promise<NystromformerPreTrainedModel> {
+  const dir = await resolveModelFolder(idOrDir, options);
   let name = options.architecture;
   if (!name) {
     const names = (await readConfigJSON(dir)).architectures;

@@ -8,8 +8,14 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../io/atomic.js';
 import { assertFolder } from '../../io/folder-check.js';
 import { makeDir } from '../../io/make-dir.js';
+import { resolveModelDir, type ResolveModelOptions } from '../../io/hub/model-files.js';
 import { writeSafetensorsSync, type TensorToWrite } from '../../io/safetensors.js';
 import { readWeights, type CheckpointWeights, type WeightsFormat } from '../../io/weights.js';
+
+/** `idOrDir` itself when it exists, else the cached snapshot of the Hub repository it names. */
+export function resolveFolder(idOrDir: string, options: ResolveModelOptions): Promise<string> {
+  return resolveModelDir(idOrDir, options);
+}
 
 export const configPath = (dir: string): string => join(dir, 'config.json');
 

@@ -9,6 +9,7 @@
  */
 import { Tensor } from '../../engine/index.js';
 import { toFiniteFloat32, type RawTensor } from '../../io/safetensors-format.js';
+import type { HubOptions } from '../../io/hub/settings.js';
 import type { WeightsFormat } from '../../io/weights.js';
 import { assignParameter, Module, moduleTensors } from '../../nn/index.js';
 import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
@@ -27,7 +28,10 @@ export interface AttentionOptions {
   pinvIterations?: number;
 }
 
-export interface FromPretrainedOptions extends AttentionOptions {
+/** Loading by Hub id (`owner/name`): revision, cache, offline mode, token and download progress (Node only). */
+export type HubLoadOptions = Omit<HubOptions, 'onWarning'>;
+
+export interface FromPretrainedOptions extends AttentionOptions, HubLoadOptions {
   /** Which weights to read when the folder has several: 'safetensors' (preferred) or 'bin'. */
   weights?: WeightsFormat;
   /** Throw instead of warning when weights are missing or unused. */
@@ -96,9 +100,12 @@ export abstract class NystromformerPreTrainedModel extends Module {
     this.setAttention(attention);
   }
 
-  /** Loads a Hugging Face model folder (config.json and weights). */
+  /**
+   * Loads a Hugging Face model folder (config.json and weights), or in Node a Hub repository by id
+   * (`owner/name`, fetched into huggingface_hub's cache; a folder that exists wins over an id).
+   */
   static async fromPretrained<T extends NystromformerPreTrainedModel>(
-    this: ModelConstructor<T>, dir: string, options: FromPretrainedOptions = {},
+    this: ModelConstructor<T>, idOrDir: string, options: FromPretrainedOptions = {},
   ): Promise<T> {
     checkRuntime(options.runtime);
     const install = options.runtime === undefined || options.runtime === 'engine' ? null : installers.get(options.runtime);
@@ -106,6 +113,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
       throw new Error(`runtime '${options.runtime}' is not loaded: import the library from 'nystromformer' (Node, with onnxruntime-node), not 'nystromformer/web' (in browsers use WebOnnxEncoder)`);
     }
     const folder = await import('./folder.js');
+    const dir = await folder.resolveFolder(idOrDir, options);
     const model = new this(parseConfig({ ...(await folder.readConfigJSON(dir)), ...options.config }, folder.configPath(dir)), options);
     try {
       const { tensors, files } = await folder.readFolderWeights(dir, options.weights);
@@ -196,6 +204,11 @@ export abstract class NystromformerPreTrainedModel extends Module {
     }
     return renamed;
   }
+}
+
+/** The local folder of a folder path or a Hub id (Node only: the Hub client is imported when needed). */
+export async function resolveModelFolder(idOrDir: string, options: FromPretrainedOptions = {}): Promise<string> {
+  return (await import('./folder.js')).resolveFolder(idOrDir, options);
 }
 
 /** A model folder's config.json, parsed but not yet checked. */
