@@ -190,7 +190,11 @@ test('pipeline(): unknown tasks, options and folders, and dtype / device other t
   await assert.rejects(pipeline('fill-mask', dir, { dtype: 'q8' as 'fp32' }), /dtype 'q8' is not supported \(options\.dtype: only 'fp32'/);
   await assert.rejects(pipeline('fill-mask', dir, { device: 'webgpu' as 'cpu' }), /device 'webgpu' is not supported yet \(options\.device: only 'cpu'/);
   await assert.rejects(pipeline('fill-mask', dir, { progress_callback: () => {} } as object), /unknown option 'progress_callback' \(did you mean 'progressCallback'\?\)/);
-  await assert.rejects(pipeline('fill-mask', 'Xenova/no-such-model'), /no folder 'Xenova\/no-such-model' \(pipeline\(\) loads local model folders/);
+  // not a folder here, so a Hub id: offline, with an empty cache, the error names the file it lacks
+  const emptyCache = mkdtempSync(join(tmpdir(), 'nf-hub-'));
+  await assert.rejects(pipeline('fill-mask', 'Xenova/no-such-model', { localFilesOnly: true, cacheDir: emptyCache }), /config\.json of Xenova\/no-such-model at revision 'main' is not in the cache/);
+  rmSync(emptyCache, { recursive: true });
+  await assert.rejects(pipeline('fill-mask', 'no/such/folder'), /'no\/such\/folder' is neither a folder nor a Hugging Face repository id/);
   await assert.rejects(pipeline('fill-mask', dir, { attention: 'fast' as 'hf' }), /attention must be 'hf', 'nystrom' or 'softmax', got 'fast'/);
 });
 
