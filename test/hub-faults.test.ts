@@ -159,7 +159,7 @@ test('each refusal of the Hub names repo, revision and file, and says what to do
       "vocab.txt of test-org/mlm at revision 'main': no such file in the repository");
     await fails(resolveModelDir('test-org/sharded', { ...o, files: 'tokenizer', revision: 'c'.repeat(40) }), 'EntryNotFound',
       `tokenizer.json of test-org/sharded at revision '${'c'.repeat(40)}': no such file in the repository`);
-    await assert.rejects(resolveModelDir('not a/valid/id', o), /'not a\/valid\/id' is neither a folder nor a Hugging Face repository id/);
+    await assert.rejects(resolveModelDir('not a/valid/id', o), /not a\/valid\/id: no such folder \(nor a Hub id/);
     // A token from the option, from HF_TOKEN, or from $HF_HOME/token opens the gated repository.
     assert.ok(await resolveModelDir('test-org/gated', { ...o, token: TOKEN }));
     const auth = hub.requests.filter((r) => r.url.includes('gated'));

@@ -194,7 +194,7 @@ test('pipeline(): unknown tasks, options and folders, and dtype / device other t
   const emptyCache = mkdtempSync(join(tmpdir(), 'nf-hub-'));
   await assert.rejects(pipeline('fill-mask', 'Xenova/no-such-model', { localFilesOnly: true, cacheDir: emptyCache }), /config\.json of Xenova\/no-such-model at revision 'main' is not in the cache/);
   rmSync(emptyCache, { recursive: true });
-  await assert.rejects(pipeline('fill-mask', 'no/such/folder'), /'no\/such\/folder' is neither a folder nor a Hugging Face repository id/);
+  await assert.rejects(pipeline('fill-mask', 'no/such/folder'), /no\/such\/folder: no such folder \(nor a Hub id/);
   await assert.rejects(pipeline('fill-mask', dir, { attention: 'fast' as 'hf' }), /attention must be 'hf', 'nystrom' or 'softmax', got 'fast'/);
 });
 

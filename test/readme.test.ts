@@ -98,9 +98,20 @@ function cutSteps(args: string[], command: string): string[] {
 /** Paths that lines not run would have made (after --out or --bench-out). */
 const notMade = new Set<string>();
 
+/** A command's leading `NAME=value` words: the environment it runs with. */
+function envOf(command: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const word of words(command)) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (!m) break;
+    env[m[1]] = m[2];
+  }
+  return env;
+}
+
 /** The node arguments a README command line runs as, or the reason it is not run. */
 function nodeArgs(command: string, cwd: string): string[] | string {
-  const w = words(command).flatMap((word) => expandGlob(word, cwd));
+  const w = words(command).slice(Object.keys(envOf(command)).length).flatMap((word) => expandGlob(word, cwd));
   for (const [pattern, why] of NOT_RUN) {
     if (!pattern.test(command)) continue;
     w.forEach((word, i) => /^--(bench-)?out$/.test(w[i - 1] ?? '') && notMade.add(word));
@@ -127,8 +138,8 @@ function sandbox(): string {
   return dir;
 }
 
-function run(args: string[], cwd: string, what: string): void {
-  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 300_000 });
+function run(args: string[], cwd: string, what: string, env: Record<string, string> = {}): void {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env } });
   assert.equal(r.status, 0, `${what} exited with ${r.status ?? r.signal}:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
 }
 
@@ -217,7 +228,7 @@ describe('README and examples run as written', { concurrency: false }, () => {
         const browser = /browser|smoke\.mjs/.test(command) && browserTestsSkipped();
         test(`${name}: ${command}`, { timeout: 300_000, skip: browser || false }, async () => {
           if (words(command)[2] === 'serve') await serveOnce(args, cwd);
-          else run(args, cwd, command);
+          else run(args, cwd, command, envOf(command));
         });
       }
     } else throw new Error(`README line ${block.line}: a '${block.lang}' block, which this test cannot run`);

@@ -9,10 +9,12 @@ export function isRepoId(id: string): boolean {
   return parts.every((p) => PART.test(p) && !/^[-.]|[-.]$/.test(p));
 }
 
+/** Refuses what is neither an existing folder (checked before) nor an id; a path-like name is told it is missing. */
 export function checkRepoId(id: string): void {
-  if (!isRepoId(id)) {
-    throw new Error(`'${id}' is neither a folder nor a Hugging Face repository id (owner/name: letters, digits, '-', '_', '.'; no '--' or '..'; at most 96 characters)`);
-  }
+  if (isRepoId(id)) return;
+  const rule = "a Hugging Face repository id is owner/name: letters, digits, '-', '_', '.'; no '--' or '..'; at most 96 characters";
+  if (/^[./~]|^[A-Za-z]:\\|\/.*\//.test(id)) throw new Error(`${id}: no such folder (nor a Hub id: ${rule})`);
+  throw new Error(`'${id}' is neither a folder nor a Hugging Face repository id (${rule})`);
 }
 
 /** True for a full commit hash, which names a snapshot without asking the Hub. */
