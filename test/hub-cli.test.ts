@@ -55,3 +55,35 @@ test('CLI: download, cache ls, then fill-mask --model owner/name online and with
   assert.equal(miss.status, 1);
   assert.match(miss.stderr, /^nystromformer: config\.json of test-org\/sharded at revision 'main' is not in the cache \(.*\) and offline mode is on/);
 }));
+
+test('CLI: every command that takes --model takes a Hub id, online and then offline with the Hub gone', withTempDir('hub-cli-all-', async (dir) => {
+  const glue = fileURLToPath(new URL('../../examples/data/glue', import.meta.url));
+  const env = { HF_ENDPOINT: '', HF_HUB_CACHE: join(dir, 'hub'), HF_HOME: join(dir, 'home'), HF_TOKEN: '', HF_HUB_OFFLINE: '' };
+  /** Each command with its --model, and a check of its output (the same as the local fixture's where it prints results). */
+  const commands = (mode: string): [string[], string | null][] => [
+    [['classify', '--model', 'test-org/seqcls-bin', '--json', 'a good movie'], join(FIXTURES, 'seqcls-single')],
+    [['embed', '--model', 'test-org/mlm', '--json', 'a text to embed'], join(FIXTURES, 'mlm-dense-tied')],
+    [['fill-mask', '--model', 'test-org/mlm', '--json', 'paris is the [MASK] of france.'], join(FIXTURES, 'mlm-dense-tied')],
+    [['export', '--model', 'test-org/mlm', '--out', join(dir, `onnx-${mode}`), '--json'], null],
+    [['verify-model', 'test-org/verify', '--json'], null],
+    [['train', '--task', 'glue/sst2', '--data', glue, '--model', 'test-org/seqcls-bin', '--seq-len', '32', '--steps', '1', '--json', '--out', join(dir, `run-${mode}`)], null],
+    [['eval', '--model', 'test-org/seqcls-bin', '--task', 'glue/sst2', '--data', glue, '--json'], null],
+  ];
+  const runAll = async (mode: string, extra: Record<string, string>) => {
+    for (const [args, local] of commands(mode)) {
+      const r = await cli(args, { ...env, ...extra });
+      assert.equal(r.status, 0, `${mode}: ${args.join(' ')}\n${r.stderr}`);
+      if (local) {
+        const fromFolder = await cli(args.map((a) => (a.startsWith('test-org/') ? local : a)), env);
+        assert.equal(r.stdout, fromFolder.stdout, `${mode}: ${args[0]} by id prints what the folder gives`);
+      }
+    }
+  };
+  const hub = await startHub();
+  try {
+    await runAll('online', { HF_ENDPOINT: hub.url });
+  } finally {
+    await hub.stop();
+  }
+  await runAll('offline', { HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '1' });
+}));
