@@ -37,3 +37,23 @@ export function snapshotFiles(dir: string): Map<string, Buffer> {
   walk(dir);
   return out;
 }
+
+/** Runs `node ARGS --port 0` (a `nystromformer serve`), hands its URL to `use`, then stops it whatever happens. */
+export async function withServe(args: string[], cwd: string, use: (url: string) => Promise<void>): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...args, '--port', '0'], { cwd });
+  try {
+    const url = await new Promise<string>((ok, fail) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /http:\/\/\S+\//.exec(out);
+        if (m) ok(m[0]);
+      });
+      child.on('exit', (code) => fail(new Error(`serve exited with ${code}: ${out}`)));
+    });
+    await use(url);
+  } finally {
+    child.kill();
+  }
+}

@@ -5,12 +5,13 @@
  * library imports and computes, and the command runs, trains its embedded default and serves the demo.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { withServe } from './helpers.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const version = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version as string;
@@ -63,21 +64,9 @@ function checks(dir: string, withOnnxruntime: boolean): void {
 }
 
 async function servesDemo(dir: string): Promise<void> {
-  const child = spawn(process.execPath, [join(dir, 'node_modules', '.bin', 'nystromformer'), 'serve', '--port', '0'], { cwd: dir });
-  try {
-    const url = await new Promise<string>((ok, fail) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /http:\/\/\S+\//.exec(out);
-        if (m) ok(m[0]);
-      });
-      child.on('exit', (code) => fail(new Error(`serve exited with ${code}: ${out}`)));
-    });
+  await withServe([join(dir, 'node_modules', '.bin', 'nystromformer'), 'serve'], dir, async (url) => {
     for (const path of ['', 'models/tiny-mlm/config.json']) assert.equal((await fetch(url + path)).status, 200, path);
-  } finally {
-    child.kill();
-  }
+  });
 }
 
 describe('the packed package installs and runs in an empty project', { concurrency: false, timeout: 900_000 }, () => {

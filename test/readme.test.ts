@@ -5,13 +5,14 @@
  * get a cut budget appended (commander takes an option's last value): `--steps` scaled down, small sizes.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { browserTestsSkipped } from './browser/chromium.js';
+import { withServe } from './helpers.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = join(repo, 'bin', 'nystromformer.js');
@@ -144,24 +145,12 @@ function run(args: string[], cwd: string, what: string, env: Record<string, stri
 }
 
 /** `serve` runs until stopped: start it on a free port, fetch the page, stop it. */
-async function serveOnce(args: string[], cwd: string): Promise<void> {
-  const child = spawn(process.execPath, [...args, '--port', '0'], { cwd });
-  try {
-    const url = await new Promise<string>((ok, fail) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /http:\/\/\S+\//.exec(out);
-        if (m) ok(m[0]);
-      });
-      child.on('exit', (code) => fail(new Error(`serve exited with ${code}: ${out}`)));
-    });
+function serveOnce(args: string[], cwd: string): Promise<void> {
+  return withServe(args, cwd, async (url) => {
     const page = await fetch(url);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);
-  } finally {
-    child.kill();
-  }
+  });
 }
 
 /** Compiles TypeScript files (type-checked, as a user's project would) into `out`; returns nothing, fails on any error. */
