@@ -18,10 +18,13 @@ export interface FileMetadata {
   location: string;
 }
 
-/** `{endpoint}/{repo}/resolve/{revision}/{file}`, the revision as one path segment (refs/pr/1 → refs%2Fpr%2F1). */
+/**
+ * `{endpoint}/{repo}/resolve/{revision}/{file}` (`{endpoint}/datasets/{repo}/…` for a dataset), the
+ * revision as one path segment (refs/pr/1 → refs%2Fpr%2F1).
+ */
 export function resolveUrl(endpoint: string, ref: FileRef): string {
   const file = ref.file.split('/').map(encodeURIComponent).join('/');
-  return `${endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/${file}`;
+  return `${endpoint}/${ref.type === 'dataset' ? 'datasets/' : ''}${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/${file}`;
 }
 
 /** An etag as the cache names blobs: without quotes and without a weak `W/` prefix. */
