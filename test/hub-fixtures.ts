@@ -11,12 +11,12 @@ export const TOKEN = 'hf_test_token';
 
 const notExpected = (n: string) => n !== 'expected.safetensors';
 
-/** base-dense's model.safetensors as two shards and an index, as save_pretrained shards big models. */
-function sharded(dir: string): Map<string, Uint8Array> {
+/** A folder's model.safetensors as two shards and an index, as save_pretrained shards big models; `keep`: the other files served. */
+export function sharded(dir: string, keep: (n: string) => boolean = (n) => n === 'config.json'): Map<string, Uint8Array> {
   const { tensors } = parseSafetensors(readFileSync(join(dir, 'model.safetensors')));
   const names = [...tensors.keys()];
   const half = Math.ceil(names.length / 2);
-  const files = folderFiles(dir, (n) => n === 'config.json');
+  const files = folderFiles(dir, keep);
   const weightMap: Record<string, string> = {};
   names.forEach((name, i) => (weightMap[name] = i < half ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors'));
   for (const shard of new Set(Object.values(weightMap))) {
