@@ -9,10 +9,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { backend, fillMask, NystromformerForMaskedLM, Tokenizer } from '../src/index.js';
-import { demoMounts, startServer, type RunningServer } from '../src/cli/serve-command.js';
-import { browserTestsSkipped, launchChromium } from './browser/chromium.js';
+import type { Page } from 'playwright-core';
+import { fillMask, NystromformerForMaskedLM, Tokenizer } from '../src/index.js';
+import { browserTestsSkipped } from './browser/chromium.js';
+import { closeDemoPage, openDemoPage, type DemoPage } from './browser/demo-page.js';
 import { FIXTURES, sharded, startHub } from './hub-fixtures.js';
 import type { HubServer } from './hub-server.js';
 import { maxAbsError } from './helpers.js';
@@ -21,32 +21,27 @@ const TINY = fileURLToPath(new URL('../../web/models/tiny-mlm', import.meta.url)
 const skip = browserTestsSkipped();
 
 let hub: HubServer;
-let server: RunningServer;
-let browser: Browser;
+let demo: DemoPage | undefined;
 let page: Page;
-const pageErrors: string[] = [];
 
 before(async () => {
   if (skip) return;
-  browser = await launchChromium();
   hub = await startHub();
   hub.addRepo('test-org/tiny-mlm-sharded', { files: sharded(TINY, (n) => n !== 'model.safetensors'), commit: 'f'.repeat(40) });
-  server = await startServer({ mounts: demoMounts(), port: 0 });
-  page = await browser.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
   // Chromium's HTTP cache off: what is not fetched again came from the Cache API.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  await page.goto(`${server.url}?threads=2&hub=${encodeURIComponent(hub.url)}`);
+  const noHttpCache = async (p: Page) => {
+    const cdp = await p.context().newCDPSession(p);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  };
+  demo = await openDemoPage(`?threads=2&hub=${encodeURIComponent(hub.url)}`, { prepare: noHttpCache });
+  page = demo.page;
   await page.evaluate(() => window.demo.ready);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await closeDemoPage(demo);
   await hub?.stop();
-  backend().close();
 });
 
 /** Types an id in the page's Hub field, presses the button, and returns the status line once the load ends. */
@@ -109,5 +104,5 @@ test('a repository with only pytorch_model.bin gets an error saying the browser 
   assert.match(status.text, /^test-org\/seqcls-bin at revision 'main' has only pytorch_model\.bin weights, which the browser cannot read/);
   assert.match((await loadById('test-org/nothing')).text, /repository 'test-org\/nothing' not found on the Hub/);
   assert.match((await page.textContent('#model-name')) ?? '', /^test-org\/tiny-mlm-sharded: /);
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(demo?.errors, []);
 });

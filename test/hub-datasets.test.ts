@@ -6,18 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readGlue, readHubGlue, readHubImdb, readImdb } from '../src/data/index.js';
 import { HubError } from '../src/io/hub/index.js';
-import { FIXTURES } from './hub-fixtures.js';
+import { cli, FIXTURES } from './hub-fixtures.js';
 import { addDatasets, DATA, GLUE_COMMIT, IMDB_COMMIT } from './hub-datasets.js';
 import { HubServer } from './hub-server.js';
 import { withTempDir } from './helpers.js';
-
-const bin = fileURLToPath(new URL('../../bin/nystromformer.js', import.meta.url));
 
 async function startDatasetHub(): Promise<HubServer> {
   const hub = new HubServer();
@@ -75,18 +71,6 @@ test('GLUE and IMDB by Hub id: the same rows as the folder readers, cached in th
   await assert.rejects(readHubGlue('nyu-mll/glue', 'mrpc', 'dev', read, { cacheDir, localFilesOnly: true }),
     /mrpc\/validation of dataset nyu-mll\/glue at revision 'refs\/convert\/parquet' is not in the cache .* offline mode is on/);
 }));
-
-/** Runs the CLI without blocking this process, which serves the Hub. */
-function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 test('CLI: train and eval with --data hf:nyu-mll/glue and hf:stanfordnlp/imdb, then eval offline from the cache', withTempDir('hub-data-cli-', async (dir) => {
   const hub = await startDatasetHub();

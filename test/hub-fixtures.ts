@@ -1,4 +1,5 @@
 /** The repositories the Hub tests serve, made from the committed model fixtures. */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,4 +43,18 @@ export async function startHub(): Promise<HubServer> {
   hub.addRepo('test-org/verify', { files: folderFiles(join(FIXTURES, 'base-dense')), commit: 'e'.repeat(40) });
   hub.addRepo('test-org/gated', { files: mlm, commit: 'd'.repeat(40), token: TOKEN });
   return hub.start();
+}
+
+const bin = fileURLToPath(new URL('../../bin/nystromformer.js', import.meta.url));
+
+/** Runs the CLI without blocking this process, which serves the Hub. */
+export function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
