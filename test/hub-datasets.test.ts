@@ -97,6 +97,9 @@ test('CLI: train and eval with --data hf:nyu-mll/glue and hf:stanfordnlp/imdb, t
   const e = JSON.parse(online.stdout);
   assert.equal(e.accuracy, trained.best.value, 'eval of the best model reproduces what training recorded');
   assert.equal(e.examples, (await readGlue(join(DATA, 'glue'), 'sst2', 'dev')).examples.length);
+  const ls = await cli(['cache', 'ls'], env);
+  assert.match(ls.stdout, /^dataset nyu-mll\/glue +0\.\d MB +2 files +1 snapshot\(s\) +refs: refs\/convert\/parquet=11111111$/m, ls.stdout);
+  assert.match(ls.stdout, /^dataset stanfordnlp\/imdb +0\.\d MB +3 files/m, 'train in two files, test in one');
   const offline = await cli(evalArgs, { ...env, HF_HUB_OFFLINE: '1' });
   assert.equal(offline.status, 0, offline.stderr);
   assert.deepEqual({ ...JSON.parse(offline.stdout), seconds: 0 }, { ...e, seconds: 0 });

@@ -16,10 +16,10 @@ export type RepoType = 'model' | 'dataset';
 
 export const repoFolderName = (repo: string, type: RepoType = 'model'): string => [`${type}s`, ...repo.split('/')].join('--');
 
-/** The inverse of repoFolderName: undefined for folders of other kinds (datasets--, spaces--). */
-export function repoIdOfFolder(folder: string): string | undefined {
-  if (!folder.startsWith('models--')) return undefined;
-  return folder.slice('models--'.length).split('--').join('/');
+/** The inverse of repoFolderName: undefined for folders of other kinds (a model's id for datasets--, spaces--). */
+export function repoIdOfFolder(folder: string, type: RepoType = 'model'): string | undefined {
+  if (!folder.startsWith(`${type}s--`)) return undefined;
+  return folder.slice(`${type}s--`.length).split('--').join('/');
 }
 
 export class RepoCache {
