@@ -68,6 +68,7 @@ test('GLUE and IMDB by Hub id: the same rows as the folder readers, cached in th
   assert.deepEqual(warnings, []);
   assert.deepEqual(await both({ endpoint: hub.url }), online, 'the Hub gone: the cache, with a warning');
   assert.match(warnings[0], /^cannot list sst2\/train of dataset nyu-mll\/glue \(.*\): using the 1 cached parquet file\(s\)$/);
+  await assert.rejects(readHubImdb('a--b', 'test', read, { cacheDir }), /^Error: 'a--b' is not a Hugging Face dataset id/);
   await assert.rejects(readHubGlue('nyu-mll/glue', 'mrpc', 'dev', read, { cacheDir, localFilesOnly: true }),
     /mrpc\/validation of dataset nyu-mll\/glue at revision 'refs\/convert\/parquet' is not in the cache .* offline mode is on/);
 }));

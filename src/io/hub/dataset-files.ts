@@ -13,7 +13,7 @@ import { RepoCache } from './cache-layout.js';
 import { errorFromResponse, HubError, networkError, offlineMiss, type FileRef } from './errors.js';
 import { authHeaders } from './metadata.js';
 import { hubFile, type HubFileOptions } from './resolve-file.js';
-import { checkRepoId } from './repo-id.js';
+import { isRepoId } from './repo-id.js';
 import { hubCacheDir, hubEndpoint, hubToken, isOffline, metadataTimeoutMs } from './settings.js';
 
 /** The branch the dataset viewer writes its parquet conversion to. */
@@ -21,7 +21,7 @@ export const PARQUET_REVISION = 'refs/convert/parquet';
 
 /** Local paths of the split's parquet files, in order, fetched into the cache as needed. */
 export async function datasetSplitFiles(repo: string, config: string, split: string, options: HubFileOptions = {}): Promise<string[]> {
-  checkRepoId(repo);
+  if (!isRepoId(repo)) throw new Error(`'${repo}' is not a Hugging Face dataset id (owner/name: letters, digits, '-', '_', '.'; no '--' or '..')`);
   const ref: FileRef = { repo, type: 'dataset', revision: PARQUET_REVISION, file: `${config}/${split}` };
   const cache = new RepoCache(hubCacheDir(options), repo, 'dataset');
   if (isOffline(options)) return cachedSplit(cache, ref, 'offline mode is on (HF_HUB_OFFLINE=1 or localFilesOnly)');
