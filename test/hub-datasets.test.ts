@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readGlue, readHubGlue, readHubImdb, readImdb } from '../src/data/index.js';
 import { HubError } from '../src/io/hub/index.js';
 import { cli, FIXTURES } from './hub-fixtures.js';
-import { addDatasets, DATA, GLUE_COMMIT, IMDB_COMMIT } from './hub-datasets.js';
+import { addDatasets, DATA, GLUE_COMMIT, IMDB_COMMIT, parquet } from './hub-datasets.js';
 import { HubServer } from './hub-server.js';
 import { withTempDir } from './helpers.js';
 
@@ -44,6 +44,14 @@ test('GLUE and IMDB by Hub id: the same rows as the folder readers, cached in th
     assert.ok(test.examples.length > 0 && test.examples.every((e) => e.label === -1), 'test splits have hidden labels (−1)');
     await assert.rejects(readHubGlue('nyu-mll/glue', 'cola', 'dev', read, { cacheDir, endpoint: hub.url }),
       (e: unknown) => e instanceof HubError && /dataset nyu-mll\/glue has no parquet files for config 'cola', split 'validation'/.test(e.message));
+    // A row whose label is no MNLI class is reported and skipped; the Hub's 2 is contradiction, the reader's 0.
+    hub.addDataset('test-org/bad-glue', new Map([['mnli/validation_matched/0000.parquet', parquet([
+      { name: 'premise', data: ['a', 'b'], type: 'STRING' }, { name: 'hypothesis', data: ['c', 'd'], type: 'STRING' }, { name: 'label', data: [5n, 2n], type: 'INT64' },
+    ])]]), '3'.repeat(40));
+    const skipped: string[] = [];
+    const bad = await readHubGlue('test-org/bad-glue', 'mnli', 'dev', { onWarning: (m) => skipped.push(m) }, { cacheDir, endpoint: hub.url });
+    assert.deepEqual(bad.examples, [{ textA: 'b', textB: 'd', label: 0 }]);
+    assert.deepEqual(skipped, ["mnli/validation_matched of dataset test-org/bad-glue:1: label 5 is not one of MNLI's (row skipped)"]);
     // A listed URL stands for its file in refs/convert/parquet (where the Hub redirects it): that file is what is fetched.
     const listed = (await (await fetch(`${hub.url}/api/datasets/stanfordnlp/imdb/parquet/plain_text/train`)).json()) as string[];
     const file = '/datasets/stanfordnlp/imdb/resolve/refs%2Fconvert%2Fparquet/plain_text/train/0001.parquet';

@@ -15,8 +15,8 @@ export const DATA = fileURLToPath(new URL('../../test/fixtures/data/', import.me
 export const GLUE_COMMIT = '1'.repeat(40);
 export const IMDB_COMMIT = '2'.repeat(40);
 
-type Column = { name: string; data: unknown[]; type: 'STRING' | 'INT64' | 'INT32' | 'FLOAT' };
-const parquet = (columns: Column[]): Uint8Array => new Uint8Array(parquetWriteBuffer({ columnData: columns } as Parameters<typeof parquetWriteBuffer>[0]));
+export type Column = { name: string; data: unknown[]; type: 'STRING' | 'INT64' | 'INT32' | 'FLOAT' };
+export const parquet = (columns: Column[]): Uint8Array => new Uint8Array(parquetWriteBuffer({ columnData: columns } as Parameters<typeof parquetWriteBuffer>[0]));
 const text = (name: string, data: unknown[]): Column => ({ name, data, type: 'STRING' });
 const ids = (data: unknown[]): Column => ({ name: 'idx', data: data.map((_, i) => i), type: 'INT32' });
 

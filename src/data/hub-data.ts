@@ -69,6 +69,14 @@ function shortestFloat32(v: number): number {
   return v;
 }
 
+/** The reader's class id for the Hub's: −1 (the test splits' hidden labels) stays; classes are mapped by name where the numbering differs. */
+function classId(labels: readonly string[], cols: HubGlueColumns, raw: number): number | undefined {
+  if (raw === -1) return -1;
+  if (!Number.isInteger(raw) || raw < 0) return undefined;
+  const id = cols.classes ? labels.indexOf(cols.classes[raw] ?? '') : raw < labels.length ? raw : -1;
+  return id >= 0 ? id : undefined;
+}
+
 /** One split of GLUE task `task` from the Hub dataset `repo` (nyu-mll/glue), as readGlue gives it. */
 export async function readHubGlue(repo: string, task: string, split: GlueSplit, options: ReadOptions = {}, hub: HubFileOptions = {}): Promise<TextDataset> {
   const name = glueTaskName(task);
@@ -80,10 +88,8 @@ export async function readHubGlue(repo: string, task: string, split: GlueSplit, 
   rows.forEach((row, i) => {
     const [a, b, raw] = [row[cols.a], cols.b ? row[cols.b] : undefined, toNumber(row.label)];
     if (typeof a !== 'string' || (cols.b && typeof b !== 'string')) return bad.report(where, i + 1, `'${cols.a}'${cols.b ? ` or '${cols.b}'` : ''} is missing or not text`);
-    // −1 marks the test splits' hidden labels; classes are mapped by name where the numbering differs.
-    let label = spec.labels ? raw : shortestFloat32(raw);
-    if (spec.labels && raw >= 0) label = cols.classes ? spec.labels.indexOf(cols.classes[raw] ?? '') : raw < spec.labels.length && Number.isInteger(raw) ? raw : -2;
-    if (!Number.isFinite(label) || label < -1) return bad.report(where, i + 1, `label ${String(row.label)} is not one of ${spec.folder}'s`);
+    const label = spec.labels ? classId(spec.labels, cols, raw) : Number.isFinite(raw) ? shortestFloat32(raw) : undefined;
+    if (label === undefined) return bad.report(where, i + 1, `label ${String(row.label)} is not one of ${spec.folder}'s`);
     examples.push({ textA: a, ...(cols.b && { textB: b as string }), label });
   });
   if (examples.length === 0) throw noUsableRows(where, bad.skipped);
