@@ -2,7 +2,7 @@
  * Models by Hub id in the demo page (headless Chromium): the page, cross-origin isolated, fetches
  * from the stand-in Hub on another origin (CORS, CORP), loads `test-org/mlm` by name and its fill-mask
  * matches Node's on the same fixture; a second load comes from the Cache API with no request to the
- * Hub; a sharded checkpoint (the shipped tiny-mlm, 4096 positions) runs Nyström attention on a long
+ * Hub; the resolver's progress events are the Node client's; a sharded checkpoint (the shipped tiny-mlm, 4096 positions) runs Nyström attention on a long
  * document as Node does; a repository with only pytorch_model.bin gets an error saying why.
  */
 import { after, before, test } from 'node:test';
@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { fillMask, NystromformerForMaskedLM, Tokenizer } from '../src/index.js';
+import { fillMask, NystromformerForMaskedLM, resolveModelDir, Tokenizer } from '../src/index.js';
 import { browserTestsSkipped } from './browser/chromium.js';
 import { closeDemoPage, openDemoPage, type DemoPage } from './browser/demo-page.js';
 import { FIXTURES, sharded, startHub } from './hub-fixtures.js';
 import type { HubServer } from './hub-server.js';
-import { maxAbsError } from './helpers.js';
+import { maxAbsError, withTempDir } from './helpers.js';
 
 const TINY = fileURLToPath(new URL('../../web/models/tiny-mlm', import.meta.url));
 const skip = browserTestsSkipped();
@@ -87,6 +87,25 @@ test('the page loads test-org/mlm by Hub id, matches Node, and loads it again fr
   const cached = await page.evaluate(async () => (await (await caches.open('nystromformer-hub')).keys()).map((r) => new URL(r.url).pathname));
   assert.deepEqual(cached.sort(), ['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => `/test-org/mlm/resolve/main/${f}`));
   await assertFillMaskMatches(dir, 'Landmarks summarise a long [MASK] in a few rows.');
+});
+
+test("the browser's resolver sends the Node client's progress events, and only initiate, done, ready from the Cache API", { skip }, async () => {
+  // Consecutive 'progress' events as one: how many arrive depends on the chunks.
+  const squeeze = (events: string[]) => events.filter((e, i) => !(e.startsWith('progress') && events[i - 1] === e));
+  const inPage = (cacheName: string | null) => page.evaluate(async ([endpoint, name]) => {
+    const entry = '/dist/src/web/index.js'; // the page's own copy of the web entry
+    const { fetchHubModel } = (await import(entry)) as typeof import('../src/web/index.js');
+    const events: string[] = [];
+    await fetchHubModel('test-org/mlm', { endpoint, cacheName: name, progressCallback: (e) => events.push(`${e.status} ${e.file}`) });
+    return events;
+  }, [hub.url, cacheName] as const);
+  const node: string[] = [];
+  await withTempDir('browser-hub-', async (cacheDir) => {
+    await resolveModelDir('test-org/mlm', { cacheDir, endpoint: hub.url, progressCallback: (e) => node.push(`${e.status} ${e.file}`) });
+  })();
+  assert.deepEqual(squeeze(await inPage(null)), squeeze(node));
+  const cached = await inPage('nystromformer-hub');
+  assert.deepEqual(cached, node.filter((e) => /^(initiate|done|ready) /.test(e)));
 });
 
 test('a sharded checkpoint by Hub id runs Nyström attention on a long document as Node does', { skip }, async () => {
