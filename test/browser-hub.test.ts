@@ -2,8 +2,9 @@
  * Models by Hub id in the demo page (headless Chromium): the page, cross-origin isolated, fetches
  * from the stand-in Hub on another origin (CORS, CORP), loads `test-org/mlm` by name and its fill-mask
  * matches Node's on the same fixture; a second load comes from the Cache API with no request to the
- * Hub; the resolver's progress events are the Node client's; a sharded checkpoint (the shipped tiny-mlm, 4096 positions) runs Nyström attention on a long
- * document as Node does; a repository with only pytorch_model.bin gets an error saying why.
+ * Hub; the resolver's progress events are the Node client's; a sharded checkpoint (the shipped
+ * tiny-mlm, 4096 positions) runs Nyström attention on a long document as Node does; a repository
+ * with only pytorch_model.bin gets an error saying why.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
