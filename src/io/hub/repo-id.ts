@@ -11,7 +11,8 @@ export function isRepoId(id: string): boolean {
 
 export function checkRepoId(id: string): void {
   if (!isRepoId(id)) {
-    throw new Error(`'${id}' is neither a folder nor a Hugging Face repository id (owner/name: letters, digits, '-', '_', '.'; no '--' or '..'; at most 96 characters)`);
+    // Led by the path, as the folder loaders word a missing folder.
+    throw new Error(`${id}: no such folder ('${id}' is neither a folder nor a Hugging Face repository id: owner/name, letters, digits, '-', '_', '.'; no '--' or '..'; at most 96 characters)`);
   }
 }
 
