@@ -88,6 +88,9 @@ test('the page loads test-org/mlm by Hub id, matches Node, and loads it again fr
   const cached = await page.evaluate(async () => (await (await caches.open('nystromformer-hub')).keys()).map((r) => new URL(r.url).pathname));
   assert.deepEqual(cached.sort(), ['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => `/test-org/mlm/resolve/main/${f}`));
   await assertFillMaskMatches(dir, 'Landmarks summarise a long [MASK] in a few rows.');
+  // A revision after '@': its own URLs, fetched once.
+  assert.equal((await loadById('test-org/mlm@v1.0')).text, 'loaded test-org/mlm@v1.0');
+  assert.equal(hub.count('/test-org/mlm/resolve/v1.0/model.safetensors'), 1);
 });
 
 test("the browser's resolver sends the Node client's progress events, and only initiate, done, ready from the Cache API", { skip }, async () => {

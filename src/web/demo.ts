@@ -146,12 +146,16 @@ async function loadFolder(picked: PickedFile[] | Promise<PickedFile[]>, named?: 
   return loaded.model;
 }
 
-/** Loads a model by Hub id (fetched once, then from the browser's Cache API), through the same checks as a picked folder. */
+/**
+ * Loads a model by Hub id, `owner/name` or `owner/name@revision` (fetched once, then from the
+ * browser's Cache API), through the same checks as a picked folder.
+ */
 async function loadHub(id = $<HTMLInputElement>('hub-id').value.trim()): Promise<ModelSummary> {
   await ready;
   setStatus(`fetching ${id} from ${HUB}…`, 'busy');
-  const files = await fetchHubModel(id, {
-    endpoint: HUB,
+  const at = id.indexOf('@');
+  const files = await fetchHubModel(at < 0 ? id : id.slice(0, at), {
+    endpoint: HUB, revision: at < 0 ? undefined : id.slice(at + 1),
     progressCallback: (e) => e.status === 'progress' && setProgress(e.loaded, e.total, `${e.file}: ${(e.loaded / 1e6).toFixed(1)} MB`),
   });
   return loadFolder([...files].map(([name, bytes]) => ({ path: name, file: new File([bytes as Uint8Array<ArrayBuffer>], name) })), id);
