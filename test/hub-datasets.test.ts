@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readGlue, readHubGlue, readHubImdb, readImdb } from '../src/data/index.js';
 import { HubError } from '../src/io/hub/index.js';
+import { parquetFile } from '../src/io/hub/dataset-files.js';
 import { cli, FIXTURES } from './hub-fixtures.js';
 import { addDatasets, DATA, GLUE_COMMIT, IMDB_COMMIT, parquet } from './hub-datasets.js';
 import { HubServer } from './hub-server.js';
@@ -116,3 +117,10 @@ test('CLI: train and eval with --data hf:nyu-mll/glue and hf:stanfordnlp/imdb, t
   assert.equal(miss.status, 1);
   assert.match(miss.stderr, /mnli\/validation_matched of dataset nyu-mll\/glue at revision 'refs\/convert\/parquet' is not in the cache/);
 }));
+
+test("the Hub's listed parquet URLs name files of refs/convert/parquet", () => {
+  const ref = { repo: 'nyu-mll/glue', type: 'dataset' as const, revision: 'refs/convert/parquet', file: 'sst2/train' };
+  assert.equal(parquetFile(ref, 'https://huggingface.co/api/datasets/nyu-mll/glue/parquet/sst2/train/12.parquet'), 'sst2/train/0012.parquet');
+  assert.equal(parquetFile(ref, 'https://mirror.example/hf/datasets/nyu-mll/glue/resolve/refs%2Fconvert%2Fparquet/sst2/train/0001.parquet'), 'sst2/train/0001.parquet');
+  assert.throws(() => parquetFile(ref, 'https://huggingface.co/api/datasets/other/x/parquet/sst2/train/0.parquet'), /not a parquet file of the dataset/);
+});

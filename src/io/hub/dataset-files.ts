@@ -69,12 +69,12 @@ async function listSplit(ref: FileRef, options: HubFileOptions): Promise<string[
 }
 
 /** A listed URL → its file in refs/convert/parquet: `…/parquet/{config}/{split}/{n}.parquet` → `{config}/{split}/{nnnn}.parquet`, or a resolve URL's path. */
-function parquetFile(ref: FileRef, url: string): string {
-  const path = decodeURIComponent(new URL(url).pathname);
-  const api = /\/parquet\/(.+)\/(\d+)\.parquet$/.exec(path);
-  if (api && path.includes(`/api/datasets/${ref.repo}/`)) return `${api[1]}/${api[2].padStart(4, '0')}.parquet`;
-  const resolved = new RegExp(`/datasets/${ref.repo}/resolve/[^/]+/(.+\\.parquet)$`).exec(path);
-  if (resolved) return resolved[1];
+export function parquetFile(ref: FileRef, url: string): string {
+  const path = new URL(url).pathname; // still encoded: a revision's '/' is %2F there
+  const api = /\/api\/datasets\/(.+?)\/parquet\/(.+)\/(\d+)\.parquet$/.exec(path);
+  if (api && decodeURIComponent(api[1]) === ref.repo) return `${decodeURIComponent(api[2])}/${api[3].padStart(4, '0')}.parquet`;
+  const resolved = /\/datasets\/(.+?)\/resolve\/[^/]+\/(.+\.parquet)$/.exec(path);
+  if (resolved && decodeURIComponent(resolved[1]) === ref.repo) return decodeURIComponent(resolved[2]);
   throw new HubError('HttpError', ref, `the Hub listed ${url} for ${ref.file} of dataset ${ref.repo}: not a parquet file of the dataset`);
 }
 
