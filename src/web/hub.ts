@@ -94,7 +94,9 @@ async function hubBytes(repo: string, file: string, options: WebHubOptions, requ
   emit('download');
   const bytes = await readBody(res, (loaded, total) => options.progressCallback?.({ status: 'progress', name: repo, file, loaded, total, progress: total > 0 ? (100 * loaded) / total : 0 }));
   // Stored as plain bytes: the answer itself may be a redirect's, which not every cache accepts.
-  await cache?.put(url, new Response(bytes, { headers: { 'content-type': res.headers.get('content-type') ?? 'application/octet-stream' } }));
+  // A full quota (a large checkpoint) costs the next visit a download, not this load.
+  await cache?.put(url, new Response(bytes, { headers: { 'content-type': res.headers.get('content-type') ?? 'application/octet-stream' } }))
+    .catch((e: Error) => console.warn(`${file} of ${repo} was not kept in the browser's cache (${e.message}): the next load fetches it again`));
   emit('done');
   emit('ready');
   return bytes;
