@@ -18,5 +18,5 @@ export type {
   TextClassificationCallOptions, FeatureExtractionPipeline, FeatureExtractionCallOptions,
 } from './models/pipelines/pipeline-tasks.js';
 // Node only (the file system and the cache): models and tokenizers by Hub id, the cache listing.
-export { resolveModelDir, hubFile, listCache, HubError, isRepoId, hubCacheDir, hubEndpoint, isOffline, WEIGHT_CANDIDATES, TOKENIZER_FILES } from './io/hub/index.js';
+export { resolveModelDir, hubFile, datasetSplitFiles, listCache, HubError, isRepoId, hubCacheDir, hubEndpoint, isOffline, WEIGHT_CANDIDATES, TOKENIZER_FILES } from './io/hub/index.js';
 export type { ResolveModelOptions, HubFile, HubFileOptions, CachedRepo, HubErrorCode, HubOptions, ProgressEvent as HubProgressEvent } from './io/hub/index.js';

@@ -14,13 +14,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import {
-  backend, classify, decodePng, embed, fillMask, NystromformerForMaskedLM, NystromformerForSequenceClassification, Tokenizer,
+  classify, decodePng, embed, fillMask, NystromformerForMaskedLM, NystromformerForSequenceClassification, Tokenizer,
 } from '../src/index.js';
-import { demoMounts, packageRoot, startServer, type RunningServer } from '../src/cli/serve-command.js';
+import { packageRoot, type RunningServer } from '../src/cli/serve-command.js';
 import { headAttention } from '../src/web/demo-compute.js';
 import { maskedTextExamples } from '../src/data/masking.js';
 import { DEMO_TRAINING, trainSteps } from '../src/web/demo-train.js';
-import { browserTestsSkipped, launchChromium } from './browser/chromium.js';
+import { browserTestsSkipped } from './browser/chromium.js';
+import { closeDemoPage, openDemoPage, type DemoPage } from './browser/demo-page.js';
 import { maxAbsError } from './helpers.js';
 
 const MODEL = fileURLToPath(new URL('../../web/models/tiny-mlm', import.meta.url));
@@ -29,26 +30,19 @@ const TOLERANCE = 1e-4;
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1';
 const skip = browserTestsSkipped();
 
+let demo: DemoPage | undefined;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 before(async () => {
   if (skip) return;
-  browser = await launchChromium(); // first: without Chromium, fail with the install line
-  server = await startServer({ mounts: demoMounts(), port: 0 });
-  page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-  await page.goto(`${server.url}?threads=2`);
+  demo = await openDemoPage('?threads=2', { consoleErrors: true });
+  ({ server, browser, page, errors: pageErrors } = demo);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  backend().close();
-});
+after(() => closeDemoPage(demo));
 
 /** The run's results with typed arrays as plain arrays (what crosses page.evaluate). */
 interface PageRun {

@@ -1,25 +1,9 @@
 /** The CLI with Hub ids, against the stand-in Hub: download, cache ls, fill-mask --model owner/name online and offline. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { COMMIT, FIXTURES, startHub } from './hub-fixtures.js';
+import { cli, COMMIT, FIXTURES, startHub } from './hub-fixtures.js';
 import { withTempDir } from './helpers.js';
-
-const bin = fileURLToPath(new URL('../../bin/nystromformer.js', import.meta.url));
-
-/** Runs the CLI without blocking this process, which serves the Hub. */
-function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 test('CLI: download, cache ls, then fill-mask --model owner/name online and with HF_HUB_OFFLINE=1 and the Hub gone', withTempDir('hub-cli-', async (dir) => {
   const hub = await startHub();

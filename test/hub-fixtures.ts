@@ -1,4 +1,5 @@
 /** The repositories the Hub tests serve, made from the committed model fixtures. */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +12,12 @@ export const TOKEN = 'hf_test_token';
 
 const notExpected = (n: string) => n !== 'expected.safetensors';
 
-/** base-dense's model.safetensors as two shards and an index, as save_pretrained shards big models. */
-function sharded(dir: string): Map<string, Uint8Array> {
+/** A folder's model.safetensors as two shards and an index, as save_pretrained shards big models; `keep`: the other files served. */
+export function sharded(dir: string, keep: (n: string) => boolean = (n) => n === 'config.json'): Map<string, Uint8Array> {
   const { tensors } = parseSafetensors(readFileSync(join(dir, 'model.safetensors')));
   const names = [...tensors.keys()];
   const half = Math.ceil(names.length / 2);
-  const files = folderFiles(dir, (n) => n === 'config.json');
+  const files = folderFiles(dir, keep);
   const weightMap: Record<string, string> = {};
   names.forEach((name, i) => (weightMap[name] = i < half ? 'model-00001-of-00002.safetensors' : 'model-00002-of-00002.safetensors'));
   for (const shard of new Set(Object.values(weightMap))) {
@@ -42,4 +43,18 @@ export async function startHub(): Promise<HubServer> {
   hub.addRepo('test-org/verify', { files: folderFiles(join(FIXTURES, 'base-dense')), commit: 'e'.repeat(40) });
   hub.addRepo('test-org/gated', { files: mlm, commit: 'd'.repeat(40), token: TOKEN });
   return hub.start();
+}
+
+const bin = fileURLToPath(new URL('../../bin/nystromformer.js', import.meta.url));
+
+/** Runs the CLI without blocking this process, which serves the Hub. */
+export function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -3,12 +3,19 @@
  * `/{repo}/resolve/{revision}/{file}` and its headers (X-Repo-Commit, ETag / X-Linked-Etag,
  * X-Linked-Size, 302 to /lfs/{sha256} for LFS files, X-Error-Code on refusals), Range requests on
  * the content path, a gated repository, and faults on demand (a connection cut once, wrong bytes).
+ * Datasets: `/datasets/{repo}/resolve/…`, and the dataset viewer's parquet listing
+ * `/api/datasets/{repo}/parquet/{config}/{split}` whose URLs `…/{split}/{n}.parquet` redirect to
+ * `{config}/{split}/{nnnn}.parquet` of the branch refs/convert/parquet, as on huggingface.co.
+ * Every answer carries the CORS headers the Hub sends, so that pages on another origin (the demo,
+ * cross-origin isolated) can read it.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+
+const PARQUET_BRANCH = 'refs/convert/parquet';
 
 export interface HubRepo {
   files: Map<string, Uint8Array>;
@@ -26,7 +33,13 @@ export interface LoggedRequest {
 }
 
 /** Files at least this large, and weights, are served as LFS (as the Hub does past 10 MB, scaled down). */
-const isLfs = (file: string, bytes: Uint8Array): boolean => /\.(safetensors|bin)$/.test(file) || bytes.length > 30_000;
+const isLfs = (file: string, bytes: Uint8Array): boolean => /\.(safetensors|bin|parquet)$/.test(file) || bytes.length > 30_000;
+/** huggingface.co's CORS headers, and CORP so that a page with COEP require-corp may load the bytes too. */
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'x-repo-commit, x-linked-etag, x-linked-size, x-error-code, etag, content-length, content-range, accept-ranges',
+  'cross-origin-resource-policy': 'cross-origin',
+};
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 /** A git blob's sha1, the etag the Hub gives small files. */
 const gitSha1 = (b: Uint8Array): string => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
@@ -59,6 +72,10 @@ export class HubServer {
   constructor() {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.requests.push({ method: req.method ?? 'GET', url: req.url ?? '', headers: req.headers });
+      for (const [name, value] of Object.entries(CORS)) res.setHeader(name, value);
+      if (req.method === 'OPTIONS') {
+        return void res.writeHead(204, { 'access-control-allow-methods': 'GET, HEAD', 'access-control-allow-headers': 'authorization, range' }).end();
+      }
       this.#handle(req.method ?? 'GET', decodeURI(req.url ?? '/'), req.headers, res);
     };
     this.#server = createServer(handler);
@@ -68,6 +85,11 @@ export class HubServer {
   addRepo(id: string, repo: HubRepo): void {
     this.repos.set(id, repo);
     for (const [file, bytes] of repo.files) if (isLfs(file, bytes)) this.#lfs.set(sha256(bytes), bytes);
+  }
+
+  /** A dataset whose refs/convert/parquet branch holds `files` ({config}/{split}/0000.parquet …). */
+  addDataset(id: string, files: Map<string, Uint8Array>, commit: string): void {
+    this.addRepo(`datasets/${id}`, { files, commit, branches: [PARQUET_BRANCH] });
   }
 
   async start(): Promise<this> {
@@ -96,13 +118,15 @@ export class HubServer {
     if (this.failWith) return void res.writeHead(this.failWith).end();
     const lfs = /^\/lfs\/([0-9a-f]{64})$/.exec(path.split('?')[0]);
     if (lfs) return this.#serveLfs(lfs[1], method, headers, res);
-    const m = /^\/([^/]+(?:\/[^/]+)?)\/resolve\/([^/]+)\/(.+)$/.exec(path.split('?')[0]);
+    if (path.startsWith('/api/datasets/')) return this.#parquetApi(path.split('?')[0], res);
+    const m = /^\/((?:datasets\/)?[^/]+(?:\/[^/]+)?)\/resolve\/([^/]+)\/(.+)$/.exec(path.split('?')[0]);
     const refuse = (status: number, code: string, commit?: string) => {
       res.writeHead(status, { 'x-error-code': code, ...(commit && { 'x-repo-commit': commit }), 'content-type': 'text/plain' });
       res.end(method === 'HEAD' ? undefined : code);
     };
     if (!m) return refuse(404, 'RepositoryNotFound');
-    const [, id, revision, file] = m;
+    const [, id, encodedRevision, file] = m;
+    const revision = decodeURIComponent(encodedRevision); // refs%2Fconvert%2Fparquet
     const repo = this.repos.get(id);
     if (!repo) return refuse(401, 'RepositoryNotFound');
     if (repo.token && headers.authorization !== `Bearer ${repo.token}`) return refuse(headers.authorization ? 403 : 401, 'GatedRepo');
@@ -119,6 +143,23 @@ export class HubServer {
     }
     res.writeHead(200, { 'x-repo-commit': repo.commit, etag: `W/"${gitSha1(bytes)}"`, 'content-length': bytes.length });
     res.end(method === 'HEAD' ? undefined : bytes);
+  }
+
+  /** The listing (a JSON array of URLs) and its URLs, which redirect to the files of refs/convert/parquet. */
+  #parquetApi(path: string, res: ServerResponse): void {
+    const m = /^\/api\/datasets\/([^/]+\/[^/]+)\/parquet\/([^/]+)\/([^/]+)(?:\/(\d+)\.parquet)?$/.exec(path);
+    const repo = m && this.repos.get(`datasets/${m[1]}`);
+    if (!m || !repo) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+    const [, id, config, split, n] = m;
+    const files = [...repo.files.keys()].filter((f) => f.startsWith(`${config}/${split}/`) && f.endsWith('.parquet')).sort();
+    if (n !== undefined) {
+      const file = `${config}/${split}/${n.padStart(4, '0')}.parquet`;
+      if (!repo.files.has(file)) return void res.writeHead(404).end();
+      return void res.writeHead(302, { location: `${this.url}/datasets/${id}/resolve/${encodeURIComponent(PARQUET_BRANCH)}/${file}` }).end();
+    }
+    if (files.length === 0) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}');
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(files.map((_, k) => `${this.url}/api/datasets/${id}/parquet/${config}/${split}/${k}.parquet`)));
   }
 
   #serveLfs(sha: string, method: string, headers: IncomingHttpHeaders, res: ServerResponse): void {

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { listCache, resolveModelDir, type ResolveModelOptions } from '../io/hub/index.js';
+import { repoName } from '../io/hub/errors.js';
 import { hubCacheDir } from '../io/hub/settings.js';
 import { downloadProgress } from './progress-bar.js';
 
@@ -56,17 +57,17 @@ export function addHubCommands(program: Command): void {
     .command('cache')
     .description('the Hugging Face Hub cache')
     .command('ls')
-    .description('cached repositories, their revisions (refs) and sizes')
+    .description('cached repositories (models, and datasets read by hf: id), their revisions (refs) and sizes')
     .option('--cache-dir <dir>', 'hub cache (default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)')
     .option('--json', 'one JSON object per repository')
     .action((o: { cacheDir?: string; json?: boolean }) => {
       const cacheDir = hubCacheDir({ cacheDir: o.cacheDir });
       const repos = listCache(cacheDir);
       if (o.json) return repos.forEach((r) => console.log(JSON.stringify(r)));
-      if (repos.length === 0) return console.log(`no models cached in ${cacheDir}`);
+      if (repos.length === 0) return console.log(`no models or datasets cached in ${cacheDir}`);
       for (const r of repos) {
         const refs = Object.entries(r.refs).map(([name, commit]) => `${name}=${commit.slice(0, 8)}`).join(' ') || '-';
-        console.log(`${r.repo.padEnd(40)} ${`${(r.size / 1e6).toFixed(1)} MB`.padStart(10)}  ${String(r.files).padStart(4)} files  ${r.snapshots.length} snapshot(s)  refs: ${refs}`);
+        console.log(`${repoName(r).padEnd(40)} ${`${(r.size / 1e6).toFixed(1)} MB`.padStart(10)}  ${String(r.files).padStart(4)} files  ${r.snapshots.length} snapshot(s)  refs: ${refs}`);
       }
     });
 }

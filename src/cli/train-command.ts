@@ -8,7 +8,8 @@ import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { Tokenizer } from '../io/tokenizer.js';
-import { maskedTextExamples, readGlue, readImdb, readTextClassification, readTextCorpus, type TextDataset } from '../data/index.js';
+import { maskedTextExamples, readGlue, readHubGlue, readHubImdb, readImdb, readTextClassification, readTextCorpus, type TextDataset } from '../data/index.js';
+import { downloadProgress } from './progress-bar.js';
 import { MAJORITY, majorityTask, type TokenExample } from '../data/synthetic.js';
 import {
   NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel, type Runtime,
@@ -164,7 +165,14 @@ export async function textTask(o: TrainCommandOptions, evalOnly = false): Promis
   const empty = (like: TextDataset): TextDataset => ({ ...like, examples: [] });
   let train: TextDataset;
   let dev: TextDataset;
-  if (kind === 'glue') {
+  // hf:owner/name: the dataset's parquet files from the Hub (cached), read into the same rows.
+  const hub = /^hf:(.+)$/.exec(o.data)?.[1];
+  const hubOptions = { progressCallback: o.json ? undefined : downloadProgress(), onWarning: read.onWarning };
+  if (hub) {
+    const split = (s: 'train' | 'dev') => (kind === 'glue' ? readHubGlue(hub, glueTask, s, read, hubOptions) : readHubImdb(hub, s === 'dev' ? 'test' : 'train', read, hubOptions));
+    dev = await split('dev');
+    train = evalOnly ? empty(dev) : await split('train');
+  } else if (kind === 'glue') {
     dev = await readGlue(o.data, glueTask, 'dev', read);
     train = evalOnly ? empty(dev) : await readGlue(o.data, glueTask, 'train', read);
   } else if (statSync(o.data).isDirectory()) {

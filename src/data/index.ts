@@ -7,3 +7,4 @@ export * from './listops.js';
 export * from './lra-bytes.js';
 export * from './images.js';
 export * from './pathfinder.js';
+export * from './hub-data.js';

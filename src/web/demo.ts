@@ -3,7 +3,7 @@
  * (demo-worker.ts), draws the results. `window.demo` exposes the same actions as the buttons, for
  * scripts and the end-to-end test.
  */
-import { cosineSimilarity, Tokenizer } from './index.js';
+import { cosineSimilarity, fetchHubModel, Tokenizer } from './index.js';
 import type { AttentionTiming, TimingShape } from './demo-compute.js';
 import type { DemoReply, DemoRequest, ModelSummary, RunResult } from './demo-protocol.js';
 import { maskedTextExamples } from '../data/masking.js';
@@ -13,6 +13,8 @@ import { drawHeatmap } from './draw-heatmap.js';
 import { droppedFiles, inputFiles, readModelFolder, type PickedFile } from './model-folder.js';
 
 const MODEL_URL = new URL('/models/tiny-mlm/', location.href).href;
+/** The Hub the "load by id" button asks: huggingface.co, or `?hub=URL` (a mirror, or the tests' stand-in). */
+const HUB = new URLSearchParams(location.search).get('hub') ?? 'https://huggingface.co';
 /** `bench attention`'s defaults: 12 heads of 64, 64 landmarks, conv 33 on V. */
 const TIMING_SHAPE: TimingShape = { heads: 12, dim: 64, landmarks: 64, conv: 33, seconds: 0.5 };
 
@@ -131,17 +133,32 @@ function useModel(loaded: Ready, modelTokenizer: Tokenizer, name: string): void 
   updateCounts();
 }
 
-/** Loads a model folder the visitor picked or dropped; on failure the current model stays. */
-async function loadFolder(picked: PickedFile[] | Promise<PickedFile[]>): Promise<ModelSummary> {
+/** Loads a model folder the visitor picked or dropped (or one fetched from the Hub, `named` by its id); on failure the current model stays. */
+async function loadFolder(picked: PickedFile[] | Promise<PickedFile[]>, named?: string): Promise<ModelSummary> {
   await ready;
   setStatus('reading the model folder…', 'busy');
-  const folder = await readModelFolder(await picked);
+  const folder = await readModelFolder(await picked, named);
   const loaded = await engine.request<Ready>(
     { type: 'load', files: folder.files }, (r) => (r.type === 'ready' ? r : undefined), undefined, [folder.files.weights.buffer],
   );
   useModel(loaded, folder.tokenizer, folder.name);
   setStatus(`loaded ${folder.name}`, 'ready');
   return loaded.model;
+}
+
+/**
+ * Loads a model by Hub id, `owner/name` or `owner/name@revision` (fetched once, then from the
+ * browser's Cache API), through the same checks as a picked folder.
+ */
+async function loadHub(id = $<HTMLInputElement>('hub-id').value.trim()): Promise<ModelSummary> {
+  await ready;
+  setStatus(`fetching ${id} from ${HUB}…`, 'busy');
+  const at = id.indexOf('@');
+  const files = await fetchHubModel(at < 0 ? id : id.slice(0, at), {
+    endpoint: HUB, revision: at < 0 ? undefined : id.slice(at + 1),
+    progressCallback: (e) => e.status === 'progress' && setProgress(e.loaded, e.total, `${e.file}: ${(e.loaded / 1e6).toFixed(1)} MB`),
+  });
+  return loadFolder([...files].map(([name, bytes]) => ({ path: name, file: new File([bytes as Uint8Array<ArrayBuffer>], name) })), id);
 }
 
 function fillSelect(select: HTMLSelectElement, count: number): void {
@@ -293,6 +310,7 @@ $('doc-a').addEventListener('input', updateCounts);
 $('doc-b').addEventListener('input', updateCounts);
 $<HTMLInputElement>('file').addEventListener('change', (e) => loadFile(e.target as HTMLInputElement));
 $('train').addEventListener('click', () => void train().catch(report));
+$('hub-load').addEventListener('click', () => void loadHub().catch(report));
 let resizing = 0;
 window.addEventListener('resize', () => {
   cancelAnimationFrame(resizing);
@@ -318,7 +336,7 @@ dropZone.addEventListener('drop', (e) => {
 
 declare global {
   interface Window {
-    demo: { ready: Promise<Ready>; run: typeof run; bench: typeof bench; train: typeof train };
+    demo: { ready: Promise<Ready>; run: typeof run; bench: typeof bench; train: typeof train; loadHub: typeof loadHub };
   }
 }
-window.demo = { ready, run, bench, train };
+window.demo = { ready, run, bench, train, loadHub };

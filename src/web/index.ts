@@ -6,3 +6,5 @@
 export * from './core.js';
 export { Tokenizer } from '../io/tokenizer.js';
 export type { Encoding, BatchEncoding, EncodeOptions as TokenizerEncodeOptions } from '../io/tokenizer.js';
+export { fetchHubModel, WEB_HUB_CACHE } from './hub.js';
+export type { WebHubOptions } from './hub.js';

@@ -57,14 +57,14 @@ export async function droppedFiles(data: DataTransfer): Promise<PickedFile[]> {
   return out;
 }
 
-/** Reads and checks a model folder's files. */
-export async function readModelFolder(picked: readonly PickedFile[]): Promise<ModelFolder> {
+/** Reads and checks a model folder's files; `named` names it (default: the picked folder's name). */
+export async function readModelFolder(picked: readonly PickedFile[], named?: string): Promise<ModelFolder> {
   if (picked.length === 0) throw new Error(`no files were picked: ${LAYOUT}`);
   // By file name; the shallowest wins when a folder was dropped with subfolders.
   const depth = (p: PickedFile) => p.path.split('/').length;
   const byName = new Map<string, File>();
   for (const p of [...picked].sort((a, b) => depth(a) - depth(b))) if (!byName.has(p.file.name)) byName.set(p.file.name, p.file);
-  const name = depth(picked[0]) > 1 ? picked[0].path.split('/')[0] : 'the picked files';
+  const name = named ?? (depth(picked[0]) > 1 ? picked[0].path.split('/')[0] : 'the picked files');
 
   const missing = ['config.json', 'model.safetensors', 'tokenizer.json'].filter((n) => !byName.has(n));
   if (missing.length > 0) {

@@ -1,7 +1,7 @@
 /**
  * huggingface_hub's cache layout, so that Python and this library share downloads:
  *
- *     {cache}/models--{owner}--{name}/
+ *     {cache}/models--{owner}--{name}/   (datasets--{owner}--{name}/ for datasets)
  *       blobs/{etag}                      the bytes, once per content
  *       snapshots/{commit}/{file}         relative symlinks to ../../blobs/{etag} (copies where links fail)
  *       refs/{revision}                   the commit a branch or tag pointed at (no newline)
@@ -11,18 +11,21 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkS
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomicSync } from '../atomic.js';
 
-export const repoFolderName = (repo: string): string => ['models', ...repo.split('/')].join('--');
+/** What a repository holds: the Hub's URLs and the cache's folder names differ by it. */
+export type RepoType = 'model' | 'dataset';
 
-/** The inverse of repoFolderName: undefined for folders of other kinds (datasets--, spaces--). */
-export function repoIdOfFolder(folder: string): string | undefined {
-  if (!folder.startsWith('models--')) return undefined;
-  return folder.slice('models--'.length).split('--').join('/');
+export const repoFolderName = (repo: string, type: RepoType = 'model'): string => [`${type}s`, ...repo.split('/')].join('--');
+
+/** The inverse of repoFolderName: undefined for folders of other kinds (a model's id for datasets--, spaces--). */
+export function repoIdOfFolder(folder: string, type: RepoType = 'model'): string | undefined {
+  if (!folder.startsWith(`${type}s--`)) return undefined;
+  return folder.slice(`${type}s--`.length).split('--').join('/');
 }
 
 export class RepoCache {
   readonly root: string;
-  constructor(readonly cacheDir: string, readonly repo: string) {
-    this.root = join(cacheDir, repoFolderName(repo));
+  constructor(readonly cacheDir: string, readonly repo: string, type: RepoType = 'model') {
+    this.root = join(cacheDir, repoFolderName(repo, type));
   }
 
   blob(etag: string): string {

@@ -1,11 +1,13 @@
 /** What the cache holds, for `nystromformer cache ls`: repositories, their refs and snapshots, sizes on disk. */
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { repoIdOfFolder } from './cache-layout.js';
+import { repoIdOfFolder, type RepoType } from './cache-layout.js';
 import { hubCacheDir } from './settings.js';
 
 export interface CachedRepo {
   repo: string;
+  /** A model's repository, or a dataset's (its parquet splits, for hf: data). */
+  type: RepoType;
   path: string;
   /** Branch or tag → commit, from refs/. */
   refs: Record<string, string>;
@@ -22,12 +24,13 @@ function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-/** Every model repository in the cache (default: the cache huggingface_hub uses). */
+/** Every model and dataset repository in the cache (default: the cache huggingface_hub uses). */
 export function listCache(cacheDir = hubCacheDir()): CachedRepo[] {
   if (!existsSync(cacheDir)) return [];
   const repos: CachedRepo[] = [];
   for (const name of readdirSync(cacheDir).sort()) {
-    const repo = repoIdOfFolder(name);
+    const type: RepoType = name.startsWith('datasets--') ? 'dataset' : 'model';
+    const repo = repoIdOfFolder(name, type);
     const path = join(cacheDir, name);
     if (!repo || !statSync(path).isDirectory()) continue;
     const refsDir = join(path, 'refs');
@@ -38,7 +41,7 @@ export function listCache(cacheDir = hubCacheDir()): CachedRepo[] {
     // Snapshots that hold copies (no symlinks) count too.
     const copies = walk(snapshotsDir).filter((f) => !lstatSync(f).isSymbolicLink());
     const size = [...blobs, ...copies].reduce((s, f) => s + statSync(f).size, 0);
-    repos.push({ repo, path, refs, snapshots, size, files: walk(snapshotsDir).length });
+    repos.push({ repo, type, path, refs, snapshots, size, files: walk(snapshotsDir).length });
   }
   return repos;
 }

@@ -1,3 +1,5 @@
+import type { RepoType } from './cache-layout.js';
+
 /** Hub failures a user can act on: each names the repository, the revision and the file. */
 
 export type HubErrorCode =
@@ -7,6 +9,8 @@ export type HubErrorCode =
 /** Where a Hub call was looking: for messages. */
 export interface FileRef {
   repo: string;
+  /** 'model' when absent. */
+  type?: RepoType;
   revision: string;
   file: string;
 }
@@ -20,7 +24,9 @@ export class HubError extends Error {
   }
 }
 
-const where = (r: FileRef): string => `${r.file} of ${r.repo} at revision '${r.revision}'`;
+/** 'owner/name', or 'dataset owner/name'. */
+export const repoName = (r: Pick<FileRef, 'repo' | 'type'>): string => (r.type === 'dataset' ? `dataset ${r.repo}` : r.repo);
+const where = (r: FileRef): string => `${r.file} of ${repoName(r)} at revision '${r.revision}'`;
 
 /** The error a non-2xx answer of `resolve` means, from the Hub's X-Error-Code header and the status. */
 export function errorFromResponse(ref: FileRef, status: number, errorCode: string | null, hasToken: boolean): HubError {
@@ -49,7 +55,8 @@ export function diskFull(ref: FileRef, path: string, cause: unknown): HubError {
 }
 
 export function offlineMiss(ref: FileRef, cacheDir: string, why: string): HubError {
-  return new HubError('OfflineMiss', ref, `${where(ref)} is not in the cache (${cacheDir}) and ${why}: run once online (e.g. \`nystromformer download ${ref.repo}\`) to cache it`);
+  const online = ref.type === 'dataset' ? 'run the command once online' : `run once online (e.g. \`nystromformer download ${ref.repo}\`)`;
+  return new HubError('OfflineMiss', ref, `${where(ref)} is not in the cache (${cacheDir}) and ${why}: ${online} to cache it`);
 }
 
 export function networkError(ref: FileRef, url: string, cause: unknown): HubError {

@@ -75,3 +75,11 @@ test('the token: the option, else HF_TOKEN, else $HF_HOME/token', () => {
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test("datasets: huggingface_hub's folder names and the Hub's URLs (datasets/ prefix, the parquet branch as one segment)", () => {
+  assert.equal(repoFolderName('nyu-mll/glue', 'dataset'), 'datasets--nyu-mll--glue');
+  assert.equal(repoIdOfFolder('datasets--nyu-mll--glue', 'dataset'), 'nyu-mll/glue');
+  assert.equal(repoIdOfFolder('models--a--b', 'dataset'), undefined);
+  assert.equal(resolveUrl('https://hf.co', { repo: 'nyu-mll/glue', type: 'dataset', revision: 'refs/convert/parquet', file: 'sst2/train/0000.parquet' }),
+    'https://hf.co/datasets/nyu-mll/glue/resolve/refs%2Fconvert%2Fparquet/sst2/train/0000.parquet');
+});

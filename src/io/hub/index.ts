@@ -13,3 +13,4 @@ export type { HubErrorCode } from './errors.js';
 export { isRepoId } from './repo-id.js';
 export { hubCacheDir, hubEndpoint, isOffline } from './settings.js';
 export type { HubOptions, ProgressEvent } from './settings.js';
+export { datasetSplitFiles, PARQUET_REVISION } from './dataset-files.js';

@@ -5,7 +5,10 @@
  * X-Linked-Size for LFS files, which answer 302 to a content host) and the bytes' location.
  */
 import { errorFromResponse, HubError, type FileRef } from './errors.js';
+import { authHeaders, resolveUrl } from './hub-urls.js';
 import { metadataTimeoutMs } from './settings.js';
+
+export { authHeaders, resolveUrl } from './hub-urls.js';
 
 export interface FileMetadata {
   /** The commit the revision resolved to. */
@@ -18,19 +21,8 @@ export interface FileMetadata {
   location: string;
 }
 
-/** `{endpoint}/{repo}/resolve/{revision}/{file}`, the revision as one path segment (refs/pr/1 → refs%2Fpr%2F1). */
-export function resolveUrl(endpoint: string, ref: FileRef): string {
-  const file = ref.file.split('/').map(encodeURIComponent).join('/');
-  return `${endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/${file}`;
-}
-
 /** An etag as the cache names blobs: without quotes and without a weak `W/` prefix. */
 export const normalizeEtag = (etag: string): string => etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
-
-/** Authorization only for the Hub itself, never for the content host a redirect leads to. */
-export function authHeaders(url: string, endpoint: string, token: string | undefined): Record<string, string> {
-  return token && new URL(url).origin === new URL(endpoint).origin ? { authorization: `Bearer ${token}` } : {};
-}
 
 const MAX_HOPS = 5;
 

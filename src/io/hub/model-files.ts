@@ -10,6 +10,9 @@ import type { WeightsFormat } from '../weights.js';
 import { HubError } from './errors.js';
 import { hubFile, type HubFileOptions } from './resolve-file.js';
 import { checkRepoId } from './repo-id.js';
+import { shardFiles, TOKENIZER_FILES, WEIGHT_FILES } from './repo-files.js';
+
+export { TOKENIZER_FILES, WEIGHT_CANDIDATES } from './repo-files.js';
 
 export interface ResolveModelOptions extends HubFileOptions {
   /** What the folder needs: 'model' (config, weights, tokenizer files when present; default) or 'tokenizer' (tokenizer files only). */
@@ -19,14 +22,6 @@ export interface ResolveModelOptions extends HubFileOptions {
   /** Weights wanted: the first format the repository has (default), only this format, or every format it has ('all'). */
   weights?: WeightsFormat | 'all';
 }
-
-/** Weight files by format, in transformers' order of preference: single file, else its index and shards. */
-const WEIGHT_FILES: Record<WeightsFormat, string[]> = {
-  safetensors: ['model.safetensors', 'model.safetensors.index.json'],
-  bin: ['pytorch_model.bin', 'pytorch_model.bin.index.json'],
-};
-export const WEIGHT_CANDIDATES = [...WEIGHT_FILES.safetensors, ...WEIGHT_FILES.bin];
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 /** Absent files: the Hub's 404 for a file, or (offline, or with no network) a file the cache does not hold. */
 const isAbsent = (e: unknown): e is HubError => e instanceof HubError && ['EntryNotFound', 'OfflineMiss', 'NetworkError'].includes(e.code);
@@ -105,15 +100,5 @@ async function modelWeights(
 
 /** The shard files a weight index names, each once. */
 async function shardsOf(indexPath: string): Promise<string[]> {
-  let map: unknown;
-  try {
-    map = (JSON.parse(await readFile(indexPath, 'utf8')) as { weight_map?: unknown }).weight_map;
-  } catch (e) {
-    throw new Error(`${indexPath}: not a valid shard index: ${(e as Error).message}`);
-  }
-  if (!map || typeof map !== 'object') throw new Error(`${indexPath}: not a valid shard index: it has no "weight_map" object`);
-  const files = [...new Set(Object.values(map as Record<string, unknown>))];
-  const bad = files.find((f) => typeof f !== 'string' || f.includes('/') || f.includes('\\') || f.startsWith('.'));
-  if (bad !== undefined) throw new Error(`${indexPath}: a weight maps to ${JSON.stringify(bad)}, not a file name in the repository`);
-  return files as string[];
+  return shardFiles(await readFile(indexPath, 'utf8'), indexPath);
 }

@@ -5,15 +5,17 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RepoCache } from './cache-layout.js';
+import { RepoCache, type RepoType } from './cache-layout.js';
 import { downloadBlob } from './download.js';
-import { diskFull, HubError, networkError, offlineMiss, type FileRef } from './errors.js';
+import { describeFile, diskFull, HubError, networkError, offlineMiss, type FileRef } from './errors.js';
 import { acquireLock } from './file-lock.js';
 import { authHeaders, fetchMetadata, resolveUrl, type FileMetadata } from './metadata.js';
 import { isCommitHash } from './repo-id.js';
 import { DEFAULT_REVISION, hubCacheDir, hubEndpoint, hubToken, isOffline, type HubOptions } from './settings.js';
 
 export interface HubFileOptions extends HubOptions {
+  /** A model's repository (default) or a dataset's. */
+  repoType?: RepoType;
   /** How long to wait for another process's download of the same blob (default 10 minutes). */
   lockTimeoutMs?: number;
   /** Further attempts after a transfer breaks off (default 3). */
@@ -28,8 +30,8 @@ export interface HubFile {
 
 /** Resolves `file` of `repo` at `options.revision` (default 'main') to a file in the cache. */
 export async function hubFile(repo: string, file: string, options: HubFileOptions = {}): Promise<HubFile> {
-  const ref: FileRef = { repo, revision: options.revision ?? DEFAULT_REVISION, file };
-  const cache = new RepoCache(hubCacheDir(options), repo);
+  const ref: FileRef = { repo, type: options.repoType, revision: options.revision ?? DEFAULT_REVISION, file };
+  const cache = new RepoCache(hubCacheDir(options), repo, options.repoType);
   const emit = (status: 'initiate' | 'download' | 'done' | 'ready') => options.progressCallback?.({ status, name: repo, file });
   emit('initiate');
   const finish = (path: string, commit: string): HubFile => {
@@ -87,7 +89,7 @@ function fromCache(cache: RepoCache, ref: FileRef): HubFile | undefined {
   const path = cache.snapshotFile(commit, ref.file);
   if (existsSync(path)) return { path, commit };
   if (cache.isMarkedMissing(commit, ref.file)) {
-    const error = new HubError('EntryNotFound', ref, `${ref.file} of ${ref.repo} at revision '${ref.revision}': no such file in the repository (cached answer)`);
+    const error = new HubError('EntryNotFound', ref, `${describeFile(ref)}: no such file in the repository (cached answer)`);
     error.commit = commit;
     throw error;
   }

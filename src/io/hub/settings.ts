@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_ENDPOINT } from './hub-urls.js';
 
 /** Options every Hub call takes; unset ones come from the environment. */
 export interface HubOptions {
@@ -29,8 +30,7 @@ export type ProgressEvent =
   | { status: 'initiate' | 'download' | 'done' | 'ready'; name: string; file: string }
   | { status: 'progress'; name: string; file: string; loaded: number; total: number; progress: number };
 
-export const DEFAULT_REVISION = 'main';
-export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+export { DEFAULT_ENDPOINT, DEFAULT_REVISION } from './hub-urls.js';
 
 const env = (name: string): string | undefined => {
   const v = process.env[name];
