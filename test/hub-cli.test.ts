@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cli, COMMIT, FIXTURES, startHub } from './hub-fixtures.js';
 import { withTempDir } from './helpers.js';
 
