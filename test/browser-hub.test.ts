@@ -4,7 +4,8 @@
  * matches Node's on the same fixture; a second load comes from the Cache API with no request to the
  * Hub; the resolver's progress events are the Node client's; a sharded checkpoint (the shipped
  * tiny-mlm, 4096 positions) runs Nyström attention on a long document as Node does; a repository
- * with only pytorch_model.bin gets an error saying why.
+ * with only pytorch_model.bin (as the published uw-madison checkpoints) loads through the restricted
+ * unpickler and matches Node; one with only a sharded .bin gets an error saying why.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { fillMask, NystromformerForMaskedLM, resolveModelDir, Tokenizer } from '
 import { browserTestsSkipped } from './browser/chromium.js';
 import { closeDemoPage, openDemoPage, type DemoPage } from './browser/demo-page.js';
 import { FIXTURES, sharded, startHub } from './hub-fixtures.js';
+import { folderFiles } from './hub-server.js';
 import type { HubServer } from './hub-server.js';
 import { maxAbsError, withTempDir } from './helpers.js';
 
@@ -29,6 +31,11 @@ before(async () => {
   if (skip) return;
   hub = await startHub();
   hub.addRepo('test-org/tiny-mlm-sharded', { files: sharded(TINY, (n) => n !== 'model.safetensors'), commit: 'f'.repeat(40) });
+  const bin = folderFiles(join(FIXTURES, 'mlm-dense-tied'), (n) => n !== 'model.safetensors' && n !== 'expected.safetensors');
+  hub.addRepo('test-org/mlm-bin', { files: bin, commit: '9'.repeat(40) });
+  const binSharded = folderFiles(join(FIXTURES, 'mlm-dense-tied'), (n) => n === 'config.json' || n === 'tokenizer.json');
+  binSharded.set('pytorch_model.bin.index.json', new TextEncoder().encode('{"weight_map":{}}'));
+  hub.addRepo('test-org/bin-sharded', { files: binSharded, commit: '8'.repeat(40) });
   // Chromium's HTTP cache off: what is not fetched again came from the Cache API.
   const noHttpCache = async (p: Page) => {
     const cdp = await p.context().newCDPSession(p);
@@ -121,11 +128,14 @@ test('a sharded checkpoint by Hub id runs Nyström attention on a long document 
   await assertFillMaskMatches(TINY, text);
 });
 
-test('a repository with only pytorch_model.bin gets an error saying the browser cannot read it, and the model stays', { skip }, async () => {
-  const status = await loadById('test-org/seqcls-bin');
+test('a repository with only pytorch_model.bin (as the published checkpoints) loads by id and matches Node; a sharded .bin is refused by name', { skip }, async () => {
+  assert.deepEqual(await loadById('test-org/mlm-bin'), { state: 'ready', text: 'loaded test-org/mlm-bin' });
+  assert.equal(hub.count('/test-org/mlm-bin/resolve/main/pytorch_model.bin'), 1);
+  await assertFillMaskMatches(join(FIXTURES, 'mlm-dense-tied'), 'Landmarks summarise a long [MASK] in a few rows.');
+  const status = await loadById('test-org/bin-sharded');
   assert.equal(status.state, 'error');
-  assert.match(status.text, /^test-org\/seqcls-bin at revision 'main' has only pytorch_model\.bin weights, which the browser cannot read/);
+  assert.match(status.text, /^test-org\/bin-sharded at revision 'main' has only a sharded pytorch_model\.bin \(pytorch_model\.bin\.index\.json\), which the page does not read/);
   assert.match((await loadById('test-org/nothing')).text, /repository 'test-org\/nothing' not found on the Hub/);
-  assert.match((await page.textContent('#model-name')) ?? '', /^test-org\/tiny-mlm-sharded: /);
+  assert.match((await page.textContent('#model-name')) ?? '', /^test-org\/mlm-bin: /, 'a failed load leaves the model that was loaded');
   assert.deepEqual(demo?.errors, []);
 });

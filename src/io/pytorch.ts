@@ -13,10 +13,9 @@
  * byte order were: a contiguous tensor is a view into the file, any other one a copy. Transposed
  * views and tied weights sharing one storage both occur in real checkpoints.
  */
-import { readFile } from 'node:fs/promises';
 import { isKnown } from './lookup.js';
 import { PickleGlobal, PickleTuple, describe, unpickle } from './pickle.js';
-import { MAX_TENSORS, type RawTensor, type SafetensorsDType } from './safetensors.js';
+import { MAX_TENSORS, type RawTensor, type SafetensorsDType } from './safetensors-format.js';
 import { readZip } from './zip.js';
 
 const STORAGE_TYPES: Record<string, [SafetensorsDType, number]> = {
@@ -46,7 +45,9 @@ class TensorRef {
   constructor(readonly storage: Storage, readonly offset: number, readonly shape: number[], readonly strides: number[]) {}
 }
 
+/** Node only; node:fs is imported when called, so that the parser below also runs in browsers. */
 export async function readTorchCheckpoint(path: string): Promise<Map<string, RawTensor>> {
+  const { readFile } = await import('node:fs/promises');
   return parseTorchCheckpoint(await readFile(path), path);
 }
 

@@ -9,7 +9,8 @@ import { errorFromResponse, HubError, networkError, type FileRef } from '../io/h
 import { authHeaders, DEFAULT_ENDPOINT, DEFAULT_REVISION, resolveUrl } from '../io/hub/hub-urls.js';
 import { shardFiles, TOKENIZER_FILES, WEIGHT_FILES } from '../io/hub/repo-files.js';
 import type { ProgressEvent } from '../io/hub/settings.js';
-import { mergeSafetensors } from '../io/safetensors-merge.js';
+import { parseTorchCheckpoint } from '../io/pytorch.js';
+import { mergeSafetensors, tensorsToSafetensors } from '../io/safetensors-merge.js';
 
 export interface WebHubOptions {
   /** The Hub (default https://huggingface.co); it must send CORS headers, as huggingface.co does. */
@@ -27,9 +28,10 @@ export interface WebHubOptions {
 export const WEB_HUB_CACHE = 'nystromformer-hub';
 
 /**
- * config.json, model.safetensors (a sharded checkpoint's shards merged into one) and the tokenizer
- * files the repository has, by file name. Safetensors weights only: the browser cannot read
- * pytorch_model.bin, and the error says so.
+ * config.json, model.safetensors and the tokenizer files the repository has, by file name. The
+ * weights are chosen as transformers does: model.safetensors, else its sharded index (the shards
+ * merged into one), else pytorch_model.bin (read by the same restricted unpickler as in Node, never
+ * executing anything, and handed on as safetensors). A sharded .bin is refused with a clear error.
  */
 export async function fetchHubModel(repo: string, options: WebHubOptions = {}): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
@@ -42,7 +44,13 @@ export async function fetchHubModel(repo: string, options: WebHubOptions = {}): 
   const [single, index] = WEIGHT_FILES.safetensors;
   if (!(await get(single, false))) {
     const indexBytes = await get(index, false);
-    if (!indexBytes) throw await noSafetensors(repo, options);
+    if (!indexBytes) {
+      const bin = await hubBytes(repo, WEIGHT_FILES.bin[0], options, false);
+      if (!bin) throw await noWeights(repo, options);
+      files.set(single, tensorsToSafetensors([{ name: `${WEIGHT_FILES.bin[0]} of ${repo}`, tensors: parseTorchCheckpoint(bin, `${WEIGHT_FILES.bin[0]} of ${repo}`) }]));
+      for (const file of TOKENIZER_FILES) await get(file, file === 'tokenizer.json');
+      return files;
+    }
     const names = shardFiles(new TextDecoder().decode(indexBytes), `${index} of ${repo}`);
     const shards = [];
     for (const name of names) shards.push({ name, bytes: (await hubBytes(repo, name, options, true))! });
@@ -55,14 +63,14 @@ export async function fetchHubModel(repo: string, options: WebHubOptions = {}): 
 
 const refOf = (repo: string, file: string, options: WebHubOptions): FileRef => ({ repo, file, revision: options.revision ?? DEFAULT_REVISION });
 
-/** The error for a repository without safetensors weights: whether it has pytorch_model.bin decides what to say. */
-async function noSafetensors(repo: string, options: WebHubOptions): Promise<HubError> {
+/** The error for a repository without weights the browser reads: a sharded pytorch_model.bin is named. */
+async function noWeights(repo: string, options: WebHubOptions): Promise<HubError> {
   const ref = refOf(repo, WEIGHT_FILES.safetensors[0], options);
   const where = `${repo} at revision '${ref.revision}'`;
-  const bin = await hubBytes(repo, WEIGHT_FILES.bin[0], { ...options, cacheName: null }, false, 'HEAD').catch(() => undefined);
-  return new HubError('EntryNotFound', ref, bin
-    ? `${where} has only pytorch_model.bin weights, which the browser cannot read (PyTorch's pickle format is not supported in the browser): use a revision with model.safetensors (e.g. a safetensors conversion pull request, refs/pr/N), or load it in Node`
-    : `${where} has no model.safetensors (nor model.safetensors.index.json): the browser reads safetensors weights only`);
+  const binIndex = await hubBytes(repo, WEIGHT_FILES.bin[1], { ...options, cacheName: null }, false, 'HEAD').catch(() => undefined);
+  return new HubError('EntryNotFound', ref, binIndex
+    ? `${where} has only a sharded pytorch_model.bin (${WEIGHT_FILES.bin[1]}), which the page does not read: use a revision with model.safetensors, or load it in Node`
+    : `${where} has no model weights (looked for ${[...WEIGHT_FILES.safetensors, WEIGHT_FILES.bin[0]].join(', ')})`);
 }
 
 /** One file's bytes: from the Cache API when there, else fetched (and cached); undefined when the repository lacks it and it is optional. */
