@@ -28,6 +28,10 @@ byte b → id b + 1, 0 pads; LRA validates on the test split. Written to --out:
     result.json   the fields of ours (task, attention, steps, batch, length, lr, warmup, seed, data,
                   train_examples, val_accuracy, test_accuracy, test_loss, ms_per_step, peak_mb = peak RSS)
                   plus "implementation": "PyTorch"
+
+    --eval-weights RUN_DIR/best/weights.safetensors   (with --data, --attention, --length; no --out needed)
+evaluates the weights of one of our `lra --task text` runs with this model instead of training, and prints
+{"loss","accuracy","examples"}: the same numbers as our run's last evaluation when both forward passes agree.
 Needs Debian's torch: apt-get install -y python3-torch libopenblas0-pthread.
 """
 import argparse
@@ -43,7 +47,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
-from make_attention_fixtures import dwconv, nystrom_attention  # noqa: E402
+from make_attention_fixtures import dwconv, nystrom_attention, read_safetensors  # noqa: E402
 
 PAPER = {'length': 4000, 'batch': 32, 'warmup': 8000, 'steps': 20000}  # LRA Text (lra-tasks.ts)
 LABELS = ('neg', 'pos')
@@ -194,7 +198,8 @@ def evaluate(model, examples, batch_size):
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data', required=True, help='aclImdb-layout folder: {train,test}/{pos,neg}/*.txt')
-    ap.add_argument('--out', required=True, help='run folder to write (refused when it holds a train.jsonl or result.json)')
+    ap.add_argument('--out', help='run folder to write (refused when it holds a train.jsonl or result.json)')
+    ap.add_argument('--eval-weights', help="evaluate this weights.safetensors of our run (its names without 'encoder.') instead of training")
     ap.add_argument('--attention', default='nystrom-64', help='nystrom-<m> or softmax')
     ap.add_argument('--steps', type=int, default=PAPER['steps'])
     ap.add_argument('--batch-size', type=int, default=PAPER['batch'])
@@ -209,6 +214,8 @@ def parse_args():
     ap.add_argument('--dropout', type=float, default=0.1)
     ap.add_argument('--attention-dropout', type=float, default=0.0, help='softmax only (official: 0.1; ours: 0)')
     a = ap.parse_args()
+    if not a.out and not a.eval_weights:
+        ap.error('--out is required (or --eval-weights)')
     if a.attention != 'softmax' and not re.fullmatch(r'nystrom-[1-9]\d*', a.attention):
         ap.error(f"--attention must be nystrom-<m> or softmax, got '{a.attention}'")
     for flag in ('steps', 'batch_size', 'length', 'warmup', 'eval_every', 'train_size', 'eval_size', 'threads'):
@@ -221,6 +228,17 @@ def parse_args():
     return a
 
 
+def eval_weights(a):
+    """Our run's weights in this model, evaluated on the test split: the forward passes agree when the numbers do."""
+    tensors, _ = read_safetensors(a.eval_weights)
+    state = {name.removeprefix('encoder.'): t for name, t in tensors.items()}
+    model = Classifier(state['positions.weight'].shape[0], a.attention)
+    model.load_state_dict(state)  # strict: a missing or unused name fails, naming it
+    test = read_split(a.data, 'test', a.length)[:a.eval_size]
+    loss, accuracy = evaluate(model, test, a.batch_size)
+    print(json.dumps({'weights': a.eval_weights, 'examples': len(test), 'loss': loss, 'accuracy': accuracy}))
+
+
 def main():
     a = parse_args()
     if 'MALLOC_MMAP_THRESHOLD_' not in os.environ:
@@ -229,6 +247,8 @@ def main():
         env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(2 ** 32), MALLOC_TRIM_THRESHOLD_=str(2 ** 36))
         sys.exit(subprocess.run([sys.executable, *sys.argv], env=env).returncode)
     torch.set_num_threads(a.threads)
+    if a.eval_weights:
+        return eval_weights(a)
     for name in ('train.jsonl', 'result.json'):
         if os.path.exists(os.path.join(a.out, name)):
             sys.exit(f'{a.out} already holds a run ({name}): choose another --out or remove it')
@@ -275,7 +295,8 @@ def main():
         log.flush()
     log.close()
     seconds = time.perf_counter() - started
-    test_loss, test_accuracy = evaluate(model, test, a.batch_size)  # LRA Text validates on the test split
+    # LRA Text validates on the test split: the evaluation at the last step is the test score
+    test_loss, test_accuracy = last['loss'], last['accuracy']
     result = {
         'bench': 'lra', 'implementation': 'PyTorch', 'task': 'text', 'attention': a.attention, 'steps': a.steps, 'batch': a.batch_size,
         'length': a.length, 'lr': a.lr, 'warmup': a.warmup, 'seed': a.seed, 'data': a.data, 'train_examples': len(train),
