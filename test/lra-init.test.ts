@@ -1,11 +1,12 @@
 /**
  * The LRA encoder starts as the official LRA code's model (src/models/lra/encoder.ts): embeddings and
  * Linformer's projections N(0, 0.02), every Linear and the Nyström conv PyTorch's default U(±1/√fan_in)
- * (biases too), LayerNorm ones/zeros. The Hugging Face family keeps N(0, initializer_range).
+ * (biases too), LayerNorm ones/zeros; dropout on softmax attention's probabilities only. The Hugging Face
+ * family keeps N(0, initializer_range).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor } from '../src/engine/index.js';
+import { randn, Tensor, tidy } from '../src/engine/index.js';
 import { LraClassifier, NystromformerModel } from '../src/models/index.js';
 import { DepthwiseConv, Linear, manualSeed } from '../src/nn/index.js';
 
@@ -108,4 +109,25 @@ test('the Hugging Face family still starts at N(0, initializer_range), biases 0,
     else if (!name.includes('token_type')) checkRule(name, t, { kind: 'normal', std }); // 2 rows: too few to judge
   }
   model.dispose();
+});
+
+test('attention dropout as the official code: softmax attention drops probabilities in training, Nyström attention drops none', () => {
+  for (const attention of ['softmax', 'nystrom-8']) {
+    manualSeed(9);
+    const model = new LraClassifier({ vocabSize: 32, maxLength: 64, classes: 2, attention });
+    const layer = model.encoder.blocks.items[0].attention;
+    const x = randn([2, 40, 64], 3);
+    const mask = Tensor.from(new Float32Array(80).fill(1), [2, 40]);
+    const twice = () => [0, 1].map(() => tidy(() => layer.forward(x, mask).toArray()));
+    model.train();
+    const [a, b] = twice();
+    const differ = a.some((value, i) => value !== b[i]);
+    assert.equal(differ, attention === 'softmax', `${attention}: two training passes ${differ ? 'differ' : 'agree'}`);
+    model.eval();
+    const [c, d] = twice();
+    assert.deepEqual(c, d, `${attention}: evaluation is deterministic`);
+    x.dispose();
+    mask.dispose();
+    model.dispose();
+  }
 });

@@ -5,7 +5,7 @@ a run folder that `nystromformer plot` and `nystromformer lra-report` read besid
 
     /usr/bin/python3 scripts/lra/lra_text_torch.py --data DIR --out runs/torch-text-1 \\
         [--attention nystrom-64|softmax] [--steps N] [--batch-size B] [--length L] [--lr 1e-4] [--warmup W] \\
-        [--eval-every E] [--seed S] [--train-size N] [--eval-size N] [--threads 2] [--attention-dropout 0]
+        [--eval-every E] [--seed S] [--train-size N] [--eval-size N] [--threads 2] [--attention-dropout 0.1]
 
 Model (src/models/lra/encoder.ts): byte embeddings (257 ids) and learned positions N(0, 0.02); 2 pre-LN blocks
 (dim 64, 2 heads of 32, FFN 128 with GELU), a final LayerNorm, mean pooling over unmasked tokens (ours; the
@@ -13,9 +13,8 @@ official code divides by the padded length), Linear(64, 128) → ReLU → Linear
 Nyström conv (35 taps, no bias) keep PyTorch's default initialisation. Dropout 0.1 after the embeddings, the
 attention output and both FFN layers. Attention: the official Nyström formulas with 64 landmarks (uneven
 segments when m does not divide n, as ours; exact attention when m ≥ n), no attention dropout; softmax is
-exact, with --attention-dropout on its probabilities (0 by default, as ours, whose fused kernel has none;
-the official code: 0.1). The formulas are scripts/fixtures/make_attention_fixtures.py's, which the
-library's attention tests are checked against.
+exact, with --attention-dropout (0.1, as ours and the official code) on its probabilities. The formulas
+are scripts/fixtures/make_attention_fixtures.py's, which the library's attention tests are checked against.
 
 Training as `nystromformer lra`: AdamW (betas 0.9, 0.999, eps 1e-6, no weight decay), one-cycle linear
 schedule (lr (t+1)/W·lr for the first W steps, then linear decay to 0 at the last step), cross-entropy;
@@ -134,7 +133,8 @@ class Attention(torch.nn.Module):
             o = nystrom_attention(q, k, v, mask, self.landmarks, self.conv.weight)
         else:
             scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + MASK_NEG * (1 - mask[:, None, None, :])
-            o = self.drop_attn(torch.softmax(scores, dim=-1)) @ v
+            probs = torch.softmax(scores, dim=-1)
+            o = (probs if self.landmarks else self.drop_attn(probs)) @ v  # Nyström's exact fallback drops nothing
             if self.conv is not None:  # m ≥ n: exact attention plus the conv, as the library falls back
                 o = o + dwconv(v * mask[:, None, :, None], self.conv.weight)
         return self.out(o.transpose(1, 2).reshape(B, n, dim))
@@ -212,7 +212,7 @@ def parse_args():
     ap.add_argument('--eval-size', type=int, help='the first n test examples')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--dropout', type=float, default=0.1)
-    ap.add_argument('--attention-dropout', type=float, default=0.0, help='softmax only (official: 0.1; ours: 0)')
+    ap.add_argument('--attention-dropout', type=float, default=0.1, help="softmax only: dropout on the probabilities (ours and the official code's: 0.1)")
     a = ap.parse_args()
     if not a.out and not a.eval_weights:
         ap.error('--out is required (or --eval-weights)')

@@ -15,11 +15,10 @@
  * There, Linformer has one projection per head, shared by K and V and by all layers; here E and F are
  * separate, per layer, shared by the heads — only their initialisation follows the official code.
  *
- * Attention dropout: the official code applies dropout (0.1) to softmax attention's probabilities,
- * and none in Nyström attention. softmaxAttention here is the fused flash-style kernel, which never
- * forms the probabilities and has no dropout on them, so softmax runs here train without attention
- * dropout (hidden dropout as the official code: after the embeddings, the attention output and both MLP
- * layers).
+ * Dropout as the official code: after the embeddings, the attention output and both MLP layers, and on
+ * softmax attention's probabilities (its attention_dropout, equal to dropout_prob in every LRA config: here
+ * the one `dropout`); Nyström, Linformer and Performer attention have none. The fused softmax kernel
+ * drops probabilities tile by tile from a seeded mask it regenerates in the backward (softmax-attention.ts).
  */
 import {
   add, concat, contiguous, crossEntropy, div, fmt, full, gelu, maximum, mul, permute, randn, relu, reshape, slice, sub, sum, Tensor,
@@ -72,7 +71,7 @@ class LraAttention extends Module {
   /** Performer's random features (m, d), fixed at construction: a buffer, saved with the weights but not trained. */
   readonly features: Tensor | null = null;
 
-  constructor(dim: number, readonly heads: number, readonly kind: Kind, maxLength: number) {
+  constructor(dim: number, readonly heads: number, readonly kind: Kind, maxLength: number, readonly attentionDropout: number) {
     super();
     this.query = this.addModule('query', new Linear(dim, dim, PYTORCH));
     this.key = this.addModule('key', new Linear(dim, dim, PYTORCH));
@@ -92,7 +91,10 @@ class LraAttention extends Module {
     const [q, k, v] = [this.query, this.key, this.value].map((l) => split(l.forward(x)));
     const kind = this.kind;
     let o: Tensor;
-    if (kind.name === 'softmax') o = softmaxAttention(q, k, v, { mask });
+    if (kind.name === 'softmax') {
+      const p = this.attentionDropout;
+      o = softmaxAttention(q, k, v, { mask, ...(this.training && p > 0 && { dropout: { p, seed: nextSeed() } }) });
+    }
     else if (kind.name === 'nystrom') o = nystromAttention(q, k, v, { ...LRA_NYSTROM, numLandmarks: kind.size, mask, convWeight: this.conv!.weight });
     else if (kind.name === 'performer') o = performerAttention(q, k, v, { features: this.features!, mask });
     else {
@@ -114,7 +116,7 @@ class LraBlock extends Module {
   constructor(dim: number, ffn: number, heads: number, kind: Kind, maxLength: number, p: number) {
     super();
     this.norm1 = this.addModule('norm1', new LayerNorm(dim));
-    this.attention = this.addModule('attention', new LraAttention(dim, heads, kind, maxLength));
+    this.attention = this.addModule('attention', new LraAttention(dim, heads, kind, maxLength, p));
     this.norm2 = this.addModule('norm2', new LayerNorm(dim));
     this.ffnIn = this.addModule('ffn_in', new Linear(dim, ffn, PYTORCH));
     this.ffnOut = this.addModule('ffn_out', new Linear(ffn, dim, PYTORCH));
