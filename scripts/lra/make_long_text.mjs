@@ -4,7 +4,7 @@
  * layout that `nystromformer lra --task text --data DIR` reads as bytes:
  *
  *   DIR/{train,test}/pos/*.txt   section 1: user commands          (label 1)
- *   DIR/{train,test}/neg/*.txt   sections 2 and 3: system calls and C library functions   (label 0)
+ *   DIR/{train,test}/neg/*.txt   sections 2 and 3: system calls and library functions (C APIs: libc, X11, …)   (label 0)
  *   DIR/manifest.tsv             split, class, source page, bytes, sha256 of each file written
  *   DIR/README.txt               how it was made (settings and counts)
  *
@@ -16,7 +16,7 @@
  * each (500), or as many as sections 2/3 have; a fifth of each class is the test split.
  *
  * Deterministic: candidates are the regular, non-`.so` files `man1/*.1.gz` and `man2/*.2.gz`,
- * `man3/*.3.gz` (C library pages, not Perl's .3pm), ordered by a seeded hash of their name (FNV-1a of
+ * `man3/*.3.gz` (C APIs, not Perl's .3pm), ordered by a seeded hash of their name (FNV-1a of
  * "seed:name"), so the same installed pages and seed give the same files; installing a package changes
  * only the pages whose hash ranks among those chosen. manifest.tsv records what was chosen.
  *
@@ -135,7 +135,7 @@ function main() {
   }
   writeFileSync(join(o.out, 'manifest.tsv'), manifest.join('\n') + '\n');
   const testPer = Math.floor(neg.length / 5);
-  const summary = `Manual pages as a two-class long-text task (scripts/lra/make_long_text.mjs): pos = section 1 (user commands), neg = sections 2/3 (system calls, C library);
+  const summary = `Manual pages as a two-class long-text task (scripts/lra/make_long_text.mjs): pos = section 1 (user commands), neg = sections 2/3 (system calls, library functions);
 text from DESCRIPTION on, first ${o.bytes} bytes, pages under ${o.minBytes} bytes skipped; seed ${o.seed}; ${o.man}.
 ${neg.length} pages a class: train ${neg.length - testPer} + ${pos.length - testPer}, test ${testPer} + ${testPer} (balanced: majority 50%).
 `;
