@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { grayLevel } from '../src/io/index.js';
-import { reportMarkdown, reportSvg, type Run } from '../src/cli/lra-report.js';
+import { isPaperBudget, reportMarkdown, reportSvg, type Run } from '../src/cli/lra-report.js';
 import { byteIds, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
 import { collate } from '../src/train/index.js';
 import { withTempDir } from './helpers.js';
@@ -153,6 +153,31 @@ test('lra-report: seeds are averaged within one budget, budgets side by side, an
   const svg = reportSvg(runs, []);
   assert.match(svg, /listops nystrom-64 \(2 seeds, 5000 steps\)/);
   assert.doesNotMatch(svg, /2500 steps/);
+});
+
+test("lra-report: runs at the paper's budget (its steps, length and batch) get their own row beside the paper's; PyTorch runs are named", () => {
+  const run = (attention: string, seed: number, test_accuracy: number, budget: { steps: number; batch: number; length: number }, implementation?: string): Run => ({
+    dir: `runs/${attention}-${seed}-${budget.steps}`, curve: [[budget.steps, test_accuracy]],
+    result: { task: 'listops', attention, seed, ...budget, lr: 1e-4, val_accuracy: test_accuracy, test_accuracy, ms_per_step: 600, peak_mb: 500, ...(implementation && { implementation }) },
+  });
+  const paper = { steps: 5000, batch: 32, length: 2000 };
+  const runs = [
+    run('nystrom-64', 1, 0.3, { steps: 2500, batch: 32, length: 512 }), run('nystrom-64', 1, 0.36, paper), run('nystrom-64', 2, 0.38, paper),
+    run('nystrom-64', 1, 0.25, { steps: 5000, batch: 32, length: 512 }), run('nystrom-64', 1, 0.35, paper, 'PyTorch'),
+  ];
+  assert.deepEqual(runs.map(isPaperBudget), [false, true, true, false, true]);
+  const md = reportMarkdown(runs, []);
+  const lines = md.split('\n');
+  const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+  assert.match(md, /\| nystrom-64 \(here\) \| 30\.0 \(2500 steps, seed 1\)<br>25\.0 \(5000 steps, seed 1\) \|/);
+  assert.match(md, /\| nystrom-64 \(here, paper budget\) \| mean 37\.0 over seeds 1, 2: 36\.0, 38\.0 \(5000 steps\) \|/);
+  assert.match(md, /\| nystrom-64, PyTorch \(here, paper budget\) \| 35\.0 \(5000 steps, seed 1\) \|/);
+  assert.ok(at('| nystrom-64 (here) |') < at('| nystrom-64 (here, paper budget)') && at('| nystrom-64, PyTorch (here, paper budget)') < at('| Standard (paper)'), md);
+  assert.match(md, /\| listops \| nystrom-64 \| 1 \| paper \| 5000 \| 32 \| 2000 \|/);
+  assert.match(md, /\| listops \| nystrom-64 \| 1 \| reduced \| 2500 \| 32 \| 512 \|/);
+  // one cell, two budgets of equal steps: length and batch tell them apart
+  const cell = reportMarkdown([run('softmax', 1, 0.2, { steps: 5000, batch: 32, length: 512 }), run('softmax', 1, 0.3, { steps: 5000, batch: 16, length: 1024 })], []);
+  assert.match(cell, /20\.0 \(5000 steps × 32, length 512, seed 1\)<br>30\.0 \(5000 steps × 16, length 1024, seed 1\)/);
 });
 
 test('CLI: lra --resume continues a killed run exactly from its last checkpoint', withTempDir('nystromformer-lra-data-', (dir) => {

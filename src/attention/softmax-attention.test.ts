@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  add, addScalar, backend, configureEngine, gradients, matmul, mulScalar, permute, randn, reshape,
+  add, addScalar, backend, configureEngine, gradients, matmul, mul, mulScalar, permute, randn, reshape,
   softmax, Tensor, tidy,
 } from '../engine/index.js';
-import { softmaxAttention, softmaxAttentionWithProbs } from './softmax-attention.js';
+import { attentionDropoutKeep, softmaxAttention, softmaxAttentionWithProbs } from './softmax-attention.js';
 import { assertBitIdentical, assertClose, assertCloseScaled, gradCheck, maxAbs, values } from '../../test/check.js';
 import * as R from '../../test/reference.js';
 
@@ -206,5 +206,44 @@ test('softmaxAttention errors name the op and the shapes', () => {
     assert.throws(() => softmaxAttention(q, mulScalar(k, Infinity), k), /softmaxAttention: k \[2, 3, 6, 8\] contains non-finite values/);
     const long = randn([1, 1, 4097, 1], 6);
     assert.throws(() => softmaxAttentionWithProbs(long, long, long), /only returned for n, nk ≤ 4096/);
+  });
+});
+
+/** The unfused reference with attention dropout: (softmax(s) ⊙ M)·v, M the kernels' mask. */
+function composedDropout(p: number, seed: number) {
+  return (q: Tensor, k: Tensor, v: Tensor, mask?: Tensor) => {
+    const [B, H, n] = q.shape;
+    const nk = k.shape[2];
+    const keep = Tensor.from(attentionDropoutKeep(p, seed, B * H, n, nk), [B, H, n, nk]);
+    return matmul(mul(composed(q, k, v, mask).probs, keep), v);
+  };
+}
+
+for (const [B, H, n, nk, d, masked, p] of [[2, 2, 70, 130, 16, true, 0.3], [1, 2, 64, 64, 32, false, 0.1], [1, 1, 5, 200, 8, true, 0.5]] as const) {
+  test(`attention dropout p = ${p}, (B, H, n, nk, d) = (${B}, ${H}, ${n}, ${nk}, ${d})${masked ? ', masked' : ''}: output and gradients match (softmax ⊙ M)·v`, () => {
+    tidy(() => {
+      const q = randn([B, H, n, d], 21), k = randn([B, H, nk, d], 22), v = randn([B, H, nk, d], 23);
+      const dout = randn([B, H, n, d], 24);
+      const mask = masked ? paddingMask(B, nk) : undefined;
+      const seed = 0x9abcdef1; // above 2³¹: the kernels read it as unsigned
+      const got = run((a, b, c, m) => softmaxAttention(a, b, c, { mask: m, dropout: { p, seed } }), q, k, v, dout, mask);
+      const want = run(composedDropout(p, seed), q, k, v, dout, mask);
+      got.forEach((g, i) => near(g, want[i], 2e-5, `${NAMES[i]} with dropout`));
+      const plain = run(fused, q, k, v, dout, mask);
+      assert.ok(maxAbs(got[0].map((x, i) => x - plain[0][i]), 0) > 1e-3, 'dropout changes the output');
+    });
+  });
+}
+
+test('attention dropout: about p of the probabilities are dropped, the rest scaled by 1/(1 − p); p = 0 is no dropout, bit for bit', () => {
+  const keep = attentionDropoutKeep(0.25, 7, 4, 64, 64);
+  const dropped = keep.filter((x) => x === 0).length / keep.length;
+  assert.ok(Math.abs(dropped - 0.25) < 0.02, `dropped ${dropped}`);
+  assert.ok(keep.every((x) => x === 0 || Math.abs(x - 1 / 0.75) < 1e-6));
+  tidy(() => {
+    const q = randn([1, 2, 40, 8], 1), k = randn([1, 2, 40, 8], 2), v = randn([1, 2, 40, 8], 3), dout = randn([1, 2, 40, 8], 4);
+    const none = run((a, b, c) => softmaxAttention(a, b, c, { dropout: { p: 0, seed: 5 } }), q, k, v, dout);
+    run(fused, q, k, v, dout).forEach((w, i) => assertBitIdentical(none[i], w, NAMES[i]));
+    assert.throws(() => softmaxAttention(q, k, v, { dropout: { p: 1, seed: 5 } }), /softmaxAttention: dropout p must be in \[0, 1\), got 1/);
   });
 });

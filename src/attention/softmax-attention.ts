@@ -21,6 +21,12 @@ import { empty, run, withContiguous } from '../engine/ops/kernel.js';
 export interface SoftmaxAttentionOptions {
   /** Key-padding mask (B, nk), float32 of 0 (padding) / 1 (token). */
   mask?: Tensor;
+  /**
+   * Dropout on the probabilities (training): each is zeroed with probability p, the rest scaled by
+   * 1/(1 − p), the mask a function of (seed, b, h, i, j) regenerated in the backward (attentionDropoutKeep
+   * computes it for tests). softmaxAttentionWithProbs returns the probabilities before dropout.
+   */
+  dropout?: { p: number; seed: number };
 }
 
 /** The additive score for a masked key (as the original Nyströmformer code and HF's −1e9 masks). */
@@ -53,6 +59,39 @@ export function softmaxAttentionWithProbs(
 }
 
 interface Dims { B: number; H: number; n: number; nk: number; d: number }
+
+/** The kernels' (seed, threshold = p·2³², scale = 1/(1 − p)); threshold 0: no dropout. */
+function dropoutArgs(op: string, dropout: SoftmaxAttentionOptions['dropout']): [number, number, number] {
+  if (!dropout || dropout.p === 0) return [0, 0, 1];
+  const { p, seed } = dropout;
+  if (!(p >= 0 && p < 1)) throw new Error(`${op}: dropout p must be in [0, 1), got ${p}`);
+  if (!Number.isInteger(seed)) throw new Error(`${op}: dropout seed must be an integer, got ${seed}`);
+  return [seed | 0, Math.max(1, Math.min(2 ** 32 - 1, Math.round(p * 2 ** 32))), 1 / (1 - p)];
+}
+
+const GAMMA = 0x9e3779b97f4a7c15n;
+const MASK64 = (1n << 64n) - 1n;
+/** splitmix64's finaliser, as kernels/hash.ts. */
+function mix64(z: bigint): bigint {
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+  return z ^ (z >> 31n);
+}
+
+/**
+ * The multipliers attention dropout applies to the probabilities (B·H, n, nk), row-major: 1/(1 − p) where
+ * kept, 0 where dropped — the same mask the kernels regenerate (a reference for tests; BigInt, slow).
+ */
+export function attentionDropoutKeep(p: number, seed: number, BH: number, n: number, nk: number): Float32Array {
+  const [, threshold, keepScale] = dropoutArgs('attentionDropoutKeep', { p, seed });
+  const key = mix64((BigInt(seed >>> 0) * GAMMA + GAMMA) & MASK64);
+  const out = new Float32Array(BH * n * nk);
+  for (let idx = 0; idx < out.length; idx++) {
+    const z = mix64((key + BigInt(idx + 1) * GAMMA) & MASK64);
+    out[idx] = Number(z >> 32n) >= threshold ? keepScale : 0;
+  }
+  return out;
+}
 
 function check(op: string, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined): Dims {
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
@@ -90,6 +129,7 @@ function attend(
 ): { out: Tensor; attention: Tensor | null } {
   const { mask } = options;
   const { B, H, n, nk, d } = check(op, q, k, v, mask);
+  const drop = dropoutArgs(op, options.dropout);
   if (withProbs && (n > MAX_PROBS_LENGTH || nk > MAX_PROBS_LENGTH)) {
     throw new Error(`${op}: the attention probabilities are n×nk = ${n}×${nk}; only returned for n, nk ≤ ${MAX_PROBS_LENGTH} (use softmaxAttention, which never forms them)`);
   }
@@ -103,7 +143,7 @@ function attend(
   const stats = empty([2, BH * n]); // row max m and log Σ exp(s − m): lse = m + log l
   const dims = [BH, n, nk, d, scale, H];
   withContiguous([q, k, v], (qc, kc, vc) => {
-    runFlash('flashForward', [qc.addr, kc.addr, vc.addr, biasAddr, out.addr, stats.addr, ...dims], flops, d);
+    runFlash('flashForward', [qc.addr, kc.addr, vc.addr, biasAddr, out.addr, stats.addr, ...dims, ...drop], flops, d);
   });
   let attention: Tensor | null = null;
   if (withProbs) {
@@ -121,7 +161,7 @@ function attend(
     const delta = empty([BH * n]);
     try {
       withContiguous([q, k, v, dout], (qc, kc, vc, dc) => {
-        const common = [BH, n, nk, d, scale, H];
+        const common = [BH, n, nk, d, scale, H, ...drop];
         runFlash('flashBackwardQuery', [
           qc.addr, kc.addr, vc.addr, biasAddr, out.addr, dc.addr, stats.addr, delta.addr, dq ? dq.addr : 0, ...common,
         ], dq ? 1.5 * flops : BH * n * d, d);

@@ -1,9 +1,19 @@
-/** `nystromformer eval --model DIR --task glue/<task>|imdb --data PATH`: a trained classifier's metrics on the dev/test split. */
+/**
+ * `nystromformer eval --model DIR --task glue/<task>|imdb --data PATH`: a trained classifier's metrics on the
+ * dev/test split. An LRA task name (listops, text, …) evaluates an `lra` run folder instead (lra-eval.ts).
+ */
+import { isKnown } from '../io/lookup.js';
 import { evaluateClassifier } from '../train/index.js';
+import { lraEvalCommand } from './lra-eval.js';
+import { LRA_TASKS } from './lra-tasks.js';
 import { textTask, type TrainCommandOptions } from './train-command.js';
 
 export async function evalCommand(o: TrainCommandOptions): Promise<void> {
-  if (!o.model) throw new Error('eval: --model DIR is required (a sequence-classification checkpoint with tokenizer.json)');
+  if (!o.model) throw new Error('eval: --model DIR is required (a sequence-classification checkpoint with tokenizer.json, or an lra run folder)');
+  if (isKnown(LRA_TASKS, o.task)) {
+    if (!o.data) throw new Error(`eval --task ${o.task}: --data DIR is required (${LRA_TASKS[o.task].dataHelp})`);
+    return lraEvalCommand({ model: o.model, task: o.task, data: o.data, seqLen: o.seqLen, batchSize: o.batchSize, seed: o.seed, json: o.json, runtime: o.runtime });
+  }
   const started = performance.now();
   const { model, evalSet, padId, metrics, description } = await textTask(o, true);
   if (evalSet.length === 0) throw new Error(`eval: ${o.data} has no labelled examples in its dev/test split`);

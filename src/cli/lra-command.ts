@@ -51,6 +51,9 @@ function settings(o: LraCommandOptions) {
   };
 }
 
+/** AdamW's ε in the official LRA code (run_tasks.py), not PyTorch's default 1e-8. */
+export const LRA_ADAM_EPS = 1e-6;
+
 const runFolder = (o: LraCommandOptions) => o.out ?? join('runs', `lra-${o.task}-${o.attention}`);
 
 export async function lraCommand(given: LraCommandOptions, command?: Command): Promise<void> {
@@ -71,7 +74,8 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
   b.resetPeak();
   const started = performance.now();
   const result = await train(model, splits.train, splits.val, {
-    steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0,
+    // AdamW as the official LRA code: betas (0.9, 0.999), ε 1e-6, no weight decay
+    steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0, adamEps: LRA_ADAM_EPS,
     clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume, overwrite: o.overwrite,
     onReady: () => saveRunOptions(out, o),
     onStep: stepProgress(steps, !o.json && process.stderr.isTTY),

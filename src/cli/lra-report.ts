@@ -8,6 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeDir } from '../io/make-dir.js';
+import { isKnown } from '../io/lookup.js';
+import { LRA_TASKS } from './lra-tasks.js';
 import { readRunLog } from './run-log.js';
 import { barPanel, DASHES, linePanel, PALETTE, svgDocument, type Series } from './svg-chart.js';
 
@@ -24,7 +26,7 @@ const PAPER: Record<string, number[]> = {
 
 /** The paper's row for one of our attention names. */
 function paperModel(attention: string): string {
-  if (attention === 'softmax') return 'Standard';
+  if (attention.startsWith('softmax')) return 'Standard';
   if (attention.startsWith('nystrom')) return 'Nyströmformer';
   return attention.startsWith('linformer') ? 'Linformer' : 'Performer';
 }
@@ -35,7 +37,9 @@ const COLORS: Record<string, string> = { Standard: standard, 'Nyströmformer': n
 export interface Run {
   dir: string;
   result: { task: string; attention: string; seed?: number; steps: number; batch: number; length: number; lr: number; train_examples?: number; data?: string;
-    val_accuracy: number; test_accuracy: number; ms_per_step: number; peak_mb: number };
+    val_accuracy: number; test_accuracy: number; ms_per_step: number; peak_mb: number;
+    /** Who trained it, when not this library (scripts/lra/lra_text_torch.py writes 'PyTorch'). */
+    implementation?: string };
   curve: [number, number][];
 }
 
@@ -79,17 +83,30 @@ export function readScaling(path: string): StepBench[] {
 
 const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '–');
 
-const runsOf = (runs: Run[], task: string, attention: string) => runs.filter((r) => r.result.task === task && r.result.attention === attention);
+/** A run's model as the report names it: the attention, and who trained it when not this library. */
+const modelOf = (r: Run) => (r.result.implementation ? `${r.result.attention}, ${r.result.implementation}` : r.result.attention);
+
+const runsOf = (runs: Run[], task: string, model: string) => runs.filter((r) => r.result.task === task && modelOf(r) === model);
+
+/** Whether a run had the paper's budget for its task: its steps, length and batch (docs/algorithm.md §3). */
+export function isPaperBudget(r: Run): boolean {
+  if (!isKnown(LRA_TASKS, r.result.task)) return false; // not an LRA task: no paper budget to match
+  const task = LRA_TASKS[r.result.task];
+  return r.result.steps === task.steps && r.result.length === task.length && r.result.batch === task.batchSize;
+}
+
+const budgetKey = (r: Run) => `${r.result.steps}/${r.result.length}/${r.result.batch}`;
 
 /** Mean test accuracy (%) of several runs (the seeds of one budget). */
 function meanAccuracy(runs: Run[]): number | undefined {
   return runs.length ? (100 * runs.reduce((sum, r) => sum + r.result.test_accuracy, 0)) / runs.length : undefined;
 }
 
-/** Runs grouped by their budget (steps), shortest first: seeds are only averaged within one budget. */
+/** Runs grouped by their budget (steps, length, batch), fewest steps first: seeds are only averaged within one budget. */
 function byBudget(runs: Run[]): Run[][] {
-  const steps = [...new Set(runs.map((r) => r.result.steps))].sort((a, b) => a - b);
-  return steps.map((s) => runs.filter((r) => r.result.steps === s));
+  const keys = [...new Set(runs.map(budgetKey))];
+  const groups = keys.map((k) => runs.filter((r) => budgetKey(r) === k));
+  return groups.sort((a, b) => a[0].result.steps - b[0].result.steps || a[0].result.length - b[0].result.length || a[0].result.batch - b[0].result.batch);
 }
 
 /** The runs of one task and attention with the longest budget: what the chart shows. */
@@ -98,27 +115,35 @@ const longestBudget = (runs: Run[]): Run[] => byBudget(runs).at(-1) ?? [];
 /** One table cell: per budget, a single run, or several seeds as their mean and each value. */
 function accuracyCell(runs: Run[]): string {
   if (runs.length === 0) return '–';
-  return byBudget(runs).map((group) => {
-    const steps = group[0].result.steps;
-    if (group.length === 1) return `${pct(group[0].result.test_accuracy)} (${steps} steps, seed ${group[0].result.seed ?? '–'})`;
+  const groups = byBudget(runs);
+  // length and batch are named only where they tell this cell's budgets apart
+  const shapes = new Set(groups.map((g) => `${g[0].result.length}/${g[0].result.batch}`));
+  return groups.map((group) => {
+    const { length, batch } = group[0].result;
+    const budget = `${group[0].result.steps} steps${shapes.size > 1 ? ` × ${batch}, length ${length}` : ''}`;
+    if (group.length === 1) return `${pct(group[0].result.test_accuracy)} (${budget}, seed ${group[0].result.seed ?? '–'})`;
     const seeds = group.map((r) => r.result.seed ?? '–').join(', ');
-    return `mean ${meanAccuracy(group)!.toFixed(1)} over seeds ${seeds}: ${group.map((r) => pct(r.result.test_accuracy)).join(', ')} (${steps} steps)`;
+    return `mean ${meanAccuracy(group)!.toFixed(1)} over seeds ${seeds}: ${group.map((r) => pct(r.result.test_accuracy)).join(', ')} (${budget})`;
   }).join('<br>');
 }
 
 export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
   const tasks = TASKS.filter((t) => runs.some((r) => r.result.task === t));
-  const attentions = [...new Set(runs.map((r) => r.result.attention))];
+  const models = [...new Set(runs.map(modelOf))];
   const lines = ['## Test accuracy (%)', '', `| model | ${tasks.join(' | ')} |`, `|---|${tasks.map(() => '---|').join('')}`];
-  for (const a of attentions) {
-    const cells = tasks.map((t) => accuracyCell(runsOf(runs, t, a)));
-    lines.push(`| ${a} (here) | ${cells.join(' | ')} |`);
-  }
+  // reduced budgets first, then the paper's budget right above the paper's own numbers
+  const row = (model: string, label: string, chosen: Run[]) => {
+    if (chosen.some((r) => modelOf(r) === model)) lines.push(`| ${model} (${label}) | ${tasks.map((t) => accuracyCell(runsOf(chosen, t, model))).join(' | ')} |`);
+  };
+  const paper = runs.filter(isPaperBudget);
+  for (const m of models) row(m, 'here', runs.filter((r) => !isPaperBudget(r)));
+  for (const m of models) row(m, 'here, paper budget', paper);
   for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
-  lines.push('', 'The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their steps and data below.', '', '## Runs', '',
-    '| task | attention | seed | steps | batch | length | lr | train examples | data | val acc | test acc | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const { result: r } of runs) {
-    lines.push(`| ${r.task} | ${r.attention} | ${r.seed ?? '–'} | ${r.steps} | ${r.batch} | ${r.length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.ms_per_step} | ${r.peak_mb} |`);
+  lines.push('', "The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their budget and data below (paper: the paper's steps, length and batch for the task).", '', '## Runs', '',
+    '| task | model | seed | budget | steps | batch | length | lr | train examples | data | val acc | test acc | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const run of runs) {
+    const r = run.result;
+    lines.push(`| ${r.task} | ${modelOf(run)} | ${r.seed ?? '–'} | ${isPaperBudget(run) ? 'paper' : 'reduced'} | ${r.steps} | ${r.batch} | ${r.length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.ms_per_step} | ${r.peak_mb} |`);
   }
   if (scaling.length > 0) {
     const ns = [...new Set(scaling.map((s) => s.n))].sort((a, b) => a - b);
@@ -132,20 +157,20 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
 
 /** A validation curve's legend name: task and attention, with the budget and the number of seeds when there are several. */
 function curveName(shown: Run[], r: Run): string {
-  const seeds = runsOf(shown, r.result.task, r.result.attention).filter((s) => s.curve.length > 0).length;
-  return `${r.result.task} ${r.result.attention}${seeds > 1 ? ` (${seeds} seeds, ${r.result.steps} steps)` : ''}`;
+  const seeds = runsOf(shown, r.result.task, modelOf(r)).filter((s) => s.curve.length > 0).length;
+  return `${r.result.task} ${modelOf(r)}${seeds > 1 ? ` (${seeds} seeds, ${r.result.steps} steps)` : ''}`;
 }
 
 export function reportSvg(runs: Run[], scaling: StepBench[]): string {
   const tasks = TASKS.filter((t) => runs.some((r) => r.result.task === t));
-  const attentions = [...new Set([...runs.map((r) => r.result.attention), ...scaling.map((s) => s.attention)])];
+  const attentions = [...new Set([...runs.map(modelOf), ...scaling.map((s) => s.attention)])];
   const colorOf = (a: string) => (attentions.filter((b) => paperModel(b) === paperModel(a)).length === 1 ? COLORS[paperModel(a)] : EXTRA[attentions.indexOf(a) % EXTRA.length]);
-  const runAttentions = attentions.filter((a) => runs.some((r) => r.result.attention === a));
+  const runAttentions = attentions.filter((a) => runs.some((r) => modelOf(r) === a));
   // per task and attention, only the longest budget: seeds of different budgets are not averaged together
   const shown = tasks.flatMap((t) => runAttentions.flatMap((a) => longestBudget(runsOf(runs, t, a))));
   const bars = runAttentions.map((a) => ({ name: a, color: colorOf(a), values: tasks.map((t) => meanAccuracy(runsOf(shown, t, a))), marks: tasks.map((t) => PAPER[paperModel(a)][TASKS.indexOf(t)]) }));
   const curves: Series[] = shown.filter((r) => r.curve.length > 0).map((r) => ({
-    name: curveName(shown, r), color: colorOf(r.result.attention), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
+    name: curveName(shown, r), color: colorOf(modelOf(r)), points: r.curve, dash: DASHES[tasks.indexOf(r.result.task as (typeof TASKS)[number])],
   }));
   const perAttention = (value: (s: StepBench) => number): Series[] => [...new Set(scaling.map((s) => s.attention))].map((a) => ({
     name: a, color: colorOf(a), points: scaling.filter((s) => s.attention === a).sort((x, y) => x.n - y.n).map((s) => [s.n, value(s)] as [number, number]),

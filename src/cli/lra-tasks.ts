@@ -25,6 +25,8 @@ export interface LoadOptions {
   seed: number;
   /** Run folder: generated data is written under it, in the official layout. */
   out: string;
+  /** Only the test split is wanted (`eval`): tasks whose splits are separate files leave train and val empty. */
+  testOnly?: boolean;
 }
 
 export interface LraTask {
@@ -104,7 +106,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
     generated: { train: 96000, eval: 2000 },
     async load(o) {
       if (o.data) {
-        const read = (split: string) => readListOps(join(o.data!, `basic_${split}.tsv`));
+        const read = async (split: string) => (o.testOnly && split !== 'test' ? [] : readListOps(join(o.data!, `basic_${split}.tsv`)));
         return limit({ train: await read('train'), val: await read('val'), test: await read('test') }, o);
       }
       const sizes = generatedSizes(this, o);
@@ -117,7 +119,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
     async load(o) {
       const dir = need(o, 'text', this.dataHelp);
       const test = await readImdbBytes(dir, 'test', o.length);
-      return limit({ train: await readImdbBytes(dir, 'train', o.length), val: test, test }, o);
+      return limit({ train: o.testOnly ? [] : await readImdbBytes(dir, 'train', o.length), val: test, test }, o);
     },
   },
   retrieval: {
@@ -125,7 +127,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
     dataHelp: `folder of ${Object.values(AAN_FILES).join(', ')}`,
     async load(o) {
       const dir = need(o, 'retrieval', this.dataHelp);
-      const read = (split: keyof typeof AAN_FILES) => readAan(join(dir, AAN_FILES[split]), o.length);
+      const read = async (split: keyof typeof AAN_FILES) => (o.testOnly && split !== 'test' ? [] : readAan(join(dir, AAN_FILES[split]), o.length));
       return limit({ train: await read('train'), val: await read('val'), test: await read('test') }, o);
     },
   },

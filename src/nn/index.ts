@@ -1,6 +1,6 @@
 /** Layer 3a, nn: modules and the seed stream. */
 export { Module, ModuleList, assignParameter } from './module.js';
-export { Linear, Embedding, LayerNorm, Dropout, DepthwiseConv } from './layers.js';
+export { Linear, Embedding, LayerNorm, Dropout, DepthwiseConv, type WeightInit, type InitOptions } from './layers.js';
 export { manualSeed, seedState, nextSeed } from './random.js';
 export { stage, release } from './stage.js';
 export { moduleTensors, loadModuleTensors, checkModuleTensors } from './state.js';

@@ -1,19 +1,47 @@
 /** The building blocks of the models: Linear, Embedding, LayerNorm, Dropout, DepthwiseConv. */
 import {
-  add, backend, depthwiseConv1d, dropout, fmt, full, layerNorm, matmul, randn, reshape, take, Tensor, zeros,
+  add, backend, depthwiseConv1d, dropout, fmt, full, layerNorm, matmul, rand, randn, reshape, take, Tensor, zeros,
 } from '../engine/index.js';
 import { Module } from './module.js';
 import { nextSeed } from './random.js';
+
+/**
+ * How a Linear or DepthwiseConv starts:
+ *   'normal'           weight N(0, std) (std 0.02 unless given), bias 0 — BERT's habit, the Hugging Face
+ *                      family's initializer_range rule;
+ *   'pytorch-default'  what nn.Linear / nn.Conv2d do when left alone: kaiming_uniform(a = √5), i.e.
+ *                      gain √(2/(1+5)) · √(3/fan_in) = 1/√fan_in, so weight U(±1/√fan_in) and bias
+ *                      U(±1/√fan_in) — the official LRA code's layers.
+ */
+export type WeightInit = 'normal' | 'pytorch-default';
+
+export interface InitOptions {
+  init?: WeightInit;
+  /** 'normal' only. */
+  std?: number;
+}
+
+/** U(−bound, bound) from the seed stream (so a run stays reproducible from its seed). */
+function uniform(shape: number[], bound: number): Tensor {
+  return rand(shape, nextSeed(), -bound, bound);
+}
+
+/** A weight of `shape` whose fan-in is `fanIn`, initialised by `options`. */
+function initWeight(shape: number[], fanIn: number, options: InitOptions): Tensor {
+  if (options.init === 'pytorch-default') return uniform(shape, 1 / Math.sqrt(fanIn));
+  return randn(shape, nextSeed(), 0, options.std ?? 0.02);
+}
 
 /** y = x·Wᵀ + b over the last axis; weight (out, in) as PyTorch stores it. */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: { bias?: boolean; std?: number } = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: InitOptions & { bias?: boolean } = {}) {
     super();
-    this.weight = this.addParameter('weight', randn([outFeatures, inFeatures], nextSeed(), 0, options.std ?? 0.02));
-    this.bias = options.bias === false ? null : this.addParameter('bias', zeros([outFeatures]));
+    this.weight = this.addParameter('weight', initWeight([outFeatures, inFeatures], inFeatures, options));
+    const bias = options.bias === false ? null : options.init === 'pytorch-default' ? uniform([outFeatures], 1 / Math.sqrt(inFeatures)) : zeros([outFeatures]);
+    this.bias = bias && this.addParameter('bias', bias);
   }
 
   forward(x: Tensor): Tensor {
@@ -85,9 +113,10 @@ export class Dropout extends Module {
 export class DepthwiseConv extends Module {
   readonly weight: Tensor;
 
-  constructor(readonly heads: number, readonly kernelSize: number, options: { std?: number } = {}) {
+  constructor(readonly heads: number, readonly kernelSize: number, options: InitOptions = {}) {
     super();
-    this.weight = this.addParameter('weight', randn([heads, 1, kernelSize, 1], nextSeed(), 0, options.std ?? 0.02));
+    // fan_in of a depthwise (k×1) kernel: in_channels / groups · k · 1 = k
+    this.weight = this.addParameter('weight', initWeight([heads, 1, kernelSize, 1], kernelSize, options));
   }
 
   forward(x: Tensor): Tensor {

@@ -27,6 +27,8 @@ export interface TrainerOptions {
   warmup?: number;
   optimizer: 'adamw' | 'sgd';
   weightDecay: number;
+  /** AdamW's ε (default 1e-8, PyTorch's; the LRA code uses 1e-6). */
+  adamEps?: number;
   /** Clip the global gradient norm to this (0: no clipping). */
   clipNorm: number;
   /** Micro-batches per optimizer step. */
@@ -82,7 +84,7 @@ export async function train(
   if (trainSet.length === 0) throw new Error('train: the training set is empty');
   const regression = isRegression(model);
   const named = model.namedParameters();
-  const optimizer: Optimizer = o.optimizer === 'sgd' ? new SGD(named, 0.9, o.weightDecay) : new AdamW(named, { weightDecay: o.weightDecay });
+  const optimizer: Optimizer = o.optimizer === 'sgd' ? new SGD(named, 0.9, o.weightDecay) : new AdamW(named, { weightDecay: o.weightDecay, eps: o.adamEps });
   const warmup = o.warmup ?? Math.round(o.steps * (o.schedule === 'constant' ? 0 : o.schedule === 'onecycle' ? 0.1 : 0.06));
   const schedule = { kind: o.schedule, base: o.lr, total: o.steps, warmup };
   const log = (record: object) => o.out && appendFileSync(join(o.out, 'train.jsonl'), JSON.stringify(record) + '\n');

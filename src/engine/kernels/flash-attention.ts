@@ -19,6 +19,13 @@
 // Each output row is written by one unit, and a unit's arithmetic depends only on the fixed
 // T-blocking, never on the thread split, so results are bit-identical for any nt and race-free.
 //
+// Attention dropout (dropThreshold ≠ 0): probability (bh, i, j) — element idx = (bh·n + i)·nk + j of
+// the (BH, n, nk) probabilities — is kept and scaled by dropScale = 1/(1 − p) when the top 32 bits of
+// mix(key + (idx + 1)·γ) (key = streamKey(dropSeed), hash.ts) are ≥ dropThreshold = p·2³², else dropped:
+//   out = (P ⊙ M)·v (l sums the undropped P),   dP̃ = dout·vᵀ ⊙ M,   dS = P ⊙ (dP̃ − D),   dv = (P ⊙ M)ᵀ·dout
+// with D = rowsum(dout ⊙ out) = Σ_j P·dP̃ still, so the backward changes only where M enters. The forward
+// and both backward kernels regenerate the same M from (seed, idx): nothing n×n is stored.
+//
 // Masks: keys with bias −1e9 get probability 0 in any row that has an unmasked key; a row whose
 // keys are all −1e9 attends uniformly over them and stays finite (as PyTorch with −1e9). A row
 // whose keys are all −inf gives NaN (l = 0: out = 0/0), like PyTorch's softmax of an all −inf row,
@@ -28,6 +35,7 @@
 // A packed in 4-row panels [c][4], Bᵀ packed [c][T]); P·V-like products accumulate 4 rows × 8
 // features into a [T, d] scratch, reading the right operand (v, k, q, dout rows) in place.
 // Scratch: `workBytes` per thread at `work` (flashWorkBytes in the TS op mirrors needBytes).
+import { GAMMA, mix, streamKey } from './hash';
 import { shareStart } from './partition';
 import './elementwise'; // @global f32x4 helpers: expv, logv, loadPartial, storePartial
 
@@ -65,6 +73,21 @@ const NEG_INF: f32 = -Infinity;
 @inline function exp1(x: f32): f32 { return f32x4.extract_lane(expv(sp(x)), 0); }
 // @ts-ignore: decorator
 @inline function log1(x: f32): f32 { return f32x4.extract_lane(logv(sp(x)), 0); }
+
+/** dropScale where element idx is kept, else 0 (see the file header). */
+// @ts-ignore: decorator
+@inline function keep(key: u64, idx: u64, threshold: u32, dropScale: f32): f32 {
+  return <u32>(mix(key + (idx + 1) * GAMMA) >> 32) >= threshold ? dropScale : 0;
+}
+
+/** The dropout multipliers of elements idx, idx + stride, idx + 2·stride, idx + 3·stride. */
+// @ts-ignore: decorator
+@inline function keep4(key: u64, idx: u64, stride: u64, threshold: u32, dropScale: f32): v128 {
+  let v = f32x4.splat(keep(key, idx, threshold, dropScale));
+  v = f32x4.replace_lane(v, 1, keep(key, idx + stride, threshold, dropScale));
+  v = f32x4.replace_lane(v, 2, keep(key, idx + 2 * stride, threshold, dropScale));
+  return f32x4.replace_lane(v, 3, keep(key, idx + 3 * stride, threshold, dropScale));
+}
 
 /** Scratch bytes one thread needs for head size d (any of the kernels below). */
 function needBytes(d: i32): i32 {
@@ -277,11 +300,13 @@ export function flashForward(
   tid: i32, nt: i32,
   q: usize, k: usize, v: usize, bias: usize, out: usize, stats: usize,
   BH: i32, n: i32, nk: i32, d: i32, scale: f32, biasStride: i32,
+  dropSeed: i32, dropThreshold: u32, dropScale: f32,
   work: usize, workBytes: i32,
 ): void {
   const nqb = (n + T - 1) / T;
   const u0 = shareStart(BH * nqb, tid, nt, 1), u1 = shareStart(BH * nqb, tid + 1, nt, 1);
   const w = scratch(work, tid, workBytes, d);
+  const dropKey = streamKey(dropSeed);
   const td = <usize>(T * d) << 2;
   const qp = w, kt = qp + td, o = kt + td, sb = o + td; // packed q, packed kᵀ, O, S / P
   const mRow = sb + TB * <usize>T, lRow = mRow + TB, aRow = lRow + TB, kb = aRow + TB;
@@ -316,10 +341,11 @@ export function flashForward(
         // P = exp(s − m'), l' = l·exp(m − m') + Σ P; O is rescaled by exp(m − m') in accumulate
         const vm = sp(mUse);
         let sum = sp(0);
+        const idx = (<u64>(rowBase + <usize>r) * <u64>nk) + <u64>j0; // element (bh, i0 + r, j0)
         for (let j = 0; j < cols8; j += 4) {
           const p = expv(sub(v128.load(at(sr, j)), vm));
-          v128.store(at(sr, j), p);
-          sum = add(sum, p);
+          v128.store(at(sr, j), dropThreshold == 0 ? p : mul(p, keep4(dropKey, idx + <u64>j, 1, dropThreshold, dropScale)));
+          sum = add(sum, p); // l sums the probabilities before dropout
         }
         const alpha = exp1(mOld - mUse);
         store<f32>(at(aRow, r), alpha);
@@ -392,11 +418,13 @@ export function flashBackwardQuery(
   tid: i32, nt: i32,
   q: usize, k: usize, v: usize, bias: usize, out: usize, dout: usize, stats: usize, delta: usize, dq: usize,
   BH: i32, n: i32, nk: i32, d: i32, scale: f32, biasStride: i32,
+  dropSeed: i32, dropThreshold: u32, dropScale: f32,
   work: usize, workBytes: i32,
 ): void {
   const nqb = (n + T - 1) / T;
   const u0 = shareStart(BH * nqb, tid, nt, 1), u1 = shareStart(BH * nqb, tid + 1, nt, 1);
   const w = scratch(work, tid, workBytes, d);
+  const dropKey = streamKey(dropSeed);
   const td = <usize>(T * d) << 2;
   const qp = w, dop = qp + td, kt = dop + td, vt = kt + td, acc = vt + td; // packed q, dout, kᵀ, vᵀ; dq
   const sb = acc + td, pb = sb + TB * <usize>T; // S → dS, dP
@@ -431,10 +459,13 @@ export function flashBackwardQuery(
       for (let r = 0; r < rows4; r++) {
         const sr = at(sb, r * T), pr = at(pb, r * T);
         const vm = v128.load32_splat(at(mRow, r)), vl = v128.load32_splat(at(lRow, r)), vD = v128.load32_splat(at(dRow, r));
+        const idx = (<u64>(rowBase + <usize>r) * <u64>nk) + <u64>j0;
         for (let j = 0; j < cols8; j += 4) {
           const s = add(mul(v128.load(at(sr, j)), vscale), v128.load(at(kb, j)));
           const p = expv(sub(sub(s, vm), vl));
-          v128.store(at(sr, j), mul(p, sub(v128.load(at(pr, j)), vD))); // dS = P ⊙ (dP − D)
+          const dP = v128.load(at(pr, j));
+          const dPd = dropThreshold == 0 ? dP : mul(dP, keep4(dropKey, idx + <u64>j, 1, dropThreshold, dropScale));
+          v128.store(at(sr, j), mul(p, sub(dPd, vD))); // dS = P ⊙ (dP ⊙ M − D)
         }
       }
       accumulate(acc, sb, kBase + <usize>j0 * pitch, rows4, cols, d, 0); // dq += dS·k
@@ -449,11 +480,13 @@ export function flashBackwardKey(
   tid: i32, nt: i32,
   q: usize, k: usize, v: usize, bias: usize, dout: usize, stats: usize, delta: usize, dk: usize, dv: usize,
   BH: i32, n: i32, nk: i32, d: i32, scale: f32, biasStride: i32,
+  dropSeed: i32, dropThreshold: u32, dropScale: f32,
   work: usize, workBytes: i32,
 ): void {
   const nkb = (nk + T - 1) / T;
   const u0 = shareStart(BH * nkb, tid, nt, 1), u1 = shareStart(BH * nkb, tid + 1, nt, 1);
   const w = scratch(work, tid, workBytes, d);
+  const dropKey = streamKey(dropSeed);
   const td = <usize>(T * d) << 2;
   const kp = w, vp = kp + td, qt = vp + td, dot_ = qt + td, dkAcc = dot_ + td, dvAcc = dkAcc + td;
   const sb = dvAcc + td, pb = sb + TB * <usize>T; // Sᵀ → Pᵀ, dPᵀ → dSᵀ
@@ -486,11 +519,19 @@ export function flashBackwardKey(
       for (let r = 0; r < cols4; r++) {
         const sr = at(sb, r * T), pr = at(pb, r * T);
         const vb = v128.load32_splat(at(kbRow, r));
+        const idx = (<u64>bh * <u64>n + <u64>i0) * <u64>nk + <u64>(j0 + r); // element (bh, i0, j0 + r); queries step nk
         for (let i = 0; i < rows8; i += 4) {
           const s = add(mul(v128.load(at(sr, i)), vscale), vb);
           const p = expv(sub(sub(s, v128.load(at(mCol, i))), v128.load(at(lCol, i))));
-          v128.store(at(sr, i), p);
-          v128.store(at(pr, i), mul(p, sub(v128.load(at(pr, i)), v128.load(at(dCol, i))))); // dSᵀ
+          const dP = v128.load(at(pr, i));
+          if (dropThreshold == 0) {
+            v128.store(at(sr, i), p);
+            v128.store(at(pr, i), mul(p, sub(dP, v128.load(at(dCol, i))))); // dSᵀ
+          } else {
+            const m = keep4(dropKey, idx + <u64>i * <u64>nk, <u64>nk, dropThreshold, dropScale);
+            v128.store(at(sr, i), mul(p, m)); // (P ⊙ M)ᵀ for dv
+            v128.store(at(pr, i), mul(p, sub(mul(dP, m), v128.load(at(dCol, i))))); // dSᵀ = Pᵀ ⊙ (dPᵀ ⊙ Mᵀ − D)
+          }
         }
       }
       if (dv != 0) accumulate(dvAcc, sb, doBase + <usize>i0 * pitch, cols4, rows, d, 0); // dv += Pᵀ·dout

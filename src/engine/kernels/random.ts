@@ -5,23 +5,16 @@
 //   z      = mix(key + (offset + i + 1) · γ)     (splitmix64 output number offset + i)
 //   y[i]   = (z >> 40) · 2^-24                   top 24 bits: exact in f32, range [0, 1 − 2^-24]
 // mix is a 64-bit finaliser (xor-shift / multiply, three rounds) with full avalanche.
+import { GAMMA, mix, streamKey } from './hash';
 import { shareStart } from './partition';
 
-const GAMMA: u64 = 0x9e3779b97f4a7c15;
 const INV24: f32 = 1.0 / 16777216.0; // 2^-24
-
-// @ts-ignore: decorator
-@inline function mix(z: u64): u64 {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-  return z ^ (z >> 31);
-}
 
 /** y[i] = uniform [0, 1) for stream (seed, counter offset + i), i < n. offset is taken as
  *  unsigned 32-bit; counters run in 64 bits (no wrap). */
 export function randomUniform(tid: i32, nt: i32, y: usize, n: i32, seed: i32, offset: i32): void {
   const i0 = shareStart(n, tid, nt, 64), i1 = shareStart(n, tid + 1, nt, 64);
-  const key = mix(<u64><u32>seed * GAMMA + GAMMA);
+  const key = streamKey(seed);
   let ctr = key + (<u64><u32>offset + <u64>i0) * GAMMA;
   for (let i = i0; i < i1; i++) {
     ctr += GAMMA; // state after (offset + i + 1) increments

@@ -4,6 +4,21 @@
  * a classifier Linear(dim, 128) → ReLU → Linear(128, classes). For Retrieval, a dual encoder whose
  * head sees [x₀, x₁, x₀·x₁, x₀ − x₁]. The attention is chosen by name:
  *   softmax | nystrom-32|64|128|256 (conv 35) | linformer-<k> | performer-<m>
+ *
+ * Initialised as the official LRA code (github.com/mlpen/Nystromformer, LRA/code) leaves it:
+ *   token and position embeddings   N(0, 0.02)              (its explicit normal_(std = 0.02))
+ *   every Linear (W_q, W_k, W_v, the output projection, the MLP block, the classifier and dual heads)
+ *                                   weight and bias U(±1/√fan_in)   (nn.Linear's default)
+ *   the Nyström depthwise conv      U(±1/√35), no bias       (nn.Conv2d's default, fan_in = 1·35·1)
+ *   Linformer's projections         N(0, 0.02)              (an nn.Parameter there, normal_(std = 0.02))
+ *   LayerNorm                       ones / zeros
+ * There, Linformer has one projection per head, shared by K and V and by all layers; here E and F are
+ * separate, per layer, shared by the heads — only their initialisation follows the official code.
+ *
+ * Dropout as the official code: after the embeddings, the attention output and both MLP layers, and on
+ * softmax attention's probabilities (its attention_dropout, equal to dropout_prob in every LRA config: here
+ * the one `dropout`); Nyström, Linformer and Performer attention have none. The fused softmax kernel
+ * drops probabilities tile by tile from a seeded mask it regenerates in the backward (softmax-attention.ts).
  */
 import {
   add, concat, contiguous, crossEntropy, div, fmt, full, gelu, maximum, mul, permute, randn, relu, reshape, slice, sub, sum, Tensor,
@@ -40,6 +55,10 @@ export function parseAttention(spec: string): Kind {
 export const LRA_CONV = 35;
 /** The Nyström settings of every LRA run (the official code's): the ONNX export reads them too. */
 export const LRA_NYSTROM = { pinvIterations: 6, pinvInit: 'original', variant: 'original', segments: 'uneven' } as const;
+/** The std of the official code's explicit normal initialisations (embeddings, Linformer's projections). */
+export const LRA_EMBEDDING_STD = 0.02;
+/** Linear and conv layers keep PyTorch's default initialisation, as in the official code. */
+const PYTORCH = { init: 'pytorch-default' } as const;
 
 class LraAttention extends Module {
   readonly query: Linear;
@@ -52,17 +71,16 @@ class LraAttention extends Module {
   /** Performer's random features (m, d), fixed at construction: a buffer, saved with the weights but not trained. */
   readonly features: Tensor | null = null;
 
-  constructor(dim: number, readonly heads: number, readonly kind: Kind, maxLength: number) {
+  constructor(dim: number, readonly heads: number, readonly kind: Kind, maxLength: number, readonly attentionDropout: number) {
     super();
-    this.query = this.addModule('query', new Linear(dim, dim));
-    this.key = this.addModule('key', new Linear(dim, dim));
-    this.value = this.addModule('value', new Linear(dim, dim));
-    this.out = this.addModule('out', new Linear(dim, dim));
-    if (kind.name === 'nystrom') this.conv = this.addModule('conv', new DepthwiseConv(heads, LRA_CONV));
+    this.query = this.addModule('query', new Linear(dim, dim, PYTORCH));
+    this.key = this.addModule('key', new Linear(dim, dim, PYTORCH));
+    this.value = this.addModule('value', new Linear(dim, dim, PYTORCH));
+    this.out = this.addModule('out', new Linear(dim, dim, PYTORCH));
+    if (kind.name === 'nystrom') this.conv = this.addModule('conv', new DepthwiseConv(heads, LRA_CONV, PYTORCH));
     if (kind.name === 'linformer') {
-      const std = 1 / Math.sqrt(kind.size);
-      this.projectKeys = this.addParameter('E', randn([kind.size, maxLength], nextSeed(), 0, std));
-      this.projectValues = this.addParameter('F', randn([kind.size, maxLength], nextSeed(), 0, std));
+      this.projectKeys = this.addParameter('E', randn([kind.size, maxLength], nextSeed(), 0, LRA_EMBEDDING_STD));
+      this.projectValues = this.addParameter('F', randn([kind.size, maxLength], nextSeed(), 0, LRA_EMBEDDING_STD));
     }
     if (kind.name === 'performer') this.features = this.addBuffer('features', orthogonalRandomFeatures(kind.size, dim / heads, nextSeed()));
   }
@@ -73,7 +91,10 @@ class LraAttention extends Module {
     const [q, k, v] = [this.query, this.key, this.value].map((l) => split(l.forward(x)));
     const kind = this.kind;
     let o: Tensor;
-    if (kind.name === 'softmax') o = softmaxAttention(q, k, v, { mask });
+    if (kind.name === 'softmax') {
+      const p = this.attentionDropout;
+      o = softmaxAttention(q, k, v, { mask, ...(this.training && p > 0 && { dropout: { p, seed: nextSeed() } }) });
+    }
     else if (kind.name === 'nystrom') o = nystromAttention(q, k, v, { ...LRA_NYSTROM, numLandmarks: kind.size, mask, convWeight: this.conv!.weight });
     else if (kind.name === 'performer') o = performerAttention(q, k, v, { features: this.features!, mask });
     else {
@@ -95,10 +116,10 @@ class LraBlock extends Module {
   constructor(dim: number, ffn: number, heads: number, kind: Kind, maxLength: number, p: number) {
     super();
     this.norm1 = this.addModule('norm1', new LayerNorm(dim));
-    this.attention = this.addModule('attention', new LraAttention(dim, heads, kind, maxLength));
+    this.attention = this.addModule('attention', new LraAttention(dim, heads, kind, maxLength, p));
     this.norm2 = this.addModule('norm2', new LayerNorm(dim));
-    this.ffnIn = this.addModule('ffn_in', new Linear(dim, ffn));
-    this.ffnOut = this.addModule('ffn_out', new Linear(ffn, dim));
+    this.ffnIn = this.addModule('ffn_in', new Linear(dim, ffn, PYTORCH));
+    this.ffnOut = this.addModule('ffn_out', new Linear(ffn, dim, PYTORCH));
     this.dropout = this.addModule('dropout', new Dropout(p));
   }
 
@@ -121,8 +142,8 @@ export class LraEncoder extends Module {
     const { vocabSize, maxLength, dim, ffn, layers, heads, dropout } = config;
     const kind = parseAttention(config.attention);
     if (dim % heads !== 0) throw new Error(`LRA encoder: dim ${dim} is not divisible by heads ${heads}`);
-    this.tokens = this.addModule('tokens', new Embedding(vocabSize, dim));
-    this.positions = this.addModule('positions', new Embedding(maxLength, dim));
+    this.tokens = this.addModule('tokens', new Embedding(vocabSize, dim, { std: LRA_EMBEDDING_STD }));
+    this.positions = this.addModule('positions', new Embedding(maxLength, dim, { std: LRA_EMBEDDING_STD }));
     this.blocks = this.addModule('blocks', new ModuleList(Array.from({ length: layers }, () => new LraBlock(dim, ffn, heads, kind, maxLength, dropout))));
     this.finalNorm = this.addModule('final_norm', new LayerNorm(dim));
     this.dropout = this.addModule('dropout', new Dropout(dropout));
@@ -165,8 +186,8 @@ export class LraClassifier extends Module {
     const full = { dim: 64, ffn: 128, layers: 2, heads: 2, dropout: 0.1, ...config, dual: config.dual === true };
     const { dual, ...encoderConfig } = full;
     this.encoder = this.addModule('encoder', new LraEncoder(encoderConfig));
-    this.hidden = this.addModule('hidden', new Linear(dual ? 4 * full.dim : full.dim, 128));
-    this.output = this.addModule('output', new Linear(128, full.classes));
+    this.hidden = this.addModule('hidden', new Linear(dual ? 4 * full.dim : full.dim, 128, PYTORCH));
+    this.output = this.addModule('output', new Linear(128, full.classes, PYTORCH));
     this.dual = dual;
     this.config = full;
   }

@@ -1,0 +1,313 @@
+#!/usr/bin/python3
+"""The PyTorch side of `nystromformer lra --task text`: the same LRA encoder (docs/algorithm.md §3), initialised
+as the official LRA code leaves it, trained with the same settings on the same aclImdb-layout folder, writing
+a run folder that `nystromformer plot` and `nystromformer lra-report` read beside ours.
+
+    /usr/bin/python3 scripts/lra/lra_text_torch.py --data DIR --out runs/torch-text-1 \\
+        [--attention nystrom-64|softmax] [--steps N] [--batch-size B] [--length L] [--lr 1e-4] [--warmup W] \\
+        [--eval-every E] [--seed S] [--train-size N] [--eval-size N] [--threads 2] [--attention-dropout 0.1]
+
+Model (src/models/lra/encoder.ts): byte embeddings (257 ids) and learned positions N(0, 0.02); 2 pre-LN blocks
+(dim 64, 2 heads of 32, FFN 128 with GELU), a final LayerNorm, mean pooling over unmasked tokens (ours; the
+official code divides by the padded length), Linear(64, 128) → ReLU → Linear(128, 2). Linear layers and the
+Nyström conv (35 taps, no bias) keep PyTorch's default initialisation. Dropout 0.1 after the embeddings, the
+attention output and both FFN layers. Attention: the official Nyström formulas with 64 landmarks (uneven
+segments when m does not divide n, as ours; exact attention when m ≥ n), no attention dropout; softmax is
+exact, with --attention-dropout (0.1, as ours and the official code) on its probabilities. The formulas
+are scripts/fixtures/make_attention_fixtures.py's, which the library's attention tests are checked against.
+
+Training as `nystromformer lra`: AdamW (betas 0.9, 0.999, eps 1e-6, no weight decay), one-cycle linear
+schedule (lr (t+1)/W·lr for the first W steps, then linear decay to 0 at the last step), cross-entropy;
+the same batches in the same order (src/train/batches.ts ported: seeded shuffles, pools of 32 batches
+sorted by length, each batch padded to its longest). Data as src/data/lra-bytes.ts reads it: neg files then pos
+files, each sorted by name, decoded as UTF-8, `<br />` → newline, the first L bytes of the UTF-8 encoding,
+byte b → id b + 1, 0 pads; LRA validates on the test split. Written to --out:
+    train.jsonl   {"type":"step","step","epoch","loss","lr","grad_norm","tokens","seconds"} per step and
+                  {"type":"eval","step","loss","accuracy"} every --eval-every steps and at the end
+    result.json   the fields of ours (task, attention, steps, batch, length, lr, warmup, seed, data,
+                  train_examples, val_accuracy, test_accuracy, test_loss, ms_per_step, peak_mb = peak RSS)
+                  plus "implementation": "PyTorch"
+
+    --eval-weights RUN_DIR/best/weights.safetensors   (with --data, --attention, --length; no --out needed)
+evaluates the weights of one of our `lra --task text` runs with this model instead of training, and prints
+{"loss","accuracy","examples"}: the same numbers as our run's last evaluation when both forward passes agree.
+Needs Debian's torch: apt-get install -y python3-torch libopenblas0-pthread.
+"""
+import argparse
+import json
+import math
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
+from make_attention_fixtures import dwconv, nystrom_attention, read_safetensors  # noqa: E402
+
+PAPER = {'length': 4000, 'batch': 32, 'warmup': 8000, 'steps': 20000}  # LRA Text (lra-tasks.ts)
+LABELS = ('neg', 'pos')
+POOL_BATCHES = 32  # src/train/batches.ts
+MASK_NEG = -1e9
+
+
+# ---- data: src/data/imdb.ts + src/data/lra-bytes.ts ----------------------------------------------------
+
+def read_split(path, split, max_bytes):
+    """[(ids, label)]: neg then pos, files by code-unit order of their names, as readImdbBytes reads them."""
+    out = []
+    for label, cls in enumerate(LABELS):
+        folder = os.path.join(path, split, cls)
+        if not os.path.isdir(folder):
+            sys.exit(f'{folder}: not found (expected the aclImdb layout: <path>/{{train,test}}/{{pos,neg}}/*.txt)')
+        # JavaScript compares UTF-16 code units; for names in the BMP that is code point order too
+        for name in sorted((n for n in os.listdir(folder) if n.endswith('.txt')), key=lambda n: n.encode('utf-16-be')):
+            with open(os.path.join(folder, name), 'rb') as f:
+                text = f.read().decode('utf-8', errors='replace')
+            text = re.sub(r'<br\s*/?>', '\n', text, flags=re.IGNORECASE)
+            if text.strip() == '':
+                continue  # readImdb skips empty reviews
+            out.append(([b + 1 for b in text.encode('utf-8')[:max_bytes]], label))
+    return out
+
+
+# ---- batches: src/engine/seeded.ts + src/train/batches.ts ----------------------------------------------
+
+def seeded_random(seed):
+    state = (seed % 2 ** 32) or 1
+
+    def next_uniform():
+        nonlocal state
+        state = ((state ^ (state >> 15)) * 0x2c1b3c6d + 0x6d2b79f5) & 0xffffffff
+        return state / 2 ** 32
+    return next_uniform
+
+
+def shuffle(xs, rand):
+    for i in range(len(xs) - 1, 0, -1):
+        j = math.floor(rand() * (i + 1))
+        xs[i], xs[j] = xs[j], xs[i]
+    return xs
+
+
+def epoch_batches(lengths, batch_size, seed, epoch):
+    rand = seeded_random(seed * 1000003 + epoch)
+    order = shuffle(list(range(len(lengths))), rand)
+    batches = []
+    for p in range(0, len(order), batch_size * POOL_BATCHES):
+        pool = sorted(order[p:p + batch_size * POOL_BATCHES], key=lambda i: lengths[i])  # stable, as Array.sort
+        batches.extend(pool[b:b + batch_size] for b in range(0, len(pool), batch_size))
+    return shuffle(batches, rand)
+
+
+def collate(examples):
+    """ids (B, n) int64 padded with 0, mask (B, n) float32, labels (B,): n is the batch's longest."""
+    n = max(len(ids) for ids, _ in examples)
+    ids = torch.zeros(len(examples), n, dtype=torch.long)
+    mask = torch.zeros(len(examples), n)
+    for b, (row, _) in enumerate(examples):
+        ids[b, :len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[b, :len(row)] = 1
+    return ids, mask, torch.tensor([label for _, label in examples], dtype=torch.long)
+
+
+# ---- the model: src/models/lra/encoder.ts ----------------------------------------------------------------
+
+class Attention(torch.nn.Module):
+    def __init__(self, dim, heads, attention, attention_dropout):
+        super().__init__()
+        self.heads, self.attention = heads, attention
+        self.landmarks = int(attention.split('-')[1]) if attention.startswith('nystrom') else None
+        self.query, self.key, self.value, self.out = (torch.nn.Linear(dim, dim) for _ in range(4))
+        # Conv2d(H, H, (35, 1), groups=H, bias=False) as the official code: default init U(±1/√35)
+        self.conv = torch.nn.Conv2d(heads, heads, (35, 1), padding=(17, 0), groups=heads, bias=False) if self.landmarks else None
+        self.drop_attn = torch.nn.Dropout(attention_dropout)
+
+    def forward(self, x, mask):
+        B, n, dim = x.shape
+        q, k, v = (layer(x).reshape(B, n, self.heads, dim // self.heads).transpose(1, 2) for layer in (self.query, self.key, self.value))
+        if self.landmarks is not None and self.landmarks < n:
+            o = nystrom_attention(q, k, v, mask, self.landmarks, self.conv.weight)
+        else:
+            scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + MASK_NEG * (1 - mask[:, None, None, :])
+            probs = torch.softmax(scores, dim=-1)
+            o = (probs if self.landmarks else self.drop_attn(probs)) @ v  # Nyström's exact fallback drops nothing
+            if self.conv is not None:  # m ≥ n: exact attention plus the conv, as the library falls back
+                o = o + dwconv(v * mask[:, None, :, None], self.conv.weight)
+        return self.out(o.transpose(1, 2).reshape(B, n, dim))
+
+
+class Block(torch.nn.Module):
+    def __init__(self, dim, ffn, heads, attention, dropout, attention_dropout):
+        super().__init__()
+        self.norm1, self.norm2 = torch.nn.LayerNorm(dim), torch.nn.LayerNorm(dim)
+        self.attention = Attention(dim, heads, attention, attention_dropout)
+        self.ffn_in, self.ffn_out = torch.nn.Linear(dim, ffn), torch.nn.Linear(ffn, dim)
+        self.dropout = torch.nn.Dropout(dropout)
+
+    def forward(self, x, mask):
+        x = x + self.dropout(self.attention(self.norm1(x), mask))
+        hidden = self.ffn_out(self.dropout(torch.nn.functional.gelu(self.ffn_in(self.norm2(x)))))
+        return x + self.dropout(hidden)
+
+
+class Classifier(torch.nn.Module):
+    def __init__(self, length, attention, vocab=257, dim=64, ffn=128, layers=2, heads=2, classes=2, dropout=0.1, attention_dropout=0.0):
+        super().__init__()
+        self.tokens, self.positions = torch.nn.Embedding(vocab, dim), torch.nn.Embedding(length, dim)
+        for table in (self.tokens, self.positions):
+            torch.nn.init.normal_(table.weight, std=0.02)
+        self.blocks = torch.nn.ModuleList(Block(dim, ffn, heads, attention, dropout, attention_dropout) for _ in range(layers))
+        self.final_norm = torch.nn.LayerNorm(dim)
+        self.dropout = torch.nn.Dropout(dropout)
+        self.hidden, self.output = torch.nn.Linear(dim, 128), torch.nn.Linear(128, classes)
+
+    def forward(self, ids, mask):
+        x = self.dropout(self.tokens(ids) + self.positions(torch.arange(ids.shape[1])))
+        for block in self.blocks:
+            x = block(x, mask)
+        weights = mask[..., None]
+        pooled = (self.final_norm(x) * weights).sum(1) / weights.sum(1).clamp(min=1)  # mean of unmasked tokens
+        return self.output(torch.relu(self.hidden(pooled)))
+
+
+# ---- training: src/train/trainer.ts + src/train/schedules.ts ----------------------------------------------
+
+def learning_rate(base, warmup, total, step):
+    if warmup > 0 and step < warmup:
+        return base * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (1 - progress)
+
+
+@torch.no_grad()
+def evaluate(model, examples, batch_size):
+    model.eval()
+    loss, correct = 0.0, 0
+    for i in range(0, len(examples), batch_size):
+        ids, mask, labels = collate(examples[i:i + batch_size])
+        logits = model(ids, mask)
+        loss += torch.nn.functional.cross_entropy(logits, labels).item() * len(labels)
+        correct += (logits.argmax(-1) == labels).sum().item()
+    return loss / len(examples), correct / len(examples)
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data', required=True, help='aclImdb-layout folder: {train,test}/{pos,neg}/*.txt')
+    ap.add_argument('--out', help='run folder to write (refused when it holds a train.jsonl or result.json)')
+    ap.add_argument('--eval-weights', help="evaluate this weights.safetensors of our run (its names without 'encoder.') instead of training")
+    ap.add_argument('--attention', default='nystrom-64', help='nystrom-<m> or softmax')
+    ap.add_argument('--steps', type=int, default=PAPER['steps'])
+    ap.add_argument('--batch-size', type=int, default=PAPER['batch'])
+    ap.add_argument('--length', type=int, default=PAPER['length'])
+    ap.add_argument('--lr', type=float, default=1e-4)
+    ap.add_argument('--warmup', type=int, help="one-cycle warm-up steps (default: the paper's share, 8000 of 20000)")
+    ap.add_argument('--eval-every', type=int, help='validate every n steps (default: a tenth of the steps)')
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--train-size', type=int, help='the first n training examples (in reading order: neg first)')
+    ap.add_argument('--eval-size', type=int, help='the first n test examples')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--dropout', type=float, default=0.1)
+    ap.add_argument('--attention-dropout', type=float, default=0.1, help="softmax only: dropout on the probabilities (ours and the official code's: 0.1)")
+    a = ap.parse_args()
+    if not a.out and not a.eval_weights:
+        ap.error('--out is required (or --eval-weights)')
+    if a.attention != 'softmax' and not re.fullmatch(r'nystrom-[1-9]\d*', a.attention):
+        ap.error(f"--attention must be nystrom-<m> or softmax, got '{a.attention}'")
+    for flag in ('steps', 'batch_size', 'length', 'warmup', 'eval_every', 'train_size', 'eval_size', 'threads'):
+        value = getattr(a, flag)
+        if value is not None and value < 1:
+            ap.error(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
+    # as lra-command.ts: a shorter run keeps the paper's warm-up share
+    a.warmup = min(a.warmup if a.warmup is not None else max(1, round(PAPER['warmup'] * a.steps / PAPER['steps'])), a.steps)
+    a.eval_every = a.eval_every or max(1, round(a.steps / 10))
+    return a
+
+
+def eval_weights(a):
+    """Our run's weights in this model, evaluated on the test split: the forward passes agree when the numbers do."""
+    tensors, _ = read_safetensors(a.eval_weights)
+    state = {name.removeprefix('encoder.'): t for name, t in tensors.items()}
+    model = Classifier(state['positions.weight'].shape[0], a.attention)
+    model.load_state_dict(state)  # strict: a missing or unused name fails, naming it
+    test = read_split(a.data, 'test', a.length)[:a.eval_size]
+    loss, accuracy = evaluate(model, test, a.batch_size)
+    print(json.dumps({'weights': a.eval_weights, 'examples': len(test), 'loss': loss, 'accuracy': accuracy}))
+
+
+def main():
+    a = parse_args()
+    if 'MALLOC_MMAP_THRESHOLD_' not in os.environ:
+        # glibc returns large freed buffers to the kernel and faults them in again on every step, which
+        # makes a 4096-token step several times slower (scripts/bench/attention_torch.py): raise the thresholds
+        env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(2 ** 32), MALLOC_TRIM_THRESHOLD_=str(2 ** 36))
+        sys.exit(subprocess.run([sys.executable, *sys.argv], env=env).returncode)
+    torch.set_num_threads(a.threads)
+    if a.eval_weights:
+        return eval_weights(a)
+    for name in ('train.jsonl', 'result.json'):
+        if os.path.exists(os.path.join(a.out, name)):
+            sys.exit(f'{a.out} already holds a run ({name}): choose another --out or remove it')
+    os.makedirs(a.out, exist_ok=True)
+    train = read_split(a.data, 'train', a.length)[:a.train_size]
+    test = read_split(a.data, 'test', a.length)[:a.eval_size]
+    print(f'PyTorch LRA text, {a.attention}: {len(train)} train / {len(test)} test examples of up to {a.length} bytes, '
+          f'{a.steps} steps of {a.batch_size} → {a.out}', file=sys.stderr)
+
+    torch.manual_seed(a.seed)
+    model = Classifier(a.length, a.attention, dropout=a.dropout, attention_dropout=a.attention_dropout)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-6, weight_decay=0)
+    lengths = [len(ids) for ids, _ in train]
+    epoch, cursor = 0, 0
+    batches = epoch_batches(lengths, a.batch_size, a.seed, epoch)
+    log = open(os.path.join(a.out, 'train.jsonl'), 'a')
+    started = time.perf_counter()
+    last = None
+    for step in range(a.steps):
+        t0 = time.perf_counter()
+        if cursor >= len(batches):
+            epoch, cursor = epoch + 1, 0
+            batches = epoch_batches(lengths, a.batch_size, a.seed, epoch)
+        examples = [train[i] for i in batches[cursor]]
+        cursor += 1
+        model.train()
+        ids, mask, labels = collate(examples)
+        loss = torch.nn.functional.cross_entropy(model(ids, mask), labels)
+        opt.zero_grad()
+        loss.backward()
+        grad_norm = math.sqrt(sum(float(p.grad.pow(2).sum()) for p in model.parameters() if p.grad is not None))
+        lr = learning_rate(a.lr, a.warmup, a.steps, step)
+        for group in opt.param_groups:
+            group['lr'] = lr
+        opt.step()
+        record = {'type': 'step', 'step': step + 1, 'epoch': epoch, 'loss': loss.item(), 'lr': lr, 'grad_norm': grad_norm,
+                  'tokens': sum(lengths[i] for i in batches[cursor - 1]), 'seconds': time.perf_counter() - t0}
+        log.write(json.dumps(record) + '\n')
+        if (step + 1) % a.eval_every == 0 or step + 1 == a.steps:
+            val_loss, accuracy = evaluate(model, test, a.batch_size)
+            last = {'type': 'eval', 'step': step + 1, 'loss': val_loss, 'accuracy': accuracy}
+            log.write(json.dumps(last) + '\n')
+            print(f'step {step + 1}: val loss {val_loss:.4f}, accuracy {100 * accuracy:.1f}%', file=sys.stderr)
+        log.flush()
+    log.close()
+    seconds = time.perf_counter() - started
+    # LRA Text validates on the test split: the evaluation at the last step is the test score
+    test_loss, test_accuracy = last['loss'], last['accuracy']
+    result = {
+        'bench': 'lra', 'implementation': 'PyTorch', 'task': 'text', 'attention': a.attention, 'steps': a.steps, 'batch': a.batch_size,
+        'length': a.length, 'lr': a.lr, 'warmup': a.warmup, 'seed': a.seed, 'data': a.data, 'train_examples': len(train),
+        'val_accuracy': last['accuracy'], 'test_accuracy': test_accuracy, 'test_loss': test_loss,
+        'ms_per_step': round(seconds * 1000 / a.steps), 'peak_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        'threads': a.threads, 'torch': torch.__version__,
+    }
+    with open(os.path.join(a.out, 'result.json'), 'w') as f:
+        f.write(json.dumps(result, indent=2) + '\n')
+    print(f"test accuracy {100 * test_accuracy:.1f}%, {result['ms_per_step']} ms/step, peak RSS {result['peak_mb']} MB", file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
