@@ -8,7 +8,14 @@ import { backend } from './engine.js';
 import { track } from './scope.js';
 import { contiguousStrides, fmt, Shape, sizeOf, checkShape } from './shape.js';
 import { describeTensor } from './inspect.js';
-import type { GradNode } from './autograd.js';
+
+/** How a tensor was computed (see autograd.ts): its inputs and its vector-Jacobian product. */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Given dL/d(output), returns dL/d(input) for each input (null where not needed). */
+  readonly backward: (dy: Tensor) => readonly (Tensor | null)[];
+}
 
 class Storage {
   refs = 0;
@@ -133,7 +140,7 @@ export class Tensor {
 
   /** console.log and the Node REPL: shape, dtype and the first values ("disposed" once disposed). Symbol.for needs no node:util. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return describeTensor(this);
+    return describeTensor(this, (at) => backend().read(this.addr + at * 4, 1, this.dtype)[0]);
   }
 
   #check(what: string): void {

@@ -2,7 +2,8 @@
 import { Arena } from './arena.js';
 import { Backend, DType, GemmChoice, MatmulSpec, TypedArrayFor } from './backend.js';
 import { KernelBuild, KernelModule, loadKernelModule, loadKernelModuleAsync } from './kernel-module.js';
-import { NativeGemmFactory, platform } from './platform.js';
+import type { NativeGemmFactory, NativeGemmProvider } from './host.js';
+import { platform } from './platform.js';
 import { Pool } from './pool.js';
 
 const INITIAL_PAGES = 256; // 16 MiB; the arena grows on demand up to 4 GiB
@@ -11,15 +12,6 @@ export interface WasmBackendOptions {
   threads: number;
   gemm: GemmChoice;
   build?: KernelBuild;
-}
-
-/** A native GEMM the backend can hand large products to (onnxruntime-node in Node). */
-export interface NativeGemmProvider {
-  supports(spec: MatmulSpec): boolean;
-  /** Whether this product is large enough that native beats WebAssembly (measured). */
-  worthIt(spec: MatmulSpec): boolean;
-  matmul(spec: MatmulSpec): void;
-  close(): void;
 }
 
 function sharedMemory(): WebAssembly.Memory {

@@ -3,7 +3,7 @@
  * onnxruntime reads directly) and which are worth it, and starts onnxruntime only on first use.
  */
 import type { MatmulSpec } from '../backend/backend.js';
-import type { NativeGemmProvider } from '../backend/wasm-backend.js';
+import type { NativeGemmProvider } from '../backend/host.js';
 import { NativeGemm } from './native-gemm.js';
 
 /**
