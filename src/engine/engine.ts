@@ -8,7 +8,7 @@
  * thread may not sleep in Atomics.wait, so it spins while kernel threads work.
  */
 import { platform } from './backend/platform.js';
-import { GemmChoice } from './backend/backend.js';
+import type { Backend, GemmChoice } from './backend/backend.js';
 import { KernelBuild } from './backend/kernel-module.js';
 import { WasmBackend } from './backend/wasm-backend.js';
 
@@ -24,13 +24,15 @@ export interface EngineOptions {
 let current: WasmBackend | undefined;
 let initQueue: Promise<unknown> = Promise.resolve();
 
-export function backend(): WasmBackend {
+/** The engine's backend, as the contract that ops program against. */
+export function backend(): Backend {
   return (current ??= create({}));
 }
 
 /**
  * Sets the engine up. Changing only the thread count keeps all tensors; changing the GEMM
  * choice or kernel build starts a fresh backend, so it is refused while tensors are alive.
+ * Returns the WebAssembly backend itself, with its diagnostics (build, GEMM counts, shares).
  */
 export function configureEngine(options: EngineOptions): WasmBackend {
   if (current && options.gemm === undefined && options.build === undefined) {

@@ -3,7 +3,7 @@
  * default) and SGD with momentum. Their state lives in plain Float32Arrays, so a checkpoint can
  * save it as it is; parameters are read and written through the backend, in place.
  */
-import { backend, Tensor } from '../engine/index.js';
+import { assign, Tensor } from '../engine/index.js';
 
 export type NamedParameters = readonly (readonly [string, Tensor])[];
 
@@ -36,7 +36,7 @@ export abstract class Optimizer {
       const w = p.toArray() as Float32Array;
       const g = p.grad.toArray() as Float32Array;
       this.update(name, w, g, lr, gradScale);
-      backend().write(p.addr, w);
+      assign(p, w);
     }
   }
 

@@ -9,12 +9,12 @@ export interface ThreadHandle {
   terminate(): void;
 }
 
-/** A native GEMM the backend can hand large products to (onnxruntime-node in Node). */
+/** A native GEMM the backend can hand large products to (onnxruntime-node in Node); operands by arena address. */
 export interface NativeGemmProvider {
-  supports(spec: MatmulSpec): boolean;
+  supports(spec: MatmulSpec<number>): boolean;
   /** Whether this product is large enough that native beats WebAssembly (measured). */
-  worthIt(spec: MatmulSpec): boolean;
-  matmul(spec: MatmulSpec): void;
+  worthIt(spec: MatmulSpec<number>): boolean;
+  matmul(spec: MatmulSpec<number>): void;
   close(): void;
 }
 

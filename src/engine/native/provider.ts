@@ -39,7 +39,7 @@ export function nativeGemmProvider(memory: WebAssembly.Memory, threads: number):
 }
 
 /** The transposes that make both operands dense row-major blocks, or undefined if none do. */
-function layout({ batch, m, n, k, aStrides, bStrides, alpha, beta }: MatmulSpec) {
+function layout({ batch, m, n, k, aStrides, bStrides, alpha, beta }: MatmulSpec<number>) {
   if ((alpha ?? 1) !== 1 || (beta ?? 0) !== 0) return undefined;
   const [ab, ar, ac] = aStrides;
   const [bb, br, bc] = bStrides;
