@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { argKind, HELPERS, KERNELS, type KernelName } from '../src/engine/backend/kernel-table.js';
-import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../src/engine/backend/op-codes.js';
+import { kernelConstant, OP_TABLES } from '../src/engine/backend/op-codes.js';
 
 const kernelsDir = new URL('../../src/engine/kernels/', import.meta.url);
 const wasm = new URL('../kernels/simd.wasm', import.meta.url);
@@ -72,7 +72,7 @@ test('every kernel takes (tid, nt) and then the table arguments, by name and poi
 });
 
 test('op codes are 0, 1, 2, … in each table, so the kernels can switch on them', () => {
-  for (const table of [UNARY_OPS, BINARY_OPS, REDUCE_OPS]) {
+  for (const table of Object.values(OP_TABLES)) {
     assert.deepEqual(Object.values(table), Object.values(table).map((_, i) => i));
   }
 });
@@ -80,8 +80,7 @@ test('op codes are 0, 1, 2, … in each table, so the kernels can switch on them
 test('the AssemblyScript op-code constants are generated from the TypeScript table', () => {
   const text = readFileSync(new URL('op-codes.ts', kernelsDir), 'utf8');
   const constants = new Map([...text.matchAll(/export const (\w+): i32 = (\d+);/g)].map((m) => [m[1], Number(m[2])]));
-  const constName = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
-  for (const [prefix, table] of Object.entries({ UNARY: UNARY_OPS, BINARY: BINARY_OPS, REDUCE: REDUCE_OPS })) {
-    for (const [name, code] of Object.entries(table)) assert.equal(constants.get(`${prefix}_${constName(name)}`), code, `${prefix} ${name}`);
+  for (const [prefix, table] of Object.entries(OP_TABLES) as [keyof typeof OP_TABLES, Record<string, number>][]) {
+    for (const [name, code] of Object.entries(table)) assert.equal(constants.get(kernelConstant(prefix, name)), code, `${prefix} ${name}`);
   }
 });

@@ -3,7 +3,7 @@
  * Views (reshape, permute, slice, broadcast) share storage; storage is freed when the last
  * view over it is disposed.
  */
-import type { BufferRef, DType, Handle, TypedArrayFor } from './backend/backend.js';
+import { noSyncRead, type BufferRef, type DType, type Handle, type TypedArrayFor } from './backend/backend.js';
 import { backend } from './engine.js';
 import { track } from './scope.js';
 import { contiguousStrides, fmt, Shape, sizeOf, checkShape } from './shape.js';
@@ -118,7 +118,9 @@ export class Tensor implements BufferRef {
   /** The values, copied out in row-major order (CPU backends; elsewhere `await read()`). */
   toArray(): TypedArrayFor<DType> {
     this.#check('read');
-    return this.#gather(backend().readSync(this, this.#span(), this.dtype));
+    const b = backend();
+    if (!b.canReadSync) throw noSyncRead(b.name);
+    return this.#gather(b.readSync(this, this.#span(), this.dtype));
   }
 
   /** The values, copied out in row-major order, on any backend. */

@@ -369,7 +369,8 @@ export function unary(tid: i32, nt: i32, op: i32, x: usize, y: usize, n: i32, al
 }
 
 // ---------------------------------------------------------------- unary gradients
-// dx = dy·f'(x), using y = f(x) where that is cheaper or more accurate:
+// dx = dy·f′(x), using y = f(x) where that is cheaper or more accurate (the only place the derivative
+// formulas live; which ops have one: UNARY_GRADIENT in src/engine/backend/op-codes.ts):
 //   neg −dy · exp dy·y · log dy/x · sqrt dy/(2y) · rsqrt −½dy·y³ · tanh dy(1−y²) ·
 //   relu dy·[x>0] · gelu dy(Φ(x) + xφ(x)) · gelu_tanh dy(s + x·s(1−s)·2√(2/π)(1+3·0.044715x²)),
 //   s = σ(2g) · sigmoid dy·y(1−y) · x+α dy · x·α dy·α · x^α dy·α·x^(α−1) (0 when α = 0) ·

@@ -8,9 +8,7 @@ import { broadcastStrides, empty, run, withDescriptor } from './kernel.js';
 import { sumTo } from './reduce.js';
 import { log, mulScalar, neg } from './unary.js';
 
-type BinaryName = BinaryOp;
-
-function binaryKernel(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+function binaryKernel(name: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') {
     throw new Error(`${name}: expects float32 tensors, got ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}`);
   }

@@ -1,19 +1,14 @@
 /** Elementwise functions of one tensor. Kernel: unary / unaryGrad (src/engine/kernels/elementwise.ts). */
 import { record } from '../autograd.js';
-import { UNARY_OPS as CODE, type UnaryOp } from '../backend/op-codes.js';
+import { UNARY_GRADIENT, UNARY_OPS as CODE, type UnaryOp } from '../backend/op-codes.js';
 import { Tensor } from '../tensor.js';
 import { empty, run, withContiguous } from './kernel.js';
 
-type UnaryName = UnaryOp;
-
-/** Ops whose derivative is zero almost everywhere: no backward is recorded. */
-const CONSTANT: ReadonlySet<UnaryName> = new Set(['step']);
-
-function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
+function unary(name: UnaryOp, x: Tensor, alpha = 0): Tensor {
   if (x.dtype !== 'float32') throw new Error(`${name}: expects float32, got ${x.dtype} ${x}`);
   const out = empty(x.shape);
   withContiguous([x], (xc) => run('unary', [CODE[name], xc, out, x.size, alpha], x.size));
-  if (CONSTANT.has(name)) return out;
+  if (UNARY_GRADIENT[name] === 'none') return out;
   // dx = dy ⊙ f′(x), the kernel using x or y = f(x), whichever is cheaper.
   return record(out, name, [x], (dy) => {
     const dx = empty(x.shape);
