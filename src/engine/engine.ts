@@ -11,6 +11,7 @@ import { platform } from './backend/platform.js';
 import type { Backend, GemmChoice } from './backend/backend.js';
 import { KernelBuild } from './backend/kernel-module.js';
 import { WasmBackend } from './backend/wasm-backend.js';
+import { setDebugChecks } from './checks.js';
 
 export interface EngineOptions {
   /** Kernel threads, caller included (default: available cores). */
@@ -19,6 +20,8 @@ export interface EngineOptions {
   gemm?: GemmChoice;
   /** Force the plain-SIMD kernels even where relaxed SIMD is available. */
   build?: KernelBuild;
+  /** Run the host-reading input checks (mask values, finiteness) in every op, even inside models (default: NYSTROMFORMER_DEBUG_CHECKS=1). */
+  debugChecks?: boolean;
 }
 
 let current: WasmBackend | undefined;
@@ -35,6 +38,7 @@ export function backend(): Backend {
  * Returns the WebAssembly backend itself, with its diagnostics (build, GEMM counts, shares).
  */
 export function configureEngine(options: EngineOptions): WasmBackend {
+  if (options.debugChecks !== undefined) setDebugChecks(options.debugChecks);
   if (current && options.gemm === undefined && options.build === undefined) {
     if (options.threads !== undefined) current.setThreads(validThreads(options.threads));
     return current;
@@ -57,6 +61,7 @@ export function initEngine(options: EngineOptions = {}): Promise<WasmBackend> {
 }
 
 async function initNow(options: EngineOptions): Promise<WasmBackend> {
+  if (options.debugChecks !== undefined) setDebugChecks(options.debugChecks);
   if (current && options.gemm === undefined && options.build === undefined) {
     if (options.threads !== undefined) await current.setThreadsAsync(validThreads(options.threads));
     return current;

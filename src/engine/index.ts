@@ -5,6 +5,8 @@ export { noGrad, withGrad, parameter, isGradEnabled, composite, record } from '.
 export type { GradNode } from './autograd.js';
 export { backward, gradients } from './backprop.js';
 export { configureEngine, backend, initEngine } from './engine.js';
+export { checkedBoundary, debugChecks, perOpChecks } from './checks.js';
+export { NonFiniteError } from './errors.js';
 export type { EngineOptions } from './engine.js';
 export type { DType, GemmChoice, Backend, BufferRef, Handle, MatmulSpec } from './backend/backend.js';
 export type { KernelArgs, KernelName } from './backend/kernel-table.js';

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
+import { backward, mulScalar, noGrad, NonFiniteError, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
 import { makeDir } from '../io/make-dir.js';
 import { writeSafetensorsSync } from '../io/safetensors.js';
@@ -135,8 +135,8 @@ export async function train(
           return out.loss!.item() / o.accumulate;
         });
       } catch (e) {
-        // the attention ops refuse non-finite inputs: the weights have diverged
-        if (e instanceof Error && e.message.includes('non-finite')) loss = NaN;
+        // a model refuses a non-finite forward: the weights have diverged
+        if (e instanceof NonFiniteError) loss = NaN;
         else throw e;
       }
     }
@@ -144,9 +144,11 @@ export async function train(
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
       optimizer.zeroGrad();
       log({ type: 'error', step: state.step + 1, loss, grad_norm: norm });
-      throw new Error(
+      throw new NonFiniteError(
+        'train',
         `train: the ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} became ${Number.isFinite(loss) ? norm : loss} at step ${state.step + 1}; ` +
         `stopped before updating (the last checkpoint in ${o.out ?? '(no --out)'} is intact). Try a lower --lr or --clip-norm.`,
+        { step: state.step + 1 },
       );
     }
     const lr = learningRate(schedule, state.step);
