@@ -14,6 +14,7 @@ import { majorityTask } from '../src/data/synthetic.js';
 import { NystromformerModel, NystromformerForSequenceClassification } from '../src/models/index.js';
 import { manualSeed } from '../src/nn/index.js';
 import { train } from '../src/train/index.js';
+import { countReads } from './reads.js';
 
 const config = (layers: number) => ({
   vocab_size: 40, hidden_size: 16, num_hidden_layers: layers, num_attention_heads: 2, intermediate_size: 24,
@@ -35,21 +36,6 @@ function withDebug<T>(on: boolean, fn: () => T): T {
   } finally {
     E.configureEngine({ debugChecks: before });
   }
-}
-
-/** How many synchronous reads fn makes of the backend. */
-function countReads(fn: () => void): number {
-  const b = E.backend();
-  const original = b.readSync;
-  const read = original.bind(b);
-  let n = 0;
-  b.readSync = (src, length, dtype) => (n++, read(src, length, dtype));
-  try {
-    fn();
-  } finally {
-    b.readSync = original;
-  }
-  return n;
 }
 
 test('an attention op called directly refuses non-finite inputs with a NonFiniteError naming it', () => {

@@ -64,7 +64,7 @@ test('every kernel takes (tid, nt) and then the table arguments, by name and poi
     got.forEach((p, i) => {
       const w = want[i];
       if (w.name) assert.equal(p.name, w.name, `${kernel} parameter ${i + 2}`);
-      if (w.type === 'number') assert.ok(p.type === 'i32' || p.type === 'f32', `${kernel}.${p.name}: ${p.type} is not a scalar`);
+      if (w.type === 'number') assert.ok(['i32', 'f32', 'f64'].includes(p.type), `${kernel}.${p.name}: ${p.type} is not a scalar`);
       else assert.equal(p.type, w.type, `${kernel}.${p.name}`);
     });
   }

@@ -79,10 +79,20 @@ export interface TrainResult {
 export async function train(
   model: TrainableModel, trainSet: readonly TokenExample[], evalSet: readonly TokenExample[], o: TrainerOptions,
 ): Promise<TrainResult> {
-  if (trainSet.length === 0) throw new Error('train: the training set is empty');
-  const regression = isRegression(model);
   const named = model.namedParameters();
   const optimizer: Optimizer = o.optimizer === 'sgd' ? new SGD(named, 0.9, o.weightDecay) : new AdamW(named, { weightDecay: o.weightDecay });
+  try {
+    return await trainWith(optimizer, model, trainSet, evalSet, o);
+  } finally {
+    optimizer.dispose(); // its state lives in the arena
+  }
+}
+
+async function trainWith(
+  optimizer: Optimizer, model: TrainableModel, trainSet: readonly TokenExample[], evalSet: readonly TokenExample[], o: TrainerOptions,
+): Promise<TrainResult> {
+  if (trainSet.length === 0) throw new Error('train: the training set is empty');
+  const regression = isRegression(model);
   const warmup = o.warmup ?? Math.round(o.steps * (o.schedule === 'constant' ? 0 : o.schedule === 'onecycle' ? 0.1 : 0.06));
   const schedule = { kind: o.schedule, base: o.lr, total: o.steps, warmup };
   const log = (record: object) => o.out && appendFileSync(join(o.out, 'train.jsonl'), JSON.stringify(record) + '\n');

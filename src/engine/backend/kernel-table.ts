@@ -4,7 +4,7 @@
  * AssemblyScript exports). Adding a kernel touches its op, its kernel and this table.
  *
  * Argument kinds, by the name's ending:
- *   'n'      a number (i32 or f32 scalar)
+ *   'n'      a number (an i32, f32 or f64 scalar)
  *   'x*'     a buffer (BufferRef: a tensor, or a backend allocation)
  *   'x*?'    a buffer or null (the kernel skips what it would read or write there)
  *   'work#'  per-thread scratch: the caller passes bytes per thread, the backend allocates it for
@@ -46,6 +46,9 @@ export const KERNELS = {
   flashProbs: ['q*', 'k*', 'bias*?', 'stats*', 'probs*', ...FLASH],
   flashBackwardQuery: ['q*', 'k*', 'v*', 'bias*?', 'out*', 'dout*', 'stats*', 'delta*', 'dq*?', ...FLASH],
   flashBackwardKey: ['q*', 'k*', 'v*', 'bias*?', 'dout*', 'stats*', 'delta*', 'dk*?', 'dv*?', ...FLASH],
+  adamw: ['w*', 'g*', 'm*', 'v*', 'n', 'gradScale', 'lr', 'beta1', 'beta2', 'c1', 'c2', 'eps', 'shrink'],
+  sgd: ['w*', 'g*', 'buf*?', 'n', 'gradScale', 'lr', 'momentum', 'weightDecay'],
+  sumSquares: ['x*', 'n', 'acc*'],
   gemm: [
     'batch', 'm', 'n', 'k',
     'a*', 'aBatchStride', 'aRowStride', 'aColStride',

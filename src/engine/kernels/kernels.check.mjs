@@ -15,12 +15,12 @@ import { fileURLToPath } from 'node:url';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // before any WebAssembly.compile
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MODULES = ['elementwise', 'reduce', 'indexing', 'conv', 'random'];
+const MODULES = ['elementwise', 'reduce', 'indexing', 'conv', 'random', 'optimizers'];
 
 async function scratchBuild() {
   const { main } = await import('assemblyscript/asc');
   const dir = mkdtempSync(join(tmpdir(), 'kernels-check-'));
-  for (const f of ['tsconfig.json', 'memory.ts', 'partition.ts', ...MODULES.map((m) => `${m}.ts`)]) {
+  for (const f of ['tsconfig.json', 'memory.ts', 'partition.ts', 'op-codes.ts', ...MODULES.map((m) => `${m}.ts`)]) {
     copyFileSync(join(here, f), join(dir, f));
   }
   writeFileSync(join(dir, 'entry.ts'),
@@ -552,6 +552,81 @@ function testRandom(c) {
   }
 }
 
+// The float64 references are the optimizers' former JavaScript loops: the kernels must match bit for bit.
+function adamwRef(w, g, m, v, [gradScale, lr, b1, b2, c1, c2, eps, shrink]) {
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i] * gradScale;
+    m[i] = b1 * m[i] + (1 - b1) * gi;
+    v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+    w[i] = w[i] * shrink - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+  }
+}
+function sgdRef(w, g, buf, [gradScale, lr, momentum, weightDecay]) {
+  for (let i = 0; i < w.length; i++) {
+    let d = g[i] * gradScale + weightDecay * w[i];
+    if (buf) d = buf[i] = momentum * buf[i] + d;
+    w[i] -= lr * d;
+  }
+}
+function testOptimizers(c) {
+  const u32 = (a) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (const n of SIZES) {
+    c.reset();
+    current = 'adamw';
+    const [w0, g, m0, v0] = [randArr(n), randArr(n, -3, 3), randArr(n, -0.1, 0.1), randArr(n, 0, 0.01)];
+    const scalars = [0.7, 1e-3, 0.9, 0.999, 1 - 0.9 ** 3, 1 - 0.999 ** 3, 1e-8, 1 - 1e-3 * 0.01];
+    const [pw, pg, pm, pv] = [w0, g, m0, v0].map((a) => c.put(a));
+    const outs = [pw, pm, pv].map((p) => ({ p, n }));
+    // outputs start from the inputs, not garbage: restore them before every split
+    const restore = () => { c.f32(pw, n).set(w0); c.f32(pm, n).set(m0); c.f32(pv, n).set(v0); };
+    const [w, m, v] = [w0, m0, v0].map((a) => a.slice());
+    adamwRef(w, g, m, v, scalars);
+    const got = runFrom(c, 'adamw', outs, restore, (tid, nt) => c.ex.adamw(tid, nt, pw, pg, pm, pv, n, ...scalars));
+    [w, m, v].forEach((want, k) => bitsEqual(`adamw n=${n} out ${k}`, u32(got[k]), u32(want)));
+
+    current = 'sgd';
+    for (const momentum of [0, 0.9]) {
+      const b0 = randArr(n, -0.1, 0.1);
+      const pb = momentum ? c.put(b0) : 0;
+      const sc = [1.3, 0.05, momentum, 0.01];
+      const [ws, bs] = [w0.slice(), momentum ? b0.slice() : null];
+      sgdRef(ws, g, bs, sc);
+      const restoreS = () => { c.f32(pw, n).set(w0); if (pb) c.f32(pb, n).set(b0); };
+      const outsS = [{ p: pw, n }, ...(pb ? [{ p: pb, n }] : [])];
+      const gotS = runFrom(c, 'sgd', outsS, restoreS, (tid, nt) => c.ex.sgd(tid, nt, pw, pg, pb, n, ...sc));
+      bitsEqual(`sgd n=${n} momentum=${momentum} w`, u32(gotS[0]), u32(ws));
+      if (bs) bitsEqual(`sgd n=${n} momentum=${momentum} buf`, u32(gotS[1]), u32(bs));
+    }
+
+    current = 'sumSquares';
+    const acc = c.alloc(2);
+    const start = 0.25;
+    new Float64Array(c.memory.buffer, acc, 1)[0] = start;
+    let want = start;
+    for (let i = 0; i < n; i++) want += g[i] * g[i];
+    for (let nt = 1; nt <= 3; nt++) {
+      new Float64Array(c.memory.buffer, acc, 1)[0] = start;
+      for (let tid = 0; tid < nt; tid++) c.ex.sumSquares(tid, nt, pg, n, acc);
+      const s = stat();
+      s.checks++;
+      const gotSum = new Float64Array(c.memory.buffer, acc, 1)[0];
+      if (gotSum !== want) fail(`sumSquares n=${n} nt=${nt}`, `got ${gotSum}, want ${want}`);
+    }
+  }
+}
+/** Ctx.run for in-place kernels: restore() resets the outputs before each thread split. */
+function runFrom(c, label, outs, restore, call) {
+  let first = null;
+  for (let nt = 1; nt <= 3; nt++) {
+    restore();
+    for (let tid = 0; tid < nt; tid++) call(tid, nt);
+    const snap = outs.map((o) => c.u32(o.p, o.n).slice());
+    if (!first) first = snap;
+    else snap.forEach((b, k) => { if (b.some((x, i) => x !== first[k][i])) fail(label, `nt=${nt} differs from nt=1`); });
+  }
+  return first.map((u) => new Float32Array(u.buffer));
+}
+
 // ------------------------------------------------------------------ main
 async function checkBuild(file) {
   const memory = new WebAssembly.Memory({ initial: 2048, maximum: 65536, shared: true });
@@ -560,7 +635,7 @@ async function checkBuild(file) {
   const c = new Ctx(inst.exports, memory);
   results.clear();
   seed = 0x12345;
-  for (const t of [testUnary, testUnaryGrad, testBinary, testWhere, testCopy, testFillCast, testReduce, testSoftmax, testIndexing, testConv, testRandom]) {
+  for (const t of [testUnary, testUnaryGrad, testBinary, testWhere, testCopy, testFillCast, testReduce, testSoftmax, testIndexing, testConv, testRandom, testOptimizers]) {
     try { t(c); } catch (e) { current = t.name; fail(t.name, `threw ${e.stack}`); }
   }
   let failed = 0;

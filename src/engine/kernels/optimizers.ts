@@ -1,0 +1,54 @@
+// Optimizer updates and the squared gradient norm, in float64 arithmetic on float32 storage: each
+// element goes through the same IEEE operations, in the same order, as the float64 JavaScript
+// reference (kernels.check.mjs), so an update is bit-identical to it. Elements are independent,
+// so threads split them freely; sumSquares is one ordered sum and runs on thread 0 alone.
+import { shareStart } from './partition';
+
+/** AdamW on n elements: m, v ← moments of g·gradScale; w ← w·shrink − lr·(m/c1)/(√(v/c2) + eps).
+ *  c1, c2 are the bias corrections 1 − β^step; shrink = 1 − lr·decay (1 where exempt). */
+export function adamw(
+  tid: i32, nt: i32,
+  w: usize, g: usize, m: usize, v: usize, n: i32,
+  gradScale: f64, lr: f64, beta1: f64, beta2: f64, c1: f64, c2: f64, eps: f64, shrink: f64,
+): void {
+  const s = shareStart(n, tid, nt, 64), e = shareStart(n, tid + 1, nt, 64);
+  for (let i = s; i < e; i++) {
+    const o = <usize>i << 2;
+    const gi = <f64>load<f32>(g + o) * gradScale;
+    const mi = <f32>(beta1 * <f64>load<f32>(m + o) + (1 - beta1) * gi);
+    const vi = <f32>(beta2 * <f64>load<f32>(v + o) + (1 - beta2) * gi * gi);
+    store<f32>(m + o, mi);
+    store<f32>(v + o, vi);
+    store<f32>(w + o, <f32>(<f64>load<f32>(w + o) * shrink - (lr * (<f64>mi / c1)) / (sqrt<f64>(<f64>vi / c2) + eps)));
+  }
+}
+
+/** SGD on n elements: d = g·gradScale + decay·w; with momentum (buf ≠ 0) d = buf = momentum·buf + d
+ *  (the update uses d before its rounding into buf); w ← w − lr·d. */
+export function sgd(
+  tid: i32, nt: i32,
+  w: usize, g: usize, buf: usize, n: i32,
+  gradScale: f64, lr: f64, momentum: f64, weightDecay: f64,
+): void {
+  const s = shareStart(n, tid, nt, 64), e = shareStart(n, tid + 1, nt, 64);
+  for (let i = s; i < e; i++) {
+    const o = <usize>i << 2;
+    let d = <f64>load<f32>(g + o) * gradScale + weightDecay * <f64>load<f32>(w + o);
+    if (buf != 0) {
+      d = momentum * <f64>load<f32>(buf + o) + d;
+      store<f32>(buf + o, <f32>d);
+    }
+    store<f32>(w + o, <f32>(<f64>load<f32>(w + o) - lr * d));
+  }
+}
+
+/** acc (one f64) += Σ x[i]², in order: a running total across calls, as the reference sums. */
+export function sumSquares(tid: i32, nt: i32, x: usize, n: i32, acc: usize): void {
+  if (tid != 0) return;
+  let s = load<f64>(acc);
+  for (let i = 0; i < n; i++) {
+    const xi = <f64>load<f32>(x + (<usize>i << 2));
+    s += xi * xi;
+  }
+  store<f64>(acc, s);
+}
