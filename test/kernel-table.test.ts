@@ -35,7 +35,7 @@ function signatures(): Map<string, Param[]> {
 function expected(kernel: KernelName): Param[] {
   const specs: readonly string[] = KERNELS[kernel];
   return specs.flatMap((spec) => {
-    const name = spec.replace(/[*?#]+$/, '');
+    const name = spec.replace(/[*?#[\]]+$/, '');
     switch (argKind(spec)) {
       case 'scratch': return [{ name, type: 'usize' }, { name: '', type: 'i32' }];
       case 'number': return [{ name, type: 'number' }];

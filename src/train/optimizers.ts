@@ -32,10 +32,12 @@ export abstract class Optimizer {
   /** One update with learning rate lr; gradients are multiplied by gradScale (clipping, accumulation). */
   apply(lr: number, gradScale = 1): void {
     this.step++;
-    for (const [name, p] of this.params) if (p.grad) this.update(name, p, p.grad, lr, gradScale);
+    const withGrad = this.params.flatMap(([name, p]) => (p.grad ? [{ name, w: p, g: p.grad }] : []));
+    if (withGrad.length > 0) this.update(withGrad, lr, gradScale);
   }
 
-  protected abstract update(name: string, p: Tensor, g: Tensor, lr: number, gradScale: number): void;
+  /** Updates every parameter that has a gradient, in one engine call. */
+  protected abstract update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void;
 
   /** The state tensor `key` of a parameter, zeros at first (flat, as checkpoints store it). */
   protected slot(name: string, key: string, size: number): Tensor {
@@ -131,12 +133,12 @@ export class AdamW extends Optimizer {
     return ['m', 'v'];
   }
 
-  protected update(name: string, p: Tensor, g: Tensor, lr: number, gradScale: number): void {
+  protected update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void {
     const [beta1, beta2] = [this.#beta1, this.#beta2];
-    adamwStep(p, g, this.slot(name, 'm', p.size), this.slot(name, 'v', p.size), {
-      gradScale, lr, beta1, beta2, c1: 1 - beta1 ** this.step, c2: 1 - beta2 ** this.step, eps: this.#eps,
-      shrink: this.#exempt(name) ? 1 : 1 - lr * this.#decay,
-    });
+    adamwStep(
+      params.map(({ name, w, g }) => ({ w, g, m: this.slot(name, 'm', w.size), v: this.slot(name, 'v', w.size), decay: !this.#exempt(name) })),
+      { gradScale, lr, beta1, beta2, c1: 1 - beta1 ** this.step, c2: 1 - beta2 ** this.step, eps: this.#eps, shrink: 1 - lr * this.#decay },
+    );
   }
 }
 
@@ -149,8 +151,10 @@ export class SGD extends Optimizer {
     return this.momentum > 0 ? ['momentum'] : [];
   }
 
-  protected update(name: string, p: Tensor, g: Tensor, lr: number, gradScale: number): void {
-    const buf = this.momentum > 0 ? this.slot(name, 'momentum', p.size) : null;
-    sgdStep(p, g, buf, { gradScale, lr, momentum: this.momentum, weightDecay: this.weightDecay });
+  protected update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void {
+    sgdStep(
+      params.map(({ name, w, g }) => ({ w, g, buf: this.momentum > 0 ? this.slot(name, 'momentum', w.size) : null })),
+      { gradScale, lr, momentum: this.momentum, weightDecay: this.weightDecay },
+    );
   }
 }

@@ -7,8 +7,11 @@
  *   'n'      a number (an i32, f32 or f64 scalar)
  *   'x*'     a buffer (BufferRef: a tensor, or a backend allocation)
  *   'x*?'    a buffer or null (the kernel skips what it would read or write there)
+ *   'x*[]'   a list of buffers (or nulls), one per tensor of a multi-tensor kernel
+ *   'x[]'    a list of integers
  *   'work#'  per-thread scratch: the caller passes bytes per thread, the backend allocates it for
  *            the call and the kernel receives (address, bytes per thread)
+ * Lists reach the WebAssembly kernels as the address of an i32 array the backend writes per call.
  * The WebAssembly kernels take (tid, nt) before these: the pool's, not the caller's.
  */
 import type { BufferRef } from './buffer.js';
@@ -46,8 +49,11 @@ export const KERNELS = {
   flashProbs: ['q*', 'k*', 'bias*?', 'stats*', 'probs*', ...FLASH],
   flashBackwardQuery: ['q*', 'k*', 'v*', 'bias*?', 'out*', 'dout*', 'stats*', 'delta*', 'dq*?', ...FLASH],
   flashBackwardKey: ['q*', 'k*', 'v*', 'bias*?', 'dout*', 'stats*', 'delta*', 'dk*?', 'dv*?', ...FLASH],
-  adamw: ['w*', 'g*', 'm*', 'v*', 'n', 'gradScale', 'lr', 'beta1', 'beta2', 'c1', 'c2', 'eps', 'shrink'],
-  sgd: ['w*', 'g*', 'buf*?', 'n', 'gradScale', 'lr', 'momentum', 'weightDecay'],
+  adamw: [
+    'ws*[]', 'gs*[]', 'ms*[]', 'vs*[]', 'sizes[]', 'decays[]', 'count', 'total',
+    'gradScale', 'lr', 'beta1', 'beta2', 'c1', 'c2', 'eps', 'shrink',
+  ],
+  sgd: ['ws*[]', 'gs*[]', 'bufs*[]', 'sizes[]', 'count', 'total', 'gradScale', 'lr', 'momentum', 'weightDecay'],
   sumSquares: ['x*', 'n', 'acc*'],
   gemm: [
     'batch', 'm', 'n', 'k',
@@ -65,7 +71,9 @@ export type ArgSpec = (typeof KERNELS)[KernelName][number];
 
 /** What a caller passes for one argument of the given spec. */
 export type ArgValue<S> =
-  S extends `${string}*?` ? BufferRef | null
+  S extends `${string}*[]` ? readonly (BufferRef | null)[]
+  : S extends `${string}[]` ? readonly number[]
+  : S extends `${string}*?` ? BufferRef | null
   : S extends `${string}*` ? BufferRef
   : number;
 
@@ -73,9 +81,11 @@ export type ArgValue<S> =
 export type KernelArgs<K extends KernelName> = ArgValues<(typeof KERNELS)[K]>;
 type ArgValues<T extends readonly string[]> = { readonly [I in keyof T]: ArgValue<T[I]> };
 
-export type ArgKind = 'number' | 'buffer' | 'optionalBuffer' | 'scratch';
+export type ArgKind = 'number' | 'buffer' | 'optionalBuffer' | 'scratch' | 'bufferList' | 'numberList';
 
 export function argKind(spec: string): ArgKind {
+  if (spec.endsWith('*[]')) return 'bufferList';
+  if (spec.endsWith('[]')) return 'numberList';
   if (spec.endsWith('*?')) return 'optionalBuffer';
   if (spec.endsWith('*')) return 'buffer';
   return spec.endsWith('#') ? 'scratch' : 'number';

@@ -135,20 +135,29 @@ export class WasmBackend implements Backend {
   }
 
   dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number): void {
-    const values: readonly (number | BufferRef | null)[] = args;
+    const values: readonly (number | BufferRef | null | ListArg)[] = args;
     const kinds = argKinds(kernel);
     const flat: number[] = [];
     const scratch: number[] = [];
+    const temporary = (bytes: number) => {
+      const at = this.#arena.alloc(bytes);
+      scratch.push(at);
+      return at;
+    };
     try {
       for (let i = 0; i < kinds.length; i++) {
         const v = values[i];
         if (typeof v === 'number') {
-          if (kinds[i] === 'scratch') {
-            const at = this.#arena.alloc(v * this.#pool.threads);
-            scratch.push(at);
-            flat.push(at, v);
-          } else flat.push(v);
-        } else flat.push(v === null ? 0 : address(v));
+          if (kinds[i] === 'scratch') flat.push(temporary(v * this.#pool.threads), v);
+          else flat.push(v);
+        } else if (v === null) flat.push(0);
+        else if (isList(v)) {
+          // an i32 array of integers or addresses (0 for null; past 2 GiB they wrap, and kernels read u32)
+          const list = Int32Array.from(v, (x) => (typeof x === 'number' ? x : x === null ? 0 : address(x)));
+          const at = temporary(Math.max(list.byteLength, 4));
+          this.#arena.i32(at, list.length).set(list);
+          flat.push(at);
+        } else flat.push(address(v));
       }
       this.#pool.run(kernel, flat, work);
     } finally {
@@ -194,6 +203,11 @@ export class WasmBackend implements Backend {
     this.#native?.close();
   }
 }
+
+type ListArg = readonly (number | BufferRef | null)[];
+
+/** Array.isArray does not narrow readonly arrays. */
+const isList = (v: number | BufferRef | null | ListArg): v is ListArg => Array.isArray(v);
 
 /** The byte address a BufferRef names in the arena. */
 function address(ref: BufferRef): number {

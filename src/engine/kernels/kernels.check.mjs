@@ -570,43 +570,46 @@ function sgdRef(w, g, buf, [gradScale, lr, momentum, weightDecay]) {
 }
 function testOptimizers(c) {
   const u32 = (a) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const list = (xs) => c.put(Int32Array.from(xs));
   for (const n of SIZES) {
     c.reset();
+    // three tensors of n, 2, n + 5 elements in one call; the second takes no decay
+    const sizes = [n, 2, n + 5];
+    const total = n * 2 + 7;
+    const fresh = (lo, hi) => sizes.map((k) => randArr(k, lo, hi));
+    const [w0, g, m0, v0, b0] = [fresh(-1, 1), fresh(-3, 3), fresh(-0.1, 0.1), fresh(0, 0.01), fresh(-0.1, 0.1)];
+    const [pw, pg, pm, pv, pb] = [w0, g, m0, v0, b0].map((ts) => ts.map((a) => c.put(a)));
+    const outsOf = (...ps) => ps.flatMap((p) => p.map((q, t) => ({ p: q, n: sizes[t] })));
+    const restore = () => [[pw, w0], [pm, m0], [pv, v0], [pb, b0]].forEach(([p, a]) => p.forEach((q, t) => c.f32(q, sizes[t]).set(a[t])));
+
     current = 'adamw';
-    const [w0, g, m0, v0] = [randArr(n), randArr(n, -3, 3), randArr(n, -0.1, 0.1), randArr(n, 0, 0.01)];
-    const scalars = [0.7, 1e-3, 0.9, 0.999, 1 - 0.9 ** 3, 1 - 0.999 ** 3, 1e-8, 1 - 1e-3 * 0.01];
-    const [pw, pg, pm, pv] = [w0, g, m0, v0].map((a) => c.put(a));
-    const outs = [pw, pm, pv].map((p) => ({ p, n }));
-    // outputs start from the inputs, not garbage: restore them before every split
-    const restore = () => { c.f32(pw, n).set(w0); c.f32(pm, n).set(m0); c.f32(pv, n).set(v0); };
-    const [w, m, v] = [w0, m0, v0].map((a) => a.slice());
-    adamwRef(w, g, m, v, scalars);
-    const got = runFrom(c, 'adamw', outs, restore, (tid, nt) => c.ex.adamw(tid, nt, pw, pg, pm, pv, n, ...scalars));
-    [w, m, v].forEach((want, k) => bitsEqual(`adamw n=${n} out ${k}`, u32(got[k]), u32(want)));
+    const sc = [0.7, 1e-3, 0.9, 0.999, 1 - 0.9 ** 3, 1 - 0.999 ** 3, 1e-8, 1 - 1e-3 * 0.01];
+    const [w, m, v] = [w0, m0, v0].map((ts) => ts.map((a) => a.slice()));
+    sizes.forEach((_, t) => adamwRef(w[t], g[t], m[t], v[t], t === 1 ? [...sc.slice(0, 7), 1] : sc));
+    const lists = [pw, pg, pm, pv].map(list);
+    const decays = list([1, 0, 1]);
+    const got = runFrom(c, 'adamw', outsOf(pw, pm, pv), restore, (tid, nt) => c.ex.adamw(tid, nt, ...lists, list(sizes), decays, 3, total, ...sc));
+    [...w, ...m, ...v].forEach((want, k) => bitsEqual(`adamw n=${n} out ${k}`, u32(got[k]), u32(want)));
 
     current = 'sgd';
     for (const momentum of [0, 0.9]) {
-      const b0 = randArr(n, -0.1, 0.1);
-      const pb = momentum ? c.put(b0) : 0;
-      const sc = [1.3, 0.05, momentum, 0.01];
-      const [ws, bs] = [w0.slice(), momentum ? b0.slice() : null];
-      sgdRef(ws, g, bs, sc);
-      const restoreS = () => { c.f32(pw, n).set(w0); if (pb) c.f32(pb, n).set(b0); };
-      const outsS = [{ p: pw, n }, ...(pb ? [{ p: pb, n }] : [])];
-      const gotS = runFrom(c, 'sgd', outsS, restoreS, (tid, nt) => c.ex.sgd(tid, nt, pw, pg, pb, n, ...sc));
-      bitsEqual(`sgd n=${n} momentum=${momentum} w`, u32(gotS[0]), u32(ws));
-      if (bs) bitsEqual(`sgd n=${n} momentum=${momentum} buf`, u32(gotS[1]), u32(bs));
+      const scS = [1.3, 0.05, momentum, 0.01];
+      const [ws, bs] = [w0.map((a) => a.slice()), b0.map((a) => a.slice())];
+      sizes.forEach((_, t) => sgdRef(ws[t], g[t], momentum ? bs[t] : null, scS));
+      const bufs = list(momentum ? pb : [0, 0, 0]);
+      const gotS = runFrom(c, 'sgd', outsOf(pw, ...(momentum ? [pb] : [])), restore,
+        (tid, nt) => c.ex.sgd(tid, nt, list(pw), list(pg), bufs, list(sizes), 3, total, ...scS));
+      [...ws, ...(momentum ? bs : [])].forEach((want, k) => bitsEqual(`sgd n=${n} momentum=${momentum} out ${k}`, u32(gotS[k]), u32(want)));
     }
 
     current = 'sumSquares';
     const acc = c.alloc(2);
     const start = 0.25;
-    new Float64Array(c.memory.buffer, acc, 1)[0] = start;
     let want = start;
-    for (let i = 0; i < n; i++) want += g[i] * g[i];
+    for (let i = 0; i < n; i++) want += g[0][i] * g[0][i];
     for (let nt = 1; nt <= 3; nt++) {
       new Float64Array(c.memory.buffer, acc, 1)[0] = start;
-      for (let tid = 0; tid < nt; tid++) c.ex.sumSquares(tid, nt, pg, n, acc);
+      for (let tid = 0; tid < nt; tid++) c.ex.sumSquares(tid, nt, pg[0], n, acc);
       const s = stat();
       s.checks++;
       const gotSum = new Float64Array(c.memory.buffer, acc, 1)[0];

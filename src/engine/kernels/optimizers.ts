@@ -1,44 +1,68 @@
 // Optimizer updates and the squared gradient norm, in float64 arithmetic on float32 storage: each
 // element goes through the same IEEE operations, in the same order, as the float64 JavaScript
-// reference (kernels.check.mjs), so an update is bit-identical to it. Elements are independent,
-// so threads split them freely; sumSquares is one ordered sum and runs on thread 0 alone.
+// reference (kernels.check.mjs), so an update is bit-identical to it. One call updates every
+// parameter: the tensors are lists of addresses, their elements one index space [0, total) that
+// threads split freely (elements are independent). sumSquares is one ordered sum, on thread 0.
 import { shareStart } from './partition';
 
-/** AdamW on n elements: m, v ← moments of g·gradScale; w ← w·shrink − lr·(m/c1)/(√(v/c2) + eps).
- *  c1, c2 are the bias corrections 1 − β^step; shrink = 1 − lr·decay (1 where exempt). */
+// @ts-ignore: decorator
+@inline function at(list: usize, t: i32): usize { return <usize>load<u32>(list + (<usize>t << 2)); }
+// @ts-ignore: decorator
+@inline function sizeOf(sizes: usize, t: i32): i32 { return load<i32>(sizes + (<usize>t << 2)); }
+
+/** AdamW over `count` tensors (lists ws, gs, ms, vs of addresses; sizes; decays: 1 where the tensor
+ *  takes weight decay): m, v ← moments of g·gradScale; w ← w·shrink − lr·(m/c1)/(√(v/c2) + eps).
+ *  c1, c2 are the bias corrections 1 − β^step; shrink = 1 − lr·decay applies where decays[t] = 1. */
 export function adamw(
   tid: i32, nt: i32,
-  w: usize, g: usize, m: usize, v: usize, n: i32,
+  ws: usize, gs: usize, ms: usize, vs: usize, sizes: usize, decays: usize, count: i32, total: i32,
   gradScale: f64, lr: f64, beta1: f64, beta2: f64, c1: f64, c2: f64, eps: f64, shrink: f64,
 ): void {
-  const s = shareStart(n, tid, nt, 64), e = shareStart(n, tid + 1, nt, 64);
-  for (let i = s; i < e; i++) {
-    const o = <usize>i << 2;
-    const gi = <f64>load<f32>(g + o) * gradScale;
-    const mi = <f32>(beta1 * <f64>load<f32>(m + o) + (1 - beta1) * gi);
-    const vi = <f32>(beta2 * <f64>load<f32>(v + o) + (1 - beta2) * gi * gi);
-    store<f32>(m + o, mi);
-    store<f32>(v + o, vi);
-    store<f32>(w + o, <f32>(<f64>load<f32>(w + o) * shrink - (lr * (<f64>mi / c1)) / (sqrt<f64>(<f64>vi / c2) + eps)));
+  const s = shareStart(total, tid, nt, 64), e = shareStart(total, tid + 1, nt, 64);
+  let base = 0;
+  for (let t = 0; t < count && base < e; t++) {
+    const n = sizeOf(sizes, t);
+    const lo = max(s, base) - base, hi = min(e, base + n) - base;
+    base += n;
+    if (lo >= hi) continue;
+    const w = at(ws, t), g = at(gs, t), m = at(ms, t), v = at(vs, t);
+    const k: f64 = load<i32>(decays + (<usize>t << 2)) != 0 ? shrink : 1;
+    for (let i = lo; i < hi; i++) {
+      const o = <usize>i << 2;
+      const gi = <f64>load<f32>(g + o) * gradScale;
+      const mi = <f32>(beta1 * <f64>load<f32>(m + o) + (1 - beta1) * gi);
+      const vi = <f32>(beta2 * <f64>load<f32>(v + o) + (1 - beta2) * gi * gi);
+      store<f32>(m + o, mi);
+      store<f32>(v + o, vi);
+      store<f32>(w + o, <f32>(<f64>load<f32>(w + o) * k - (lr * (<f64>mi / c1)) / (sqrt<f64>(<f64>vi / c2) + eps)));
+    }
   }
 }
 
-/** SGD on n elements: d = g·gradScale + decay·w; with momentum (buf ≠ 0) d = buf = momentum·buf + d
- *  (the update uses d before its rounding into buf); w ← w − lr·d. */
+/** SGD over `count` tensors: d = g·gradScale + decay·w; with momentum (bufs[t] ≠ 0)
+ *  d = buf = momentum·buf + d (the update uses d before its rounding into buf); w ← w − lr·d. */
 export function sgd(
   tid: i32, nt: i32,
-  w: usize, g: usize, buf: usize, n: i32,
+  ws: usize, gs: usize, bufs: usize, sizes: usize, count: i32, total: i32,
   gradScale: f64, lr: f64, momentum: f64, weightDecay: f64,
 ): void {
-  const s = shareStart(n, tid, nt, 64), e = shareStart(n, tid + 1, nt, 64);
-  for (let i = s; i < e; i++) {
-    const o = <usize>i << 2;
-    let d = <f64>load<f32>(g + o) * gradScale + weightDecay * <f64>load<f32>(w + o);
-    if (buf != 0) {
-      d = momentum * <f64>load<f32>(buf + o) + d;
-      store<f32>(buf + o, <f32>d);
+  const s = shareStart(total, tid, nt, 64), e = shareStart(total, tid + 1, nt, 64);
+  let base = 0;
+  for (let t = 0; t < count && base < e; t++) {
+    const n = sizeOf(sizes, t);
+    const lo = max(s, base) - base, hi = min(e, base + n) - base;
+    base += n;
+    if (lo >= hi) continue;
+    const w = at(ws, t), g = at(gs, t), buf = at(bufs, t);
+    for (let i = lo; i < hi; i++) {
+      const o = <usize>i << 2;
+      let d = <f64>load<f32>(g + o) * gradScale + weightDecay * <f64>load<f32>(w + o);
+      if (buf != 0) {
+        d = momentum * <f64>load<f32>(buf + o) + d;
+        store<f32>(buf + o, <f32>d);
+      }
+      store<f32>(w + o, <f32>(<f64>load<f32>(w + o) - lr * d));
     }
-    store<f32>(w + o, <f32>(<f64>load<f32>(w + o) - lr * d));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The optimizers' arithmetic on the engine (kernels: optimizers.ts): fused in-place updates of a
- * parameter and its state, and the squared global gradient norm with a single scalar read.
+ * The optimizers' arithmetic on the engine (kernels: optimizers.ts): one fused in-place update of
+ * every parameter and its state, and the squared global gradient norm with a single scalar read.
  * Not recorded for autograd. Scalars are float64, as the kernels compute.
  */
 import { fmt, sameShape } from '../shape.js';
@@ -16,7 +16,7 @@ export interface AdamWStep {
   c1: number;
   c2: number;
   eps: number;
-  /** 1 − lr·weightDecay, or 1 where the parameter takes no decay. */
+  /** 1 − lr·weightDecay, for the parameters that take decay. */
   shrink: number;
 }
 
@@ -27,18 +27,43 @@ export interface SgdStep {
   weightDecay: number;
 }
 
-/** w, m, v updated in place from the gradient g (any layout). */
-export function adamwStep(w: Tensor, g: Tensor, m: Tensor, v: Tensor, s: AdamWStep): void {
-  checkState('adamwStep', w, g, [m, v]);
-  withContiguous([g], (gc) =>
-    run('adamw', [w, gc, m, v, w.size, s.gradScale, s.lr, s.beta1, s.beta2, s.c1, s.c2, s.eps, s.shrink], w.size * 16),
-  );
+/** One parameter of an AdamW step: its gradient (any layout) and moments; decay: whether it takes weight decay. */
+export interface AdamWParam {
+  w: Tensor;
+  g: Tensor;
+  m: Tensor;
+  v: Tensor;
+  decay: boolean;
 }
 
-/** w (and the momentum buffer, when given) updated in place from the gradient g (any layout). */
-export function sgdStep(w: Tensor, g: Tensor, buf: Tensor | null, s: SgdStep): void {
-  checkState('sgdStep', w, g, buf ? [buf] : []);
-  withContiguous([g], (gc) => run('sgd', [w, gc, buf, w.size, s.gradScale, s.lr, s.momentum, s.weightDecay], w.size * 8));
+/** Every parameter (and its moments) updated in place by one fused kernel call. */
+export function adamwStep(params: readonly AdamWParam[], s: AdamWStep): void {
+  for (const p of params) checkState('adamwStep', p.w, p.g, [p.m, p.v]);
+  const sizes = params.map((p) => p.w.size);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total === 0) return;
+  withContiguous(params.map((p) => p.g), (...gs) => run('adamw', [
+    params.map((p) => p.w), gs, params.map((p) => p.m), params.map((p) => p.v), sizes, params.map((p) => (p.decay ? 1 : 0)),
+    params.length, total, s.gradScale, s.lr, s.beta1, s.beta2, s.c1, s.c2, s.eps, s.shrink,
+  ], total * 16));
+}
+
+/** One parameter of an SGD step: its gradient (any layout) and momentum buffer (null without momentum). */
+export interface SgdParam {
+  w: Tensor;
+  g: Tensor;
+  buf: Tensor | null;
+}
+
+/** Every parameter (and its momentum buffer) updated in place by one fused kernel call. */
+export function sgdStep(params: readonly SgdParam[], s: SgdStep): void {
+  for (const p of params) checkState('sgdStep', p.w, p.g, p.buf ? [p.buf] : []);
+  const sizes = params.map((p) => p.w.size);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total === 0) return;
+  withContiguous(params.map((p) => p.g), (...gs) => run('sgd', [
+    params.map((p) => p.w), gs, params.map((p) => p.buf), sizes, params.length, total, s.gradScale, s.lr, s.momentum, s.weightDecay,
+  ], total * 8));
 }
 
 /** Σ x² over all the tensors' elements, summed in order in float64; one read back. */
