@@ -12,7 +12,8 @@
  *
  * Masking: a masked key gets probability 0 wherever its row has an unmasked key. A row whose keys
  * are all masked attends uniformly over them (all scores become −1e9), finite as in PyTorch with a
- * −1e9 mask. Inputs are not checked for NaN / ±Infinity: they propagate to the outputs.
+ * −1e9 mask. Called directly, the op refuses NaN / ±Infinity inputs (NonFiniteError); inside a model
+ * (engine/checks.ts) it skips that read, and they propagate to the model's one output check.
  */
 import { checkFinite, checkMask } from './validate.js';
 import { addScalar, contiguous, fmt, mulScalar, noGrad, record, Tensor, tidy } from '../engine/index.js';
