@@ -67,7 +67,6 @@ export const KERNELS = {
 export const HELPERS = { heapBase: 0, gemmWorkBytes: 3 } as const;
 
 export type KernelName = keyof typeof KERNELS;
-export type ArgSpec = (typeof KERNELS)[KernelName][number];
 
 /** What a caller passes for one argument of the given spec. */
 export type ArgValue<S> =
@@ -100,11 +99,7 @@ export function argKinds(kernel: KernelName): readonly ArgKind[] {
   return k;
 }
 
-export function specsOf(kernel: KernelName): readonly string[] {
+/** A kernel's specs, widened: the union of the table's tuples has no callable map. */
+function specsOf(kernel: KernelName): readonly string[] {
   return KERNELS[kernel];
-}
-
-/** Parameters the compiled kernel takes after (tid, nt): scratch is two (address, bytes). */
-export function wasmArity(kernel: KernelName): number {
-  return specsOf(kernel).reduce((n, spec) => n + (argKind(spec) === 'scratch' ? 2 : 1), 0);
 }
