@@ -146,7 +146,9 @@ export class Tensor implements BufferRef {
 
   /** console.log and the Node REPL: shape, dtype and the first values ("disposed" once disposed). Symbol.for needs no node:util. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return describeTensor(this, (at) => backend().readSync({ handle: this.handle, byteOffset: this.byteOffset + at * 4 }, 1, this.dtype)[0]);
+    const b = backend();
+    if (!b.canReadSync) return `Tensor ${fmt(this.shape)} ${this.dtype} (on ${b.name}: await read())`;
+    return describeTensor(this, (at) => b.readSync({ handle: this.handle, byteOffset: this.byteOffset + at * 4 }, 1, this.dtype)[0]);
   }
 
   /** Elements from element 0 to the last one this view reaches. */
