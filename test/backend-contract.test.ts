@@ -4,7 +4,31 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import * as E from '../src/engine/index.js';
+
+/** A backend of its own that delegates to the WebAssembly one but, like a GPU, cannot read synchronously. */
+class AsyncOnly implements E.Backend {
+  readonly name = 'async-only';
+  readonly canReadSync = false;
+  dispatched: string[] = [];
+  constructor(readonly inner: E.Backend) {}
+  get threads() { return this.inner.threads; }
+  get bytesInUse() { return this.inner.bytesInUse; }
+  get peakBytes() { return this.inner.peakBytes; }
+  allocate(bytes: number) { return this.inner.allocate(bytes); }
+  free(handle: E.Handle) { this.inner.free(handle); }
+  resetPeak() { this.inner.resetPeak(); }
+  read<D extends E.DType>(src: E.BufferRef, length: number, dtype: D) { return this.inner.read(src, length, dtype); }
+  readSync(): never { throw new Error('async-only: no synchronous reads'); }
+  write(dst: E.BufferRef, data: Float32Array | Int32Array) { this.inner.write(dst, data); }
+  dispatch<K extends E.KernelName>(kernel: K, args: E.KernelArgs<K>, work: number) {
+    this.dispatched.push(kernel);
+    this.inner.dispatch(kernel, args, work);
+  }
+  matmul(spec: E.MatmulSpec) { this.inner.matmul(spec); }
+  close() {}
+}
 
 test('read() and itemAsync() give what toArray() and item() give, views included', async () => {
   // tidy is synchronous: these tensors are disposed by hand after the awaits
@@ -18,16 +42,18 @@ test('read() and itemAsync() give what toArray() and item() give, views included
 });
 
 test('a backend without synchronous reads: toArray and item fail clearly, read and itemAsync work', async () => {
-  const b = E.backend();
-  const t = E.tensor([1, 2, 3]);
-  Object.defineProperty(b, 'canReadSync', { value: false, configurable: true });
+  E.useBackend(new AsyncOnly(E.backend()));
   try {
+    const t = E.tensor([1, 2, 3]);
+    const first = E.slice(t, 0, 0, 1);
     assert.throws(() => t.toArray(), /cannot read tensors synchronously; use `await tensor.read\(\)`/);
-    assert.throws(() => E.slice(t, 0, 0, 1).item(), /cannot read tensors synchronously/);
+    assert.throws(() => first.item(), /cannot read tensors synchronously/);
     assert.deepEqual(Array.from(await t.read()), [1, 2, 3]);
+    assert.equal(await first.itemAsync(), 1);
+    assert.match(inspect(t), /Tensor \[3\] float32 \(on async-only: await read\(\)\)/);
+    [first, t].forEach((x) => x.dispose());
   } finally {
-    Object.defineProperty(b, 'canReadSync', { value: true, configurable: true });
-    t.dispose();
+    E.useBackend(undefined);
   }
 });
 
@@ -59,4 +85,26 @@ test('kernels are dispatched with the argument tuple the table declares', () => 
     };
     assert.equal(typeof unchecked, 'function');
   });
+});
+
+test('useBackend: ops run on an installed backend through the contract alone, and back', async () => {
+  const stub = new AsyncOnly(E.backend());
+  E.useBackend(stub);
+  try {
+    const c = E.tidy(() => {
+      const a = E.tensor([1, 2, 3, 4], [2, 2]);
+      return E.gelu(E.add(E.matmul(a, a), E.ones([2])));
+    });
+    assert.deepEqual(stub.dispatched.slice(-3), ['fill', 'binary', 'unary']);
+    assert.throws(() => c.toArray(), /the async-only backend cannot read tensors synchronously/);
+    const got = await c.read();
+    c.dispose();
+    assert.ok(got.length === 4 && Math.abs(got[0] - 8) < 1e-4 && Math.abs(got[3] - 23) < 1e-4, `${got}`);
+    const alive = E.tensor([1]);
+    assert.throws(() => E.useBackend(undefined), /useBackend: \d+ bytes of tensors are alive on the async-only backend/);
+    alive.dispose();
+  } finally {
+    E.useBackend(undefined);
+  }
+  assert.equal(E.backend(), stub.inner);
 });

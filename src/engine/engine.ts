@@ -25,11 +25,26 @@ export interface EngineOptions {
 }
 
 let current: WasmBackend | undefined;
+/** A backend installed with useBackend, which ops use instead of the WebAssembly one. */
+let installed: Backend | undefined;
 let initQueue: Promise<unknown> = Promise.resolve();
 
 /** The engine's backend, as the contract that ops program against. */
 export function backend(): Backend {
-  return (current ??= create({}));
+  return installed ?? (current ??= create({}));
+}
+
+/**
+ * Runs every op on `next` (any implementation of the Backend contract, e.g. a GPU one) from now
+ * on; undefined goes back to the WebAssembly backend, which configureEngine and initEngine keep
+ * setting up. Refused while tensors are alive on the backend in use: they could not move.
+ */
+export function useBackend(next: Backend | undefined): void {
+  const active = installed ?? current;
+  if (active && active !== (next ?? current) && active.bytesInUse > 0) {
+    throw new Error(`useBackend: ${active.bytesInUse} bytes of tensors are alive on the ${active.name} backend; dispose them first`);
+  }
+  installed = next;
 }
 
 /**

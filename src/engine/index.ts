@@ -4,7 +4,7 @@ export { tidy, keep } from './scope.js';
 export { noGrad, withGrad, parameter, isGradEnabled, composite, record } from './autograd.js';
 export type { GradNode } from './autograd.js';
 export { backward, gradients } from './backprop.js';
-export { configureEngine, backend, initEngine } from './engine.js';
+export { configureEngine, backend, initEngine, useBackend } from './engine.js';
 export { checkedBoundary, debugChecks, perOpChecks } from './checks.js';
 export { NonFiniteError } from './errors.js';
 export type { EngineOptions } from './engine.js';
