@@ -2,6 +2,7 @@
 // The runtime probes for relaxed SIMD and loads whichever build the engine can run.
 import { main } from 'assemblyscript/asc';
 import { mkdirSync } from 'node:fs';
+import { generateOpCodes } from './op-codes.mjs';
 
 const entry = 'src/engine/kernels/index.ts';
 const common = [
@@ -14,6 +15,7 @@ const builds = {
   relaxed: ['--enable', 'relaxed-simd'],
 };
 
+await generateOpCodes();
 mkdirSync('dist/kernels', { recursive: true });
 for (const [name, extra] of Object.entries(builds)) {
   const { error, stderr } = await main([...common, ...extra, '-o', `dist/kernels/${name}.wasm`]);

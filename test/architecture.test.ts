@@ -18,13 +18,12 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Value imports (type-only imports vanish at run time and cannot form cycles). */
+/** Imports, type-only ones included: a type cycle still ties the files' designs together. */
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const found: string[] = [];
-  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'/gm)) {
-    if (m[2]) continue;
-    found.push(resolve(dirname(file), m[3].replace(/\.js$/, '.ts')));
+  for (const m of text.matchAll(/^\s*(import|export)\s+(?:type\s+)?[^'";]*?from\s+'(\.[^']+)'/gm)) {
+    found.push(resolve(dirname(file), m[2].replace(/\.js$/, '.ts')));
   }
   return found;
 }

@@ -25,7 +25,7 @@ describe('training step leaves the arena as it found it', () => {
       for (const p of params) {
         assert.ok(p.grad, 'every parameter gets a gradient');
         const updated = E.sub(p, E.mulScalar(p.grad, 0.3));
-        E.backend().write(p.addr, updated.toArray() as Float32Array);
+        E.assign(p, updated);
         p.grad.dispose();
         p.grad = null;
       }

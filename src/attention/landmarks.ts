@@ -24,9 +24,9 @@ export function segmentMeans(x: Tensor, m: number): Tensor {
   if (x.rank !== 4) throw new Error(`segmentMeans: x must be (B, H, n, d), got ${fmt(x.shape)}`);
   const [B, H, n, d] = x.shape;
   if (!Number.isInteger(m) || m < 1 || m > n) throw new Error(`segmentMeans: need 1 ≤ m ≤ n = ${n}, got m = ${m}`);
-  const dims = [B * H, n, d, m];
+  const dims = [B * H, n, d, m] as const;
   const out = empty([B, H, m, d]);
-  withContiguous([x], (xc) => runKernel('segmentMeans', [xc.addr, out.addr, ...dims], x.size));
+  withContiguous([x], (xc) => runKernel('segmentMeans', [xc, out, ...dims], x.size));
   return record(out, 'segmentMeans', [x], (dy) => [segmentMeansAdjoint(dy, n)]);
 }
 
@@ -34,7 +34,7 @@ export function segmentMeans(x: Tensor, m: number): Tensor {
 export function segmentMeansAdjoint(dy: Tensor, n: number): Tensor {
   const [B, H, m, d] = dy.shape;
   const dx = empty([B, H, n, d]);
-  withContiguous([dy], (g) => runKernel('segmentMeansGrad', [g.addr, dx.addr, B * H, n, d, m], dx.size));
+  withContiguous([dy], (g) => runKernel('segmentMeansGrad', [g, dx, B * H, n, d, m], dx.size));
   return dx;
 }
 

@@ -12,10 +12,11 @@
  *
  * Masking: a masked key gets probability 0 wherever its row has an unmasked key. A row whose keys
  * are all masked attends uniformly over them (all scores become −1e9), finite as in PyTorch with a
- * −1e9 mask. Inputs are not checked for NaN / ±Infinity: they propagate to the outputs.
+ * −1e9 mask. Called directly, the op refuses NaN / ±Infinity inputs (NonFiniteError); inside a model
+ * (engine/checks.ts) it skips that read, and they propagate to the model's one output check.
  */
 import { checkFinite, checkMask } from './validate.js';
-import { addScalar, backend, contiguous, fmt, mulScalar, noGrad, record, Tensor, tidy } from '../engine/index.js';
+import { addScalar, contiguous, fmt, mulScalar, noGrad, record, Tensor, tidy } from '../engine/index.js';
 import { empty, run, withContiguous } from '../engine/ops/kernel.js';
 
 export interface SoftmaxAttentionOptions {
@@ -112,18 +113,6 @@ function check(op: string, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undef
   return { B, H, n, nk, d };
 }
 
-/** Runs a flash kernel with per-thread scratch: args are followed by (work, bytes per thread). */
-function runFlash(kernel: string, args: readonly number[], flops: number, d: number): void {
-  const b = backend();
-  const perThread = workBytes(d);
-  const work = b.alloc(perThread * b.threads);
-  try {
-    run(kernel, [...args, work, perThread], flops);
-  } finally {
-    b.free(work);
-  }
-}
-
 function attend(
   op: string, q: Tensor, k: Tensor, v: Tensor, options: SoftmaxAttentionOptions, withProbs: boolean,
 ): { out: Tensor; attention: Tensor | null } {
@@ -138,19 +127,19 @@ function attend(
   const flops = 4 * BH * n * nk * d; // S = q·kᵀ and P·v
   // bias (B, nk) = (mask − 1)·1e9: 0 for tokens, −1e9 for padding
   const bias = mask ? noGrad(() => tidy(() => mulScalar(addScalar(contiguous(mask), -1), -MASK_NEG))) : null;
-  const biasAddr = bias ? bias.addr : 0;
   const out = empty(q.shape);
   const stats = empty([2, BH * n]); // row max m and log Σ exp(s − m): lse = m + log l
-  const dims = [BH, n, nk, d, scale, H];
+  const dims = [BH, n, nk, d, scale, H, workBytes(d)] as const; // the flash kernels' shared tail
+  const dropDims = [BH, n, nk, d, scale, H, ...drop, workBytes(d)] as const; // the same, for the kernels that drop
   withContiguous([q, k, v], (qc, kc, vc) => {
-    runFlash('flashForward', [qc.addr, kc.addr, vc.addr, biasAddr, out.addr, stats.addr, ...dims, ...drop], flops, d);
+    run('flashForward', [qc, kc, vc, bias, out, stats, ...dropDims], flops);
   });
   let attention: Tensor | null = null;
   if (withProbs) {
     attention = empty([B, H, n, nk]);
     const a = attention;
     withContiguous([q, k], (qc, kc) => {
-      runFlash('flashProbs', [qc.addr, kc.addr, biasAddr, stats.addr, a.addr, ...dims], flops / 2, d);
+      run('flashProbs', [qc, kc, bias, stats, a, ...dims], flops / 2);
     });
   }
   // D = rowsum(dout ⊙ out);  dS = P ⊙ (dout·vᵀ − D);  dq = dS·k/√d;  dk = dSᵀ·q/√d;  dv = Pᵀ·dout
@@ -161,14 +150,9 @@ function attend(
     const delta = empty([BH * n]);
     try {
       withContiguous([q, k, v, dout], (qc, kc, vc, dc) => {
-        const common = [BH, n, nk, d, scale, H, ...drop];
-        runFlash('flashBackwardQuery', [
-          qc.addr, kc.addr, vc.addr, biasAddr, out.addr, dc.addr, stats.addr, delta.addr, dq ? dq.addr : 0, ...common,
-        ], dq ? 1.5 * flops : BH * n * d, d);
+        run('flashBackwardQuery', [qc, kc, vc, bias, out, dc, stats, delta, dq, ...dropDims], dq ? 1.5 * flops : BH * n * d);
         if (dk || dv) {
-          runFlash('flashBackwardKey', [
-            qc.addr, kc.addr, vc.addr, biasAddr, dc.addr, stats.addr, delta.addr, dk ? dk.addr : 0, dv ? dv.addr : 0, ...common,
-          ], 2 * flops, d);
+          run('flashBackwardKey', [qc, kc, vc, bias, dc, stats, delta, dk, dv, ...dropDims], 2 * flops);
         }
       });
     } finally {

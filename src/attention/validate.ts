@@ -1,5 +1,5 @@
 /** Input checks shared by the attention ops: shapes, masks, finiteness. Errors name the op and shapes. */
-import { abs, contiguous, fmt, max, noGrad, Tensor, tidy } from '../engine/index.js';
+import { abs, contiguous, fmt, max, noGrad, NonFiniteError, perOpChecks, Tensor, tidy } from '../engine/index.js';
 
 /** q, k, v must be float32 (B, H, n, d) with equal shapes; returns [B, H, n, d]. */
 export function checkQkv(op: string, q: Tensor, k: Tensor, v: Tensor): [number, number, number, number] {
@@ -14,22 +14,35 @@ export function checkQkv(op: string, q: Tensor, k: Tensor, v: Tensor): [number, 
   return [B, H, n, d];
 }
 
-/** A key-padding mask must be float32 (B, n) of 0s and 1s. */
+/**
+ * A key-padding mask must be float32 (B, n) of 0s and 1s. The values are read back only where
+ * per-op checks run (see engine/checks.ts): a model checks its mask once, with checkMaskValues.
+ */
 export function checkMask(op: string, mask: Tensor, B: number, n: number, keys = 'n'): void {
   if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== n) {
     throw new Error(`${op}: mask must be (B, ${keys}) = [${B}, ${n}], got ${fmt(mask.shape)}`);
   }
   if (mask.dtype !== 'float32') throw new Error(`${op}: mask must be float32 0/1, got ${mask.dtype}`);
-  const values = tidy(() => noGrad(() => contiguous(mask).toArray()));
-  const bad = values.findIndex((x) => x !== 0 && x !== 1);
-  if (bad >= 0) throw new Error(`${op}: mask values must be 0 or 1, got ${values[bad]} at [${Math.floor(bad / n)}, ${bad % n}]`);
+  if (perOpChecks()) checkMaskValues(op, tidy(() => noGrad(() => contiguous(mask).toArray())), n);
 }
 
-/** Rejects NaN and ±Infinity in the inputs (they would spread through every landmark). */
-export function checkFinite(op: string, named: Record<string, Tensor | undefined>): void {
-  for (const [name, t] of Object.entries(named)) {
-    if (!t || t.size === 0) continue;
-    const m = tidy(() => noGrad(() => max(abs(t)).item()));
-    if (!Number.isFinite(m)) throw new Error(`${op}: ${name} ${fmt(t.shape)} contains non-finite values`);
+/** Values of a (B, n) mask, row-major, must be 0 or 1. */
+export function checkMaskValues(op: string, values: ArrayLike<number>, n: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x !== 0 && x !== 1) throw new Error(`${op}: mask values must be 0 or 1, got ${x} at [${Math.floor(i / n)}, ${i % n}]`);
   }
+}
+
+/** Rejects NaN and ±Infinity in the inputs (they would spread through every landmark), where per-op checks run. */
+export function checkFinite(op: string, named: Record<string, Tensor | undefined>): void {
+  if (!perOpChecks()) return;
+  for (const [name, t] of Object.entries(named)) if (t) assertFinite(op, name, t);
+}
+
+/** One read: throws NonFiniteError naming `op` when t holds NaN or ±Infinity. */
+export function assertFinite(op: string, name: string, t: Tensor): void {
+  if (t.size === 0) return;
+  const m = tidy(() => noGrad(() => max(abs(t)).item()));
+  if (!Number.isFinite(m)) throw new NonFiniteError(op, `${op}: ${name} ${fmt(t.shape)} contains non-finite values`);
 }

@@ -38,7 +38,7 @@ export async function benchGemm(options: BenchGemmOptions): Promise<void> {
         const a = randn([m, k], 1);
         const b = randn([k, n], 2);
         const c = empty([m, n]);
-        const spec = { batch: 1, m, n, k, a: a.addr, aStrides: [0, k, 1] as const, b: b.addr, bStrides: [0, n, 1] as const, c: c.addr };
+        const spec = { batch: 1, m, n, k, a, aStrides: [0, k, 1] as const, b, bStrides: [0, n, 1] as const, c };
         const call = impl === 'wasm' ? () => engine.wasmMatmul(spec) : () => engine.nativeMatmul(spec);
         return medianSeconds(call, options.seconds);
       });

@@ -35,6 +35,7 @@ export function benchLraStep(o: BenchLraStepOptions): void {
       const r = { bench: 'lra-step', attention, n, batch: o.batch, ms: Math.round(ms), peak_mb: Math.round(peakMb) };
       console.log(o.json ? JSON.stringify(r) : `${attention.padEnd(14)} n=${String(n).padEnd(6)} ${r.ms} ms/step  ${r.peak_mb} MB`);
       model.dispose();
+      optimizer.dispose();
     }
   }
 }

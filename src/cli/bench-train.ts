@@ -46,6 +46,7 @@ export function benchTrain(o: BenchTrainOptions): void {
       };
       console.log(o.json ? JSON.stringify(r) : `${mode.padEnd(8)} n=${String(n).padEnd(6)} ${r.ms_per_step} ms/step  ${r.tokens_per_s} tokens/s  ${r.peak_mb} MB`);
       model.dispose();
+      optimizer.dispose();
     }
   }
 }

@@ -4,14 +4,9 @@
  * output in reverse topological order.
  */
 import { keep, tidy } from './scope.js';
-import { Tensor } from './tensor.js';
+import type { GradNode, Tensor } from './tensor.js';
 
-export interface GradNode {
-  readonly op: string;
-  readonly inputs: readonly Tensor[];
-  /** Given dL/d(output), returns dL/d(input) for each input (null where not needed). */
-  readonly backward: (dy: Tensor) => readonly (Tensor | null)[];
-}
+export type { GradNode } from './tensor.js';
 
 let gradEnabled = true;
 

@@ -8,9 +8,10 @@
  * thread may not sleep in Atomics.wait, so it spins while kernel threads work.
  */
 import { platform } from './backend/platform.js';
-import { GemmChoice } from './backend/backend.js';
+import type { Backend, GemmChoice } from './backend/backend.js';
 import { KernelBuild } from './backend/kernel-module.js';
 import { WasmBackend } from './backend/wasm-backend.js';
+import { setDebugChecks } from './checks.js';
 
 export interface EngineOptions {
   /** Kernel threads, caller included (default: available cores). */
@@ -19,20 +20,40 @@ export interface EngineOptions {
   gemm?: GemmChoice;
   /** Force the plain-SIMD kernels even where relaxed SIMD is available. */
   build?: KernelBuild;
+  /** Run the host-reading input checks (mask values, finiteness) in every op, even inside models (default: NYSTROMFORMER_DEBUG_CHECKS=1). */
+  debugChecks?: boolean;
 }
 
 let current: WasmBackend | undefined;
+/** A backend installed with useBackend, which ops use instead of the WebAssembly one. */
+let installed: Backend | undefined;
 let initQueue: Promise<unknown> = Promise.resolve();
 
-export function backend(): WasmBackend {
-  return (current ??= create({}));
+/** The engine's backend, as the contract that ops program against. */
+export function backend(): Backend {
+  return installed ?? (current ??= create({}));
+}
+
+/**
+ * Runs every op on `next` (any implementation of the Backend contract, e.g. a GPU one) from now
+ * on; undefined goes back to the WebAssembly backend, which configureEngine and initEngine keep
+ * setting up. Refused while tensors are alive on the backend in use: they could not move.
+ */
+export function useBackend(next: Backend | undefined): void {
+  const active = installed ?? current;
+  if (active && active !== (next ?? current) && active.bytesInUse > 0) {
+    throw new Error(`useBackend: ${active.bytesInUse} bytes of tensors are alive on the ${active.name} backend; dispose them first`);
+  }
+  installed = next;
 }
 
 /**
  * Sets the engine up. Changing only the thread count keeps all tensors; changing the GEMM
  * choice or kernel build starts a fresh backend, so it is refused while tensors are alive.
+ * Returns the WebAssembly backend itself, with its diagnostics (build, GEMM counts, shares).
  */
 export function configureEngine(options: EngineOptions): WasmBackend {
+  if (options.debugChecks !== undefined) setDebugChecks(options.debugChecks);
   if (current && options.gemm === undefined && options.build === undefined) {
     if (options.threads !== undefined) current.setThreads(validThreads(options.threads));
     return current;
@@ -55,6 +76,7 @@ export function initEngine(options: EngineOptions = {}): Promise<WasmBackend> {
 }
 
 async function initNow(options: EngineOptions): Promise<WasmBackend> {
+  if (options.debugChecks !== undefined) setDebugChecks(options.debugChecks);
   if (current && options.gemm === undefined && options.build === undefined) {
     if (options.threads !== undefined) await current.setThreadsAsync(validThreads(options.threads));
     return current;

@@ -3,19 +3,27 @@
  * Views (reshape, permute, slice, broadcast) share storage; storage is freed when the last
  * view over it is disposed.
  */
-import { DType, TypedArrayFor } from './backend/backend.js';
+import { noSyncRead, type BufferRef, type DType, type Handle, type TypedArrayFor } from './backend/backend.js';
 import { backend } from './engine.js';
 import { track } from './scope.js';
 import { contiguousStrides, fmt, Shape, sizeOf, checkShape } from './shape.js';
 import { describeTensor } from './inspect.js';
-import type { GradNode } from './autograd.js';
+
+/** How a tensor was computed (see autograd.ts): its inputs and its vector-Jacobian product. */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Given dL/d(output), returns dL/d(input) for each input (null where not needed). */
+  readonly backward: (dy: Tensor) => readonly (Tensor | null)[];
+}
 
 class Storage {
   refs = 0;
-  constructor(readonly handle: number, readonly bytes: number) {}
+  constructor(readonly handle: Handle, readonly bytes: number) {}
 }
 
-export class Tensor {
+/** A tensor is a BufferRef: ops pass tensors to kernels, and the backend resolves them. */
+export class Tensor implements BufferRef {
   readonly shape: Shape;
   readonly strides: Shape;
   /** Offset of element 0 into the storage, in elements. */
@@ -44,7 +52,7 @@ export class Tensor {
   static empty(shape: Shape, dtype: DType = 'float32'): Tensor {
     checkShape('empty', shape);
     const bytes = sizeOf(shape) * 4;
-    const storage = new Storage(backend().alloc(bytes), bytes);
+    const storage = new Storage(backend().allocate(bytes), bytes);
     return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
   }
 
@@ -55,7 +63,7 @@ export class Tensor {
     if (sizeOf(s) !== data.length) throw new Error(`tensor: ${data.length} values do not fill shape ${fmt(s)}`);
     const t = Tensor.empty(s, type);
     const typed = type === 'float32' ? Float32Array.from(data as ArrayLike<number>) : Int32Array.from(data as ArrayLike<number>);
-    backend().write(t.addr, typed);
+    backend().write(t, typed);
     return t;
   }
 
@@ -73,10 +81,15 @@ export class Tensor {
     return this.#disposed;
   }
 
-  /** Byte address of element 0, for kernel calls. */
-  get addr(): number {
+  /** The backend's handle of the storage (checked: a disposed tensor has none). */
+  get handle(): Handle {
     this.#check('use');
-    return this.#storage.handle + this.offset * 4;
+    return this.#storage.handle;
+  }
+
+  /** Where element 0 lies in the storage, in bytes. */
+  get byteOffset(): number {
+    return this.offset * 4;
   }
 
   /** True when the elements are laid out row-major without gaps. */
@@ -102,14 +115,54 @@ export class Tensor {
     if (--this.#storage.refs === 0) backend().free(this.#storage.handle);
   }
 
-  /** The values, copied out in row-major order. */
+  /** The values, copied out in row-major order (CPU backends; elsewhere `await read()`). */
   toArray(): TypedArrayFor<DType> {
     this.#check('read');
-    if (this.isContiguous) return backend().read(this.addr, this.size, this.dtype);
-    // A view: read the span it covers and walk its strides here (reads are not a hot path).
+    const b = backend();
+    if (!b.canReadSync) throw noSyncRead(b.name);
+    return this.#gather(b.readSync(this, this.#span(), this.dtype));
+  }
+
+  /** The values, copied out in row-major order, on any backend. */
+  async read(): Promise<TypedArrayFor<DType>> {
+    this.#check('read');
+    return this.#gather(await backend().read(this, this.#span(), this.dtype));
+  }
+
+  /** The single value of a one-element tensor (CPU backends; elsewhere `await itemAsync()`). */
+  item(): number {
+    this.#checkScalar();
+    return this.toArray()[0];
+  }
+
+  async itemAsync(): Promise<number> {
+    this.#checkScalar();
+    return (await this.read())[0];
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}, ${fmt(this.shape)})`;
+  }
+
+  /** console.log and the Node REPL: shape, dtype and the first values ("disposed" once disposed). Symbol.for needs no node:util. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const b = backend();
+    if (!b.canReadSync) return `Tensor ${fmt(this.shape)} ${this.dtype} (on ${b.name}: await read())`;
+    return describeTensor(this, (at) => b.readSync({ handle: this.handle, byteOffset: this.byteOffset + at * 4 }, 1, this.dtype)[0]);
+  }
+
+  /** Elements from element 0 to the last one this view reaches. */
+  #span(): number {
+    if (this.isContiguous || this.size === 0) return this.size;
     let span = 1;
-    this.shape.forEach((d, i) => (span += d > 0 ? (d - 1) * this.strides[i] : 0));
-    const base = backend().read(this.addr, this.size === 0 ? 0 : span, this.dtype);
+    this.shape.forEach((d, i) => (span += (d - 1) * this.strides[i]));
+    return span;
+  }
+
+  /** This view's elements in row-major order, from the span read out of its storage. */
+  #gather(base: TypedArrayFor<DType>): TypedArrayFor<DType> {
+    if (this.isContiguous) return base;
+    // Reads are not a hot path: walk the strides here.
     const out = this.dtype === 'float32' ? new Float32Array(this.size) : new Int32Array(this.size);
     const index = new Array<number>(this.rank).fill(0);
     for (let i = 0; i < this.size; i++) {
@@ -121,19 +174,8 @@ export class Tensor {
     return out;
   }
 
-  /** The single value of a one-element tensor. */
-  item(): number {
+  #checkScalar(): void {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, not 1`);
-    return this.toArray()[0];
-  }
-
-  toString(): string {
-    return `Tensor(${this.dtype}, ${fmt(this.shape)})`;
-  }
-
-  /** console.log and the Node REPL: shape, dtype and the first values ("disposed" once disposed). Symbol.for needs no node:util. */
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return describeTensor(this);
   }
 
   #check(what: string): void {

@@ -1,6 +1,6 @@
 /** The building blocks of the models: Linear, Embedding, LayerNorm, Dropout, DepthwiseConv. */
 import {
-  add, backend, depthwiseConv1d, dropout, fmt, full, layerNorm, matmul, rand, randn, reshape, take, Tensor, zeros,
+  add, assign, depthwiseConv1d, dropout, fmt, full, layerNorm, matmul, rand, randn, reshape, take, Tensor, zeros,
 } from '../engine/index.js';
 import { Module } from './module.js';
 import { nextSeed } from './random.js';
@@ -76,7 +76,9 @@ export class Embedding extends Module {
 
 function zeroRow(table: Tensor, row: number): void {
   const dim = table.shape[1];
-  backend().write(table.addr + row * dim * 4, new Float32Array(dim));
+  const view = table.view([dim], [1], table.offset + row * dim);
+  assign(view, new Float32Array(dim));
+  view.dispose();
 }
 
 /** LayerNorm over the last axis with a learned scale ('weight') and shift ('bias'). */

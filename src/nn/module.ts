@@ -3,7 +3,7 @@
  * path ('encoder.layer.0.attention.self.query.weight') are exactly the keys of a Hugging Face
  * state dict, so loading and saving is a walk over `namedParameters()`.
  */
-import { backend, fmt, parameter, Tensor } from '../engine/index.js';
+import { assign, fmt, parameter, Tensor } from '../engine/index.js';
 
 export abstract class Module {
   /** Training mode turns dropout on. Modules start in evaluation mode. */
@@ -81,7 +81,7 @@ export function assignParameter(name: string, target: Tensor, values: Float32Arr
   if (shape.length !== target.rank || shape.some((d, i) => d !== target.shape[i])) {
     throw new Error(`${name}: the checkpoint holds shape ${fmt(shape)} but the model expects ${fmt(target.shape)}`);
   }
-  backend().write(target.addr, values);
+  assign(target, values);
 }
 
 /** A list of modules named 0, 1, 2, … (PyTorch's ModuleList). */

@@ -1,9 +1,10 @@
 /**
  * Optimizers over named parameters: AdamW (decoupled weight decay, none on biases and LayerNorm by
- * default) and SGD with momentum. Their state lives in plain Float32Arrays, so a checkpoint can
- * save it as it is; parameters are read and written through the backend, in place.
+ * default) and SGD with momentum. Updates, state and the clipping norm all live on the engine
+ * (fused kernels, state as arena tensors); a step reads back one scalar, the gradient norm. A
+ * checkpoint gets the state as Float32Arrays (state/loadState), in the same format as ever.
  */
-import { backend, Tensor } from '../engine/index.js';
+import { adamwStep, keep, sgdStep, sumOfSquares, Tensor, zeros } from '../engine/index.js';
 
 export type NamedParameters = readonly (readonly [string, Tensor])[];
 
@@ -19,7 +20,7 @@ export interface OptimizerState {
 export abstract class Optimizer {
   step = 0;
   protected readonly params: [string, Tensor][];
-  protected readonly slots = new Map<string, Record<string, Float32Array>>();
+  readonly #slots = new Map<string, Record<string, Tensor>>();
 
   constructor(params: NamedParameters) {
     // Tied weights are one tensor under two names: update it once, under its first name.
@@ -31,31 +32,23 @@ export abstract class Optimizer {
   /** One update with learning rate lr; gradients are multiplied by gradScale (clipping, accumulation). */
   apply(lr: number, gradScale = 1): void {
     this.step++;
-    for (const [name, p] of this.params) {
-      if (!p.grad) continue;
-      const w = p.toArray() as Float32Array;
-      const g = p.grad.toArray() as Float32Array;
-      this.update(name, w, g, lr, gradScale);
-      backend().write(p.addr, w);
-    }
+    const withGrad = this.params.flatMap(([name, p]) => (p.grad ? [{ name, w: p, g: p.grad }] : []));
+    if (withGrad.length > 0) this.update(withGrad, lr, gradScale);
   }
 
-  protected abstract update(name: string, w: Float32Array, g: Float32Array, lr: number, gradScale: number): void;
+  /** Updates every parameter that has a gradient, in one engine call. */
+  protected abstract update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void;
 
-  protected slot(name: string, key: string, size: number): Float32Array {
-    let s = this.slots.get(name);
-    if (!s) this.slots.set(name, (s = {}));
-    return (s[key] ??= new Float32Array(size));
+  /** The state tensor `key` of a parameter, zeros at first (flat, as checkpoints store it). */
+  protected slot(name: string, key: string, size: number): Tensor {
+    let s = this.#slots.get(name);
+    if (!s) this.#slots.set(name, (s = {}));
+    return (s[key] ??= keep(zeros([size])));
   }
 
   /** The global L2 norm of the gradients, and the factor that clips it to maxNorm (1 when below or maxNorm ≤ 0). */
   clip(maxNorm: number): { norm: number; scale: number } {
-    let sq = 0;
-    for (const [, p] of this.params) {
-      const g = p.grad?.toArray() ?? [];
-      for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
-    }
-    const norm = Math.sqrt(sq);
+    const norm = Math.sqrt(sumOfSquares(this.params.flatMap(([, p]) => (p.grad ? [p.grad] : []))));
     return { norm, scale: maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1 };
   }
 
@@ -73,9 +66,12 @@ export abstract class Optimizer {
   /** The state after `step` updates; every parameter has its slots (zeros where it had no gradient yet), so a checkpoint is complete. */
   state(): OptimizerState {
     if (this.step > 0) for (const [name, p] of this.params) for (const key of this.slotNames()) this.slot(name, key, p.size);
-    return { step: this.step, slots: Object.fromEntries(this.slots) };
+    const slots: OptimizerState['slots'] = {};
+    for (const [name, s] of this.#slots) {
+      slots[name] = Object.fromEntries(Object.entries(s).map(([key, t]) => [key, t.toArray() as Float32Array]));
+    }
+    return { step: this.step, slots };
   }
-
   /** Checks a saved state against this optimizer's parameters: every slot of every parameter, of its size; errors name `source`. */
   checkState(state: OptimizerState, source = 'optimizer state'): void {
     if (!Number.isSafeInteger(state.step) || state.step < 0) throw new Error(`${source}: step must be a non-negative integer, got ${state.step}`);
@@ -96,9 +92,17 @@ export abstract class Optimizer {
 
   loadState(state: OptimizerState): void {
     this.checkState(state);
+    this.dispose();
     this.step = state.step;
-    this.slots.clear();
-    for (const [name, s] of Object.entries(state.slots)) this.slots.set(name, { ...s });
+    for (const [name, s] of Object.entries(state.slots)) {
+      this.#slots.set(name, Object.fromEntries(Object.entries(s).map(([key, data]) => [key, keep(Tensor.from(data))])));
+    }
+  }
+
+  /** Frees the state tensors (a later update starts them from zeros again). */
+  dispose(): void {
+    for (const s of this.#slots.values()) for (const t of Object.values(s)) t.dispose();
+    this.#slots.clear();
   }
 }
 
@@ -129,20 +133,12 @@ export class AdamW extends Optimizer {
     return ['m', 'v'];
   }
 
-  protected update(name: string, w: Float32Array, g: Float32Array, lr: number, gradScale: number): void {
-    const m = this.slot(name, 'm', w.length);
-    const v = this.slot(name, 'v', w.length);
-    const b1 = this.#beta1;
-    const b2 = this.#beta2;
-    const c1 = 1 - b1 ** this.step;
-    const c2 = 1 - b2 ** this.step;
-    const shrink = this.#exempt(name) ? 1 : 1 - lr * this.#decay;
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] * gradScale;
-      m[i] = b1 * m[i] + (1 - b1) * gi;
-      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      w[i] = w[i] * shrink - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + this.#eps);
-    }
+  protected update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void {
+    const [beta1, beta2] = [this.#beta1, this.#beta2];
+    adamwStep(
+      params.map(({ name, w, g }) => ({ w, g, m: this.slot(name, 'm', w.size), v: this.slot(name, 'v', w.size), decay: !this.#exempt(name) })),
+      { gradScale, lr, beta1, beta2, c1: 1 - beta1 ** this.step, c2: 1 - beta2 ** this.step, eps: this.#eps, shrink: 1 - lr * this.#decay },
+    );
   }
 }
 
@@ -155,12 +151,10 @@ export class SGD extends Optimizer {
     return this.momentum > 0 ? ['momentum'] : [];
   }
 
-  protected update(name: string, w: Float32Array, g: Float32Array, lr: number, gradScale: number): void {
-    const buf = this.momentum > 0 ? this.slot(name, 'momentum', w.length) : null;
-    for (let i = 0; i < w.length; i++) {
-      let d = g[i] * gradScale + this.weightDecay * w[i];
-      if (buf) d = buf[i] = this.momentum * buf[i] + d;
-      w[i] -= lr * d;
-    }
+  protected update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void {
+    sgdStep(
+      params.map(({ name, w, g }) => ({ w, g, buf: this.momentum > 0 ? this.slot(name, 'momentum', w.size) : null })),
+      { gradScale, lr, momentum: this.momentum, weightDecay: this.weightDecay },
+    );
   }
 }

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { backward, mulScalar, noGrad, tidy } from '../engine/index.js';
+import { backward, mulScalar, noGrad, NonFiniteError, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
 import { makeDir } from '../io/make-dir.js';
 import { writeSafetensorsSync } from '../io/safetensors.js';
@@ -81,10 +81,20 @@ export interface TrainResult {
 export async function train(
   model: TrainableModel, trainSet: readonly TokenExample[], evalSet: readonly TokenExample[], o: TrainerOptions,
 ): Promise<TrainResult> {
-  if (trainSet.length === 0) throw new Error('train: the training set is empty');
-  const regression = isRegression(model);
   const named = model.namedParameters();
   const optimizer: Optimizer = o.optimizer === 'sgd' ? new SGD(named, 0.9, o.weightDecay) : new AdamW(named, { weightDecay: o.weightDecay, eps: o.adamEps });
+  try {
+    return await trainWith(optimizer, model, trainSet, evalSet, o);
+  } finally {
+    optimizer.dispose(); // its state lives in the arena
+  }
+}
+
+async function trainWith(
+  optimizer: Optimizer, model: TrainableModel, trainSet: readonly TokenExample[], evalSet: readonly TokenExample[], o: TrainerOptions,
+): Promise<TrainResult> {
+  if (trainSet.length === 0) throw new Error('train: the training set is empty');
+  const regression = isRegression(model);
   const warmup = o.warmup ?? Math.round(o.steps * (o.schedule === 'constant' ? 0 : o.schedule === 'onecycle' ? 0.1 : 0.06));
   const schedule = { kind: o.schedule, base: o.lr, total: o.steps, warmup };
   const log = (record: object) => o.out && appendFileSync(join(o.out, 'train.jsonl'), JSON.stringify(record) + '\n');
@@ -137,8 +147,8 @@ export async function train(
           return out.loss!.item() / o.accumulate;
         });
       } catch (e) {
-        // the attention ops refuse non-finite inputs: the weights have diverged
-        if (e instanceof Error && e.message.includes('non-finite')) loss = NaN;
+        // a model refuses a non-finite forward: the weights have diverged
+        if (e instanceof NonFiniteError) loss = NaN;
         else throw e;
       }
     }
@@ -146,9 +156,11 @@ export async function train(
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
       optimizer.zeroGrad();
       log({ type: 'error', step: state.step + 1, loss, grad_norm: norm });
-      throw new Error(
+      throw new NonFiniteError(
+        'train',
         `train: the ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} became ${Number.isFinite(loss) ? norm : loss} at step ${state.step + 1}; ` +
         `stopped before updating (the last checkpoint in ${o.out ?? '(no --out)'} is intact). Try a lower --lr or --clip-norm.`,
+        { step: state.step + 1 },
       );
     }
     const lr = learningRate(schedule, state.step);

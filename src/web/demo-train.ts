@@ -5,7 +5,7 @@
  * short loop instead; its step is the trainer's: forward with labels, backward, clip the global
  * gradient norm, AdamW. Host-neutral: the e2e test runs it in Node on the same examples.
  */
-import { backward, manualSeed, tidy } from './core.js';
+import { backward, manualSeed, NonFiniteError, tidy } from './core.js';
 import { majorityTask, type TokenExample } from '../data/synthetic.js';
 import { collate, epochBatches, exampleLength } from '../train/batches.js';
 import { AdamW } from '../train/optimizers.js';
@@ -62,7 +62,7 @@ export function trainSteps(model: TrainableModel, examples: readonly TokenExampl
       const { norm, scale } = optimizer.clip(s.clipNorm);
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
         optimizer.zeroGrad();
-        throw new Error(`training: the ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} became ${Number.isFinite(loss) ? norm : loss} at step ${step + 1}; try a lower learning rate`);
+        throw new NonFiniteError('training', `training: the ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} became ${Number.isFinite(loss) ? norm : loss} at step ${step + 1}; try a lower learning rate`, { step: step + 1 });
       }
       const lr = learningRate(schedule, step);
       optimizer.apply(lr, scale);
@@ -73,6 +73,7 @@ export function trainSteps(model: TrainableModel, examples: readonly TokenExampl
     }
   } finally {
     optimizer.zeroGrad();
+    optimizer.dispose();
     model.eval();
   }
   return records;

@@ -3,13 +3,13 @@
  * engine's caller may sleep in Atomics.wait while kernel threads work. It receives token ids (the
  * page tokenizes: the tokenizer's bare import needs the page's import map) and answers with numbers.
  */
-import { backend, initEngine, NystromformerForMaskedLM, type NystromformerForSequenceClassification } from './core.js';
+import { initEngine, NystromformerForMaskedLM, type NystromformerForSequenceClassification } from './core.js';
 import { classifyIds, embedIds, fillMaskIds, headAttention, loadDemoModel, timeAttention, type DemoModel, type ModelFiles } from './demo-compute.js';
 import type { DemoReply, DemoRequest } from './demo-protocol.js';
 import { trainSteps } from './demo-train.js';
 
 let model: DemoModel | undefined;
-let engine: { threads: number; build: string } | undefined;
+let engine: Awaited<ReturnType<typeof initEngine>> | undefined;
 
 const reply = (message: DemoReply) => postMessage(message);
 
@@ -48,7 +48,7 @@ async function handle(request: DemoRequest): Promise<void> {
       return reply(load(request.files));
     case 'run': {
       if (!model) throw new Error('the model is not loaded yet');
-      const sharesBefore = backend().kernelShares();
+      const sharesBefore = engine!.kernelShares();
       const t0 = performance.now();
       const steps = 4;
       const mlm = model instanceof NystromformerForMaskedLM ? model : undefined;
@@ -62,7 +62,7 @@ async function handle(request: DemoRequest): Promise<void> {
       reply({ type: 'progress', what: 'attention map', done: 3, total: steps });
       const attention = headAttention(model, request.idsA, request.layer, request.head);
       const ms = performance.now() - t0;
-      const sharesAfter = backend().kernelShares();
+      const sharesAfter = engine!.kernelShares();
       reply({ type: 'progress', what: 'done', done: steps, total: steps });
       return reply({
         type: 'result', fill, classes, embA, embB, attention, ms,

@@ -1,21 +1,24 @@
 /**
- * The backend contract: everything ops need from a device, and nothing more. Buffers are
- * opaque numeric handles addressed by byte offset, so a WebGPU backend can satisfy it too.
+ * The backend contract: everything ops need from a device, and nothing more. Storage is an
+ * opaque handle from `allocate`; code outside the backend names data by a handle and a byte
+ * offset into it (a `BufferRef`), never by an address, so a WebGPU backend can fill it too.
  */
-export type DType = 'float32' | 'int32';
-export type TypedArrayFor<D extends DType> = D extends 'float32' ? Float32Array : Int32Array;
+import type { BufferRef, DType, Handle, TypedArrayFor } from './buffer.js';
+import type { KernelArgs, KernelName } from './kernel-table.js';
+
+export type { BufferRef, DType, Handle, TypedArrayFor } from './buffer.js';
 
 /** C[b] = alpha·op(A[b])·op(B[b]) + beta·C[b]; strides in elements, batch stride 0 broadcasts. */
-export interface MatmulSpec {
+export interface MatmulSpec<Ref = BufferRef> {
   batch: number;
   m: number;
   n: number;
   k: number;
-  a: number; // byte address of A[0,0,0]
+  a: Ref; // A[0,0,0]
   aStrides: readonly [number, number, number]; // [batch, row (m), col (k)]
-  b: number;
+  b: Ref;
   bStrides: readonly [number, number, number]; // [batch, row (k), col (n)]
-  c: number; // contiguous [batch, m, n]
+  c: Ref; // contiguous [batch, m, n]
   alpha?: number;
   beta?: number;
 }
@@ -25,16 +28,25 @@ export type GemmChoice = 'auto' | 'wasm' | 'native';
 export interface Backend {
   readonly name: string;
   readonly threads: number;
-  alloc(bytes: number): number;
-  free(handle: number): void;
+  /** Whether `readSync` works here (CPU backends); a GPU backend only reads asynchronously. */
+  readonly canReadSync: boolean;
+  allocate(bytes: number): Handle;
+  free(handle: Handle): void;
   readonly bytesInUse: number;
   readonly peakBytes: number;
   resetPeak(): void;
-  /** A copy of `length` elements at byte address `addr`. */
-  read<D extends DType>(addr: number, length: number, dtype: D): TypedArrayFor<D>;
-  write(addr: number, data: Float32Array | Int32Array): void;
-  /** Runs a kernel over the thread pool; `work` ≈ scalar operations, to decide on threading. */
-  run(kernel: string, args: readonly number[], work: number): void;
+  /** A copy of `length` elements at `src`, once every dispatched kernel has written them. */
+  read<D extends DType>(src: BufferRef, length: number, dtype: D): Promise<TypedArrayFor<D>>;
+  /** `read` at once; throws on a backend that cannot (see canReadSync). */
+  readSync<D extends DType>(src: BufferRef, length: number, dtype: D): TypedArrayFor<D>;
+  write(dst: BufferRef, data: Float32Array | Int32Array): void;
+  /** Runs a kernel of the table (kernel-table.ts); `work` ≈ scalar operations, to decide on threading. */
+  dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number): void;
   matmul(spec: MatmulSpec): void;
   close(): void;
+}
+
+/** The error a backend that cannot read synchronously throws from readSync. */
+export function noSyncRead(backend: string): Error {
+  return new Error(`engine: the ${backend} backend cannot read tensors synchronously; use \`await tensor.read()\` or \`await tensor.itemAsync()\``);
 }

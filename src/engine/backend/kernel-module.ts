@@ -4,7 +4,7 @@
  * The host is passed in (not imported) so that kernel threads, which only instantiate, load no
  * platform code.
  */
-import type { Platform } from './platform.js';
+import type { Platform } from './host.js';
 
 export type KernelBuild = 'relaxed' | 'simd';
 

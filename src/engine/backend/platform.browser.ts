@@ -2,7 +2,7 @@
  * Browser specifics of the engine. Kernel threads are module Web Workers sharing the arena's
  * WebAssembly.Memory, which needs a cross-origin isolated page (SharedArrayBuffer).
  */
-import type { Platform } from './platform.js';
+import type { Platform } from './host.js';
 
 /** Atomics.wait is allowed in dedicated and shared workers, never on a window's main thread. */
 const inWorker = 'DedicatedWorkerGlobalScope' in globalThis || 'SharedWorkerGlobalScope' in globalThis;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import type { Platform } from './platform.js';
+import type { Platform } from './host.js';
 import { nativeGemmProvider } from '../native/provider.js';
 import { onnxruntimeNodeInstalled } from '../native/onnxruntime-node.js';
 

@@ -5,7 +5,7 @@
  * thread, which may not block: in browsers the engine is best run inside a Web Worker.
  */
 import { platform } from './platform.js';
-import type { ThreadHandle } from './platform.js';
+import type { ThreadHandle } from './host.js';
 import { KernelExports, instantiate } from './kernel-module.js';
 import {
   ARGS_OFFSET, callKernel, DONE, FAILED, GEN, KERNEL, kernelNames, MAX_ARGS, NARGS, NT, READY, SPIN, STOP, WorkerData,

@@ -1,8 +1,10 @@
 /** The WebAssembly backend: the arena, the kernel thread pool, and the GEMM choice. */
 import { Arena } from './arena.js';
-import { Backend, DType, GemmChoice, MatmulSpec, TypedArrayFor } from './backend.js';
+import type { Backend, BufferRef, DType, GemmChoice, Handle, MatmulSpec, TypedArrayFor } from './backend.js';
+import { argKinds, type KernelArgs, type KernelName } from './kernel-table.js';
 import { KernelBuild, KernelModule, loadKernelModule, loadKernelModuleAsync } from './kernel-module.js';
-import { NativeGemmFactory, platform } from './platform.js';
+import type { NativeGemmFactory, NativeGemmProvider } from './host.js';
+import { platform } from './platform.js';
 import { Pool } from './pool.js';
 
 const INITIAL_PAGES = 256; // 16 MiB; the arena grows on demand up to 4 GiB
@@ -13,24 +15,20 @@ export interface WasmBackendOptions {
   build?: KernelBuild;
 }
 
-/** A native GEMM the backend can hand large products to (onnxruntime-node in Node). */
-export interface NativeGemmProvider {
-  supports(spec: MatmulSpec): boolean;
-  /** Whether this product is large enough that native beats WebAssembly (measured). */
-  worthIt(spec: MatmulSpec): boolean;
-  matmul(spec: MatmulSpec): void;
-  close(): void;
-}
-
 function sharedMemory(): WebAssembly.Memory {
   platform.assertSharedMemory();
   return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: 65536, shared: true });
 }
 
+/**
+ * Handles are arena byte addresses; a BufferRef resolves to handle + byteOffset. Only this file
+ * (and the kernels) ever see an address.
+ */
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
+  readonly canReadSync = true;
   readonly build: KernelBuild;
-  readonly arena: Arena;
+  #arena: Arena;
   #module: WebAssembly.Module;
   #pool: Pool;
   #gemm: GemmChoice;
@@ -57,7 +55,7 @@ export class WasmBackend implements Backend {
     this.#module = kernels.module;
     this.#pool = pool;
     const base = Number(this.#pool.exports.heapBase());
-    this.arena = new Arena(memory, base);
+    this.#arena = new Arena(memory, base);
     this.#gemm = options.gemm;
     if (options.gemm !== 'wasm') {
       if (!native) {
@@ -86,7 +84,7 @@ export class WasmBackend implements Backend {
   setThreads(threads: number): void {
     if (threads === this.#pool.threads) return;
     // The new pool starts before the old one closes, so a failed start leaves a working backend.
-    const next = Pool.create(this.#module, this.arena.memory, threads);
+    const next = Pool.create(this.#module, this.#arena.memory, threads);
     this.#pool.close();
     this.#pool = next;
   }
@@ -94,49 +92,84 @@ export class WasmBackend implements Backend {
   /** setThreads without blocking: the way to change the thread count in browsers. */
   async setThreadsAsync(threads: number): Promise<void> {
     if (threads === this.#pool.threads) return;
-    const next = await Pool.start(this.#module, this.arena.memory, threads);
+    const next = await Pool.start(this.#module, this.#arena.memory, threads);
     this.#pool.close();
     this.#pool = next;
   }
 
-  alloc(bytes: number): number {
-    return this.arena.alloc(bytes);
+  allocate(bytes: number): Handle {
+    return this.#arena.alloc(bytes) as Handle;
   }
 
-  free(handle: number): void {
-    this.arena.free(handle);
+  free(handle: Handle): void {
+    this.#arena.free(handle);
   }
 
   get bytesInUse(): number {
-    return this.arena.bytesInUse;
+    return this.#arena.bytesInUse;
   }
 
   get peakBytes(): number {
-    return this.arena.peakBytes;
+    return this.#arena.peakBytes;
   }
 
   resetPeak(): void {
-    this.arena.resetPeak();
+    this.#arena.resetPeak();
   }
 
-  read<D extends DType>(addr: number, length: number, dtype: D): TypedArrayFor<D> {
-    const view = dtype === 'float32' ? this.arena.f32(addr, length) : this.arena.i32(addr, length);
+  readSync<D extends DType>(src: BufferRef, length: number, dtype: D): TypedArrayFor<D> {
+    const addr = address(src);
+    const view = dtype === 'float32' ? this.#arena.f32(addr, length) : this.#arena.i32(addr, length);
     return view.slice() as TypedArrayFor<D>;
   }
 
-  write(addr: number, data: Float32Array | Int32Array): void {
-    const view = data instanceof Float32Array ? this.arena.f32(addr, data.length) : this.arena.i32(addr, data.length);
+  /** Kernels finish before dispatch returns, so the data is already there. */
+  async read<D extends DType>(src: BufferRef, length: number, dtype: D): Promise<TypedArrayFor<D>> {
+    return this.readSync(src, length, dtype);
+  }
+
+  write(dst: BufferRef, data: Float32Array | Int32Array): void {
+    const addr = address(dst);
+    const view = data instanceof Float32Array ? this.#arena.f32(addr, data.length) : this.#arena.i32(addr, data.length);
     view.set(data);
   }
 
-  run(kernel: string, args: readonly number[], work: number): void {
-    this.#pool.run(kernel, args, work);
+  dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number): void {
+    const values: readonly (number | BufferRef | null | ListArg)[] = args;
+    const kinds = argKinds(kernel);
+    const flat: number[] = [];
+    const scratch: number[] = [];
+    const temporary = (bytes: number) => {
+      const at = this.#arena.alloc(bytes);
+      scratch.push(at);
+      return at;
+    };
+    try {
+      for (let i = 0; i < kinds.length; i++) {
+        const v = values[i];
+        if (typeof v === 'number') {
+          if (kinds[i] === 'scratch') flat.push(temporary(v * this.#pool.threads), v);
+          else flat.push(v);
+        } else if (v === null) flat.push(0);
+        else if (isList(v)) {
+          // an i32 array of integers or addresses (0 for null; past 2 GiB they wrap, and kernels read u32)
+          const list = Int32Array.from(v, (x) => (typeof x === 'number' ? x : x === null ? 0 : address(x)));
+          const at = temporary(Math.max(list.byteLength, 4));
+          this.#arena.i32(at, list.length).set(list);
+          flat.push(at);
+        } else flat.push(address(v));
+      }
+      this.#pool.run(kernel, flat, work);
+    } finally {
+      for (const at of scratch) this.#arena.free(at);
+    }
   }
 
   matmul(spec: MatmulSpec): void {
     const native = this.#native;
-    if (native && native.supports(spec) && (this.#gemm === 'native' || native.worthIt(spec))) {
-      native.matmul(spec);
+    const addressed = addressedSpec(spec);
+    if (native && native.supports(addressed) && (this.#gemm === 'native' || native.worthIt(addressed))) {
+      native.matmul(addressed);
       this.gemmCalls.native++;
       return;
     }
@@ -152,29 +185,35 @@ export class WasmBackend implements Backend {
   nativeMatmul(spec: MatmulSpec): void {
     const native = this.#native;
     if (!native) throw new Error('engine: no native GEMM on this platform');
-    if (!native.supports(spec)) throw new Error(`engine: native GEMM does not support this layout (${JSON.stringify(spec)})`);
-    native.matmul(spec);
+    const addressed = addressedSpec(spec);
+    if (!native.supports(addressed)) throw new Error(`engine: native GEMM does not support this layout (${JSON.stringify(addressed)})`);
+    native.matmul(addressed);
   }
 
   /** The WebAssembly GEMM, bypassing the native choice (benchmarks compare the two). */
   wasmMatmul(spec: MatmulSpec): void {
     const { batch, m, n, k, a, aStrides, b, bStrides, c } = spec;
-    const pool = this.#pool;
-    const perThread = Number(pool.exports.gemmWorkBytes(m, n, k));
-    const work = this.arena.alloc(perThread * pool.threads);
-    try {
-      pool.run(
-        'gemm',
-        [batch, m, n, k, a, ...aStrides, b, ...bStrides, c, m * n, n, spec.alpha ?? 1, spec.beta ?? 0, work, perThread],
-        2 * batch * m * n * k,
-      );
-    } finally {
-      this.arena.free(work);
-    }
+    const perThread = Number(this.#pool.exports.gemmWorkBytes(m, n, k));
+    const args = [batch, m, n, k, a, ...aStrides, b, ...bStrides, c, m * n, n, spec.alpha ?? 1, spec.beta ?? 0, perThread] as const;
+    this.dispatch('gemm', args, 2 * batch * m * n * k);
   }
 
   close(): void {
     this.#pool.close();
     this.#native?.close();
   }
+}
+
+type ListArg = readonly (number | BufferRef | null)[];
+
+/** Array.isArray does not narrow readonly arrays. */
+const isList = (v: number | BufferRef | null | ListArg): v is ListArg => Array.isArray(v);
+
+/** The byte address a BufferRef names in the arena. */
+function address(ref: BufferRef): number {
+  return ref.handle + ref.byteOffset;
+}
+
+function addressedSpec(spec: MatmulSpec): MatmulSpec<number> {
+  return { ...spec, a: address(spec.a), b: address(spec.b), c: address(spec.c) };
 }

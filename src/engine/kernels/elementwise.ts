@@ -10,6 +10,37 @@
 // a partial vector (loadPartial/storePartial), so the transcendental code is always the vector
 // code. IEEE basic ops (+ − × ÷ min max compare) give identical bits in scalar and vector form.
 import { shareStart } from './partition';
+import {
+  BINARY_ADD,
+  BINARY_DIV,
+  BINARY_EQ,
+  BINARY_GE,
+  BINARY_GT,
+  BINARY_LT,
+  BINARY_MAXIMUM,
+  BINARY_MINIMUM,
+  BINARY_MUL,
+  BINARY_POW,
+  BINARY_SUB,
+  UNARY_ABS,
+  UNARY_ADD_SCALAR,
+  UNARY_ERF,
+  UNARY_EXP,
+  UNARY_GELU,
+  UNARY_GELU_TANH,
+  UNARY_LOG,
+  UNARY_MUL_SCALAR,
+  UNARY_NEG,
+  UNARY_POW_SCALAR,
+  UNARY_RECIPROCAL,
+  UNARY_RELU,
+  UNARY_RSQRT,
+  UNARY_SIGMOID,
+  UNARY_SQRT,
+  UNARY_SQUARE,
+  UNARY_STEP,
+  UNARY_TANH,
+} from './op-codes';
 
 // ---------------------------------------------------------------- f32x4 shorthands
 // @ts-ignore: decorator
@@ -271,29 +302,28 @@ function powvv(v: v128, w: v128): v128 {
 }
 
 // ---------------------------------------------------------------- unary
-/** Unary op codes: 0 neg, 1 exp, 2 log, 3 sqrt, 4 rsqrt, 5 tanh, 6 relu, 7 gelu (erf),
- *  8 gelu (tanh), 9 sigmoid, 10 x+α, 11 x·α, 12 x^α, 13 abs, 14 x², 15 erf, 16 1/x, 17 x>0. */
+/** Unary ops (codes in op-codes.ts): gelu is the erf form, x+α / x·α / x^α the scalar ones, step x>0. */
 // @ts-ignore: decorator
 @inline function uop(op: i32, x: v128, alpha: f32): v128 {
   switch (op) {
-    case 0: return f32x4.neg(x);
-    case 1: return expv(x);
-    case 2: return logv(x);
-    case 3: return f32x4.sqrt(x);
-    case 4: return div(sp(1.0), f32x4.sqrt(x));
-    case 5: return tanhv(x);
-    case 6: return f32x4.max(x, sp(0.0)); // relu(NaN) = NaN
-    case 7: return geluv(x);
-    case 8: return geluTanhv(x);
-    case 9: return sigmoidv(x);
-    case 10: return add(x, sp(alpha));
-    case 11: return mul(x, sp(alpha));
-    case 12: return powv(x, alpha);
-    case 13: return f32x4.abs(x);
-    case 14: return mul(x, x);
-    case 15: return erfv(x);
-    case 16: return div(sp(1.0), x);
-    case 17: return v128.and(f32x4.gt(x, sp(0.0)), sp(1.0));
+    case UNARY_NEG: return f32x4.neg(x);
+    case UNARY_EXP: return expv(x);
+    case UNARY_LOG: return logv(x);
+    case UNARY_SQRT: return f32x4.sqrt(x);
+    case UNARY_RSQRT: return div(sp(1.0), f32x4.sqrt(x));
+    case UNARY_TANH: return tanhv(x);
+    case UNARY_RELU: return f32x4.max(x, sp(0.0)); // relu(NaN) = NaN
+    case UNARY_GELU: return geluv(x);
+    case UNARY_GELU_TANH: return geluTanhv(x);
+    case UNARY_SIGMOID: return sigmoidv(x);
+    case UNARY_ADD_SCALAR: return add(x, sp(alpha));
+    case UNARY_MUL_SCALAR: return mul(x, sp(alpha));
+    case UNARY_POW_SCALAR: return powv(x, alpha);
+    case UNARY_ABS: return f32x4.abs(x);
+    case UNARY_SQUARE: return mul(x, x);
+    case UNARY_ERF: return erfv(x);
+    case UNARY_RECIPROCAL: return div(sp(1.0), x);
+    case UNARY_STEP: return v128.and(f32x4.gt(x, sp(0.0)), sp(1.0));
     default: return sp(NaN);
   }
 }
@@ -316,30 +346,31 @@ export function unary(tid: i32, nt: i32, op: i32, x: usize, y: usize, n: i32, al
   if (s >= e) return;
   // One specialised loop per op (the constant op folds the switch in uop away).
   switch (op) {
-    case 0: unaryRange(0, x, y, s, e, alpha); break;
-    case 1: unaryRange(1, x, y, s, e, alpha); break;
-    case 2: unaryRange(2, x, y, s, e, alpha); break;
-    case 3: unaryRange(3, x, y, s, e, alpha); break;
-    case 4: unaryRange(4, x, y, s, e, alpha); break;
-    case 5: unaryRange(5, x, y, s, e, alpha); break;
-    case 6: unaryRange(6, x, y, s, e, alpha); break;
-    case 7: unaryRange(7, x, y, s, e, alpha); break;
-    case 8: unaryRange(8, x, y, s, e, alpha); break;
-    case 9: unaryRange(9, x, y, s, e, alpha); break;
-    case 10: unaryRange(10, x, y, s, e, alpha); break;
-    case 11: unaryRange(11, x, y, s, e, alpha); break;
-    case 12: unaryRange(12, x, y, s, e, alpha); break;
-    case 13: unaryRange(13, x, y, s, e, alpha); break;
-    case 14: unaryRange(14, x, y, s, e, alpha); break;
-    case 15: unaryRange(15, x, y, s, e, alpha); break;
-    case 16: unaryRange(16, x, y, s, e, alpha); break;
-    case 17: unaryRange(17, x, y, s, e, alpha); break;
+    case UNARY_NEG: unaryRange(UNARY_NEG, x, y, s, e, alpha); break;
+    case UNARY_EXP: unaryRange(UNARY_EXP, x, y, s, e, alpha); break;
+    case UNARY_LOG: unaryRange(UNARY_LOG, x, y, s, e, alpha); break;
+    case UNARY_SQRT: unaryRange(UNARY_SQRT, x, y, s, e, alpha); break;
+    case UNARY_RSQRT: unaryRange(UNARY_RSQRT, x, y, s, e, alpha); break;
+    case UNARY_TANH: unaryRange(UNARY_TANH, x, y, s, e, alpha); break;
+    case UNARY_RELU: unaryRange(UNARY_RELU, x, y, s, e, alpha); break;
+    case UNARY_GELU: unaryRange(UNARY_GELU, x, y, s, e, alpha); break;
+    case UNARY_GELU_TANH: unaryRange(UNARY_GELU_TANH, x, y, s, e, alpha); break;
+    case UNARY_SIGMOID: unaryRange(UNARY_SIGMOID, x, y, s, e, alpha); break;
+    case UNARY_ADD_SCALAR: unaryRange(UNARY_ADD_SCALAR, x, y, s, e, alpha); break;
+    case UNARY_MUL_SCALAR: unaryRange(UNARY_MUL_SCALAR, x, y, s, e, alpha); break;
+    case UNARY_POW_SCALAR: unaryRange(UNARY_POW_SCALAR, x, y, s, e, alpha); break;
+    case UNARY_ABS: unaryRange(UNARY_ABS, x, y, s, e, alpha); break;
+    case UNARY_SQUARE: unaryRange(UNARY_SQUARE, x, y, s, e, alpha); break;
+    case UNARY_ERF: unaryRange(UNARY_ERF, x, y, s, e, alpha); break;
+    case UNARY_RECIPROCAL: unaryRange(UNARY_RECIPROCAL, x, y, s, e, alpha); break;
+    case UNARY_STEP: unaryRange(UNARY_STEP, x, y, s, e, alpha); break;
     default: unaryRange(-1, x, y, s, e, alpha);
   }
 }
 
 // ---------------------------------------------------------------- unary gradients
-// dx = dy·f'(x), using y = f(x) where that is cheaper or more accurate:
+// dx = dy·f′(x), using y = f(x) where that is cheaper or more accurate (the only place the derivative
+// formulas live; which ops have one: UNARY_GRADIENT in src/engine/backend/op-codes.ts):
 //   neg −dy · exp dy·y · log dy/x · sqrt dy/(2y) · rsqrt −½dy·y³ · tanh dy(1−y²) ·
 //   relu dy·[x>0] · gelu dy(Φ(x) + xφ(x)) · gelu_tanh dy(s + x·s(1−s)·2√(2/π)(1+3·0.044715x²)),
 //   s = σ(2g) · sigmoid dy·y(1−y) · x+α dy · x·α dy·α · x^α dy·α·x^(α−1) (0 when α = 0) ·
@@ -358,27 +389,27 @@ function geluTanhGradv(x: v128): v128 {
 // @ts-ignore: decorator
 @inline function ugrad(op: i32, x: v128, y: v128, dy: v128, alpha: f32): v128 {
   switch (op) {
-    case 0: return f32x4.neg(dy);
-    case 1: return mul(dy, y);
-    case 2: return div(dy, x);
-    case 3: return div(mul(dy, sp(0.5)), y);
-    case 4: return mul(mul(dy, sp(-0.5)), mul(mul(y, y), y));
-    case 5: return mul(dy, sub(sp(1.0), mul(y, y)));
-    case 6: return v128.and(f32x4.gt(x, sp(0.0)), dy);
-    case 7: return mul(dy, geluGradv(x));
-    case 8: return mul(dy, geluTanhGradv(x));
-    case 9: return mul(mul(dy, y), sub(sp(1.0), y));
-    case 10: return dy;
-    case 11: return mul(dy, sp(alpha));
-    case 12: return alpha == 0 ? sp(0.0) : mul(mul(dy, sp(alpha)), powv(x, alpha - 1));
-    case 13: {
+    case UNARY_NEG: return f32x4.neg(dy);
+    case UNARY_EXP: return mul(dy, y);
+    case UNARY_LOG: return div(dy, x);
+    case UNARY_SQRT: return div(mul(dy, sp(0.5)), y);
+    case UNARY_RSQRT: return mul(mul(dy, sp(-0.5)), mul(mul(y, y), y));
+    case UNARY_TANH: return mul(dy, sub(sp(1.0), mul(y, y)));
+    case UNARY_RELU: return v128.and(f32x4.gt(x, sp(0.0)), dy);
+    case UNARY_GELU: return mul(dy, geluGradv(x));
+    case UNARY_GELU_TANH: return mul(dy, geluTanhGradv(x));
+    case UNARY_SIGMOID: return mul(mul(dy, y), sub(sp(1.0), y));
+    case UNARY_ADD_SCALAR: return dy;
+    case UNARY_MUL_SCALAR: return mul(dy, sp(alpha));
+    case UNARY_POW_SCALAR: return alpha == 0 ? sp(0.0) : mul(mul(dy, sp(alpha)), powv(x, alpha - 1));
+    case UNARY_ABS: {
       const g = sel(f32x4.gt(x, sp(0.0)), dy, f32x4.neg(dy));
       return v128.and(f32x4.ne(x, sp(0.0)), g);
     }
-    case 14: return mul(dy, add(x, x));
-    case 15: return mul(mul(dy, sp(TWO_SQRT_PI)), expv(f32x4.neg(mul(x, x))));
-    case 16: return f32x4.neg(mul(dy, mul(y, y)));
-    case 17: return sp(0.0);
+    case UNARY_SQUARE: return mul(dy, add(x, x));
+    case UNARY_ERF: return mul(mul(dy, sp(TWO_SQRT_PI)), expv(f32x4.neg(mul(x, x))));
+    case UNARY_RECIPROCAL: return f32x4.neg(mul(dy, mul(y, y)));
+    case UNARY_STEP: return sp(0.0);
     default: return sp(NaN);
   }
 }
@@ -402,24 +433,24 @@ export function unaryGrad(tid: i32, nt: i32, op: i32, x: usize, y: usize, dy: us
   const e = shareStart(n, tid + 1, nt, 64);
   if (s >= e) return;
   switch (op) {
-    case 0: unaryGradRange(0, x, y, dy, dx, s, e, alpha); break;
-    case 1: unaryGradRange(1, x, y, dy, dx, s, e, alpha); break;
-    case 2: unaryGradRange(2, x, y, dy, dx, s, e, alpha); break;
-    case 3: unaryGradRange(3, x, y, dy, dx, s, e, alpha); break;
-    case 4: unaryGradRange(4, x, y, dy, dx, s, e, alpha); break;
-    case 5: unaryGradRange(5, x, y, dy, dx, s, e, alpha); break;
-    case 6: unaryGradRange(6, x, y, dy, dx, s, e, alpha); break;
-    case 7: unaryGradRange(7, x, y, dy, dx, s, e, alpha); break;
-    case 8: unaryGradRange(8, x, y, dy, dx, s, e, alpha); break;
-    case 9: unaryGradRange(9, x, y, dy, dx, s, e, alpha); break;
-    case 10: unaryGradRange(10, x, y, dy, dx, s, e, alpha); break;
-    case 11: unaryGradRange(11, x, y, dy, dx, s, e, alpha); break;
-    case 12: unaryGradRange(12, x, y, dy, dx, s, e, alpha); break;
-    case 13: unaryGradRange(13, x, y, dy, dx, s, e, alpha); break;
-    case 14: unaryGradRange(14, x, y, dy, dx, s, e, alpha); break;
-    case 15: unaryGradRange(15, x, y, dy, dx, s, e, alpha); break;
-    case 16: unaryGradRange(16, x, y, dy, dx, s, e, alpha); break;
-    case 17: unaryGradRange(17, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_NEG: unaryGradRange(UNARY_NEG, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_EXP: unaryGradRange(UNARY_EXP, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_LOG: unaryGradRange(UNARY_LOG, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_SQRT: unaryGradRange(UNARY_SQRT, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_RSQRT: unaryGradRange(UNARY_RSQRT, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_TANH: unaryGradRange(UNARY_TANH, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_RELU: unaryGradRange(UNARY_RELU, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_GELU: unaryGradRange(UNARY_GELU, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_GELU_TANH: unaryGradRange(UNARY_GELU_TANH, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_SIGMOID: unaryGradRange(UNARY_SIGMOID, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_ADD_SCALAR: unaryGradRange(UNARY_ADD_SCALAR, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_MUL_SCALAR: unaryGradRange(UNARY_MUL_SCALAR, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_POW_SCALAR: unaryGradRange(UNARY_POW_SCALAR, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_ABS: unaryGradRange(UNARY_ABS, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_SQUARE: unaryGradRange(UNARY_SQUARE, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_ERF: unaryGradRange(UNARY_ERF, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_RECIPROCAL: unaryGradRange(UNARY_RECIPROCAL, x, y, dy, dx, s, e, alpha); break;
+    case UNARY_STEP: unaryGradRange(UNARY_STEP, x, y, dy, dx, s, e, alpha); break;
     default: unaryGradRange(-1, x, y, dy, dx, s, e, alpha);
   }
 }
@@ -483,39 +514,39 @@ let o2: i32 = 0;
 @inline function at(p: usize, off: i32): usize { return p + (<usize>off << 2); }
 
 // ---------------------------------------------------------------- binary
-/** Binary op codes: 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min (both propagate NaN), 6 eq, 7 gt,
- *  8 ge, 9 lt (1/0), 10 pow (Math.pow semantics). */
+/** Binary ops (codes in op-codes.ts): max and min propagate NaN, comparisons give 1/0, pow has
+ *  Math.pow semantics. */
 // @ts-ignore: decorator
 @inline function bop(op: i32, a: v128, b: v128): v128 {
   switch (op) {
-    case 0: return add(a, b);
-    case 1: return sub(a, b);
-    case 2: return mul(a, b);
-    case 3: return div(a, b);
-    case 4: return f32x4.max(a, b);
-    case 5: return f32x4.min(a, b);
-    case 6: return v128.and(f32x4.eq(a, b), sp(1.0));
-    case 7: return v128.and(f32x4.gt(a, b), sp(1.0));
-    case 8: return v128.and(f32x4.ge(a, b), sp(1.0));
-    case 9: return v128.and(f32x4.lt(a, b), sp(1.0));
-    case 10: return powvv(a, b);
+    case BINARY_ADD: return add(a, b);
+    case BINARY_SUB: return sub(a, b);
+    case BINARY_MUL: return mul(a, b);
+    case BINARY_DIV: return div(a, b);
+    case BINARY_MAXIMUM: return f32x4.max(a, b);
+    case BINARY_MINIMUM: return f32x4.min(a, b);
+    case BINARY_EQ: return v128.and(f32x4.eq(a, b), sp(1.0));
+    case BINARY_GT: return v128.and(f32x4.gt(a, b), sp(1.0));
+    case BINARY_GE: return v128.and(f32x4.ge(a, b), sp(1.0));
+    case BINARY_LT: return v128.and(f32x4.lt(a, b), sp(1.0));
+    case BINARY_POW: return powvv(a, b);
     default: return sp(NaN);
   }
 }
 // @ts-ignore: decorator
 @inline function bops(op: i32, a: f32, b: f32): f32 {
   switch (op) {
-    case 0: return a + b;
-    case 1: return a - b;
-    case 2: return a * b;
-    case 3: return a / b;
-    case 4: return max<f32>(a, b);
-    case 5: return min<f32>(a, b);
-    case 6: return a == b ? 1 : 0;
-    case 7: return a > b ? 1 : 0;
-    case 8: return a >= b ? 1 : 0;
-    case 9: return a < b ? 1 : 0;
-    case 10: return powf(a, b);
+    case BINARY_ADD: return a + b;
+    case BINARY_SUB: return a - b;
+    case BINARY_MUL: return a * b;
+    case BINARY_DIV: return a / b;
+    case BINARY_MAXIMUM: return max<f32>(a, b);
+    case BINARY_MINIMUM: return min<f32>(a, b);
+    case BINARY_EQ: return a == b ? 1 : 0;
+    case BINARY_GT: return a > b ? 1 : 0;
+    case BINARY_GE: return a >= b ? 1 : 0;
+    case BINARY_LT: return a < b ? 1 : 0;
+    case BINARY_POW: return powf(a, b);
     default: return NaN;
   }
 }
@@ -584,17 +615,17 @@ export function binary(tid: i32, nt: i32, op: i32, a: usize, b: usize, out: usiz
   const e = shareStart(n, tid + 1, nt, 64);
   if (s >= e) return;
   switch (op) {
-    case 0: binaryRange(0, a, b, out, s, e, desc); break;
-    case 1: binaryRange(1, a, b, out, s, e, desc); break;
-    case 2: binaryRange(2, a, b, out, s, e, desc); break;
-    case 3: binaryRange(3, a, b, out, s, e, desc); break;
-    case 4: binaryRange(4, a, b, out, s, e, desc); break;
-    case 5: binaryRange(5, a, b, out, s, e, desc); break;
-    case 6: binaryRange(6, a, b, out, s, e, desc); break;
-    case 7: binaryRange(7, a, b, out, s, e, desc); break;
-    case 8: binaryRange(8, a, b, out, s, e, desc); break;
-    case 9: binaryRange(9, a, b, out, s, e, desc); break;
-    case 10: binaryRange(10, a, b, out, s, e, desc); break;
+    case BINARY_ADD: binaryRange(BINARY_ADD, a, b, out, s, e, desc); break;
+    case BINARY_SUB: binaryRange(BINARY_SUB, a, b, out, s, e, desc); break;
+    case BINARY_MUL: binaryRange(BINARY_MUL, a, b, out, s, e, desc); break;
+    case BINARY_DIV: binaryRange(BINARY_DIV, a, b, out, s, e, desc); break;
+    case BINARY_MAXIMUM: binaryRange(BINARY_MAXIMUM, a, b, out, s, e, desc); break;
+    case BINARY_MINIMUM: binaryRange(BINARY_MINIMUM, a, b, out, s, e, desc); break;
+    case BINARY_EQ: binaryRange(BINARY_EQ, a, b, out, s, e, desc); break;
+    case BINARY_GT: binaryRange(BINARY_GT, a, b, out, s, e, desc); break;
+    case BINARY_GE: binaryRange(BINARY_GE, a, b, out, s, e, desc); break;
+    case BINARY_LT: binaryRange(BINARY_LT, a, b, out, s, e, desc); break;
+    case BINARY_POW: binaryRange(BINARY_POW, a, b, out, s, e, desc); break;
     default: binaryRange(-1, a, b, out, s, e, desc);
   }
 }

@@ -12,3 +12,4 @@ export * from './random';
 export * from './layout';
 export * from './flash-attention';
 export * from './segments';
+export * from './optimizers';

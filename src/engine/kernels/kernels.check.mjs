@@ -15,12 +15,12 @@ import { fileURLToPath } from 'node:url';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); // before any WebAssembly.compile
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MODULES = ['elementwise', 'reduce', 'indexing', 'conv', 'random'];
+const MODULES = ['elementwise', 'reduce', 'indexing', 'conv', 'random', 'optimizers'];
 
 async function scratchBuild() {
   const { main } = await import('assemblyscript/asc');
   const dir = mkdtempSync(join(tmpdir(), 'kernels-check-'));
-  for (const f of ['tsconfig.json', 'memory.ts', 'partition.ts', ...MODULES.map((m) => `${m}.ts`)]) {
+  for (const f of ['tsconfig.json', 'memory.ts', 'partition.ts', 'op-codes.ts', ...MODULES.map((m) => `${m}.ts`)]) {
     copyFileSync(join(here, f), join(dir, f));
   }
   writeFileSync(join(dir, 'entry.ts'),
@@ -552,6 +552,84 @@ function testRandom(c) {
   }
 }
 
+// The float64 references are the optimizers' former JavaScript loops: the kernels must match bit for bit.
+function adamwRef(w, g, m, v, [gradScale, lr, b1, b2, c1, c2, eps, shrink]) {
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i] * gradScale;
+    m[i] = b1 * m[i] + (1 - b1) * gi;
+    v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+    w[i] = w[i] * shrink - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+  }
+}
+function sgdRef(w, g, buf, [gradScale, lr, momentum, weightDecay]) {
+  for (let i = 0; i < w.length; i++) {
+    let d = g[i] * gradScale + weightDecay * w[i];
+    if (buf) d = buf[i] = momentum * buf[i] + d;
+    w[i] -= lr * d;
+  }
+}
+function testOptimizers(c) {
+  const u32 = (a) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const list = (xs) => c.put(Int32Array.from(xs));
+  for (const n of SIZES) {
+    c.reset();
+    // three tensors of n, 2, n + 5 elements in one call; the second takes no decay
+    const sizes = [n, 2, n + 5];
+    const total = n * 2 + 7;
+    const fresh = (lo, hi) => sizes.map((k) => randArr(k, lo, hi));
+    const [w0, g, m0, v0, b0] = [fresh(-1, 1), fresh(-3, 3), fresh(-0.1, 0.1), fresh(0, 0.01), fresh(-0.1, 0.1)];
+    const [pw, pg, pm, pv, pb] = [w0, g, m0, v0, b0].map((ts) => ts.map((a) => c.put(a)));
+    const outsOf = (...ps) => ps.flatMap((p) => p.map((q, t) => ({ p: q, n: sizes[t] })));
+    const restore = () => [[pw, w0], [pm, m0], [pv, v0], [pb, b0]].forEach(([p, a]) => p.forEach((q, t) => c.f32(q, sizes[t]).set(a[t])));
+
+    current = 'adamw';
+    const sc = [0.7, 1e-3, 0.9, 0.999, 1 - 0.9 ** 3, 1 - 0.999 ** 3, 1e-8, 1 - 1e-3 * 0.01];
+    const [w, m, v] = [w0, m0, v0].map((ts) => ts.map((a) => a.slice()));
+    sizes.forEach((_, t) => adamwRef(w[t], g[t], m[t], v[t], t === 1 ? [...sc.slice(0, 7), 1] : sc));
+    const lists = [pw, pg, pm, pv].map(list);
+    const decays = list([1, 0, 1]);
+    const got = runFrom(c, 'adamw', outsOf(pw, pm, pv), restore, (tid, nt) => c.ex.adamw(tid, nt, ...lists, list(sizes), decays, 3, total, ...sc));
+    [...w, ...m, ...v].forEach((want, k) => bitsEqual(`adamw n=${n} out ${k}`, u32(got[k]), u32(want)));
+
+    current = 'sgd';
+    for (const momentum of [0, 0.9]) {
+      const scS = [1.3, 0.05, momentum, 0.01];
+      const [ws, bs] = [w0.map((a) => a.slice()), b0.map((a) => a.slice())];
+      sizes.forEach((_, t) => sgdRef(ws[t], g[t], momentum ? bs[t] : null, scS));
+      const bufs = list(momentum ? pb : [0, 0, 0]);
+      const gotS = runFrom(c, 'sgd', outsOf(pw, ...(momentum ? [pb] : [])), restore,
+        (tid, nt) => c.ex.sgd(tid, nt, list(pw), list(pg), bufs, list(sizes), 3, total, ...scS));
+      [...ws, ...(momentum ? bs : [])].forEach((want, k) => bitsEqual(`sgd n=${n} momentum=${momentum} out ${k}`, u32(gotS[k]), u32(want)));
+    }
+
+    current = 'sumSquares';
+    const acc = c.alloc(2);
+    const start = 0.25;
+    let want = start;
+    for (let i = 0; i < n; i++) want += g[0][i] * g[0][i];
+    for (let nt = 1; nt <= 3; nt++) {
+      new Float64Array(c.memory.buffer, acc, 1)[0] = start;
+      for (let tid = 0; tid < nt; tid++) c.ex.sumSquares(tid, nt, pg[0], n, acc);
+      const s = stat();
+      s.checks++;
+      const gotSum = new Float64Array(c.memory.buffer, acc, 1)[0];
+      if (gotSum !== want) fail(`sumSquares n=${n} nt=${nt}`, `got ${gotSum}, want ${want}`);
+    }
+  }
+}
+/** Ctx.run for in-place kernels: restore() resets the outputs before each thread split. */
+function runFrom(c, label, outs, restore, call) {
+  let first = null;
+  for (let nt = 1; nt <= 3; nt++) {
+    restore();
+    for (let tid = 0; tid < nt; tid++) call(tid, nt);
+    const snap = outs.map((o) => c.u32(o.p, o.n).slice());
+    if (!first) first = snap;
+    else snap.forEach((b, k) => { if (b.some((x, i) => x !== first[k][i])) fail(label, `nt=${nt} differs from nt=1`); });
+  }
+  return first.map((u) => new Float32Array(u.buffer));
+}
+
 // ------------------------------------------------------------------ main
 async function checkBuild(file) {
   const memory = new WebAssembly.Memory({ initial: 2048, maximum: 65536, shared: true });
@@ -560,7 +638,7 @@ async function checkBuild(file) {
   const c = new Ctx(inst.exports, memory);
   results.clear();
   seed = 0x12345;
-  for (const t of [testUnary, testUnaryGrad, testBinary, testWhere, testCopy, testFillCast, testReduce, testSoftmax, testIndexing, testConv, testRandom]) {
+  for (const t of [testUnary, testUnaryGrad, testBinary, testWhere, testCopy, testFillCast, testReduce, testSoftmax, testIndexing, testConv, testRandom, testOptimizers]) {
     try { t(c); } catch (e) { current = t.name; fail(t.name, `threw ${e.stack}`); }
   }
   let failed = 0;

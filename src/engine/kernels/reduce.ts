@@ -7,6 +7,7 @@
 // Fully masked rows: softmax / log-softmax of a row that is all −inf is NaN (as in PyTorch:
 // max = −inf, x − max = NaN); −inf entries in an otherwise finite row give 0 (log: −inf).
 import { shareStart } from './partition';
+import { REDUCE_MAX, REDUCE_SUM } from './op-codes';
 import './elementwise'; // @global f32x4 helpers: expv, loadPartial, storePartial
 
 // @ts-ignore: decorator
@@ -93,12 +94,12 @@ function extremum(p: usize, n: i32, isMax: bool): f32 {
 }
 
 // ---------------------------------------------------------------- exports
-/** y[r] = sum (op 0) / max (op 1) / min (op 2) of row r of x [rows, cols]. */
+/** y[r] = sum / max / min (REDUCE_* op) of row r of x [rows, cols]. */
 export function reduceRows(tid: i32, nt: i32, op: i32, x: usize, y: usize, rows: i32, cols: i32): void {
   const r0 = shareStart(rows, tid, nt, 1), r1 = shareStart(rows, tid + 1, nt, 1);
   for (let r = r0; r < r1; r++) {
     const p = x + ((<usize>r * <usize>cols) << 2);
-    const v: f32 = op == 0 ? <f32>sum64(p, cols) : extremum(p, cols, op == 1);
+    const v: f32 = op == REDUCE_SUM ? <f32>sum64(p, cols) : extremum(p, cols, op == REDUCE_MAX);
     store<f32>(y + (<usize>r << 2), v);
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backend, configureEngine, matmul, randn, tidy, Tensor } from '../index.js';
+import { configureEngine, matmul, randn, tidy, Tensor } from '../index.js';
 
 /** float64 reference of op(a)·op(b) for 2-D or batched 3-D row-major data. */
 function reference(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Float64Array {
@@ -34,7 +34,7 @@ function assertClose(got: Float32Array | Int32Array, want: Float64Array, what: s
 }
 
 test('gemm: native routes every operand layout to onnxruntime and matches float64', () => {
-  configureEngine({ gemm: 'native', threads: 2 });
+  const engine = configureEngine({ gemm: 'native', threads: 2 });
   const cases: [number[], number[], boolean, boolean][] = [
     [[65, 17], [17, 33], false, false],
     [[17, 65], [17, 33], true, false],
@@ -48,9 +48,9 @@ test('gemm: native routes every operand layout to onnxruntime and matches float6
     tidy(() => {
       const a = randn(sa, 1);
       const b = randn(sb, 2);
-      const before = backend().gemmCalls.native;
+      const before = engine.gemmCalls.native;
       const c = matmul(a, b, { transA, transB });
-      assert.equal(backend().gemmCalls.native, before + 1, `${sa}×${sb} did not run natively`);
+      assert.equal(engine.gemmCalls.native, before + 1, `${sa}×${sb} did not run natively`);
       assertClose(c.toArray(), reference(a, b, transA, transB), `native ${sa} × ${sb} transA=${transA} transB=${transB}`);
     });
   }
@@ -58,9 +58,9 @@ test('gemm: native routes every operand layout to onnxruntime and matches float6
 });
 
 test('gemm: auto keeps small products on WebAssembly and sends large ones to native', () => {
-  configureEngine({ gemm: 'auto', threads: 2 });
+  const engine = configureEngine({ gemm: 'auto', threads: 2 });
   tidy(() => {
-    const calls = backend().gemmCalls;
+    const calls = engine.gemmCalls;
     const small = calls.wasm;
     matmul(randn([64, 64], 1), randn([64, 64], 2));
     assert.equal(calls.wasm, small + 1);

@@ -3,7 +3,7 @@
  * onnxruntime reads directly) and which are worth it, and starts onnxruntime only on first use.
  */
 import type { MatmulSpec } from '../backend/backend.js';
-import type { NativeGemmProvider } from '../backend/wasm-backend.js';
+import type { NativeGemmProvider } from '../backend/host.js';
 import { NativeGemm } from './native-gemm.js';
 
 /**
@@ -39,7 +39,7 @@ export function nativeGemmProvider(memory: WebAssembly.Memory, threads: number):
 }
 
 /** The transposes that make both operands dense row-major blocks, or undefined if none do. */
-function layout({ batch, m, n, k, aStrides, bStrides, alpha, beta }: MatmulSpec) {
+function layout({ batch, m, n, k, aStrides, bStrides, alpha, beta }: MatmulSpec<number>) {
   if ((alpha ?? 1) !== 1 || (beta ?? 0) !== 0) return undefined;
   const [ab, ar, ac] = aStrides;
   const [bb, br, bc] = bStrides;

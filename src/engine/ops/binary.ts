@@ -1,5 +1,6 @@
 /** Elementwise functions of two (or three) tensors with NumPy broadcasting. Kernel: binary / where. */
 import { composite, record } from '../autograd.js';
+import { BINARY_OPS as CODE, type BinaryOp } from '../backend/op-codes.js';
 import { broadcastShapes, fmt, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { full } from './creation.js';
@@ -7,18 +8,15 @@ import { broadcastStrides, empty, run, withDescriptor } from './kernel.js';
 import { sumTo } from './reduce.js';
 import { log, mulScalar, neg } from './unary.js';
 
-const CODE = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, gt: 7, ge: 8, lt: 9, pow: 10 } as const;
-type BinaryName = keyof typeof CODE;
-
-function binaryKernel(name: BinaryName, a: Tensor, b: Tensor): Tensor {
+function binaryKernel(name: BinaryOp, a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') {
     throw new Error(`${name}: expects float32 tensors, got ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}`);
   }
   const shape = broadcastShapes(name, a.shape, b.shape);
   const out = empty(shape);
   if (out.size === 0) return out;
-  const args = [CODE[name], a.addr, b.addr, out.addr, out.size];
-  if (sameShape(a.shape, b.shape) && a.isContiguous && b.isContiguous) run('binary', [...args, 0], out.size);
+  const args = [CODE[name], a, b, out, out.size] as const;
+  if (sameShape(a.shape, b.shape) && a.isContiguous && b.isContiguous) run('binary', [...args, null], out.size);
   else {
     withDescriptor(shape, [broadcastStrides(a, shape), broadcastStrides(b, shape)], (desc) =>
       run('binary', [...args, desc], out.size),
@@ -138,7 +136,7 @@ function whereKernel(cond: Tensor, a: Tensor, b: Tensor, shape: readonly number[
   const out = empty(shape);
   if (out.size === 0) return out;
   withDescriptor(shape, [cond, a, b].map((t) => broadcastStrides(t, shape)), (desc) =>
-    run('where', [cond.addr, a.addr, b.addr, out.addr, out.size, desc], out.size),
+    run('where', [cond, a, b, out, out.size, desc], out.size),
   );
   return out;
 }

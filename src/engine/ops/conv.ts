@@ -21,10 +21,10 @@ export function depthwiseConv1d(x: Tensor, weight: Tensor): Tensor {
     throw new Error(`depthwiseConv1d: weight must be [H, 1, K, 1] with H = ${H}, got ${fmt(weight.shape)} for x ${fmt(x.shape)}`);
   }
   if (K % 2 === 0) throw new Error(`depthwiseConv1d: kernel size must be odd (output keeps length n), got ${K}`);
-  const dims = [B, H, n, d, K];
+  const dims = [B, H, n, d, K] as const;
   const work = x.size * K;
   const out = empty(x.shape);
-  if (out.size > 0) withContiguous([x, weight], (xc, wc) => run('dwconv', [xc.addr, wc.addr, out.addr, ...dims], work));
+  if (out.size > 0) withContiguous([x, weight], (xc, wc) => run('dwconv', [xc, wc, out, ...dims], work));
   return record(out, 'depthwiseConv1d', [x, weight], (dy) =>
     depthwiseConv1dAdjoint(dy, x, weight, x.requiresGrad, weight.requiresGrad),
   );
@@ -37,13 +37,13 @@ export function depthwiseConv1d(x: Tensor, weight: Tensor): Tensor {
 export function depthwiseConv1dAdjoint(dy: Tensor, x: Tensor, weight: Tensor, wantX = true, wantW = true): [Tensor | null, Tensor | null] {
   const [B, H, n, d] = x.shape;
   const K = weight.shape[weight.rank === 4 ? 2 : 1];
-  const dims = [B, H, n, d, K];
+  const dims = [B, H, n, d, K] as const;
   const work = x.size * K;
   const dx = wantX ? empty(x.shape) : null;
   const dw = wantW ? empty(weight.shape) : null;
   withContiguous([x, weight, dy], (xc, wc, dyc) => {
-    if (dx && dx.size > 0) run('dwconvGradInput', [dyc.addr, wc.addr, dx.addr, ...dims], work);
-    if (dw) run('dwconvGradWeight', [dyc.addr, xc.addr, dw.addr, ...dims], work);
+    if (dx && dx.size > 0) run('dwconvGradInput', [dyc, wc, dx, ...dims], work);
+    if (dw) run('dwconvGradWeight', [dyc, xc, dw, ...dims], work);
   });
   return [dx, dw];
 }

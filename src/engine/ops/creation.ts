@@ -1,5 +1,6 @@
 /** Tensor constructors. */
-import { DType } from '../backend/backend.js';
+import type { DType } from '../backend/backend.js';
+import { UNARY_OPS } from '../backend/op-codes.js';
 import { Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, run } from './kernel.js';
@@ -14,9 +15,9 @@ export function full(shape: Shape, value: number, dtype: DType = 'float32'): Ten
     if (!Number.isInteger(value)) throw new Error(`full: int32 tensor cannot hold ${value}`);
     // fill writes f32 bits; int32 values go through the cast kernel.
     const f = full(shape, value);
-    run('castF32I32', [f.addr, t.addr, t.size], t.size);
+    run('castF32I32', [f, t, t.size], t.size);
     f.dispose();
-  } else run('fill', [t.addr, t.size, value], t.size);
+  } else run('fill', [t, t.size, value], t.size);
   return t;
 }
 
@@ -28,10 +29,10 @@ export const onesLike = (t: Tensor) => ones(t.shape, t.dtype);
 /** Uniform in [low, high), from a counter-based generator: same seed, same values, any thread count. */
 export function rand(shape: Shape, seed: number, low = 0, high = 1): Tensor {
   const t = empty(shape);
-  run('randomUniform', [t.addr, t.size, seed | 0, 0], t.size);
+  run('randomUniform', [t, t.size, seed | 0, 0], t.size);
   if (low !== 0 || high !== 1) {
-    run('unary', [11, t.addr, t.addr, t.size, high - low], t.size);
-    run('unary', [10, t.addr, t.addr, t.size, low], t.size);
+    run('unary', [UNARY_OPS.mulScalar, t, t, t.size, high - low], t.size);
+    run('unary', [UNARY_OPS.addScalar, t, t, t.size, low], t.size);
   }
   return t;
 }

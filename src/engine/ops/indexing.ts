@@ -15,12 +15,12 @@ export function take(table: Tensor, ids: Tensor): Tensor {
   checkIndices('take', ids, rows);
   const out = empty([...ids.shape, ...table.shape.slice(1)], table.dtype);
   if (out.size > 0) {
-    withContiguous([table, ids], (t, i) => run('takeRows', [t.addr, i.addr, out.addr, ids.size, rowLen], out.size));
+    withContiguous([table, ids], (t, i) => run('takeRows', [t, i, out, ids.size, rowLen], out.size));
   }
   return record(out, 'take', [table], (dy) => {
     const dt = zeros(table.shape);
     if (dy.size > 0) {
-      withContiguous([dy, ids], (d, i) => run('takeRowsGrad', [d.addr, i.addr, dt.addr, ids.size, rowLen], dy.size));
+      withContiguous([dy, ids], (d, i) => run('takeRowsGrad', [d, i, dt, ids.size, rowLen], dy.size));
     }
     return [dt];
   });
@@ -43,11 +43,11 @@ export function gather(x: Tensor, idx: Tensor, axis = -1): Tensor {
   const k = idx.shape[ax];
   const rows = k === 0 ? 0 : idx.size / k;
   const out = empty(idx.shape, x.dtype);
-  if (out.size > 0) withContiguous([x, idx], (xc, ic) => run('gatherLast', [xc.addr, ic.addr, out.addr, rows, cols, k], out.size));
+  if (out.size > 0) withContiguous([x, idx], (xc, ic) => run('gatherLast', [xc, ic, out, rows, cols, k], out.size));
   return record(out, 'gather', [x], (dy) => {
     const dx = zeros(x.shape);
     if (dy.size > 0) {
-      withContiguous([dy, idx], (d, ic) => run('gatherLastGrad', [d.addr, ic.addr, dx.addr, rows, cols, k], dy.size));
+      withContiguous([dy, idx], (d, ic) => run('gatherLastGrad', [d, ic, dx, rows, cols, k], dy.size));
     }
     return [dx];
   });

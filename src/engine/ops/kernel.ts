@@ -1,11 +1,13 @@
 /** How ops call kernels: contiguous inputs, fresh outputs, strided descriptors. */
 import { backend } from '../engine.js';
-import { DType } from '../backend/backend.js';
+import type { BufferRef, DType } from '../backend/backend.js';
+import type { KernelArgs, KernelName } from '../backend/kernel-table.js';
 import { Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
-export function run(kernel: string, args: readonly number[], work: number): void {
-  backend().run(kernel, args, work);
+/** Runs a kernel of the table with typed arguments (tensors pass as buffers). */
+export function run<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number): void {
+  backend().dispatch(kernel, args, work);
 }
 
 export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
@@ -17,19 +19,20 @@ export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
  * duration of `fn`. Dimensions of size 1 are dropped and adjacent dimensions that are
  * contiguous in every input are merged, so kernels see the simplest equivalent layout.
  */
-export function withDescriptor<T>(shape: Shape, strides: readonly Shape[], fn: (desc: number) => T): T {
+export function withDescriptor<T>(shape: Shape, strides: readonly Shape[], fn: (desc: BufferRef) => T): T {
   const [s, st] = collapse(shape, strides);
   const data = new Int32Array(1 + s.length * (1 + st.length));
   data[0] = s.length;
   data.set(s, 1);
   st.forEach((x, i) => data.set(x, 1 + s.length * (1 + i)));
   const b = backend();
-  const desc = b.alloc(data.byteLength);
+  const handle = b.allocate(data.byteLength);
   try {
+    const desc = { handle, byteOffset: 0 };
     b.write(desc, data);
     return fn(desc);
   } finally {
-    b.free(desc);
+    b.free(handle);
   }
 }
 
@@ -63,7 +66,7 @@ export function broadcastStrides(t: Tensor, shape: Shape): number[] {
 /** Copies any view into a fresh contiguous tensor. */
 export function copyContiguous(t: Tensor): Tensor {
   const out = empty(t.shape, t.dtype);
-  if (t.size > 0) withDescriptor(t.shape, [t.strides], (desc) => run('copyStrided', [t.addr, out.addr, t.size, desc], t.size));
+  if (t.size > 0) withDescriptor(t.shape, [t.strides], (desc) => run('copyStrided', [t, out, t.size, desc], t.size));
   return out;
 }
 
@@ -85,11 +88,17 @@ export function withContiguous<T>(inputs: readonly Tensor[], fn: (...xs: Tensor[
 /** Copies x into the slab of `out` that starts at `start` along `axis` (same shape elsewhere). */
 export function copyInto(out: Tensor, x: Tensor, axis: number, start: number): void {
   if (x.size === 0) return;
-  withContiguous([x], (xc) => {
-    const dest = out.view(x.shape, out.strides, out.offset + start * out.strides[axis]);
-    withDescriptor(x.shape, [dest.strides], (desc) => run('copyToStrided', [xc.addr, dest.addr, x.size, desc], x.size));
-    dest.dispose();
-  });
+  const dest = out.view(x.shape, out.strides, out.offset + start * out.strides[axis]);
+  copyToView(dest, x);
+  dest.dispose();
+}
+
+/** Copies x's elements into `dest`, a view of x's shape over any strides. */
+export function copyToView(dest: Tensor, x: Tensor): void {
+  if (x.size === 0) return;
+  withContiguous([x], (xc) =>
+    withDescriptor(x.shape, [dest.strides], (desc) => run('copyToStrided', [xc, dest, x.size, desc], x.size)),
+  );
 }
 
 /** A contiguous copy of the elements start ≤ i < end along `axis`. */

@@ -6,7 +6,7 @@ import { record } from '../autograd.js';
 import { backend } from '../engine.js';
 import { broadcastShapes, fmt, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { broadcastStrides, copyContiguous, empty } from './kernel.js';
+import { broadcastStrides, copyContiguous, empty, run } from './kernel.js';
 import { expand } from './shape-ops.js';
 import { sumTo } from './reduce.js';
 
@@ -42,7 +42,7 @@ function matmulForward(a: Tensor, b: Tensor, transA: boolean, transB: boolean): 
   const out = empty([...batchShape, m, n]);
   if (out.size === 0) return out;
   if (k === 0) {
-    backend().run('fill', [out.addr, out.size, 0], out.size);
+    run('fill', [out, out.size, 0], out.size);
     return out;
   }
   const [ab, aBatch] = batchLayout(a, batchShape);
@@ -51,9 +51,9 @@ function matmulForward(a: Tensor, b: Tensor, transA: boolean, transB: boolean): 
   const [br, bc] = [bb.strides[bb.rank - 2], bb.strides[bb.rank - 1]];
   backend().matmul({
     batch: sizeOf(batchShape), m, n, k,
-    a: ab.addr, aStrides: [aBatch, transA ? ac : ar, transA ? ar : ac],
-    b: bb.addr, bStrides: [bBatch, transB ? bc : br, transB ? br : bc],
-    c: out.addr,
+    a: ab, aStrides: [aBatch, transA ? ac : ar, transA ? ar : ac],
+    b: bb, bStrides: [bBatch, transB ? bc : br, transB ? br : bc],
+    c: out,
   });
   if (ab !== a) ab.dispose();
   if (bb !== b) bb.dispose();

@@ -1,6 +1,7 @@
 /** Neural-network functions composed from primitives: layer norm, dropout, losses. */
 import { composite, noGrad } from '../autograd.js';
 import { fmt, sameShape } from '../shape.js';
+import { UNARY_OPS } from '../backend/op-codes.js';
 import { Tensor } from '../tensor.js';
 import { add, mul, sub, where } from './binary.js';
 import { full, rand } from './creation.js';
@@ -43,7 +44,7 @@ export function dropout(x: Tensor, p: number, seed: number, training = true): Te
     // keep where u ≥ p: step(u − p) is 1 where u > p (u = p has probability ~0)
     const shifted = addScalar(u, -p);
     const k = step(shifted);
-    run('unary', [11, k.addr, k.addr, k.size, 1 / (1 - p)], k.size);
+    run('unary', [UNARY_OPS.mulScalar, k, k, k.size, 1 / (1 - p)], k.size);
     u.dispose();
     shifted.dispose();
     return k;

@@ -1,11 +1,10 @@
 /** Reductions over axes: sum, mean, max, min; and sumTo, the adjoint of broadcasting. Kernels: reduceRows / reduceCols. */
 import { composite, record } from '../autograd.js';
 import { fmt, normAxes, Shape, sameShape, sizeOf, contiguousStrides } from '../shape.js';
+import { BINARY_OPS, REDUCE_OPS as CODE, UNARY_OPS, type ReduceOp } from '../backend/op-codes.js';
 import { Tensor } from '../tensor.js';
 import { copyContiguous, empty, run, withContiguous } from './kernel.js';
 
-type ReduceOp = 'sum' | 'max' | 'min';
-const CODE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2 };
 
 export interface ReduceOptions {
   keepDims?: boolean;
@@ -24,10 +23,10 @@ export function mean(x: Tensor, axes?: Axes, options: ReduceOptions = {}): Tenso
   const ax = normAxes('mean', axes, x.rank);
   const count = sizeOf(ax.map((a) => x.shape[a]));
   const out = reduce('sum', x, ax, options.keepDims);
-  run('unary', [11, out.addr, out.addr, out.size, 1 / count], out.size);
+  run('unary', [UNARY_OPS.mulScalar, out, out, out.size, 1 / count], out.size);
   return record(out, 'mean', [x], (dy) => {
     const dx = broadcastBack(dy, x.shape, ax);
-    run('unary', [11, dx.addr, dx.addr, dx.size, 1 / count], dx.size);
+    run('unary', [UNARY_OPS.mulScalar, dx, dx, dx.size, 1 / count], dx.size);
     return [dx];
   });
 }
@@ -43,12 +42,12 @@ function extreme(op: 'max' | 'min', x: Tensor, axes: Axes, options: ReduceOption
     // dx = dy · [x = m] / #{x = m}
     const m = broadcastBack(out, x.shape, ax);
     const hit = empty(x.shape);
-    withContiguous([x], (xc) => run('binary', [6, xc.addr, m.addr, hit.addr, x.size, 0], x.size));
+    withContiguous([x], (xc) => run('binary', [BINARY_OPS.eq, xc, m, hit, x.size, null], x.size));
     const count = reduce('sum', hit, ax, true);
     const share = broadcastBack(count, x.shape, ax);
     const g = broadcastBack(dy, x.shape, ax);
-    run('binary', [2, g.addr, hit.addr, g.addr, x.size, 0], x.size);
-    run('binary', [3, g.addr, share.addr, g.addr, x.size, 0], x.size);
+    run('binary', [BINARY_OPS.mul, g, hit, g, x.size, null], x.size);
+    run('binary', [BINARY_OPS.div, g, share, g, x.size, null], x.size);
     [m, hit, count, share].forEach((t) => t.dispose());
     return [g];
   });
@@ -83,18 +82,18 @@ function reduce(op: ReduceOp, x: Tensor, axes: number[], keepDims = false): Tens
   const out = empty(outShape);
   if (rows === 0) return out;
   if (cols === 0) {
-    run('fill', [out.addr, out.size, op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity], out.size);
+    run('fill', [out, out.size, op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity], out.size);
     return out;
   }
   const leading = axes.every((a, i) => a === i);
   if (op === 'sum' && leading && x.isContiguous) {
-    run('reduceCols', [x.addr, out.addr, cols, rows], x.size);
+    run('reduceCols', [x, out, cols, rows], x.size);
     return out;
   }
   const order = [...kept, ...axes];
   const permuted = x.view(order.map((a) => x.shape[a]), order.map((a) => x.strides[a]));
   const data = permuted.isContiguous ? permuted : copyContiguous(permuted);
-  run('reduceRows', [CODE[op], data.addr, out.addr, rows, cols], x.size);
+  run('reduceRows', [CODE[op], data, out, rows, cols], x.size);
   if (data !== permuted) data.dispose();
   permuted.dispose();
   return out;

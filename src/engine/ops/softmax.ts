@@ -20,7 +20,10 @@ export function logSoftmax(x: Tensor, options: SoftmaxOptions = {}): Tensor {
   return lastAxis('logSoftmax', x, options.mask, 'logSoftmaxRows', 'logSoftmaxRowsGrad');
 }
 
-function lastAxis(op: string, x: Tensor, mask: Tensor | undefined, kernel: string, gradKernel: string): Tensor {
+type RowKernel = 'softmaxRows' | 'logSoftmaxRows';
+type RowGradKernel = 'softmaxRowsGrad' | 'logSoftmaxRowsGrad';
+
+function lastAxis(op: string, x: Tensor, mask: Tensor | undefined, kernel: RowKernel, gradKernel: RowGradKernel): Tensor {
   if (x.rank === 0) throw new Error(`${op}: needs at least one axis, got a scalar`);
   if (x.dtype !== 'float32') throw new Error(`${op}: expects float32, got ${x.dtype} ${fmt(x.shape)}`);
   if (!mask) return rows(op, x, kernel, gradKernel);
@@ -32,20 +35,20 @@ function lastAxis(op: string, x: Tensor, mask: Tensor | undefined, kernel: strin
 }
 
 /** The row kernel over the last axis of x, and its backward. */
-function rows(op: string, x: Tensor, kernel: string, gradKernel: string): Tensor {
+function rows(op: string, x: Tensor, kernel: RowKernel, gradKernel: RowGradKernel): Tensor {
   const cols = x.shape[x.rank - 1];
   const rows = cols === 0 ? 0 : x.size / cols;
   const out = empty(x.shape);
-  if (rows > 0) withContiguous([x], (xc) => run(kernel, [xc.addr, out.addr, rows, cols], x.size * 8));
+  if (rows > 0) withContiguous([x], (xc) => run(kernel, [xc, out, rows, cols], x.size * 8));
   return record(out, op, [x], (dy) => [rowsAdjoint(out, dy, gradKernel)]);
 }
 
 /** softmax: dx = y⊙(dy − Σdy⊙y);  log-softmax: dx = dy − exp(y)·Σdy  (y the op's output). */
-function rowsAdjoint(y: Tensor, dy: Tensor, gradKernel: string): Tensor {
+function rowsAdjoint(y: Tensor, dy: Tensor, gradKernel: RowGradKernel): Tensor {
   const cols = y.shape[y.rank - 1];
   const dx = empty(y.shape);
   if (y.size > 0) {
-    withContiguous([y, dy], (yc, g) => run(gradKernel, [yc.addr, g.addr, dx.addr, y.size / cols, cols], y.size * 4));
+    withContiguous([y, dy], (yc, g) => run(gradKernel, [yc, g, dx, y.size / cols, cols], y.size * 4));
   }
   return dx;
 }

@@ -1,28 +1,19 @@
 /** Elementwise functions of one tensor. Kernel: unary / unaryGrad (src/engine/kernels/elementwise.ts). */
 import { record } from '../autograd.js';
+import { UNARY_GRADIENT, UNARY_OPS as CODE, type UnaryOp } from '../backend/op-codes.js';
 import { Tensor } from '../tensor.js';
 import { empty, run, withContiguous } from './kernel.js';
 
-/** Op codes shared with the kernel. */
-const CODE = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, rsqrt: 4, tanh: 5, relu: 6, gelu: 7, geluTanh: 8, sigmoid: 9,
-  addScalar: 10, mulScalar: 11, powScalar: 12, abs: 13, square: 14, erf: 15, reciprocal: 16, step: 17,
-} as const;
-type UnaryName = keyof typeof CODE;
-
-/** Ops whose derivative is zero almost everywhere: no backward is recorded. */
-const CONSTANT: ReadonlySet<UnaryName> = new Set(['step']);
-
-function unary(name: UnaryName, x: Tensor, alpha = 0): Tensor {
+function unary(name: UnaryOp, x: Tensor, alpha = 0): Tensor {
   if (x.dtype !== 'float32') throw new Error(`${name}: expects float32, got ${x.dtype} ${x}`);
   const out = empty(x.shape);
-  withContiguous([x], (xc) => run('unary', [CODE[name], xc.addr, out.addr, x.size, alpha], x.size));
-  if (CONSTANT.has(name)) return out;
+  withContiguous([x], (xc) => run('unary', [CODE[name], xc, out, x.size, alpha], x.size));
+  if (UNARY_GRADIENT[name] === 'none') return out;
   // dx = dy ⊙ f′(x), the kernel using x or y = f(x), whichever is cheaper.
   return record(out, name, [x], (dy) => {
     const dx = empty(x.shape);
     withContiguous([x, out, dy], (xc, yc, dyc) =>
-      run('unaryGrad', [CODE[name], xc.addr, yc.addr, dyc.addr, dx.addr, x.size, alpha], x.size),
+      run('unaryGrad', [CODE[name], xc, yc, dyc, dx, x.size, alpha], x.size),
     );
     return [dx];
   });

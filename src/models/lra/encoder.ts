@@ -21,9 +21,11 @@
  * drops probabilities tile by tile from a seeded mask it regenerates in the backward (softmax-attention.ts).
  */
 import {
-  add, concat, contiguous, crossEntropy, div, fmt, full, gelu, maximum, mul, permute, randn, relu, reshape, slice, sub, sum, Tensor,
+  add, checkedBoundary, concat, contiguous, crossEntropy, div, fmt, full, gelu, maximum, mul, permute, randn, relu, reshape, slice, sub, sum, Tensor,
 } from '../../engine/index.js';
-import { linformerAttention, nystromAttention, orthogonalRandomFeatures, performerAttention, softmaxAttention } from '../../attention/index.js';
+import {
+  assertFinite, checkMaskValues, linformerAttention, nystromAttention, orthogonalRandomFeatures, performerAttention, softmaxAttention,
+} from '../../attention/index.js';
 import { DepthwiseConv, Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, nextSeed } from '../../nn/index.js';
 
 export interface LraConfig {
@@ -154,13 +156,20 @@ export class LraEncoder extends Module {
     const [B, n] = ids.shape;
     if (n > this.config.maxLength) throw new Error(`LRA encoder: an input of ${n} tokens is longer than maxLength ${this.config.maxLength}`);
     if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== n) throw new Error(`LRA encoder: mask ${fmt(mask.shape)} does not match ids ${fmt(ids.shape)}`);
-    if (mask.dtype === 'int32') mask = Tensor.from(Float32Array.from(mask.toArray()), mask.shape); // batches from collate
+    // The batch's one check of its mask and one of its output; the blocks' ops skip their own reads.
+    const values = mask.toArray();
+    checkMaskValues('LRA encoder', values, n);
+    if (mask.dtype === 'int32') mask = Tensor.from(Float32Array.from(values), mask.shape); // batches from collate
     const positions = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'int32');
     let x = this.dropout.forward(add(this.tokens.forward(ids), this.positions.forward(positions)));
-    for (const block of this.blocks.items) x = block.forward(x, mask);
+    checkedBoundary(() => {
+      for (const block of this.blocks.items) x = block.forward(x, mask);
+    });
     const weights = reshape(mask, [B, n, 1]);
     const total = sum(mul(this.finalNorm.forward(x), weights), 1); // (B, dim)
-    return div(total, maximum(sum(weights, 1), full([1], 1))); // an all-padding row pools to 0, not NaN
+    const pooled = div(total, maximum(sum(weights, 1), full([1], 1))); // an all-padding row pools to 0, not NaN
+    assertFinite('LRA encoder', 'pooled output', pooled);
+    return pooled;
   }
 }
 

@@ -1,5 +1,6 @@
 /** NystromformerModel: embeddings and the encoder stack (Hugging Face's base model). */
-import { fmt, Tensor } from '../../engine/index.js';
+import { checkedBoundary, fmt, Tensor } from '../../engine/index.js';
+import { assertFinite } from '../../attention/index.js';
 import { Module, ModuleList, release, stage } from '../../nn/index.js';
 import { NystromformerConfig } from './config.js';
 import { NystromformerEmbeddings } from './embeddings.js';
@@ -68,14 +69,18 @@ export class NystromformerModel extends NystromformerPreTrainedModel {
     let hidden = stage(() => this.embeddings.forward(inputIds, tokenTypeIds));
     const hiddenStates = options.outputHiddenStates ? [hidden] : undefined;
     const attentions: Tensor[] | undefined = options.outputAttentions ? [] : undefined;
-    for (const layer of this.encoder.layer.items) {
-      const out = stage(() => layer.forward(hidden, mask, attentions !== undefined));
-      if (!hiddenStates) release(hidden);
-      hidden = out.hidden;
-      hiddenStates?.push(hidden);
-      if (out.attention) attentions?.push(out.attention);
-    }
+    // The mask was checked above and the output is checked once below: the layers' ops skip their own reads.
+    checkedBoundary(() => {
+      for (const layer of this.encoder.layer.items) {
+        const out = stage(() => layer.forward(hidden, mask, attentions !== undefined));
+        if (!hiddenStates) release(hidden);
+        hidden = out.hidden;
+        hiddenStates?.push(hidden);
+        if (out.attention) attentions?.push(out.attention);
+      }
+    });
     if (mask && mask !== inputs.attentionMask) release(mask);
+    assertFinite('NystromformerModel', 'last_hidden_state', hidden);
     return { lastHiddenState: hidden, ...(hiddenStates && { hiddenStates }), ...(attentions && { attentions }) };
   }
 }

@@ -6,7 +6,17 @@
  *
  *   "nystromformer_attention": { "mode": "nystrom", "num_landmarks": 16, "pinv_init": "original", "pinv_iterations": 6 }
  */
-import type { AttentionMode, AttentionSettings } from './self-attention.js';
+/** Which attention computation a model's layers run (see self-attention.ts). */
+export type AttentionMode = 'hf' | 'nystrom' | 'softmax';
+
+/** How every layer of a model attends; one object shared by all layers, changed with setAttention. */
+export interface AttentionSettings {
+  mode: AttentionMode;
+  /** Landmarks for 'nystrom' (and HF's Nyström branch): the config's num_landmarks unless set. */
+  numLandmarks: number;
+  pinvInit: 'original' | 'exact';
+  pinvIterations: number;
+}
 
 export const ATTENTION_FIELD = 'nystromformer_attention';
 

@@ -15,18 +15,9 @@ import {
 import { nystromAttention, softmaxAttention, softmaxAttentionWithProbs, MAX_PROBS_LENGTH } from '../../attention/index.js';
 import { DepthwiseConv, Linear, Module } from '../../nn/index.js';
 import { NystromformerConfig, pinvInitOf } from './config.js';
-import { ATTENTION_FIELD, savedAttentionOver } from './saved-attention.js';
+import { ATTENTION_FIELD, savedAttentionOver, type AttentionSettings } from './saved-attention.js';
 
-export type AttentionMode = 'hf' | 'nystrom' | 'softmax';
-
-/** How every layer of a model attends; one object shared by all layers, changed with setAttention. */
-export interface AttentionSettings {
-  mode: AttentionMode;
-  /** Landmarks for 'nystrom' (and HF's Nyström branch): the config's num_landmarks unless set. */
-  numLandmarks: number;
-  pinvInit: 'original' | 'exact';
-  pinvIterations: number;
-}
+export type { AttentionMode, AttentionSettings } from './saved-attention.js';
 
 /** Hugging Face's semantics, unless the config records the attention the model was saved with. */
 export function defaultAttention(config: NystromformerConfig): AttentionSettings {
