@@ -31,7 +31,12 @@ for (const folder of folders) {
     test(`matches PyTorch: ${folder} (${format})`, async () => {
       const r = await verifyModel(join(dir, folder), format);
       assert.ok(r.ok, JSON.stringify(r));
-      assert.ok(Object.keys(r.max_abs_err).length > 0);
+      // every output the fixture holds is compared, each within the fixture's tolerance
+      const expected = readSafetensorsSync(join(dir, folder, 'expected.safetensors'));
+      const tolerance = Number(expected.metadata.tolerance ?? 1e-4);
+      const outputs = ['last_hidden_state', 'logits', 'start_logits', 'end_logits'].filter((o) => expected.tensors.has(o));
+      assert.deepEqual(Object.keys(r.max_abs_err).sort(), outputs.sort());
+      for (const [name, err] of Object.entries(r.max_abs_err)) assert.ok(err >= 0 && err <= tolerance, `${name}: ${err} > ${tolerance}`);
     });
   }
 }
@@ -49,6 +54,8 @@ test('verify-model fails on a changed weight, and names a missing one', async ()
     writeSafetensorsSync(join(copy, 'model.safetensors'), tensors, file.metadata);
     const r = await verifyModel(copy, 'safetensors');
     assert.equal(r.ok, false);
+    const tolerance = Number(readSafetensorsSync(join(copy, 'expected.safetensors')).metadata.tolerance ?? 1e-4);
+    assert.ok(Math.max(...Object.values(r.max_abs_err)) > tolerance, `a changed weight must move an output past ${tolerance}: ${JSON.stringify(r.max_abs_err)}`);
     const run = cli(['verify-model', copy, '--json']);
     assert.equal(run.status, 1, run.stderr);
     assert.equal(JSON.parse(run.stdout.trim()).ok, false);

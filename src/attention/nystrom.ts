@@ -44,20 +44,15 @@ const MASK_NEG = -1e9;
 /** Hugging Face's additive mask value: the most negative float32. */
 const HF_MASK_NEG = -3.4028234663852886e38;
 
-/**
- * Nyström attention: one fused node with a hand-written backward (nystrom-fused.ts). With
- * `returnFactors: true` it also returns F·Z and B (null when m ≥ n made it exact).
- */
-export function nystromAttention(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions & { returnFactors: true }): { out: Tensor; factors: NystromFactors | null };
-export function nystromAttention(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions & { returnFactors?: false }): Tensor;
-export function nystromAttention(
-  q: Tensor, k: Tensor, v: Tensor, options: NystromOptions & { returnFactors?: boolean },
-): Tensor | { out: Tensor; factors: NystromFactors | null } {
-  const r = attend(q, k, v, options, 'fused', options.returnFactors === true);
-  return options.returnFactors ? r : r.out;
+/** Nyström attention: one fused node with a hand-written backward (nystrom-fused.ts). */
+export function nystromAttention(q: Tensor, k: Tensor, v: Tensor, options: NystromOptions): Tensor {
+  return attend(q, k, v, options, 'fused', false).out;
 }
 
-/** Nyström attention that also returns its factors, for inspection and heat maps of small inputs. */
+/**
+ * Nyström attention that also returns its factors F·Z and B (null when m ≥ n made it exact),
+ * for inspection and heat maps of small inputs.
+ */
 export function nystromAttentionWithFactors(
   q: Tensor, k: Tensor, v: Tensor, options: NystromOptions,
 ): { out: Tensor; factors: NystromFactors | null } {

@@ -126,8 +126,6 @@ function syntheticTask(o: TrainCommandOptions): Task {
   return { model, trainSet, evalSet, padId: 0, description: 'the synthetic majority task' };
 }
 
-/** glue/<task> (GLUE TSV folders), imdb (an aclImdb folder, or a .csv/.jsonl file split 90/10), tokenized for the model. */
-/** Evaluation only reads the dev/test split and keeps the model's own labels. */
 /** Masked-language-model pretraining (or continued pretraining) on raw text; 5% of the sequences are held out. */
 async function mlmTask(o: TrainCommandOptions): Promise<Task> {
   if (!o.data) throw new Error('train: --task mlm needs --data (a .txt file or a folder of .txt files)');
@@ -152,6 +150,10 @@ async function mlmTask(o: TrainCommandOptions): Promise<Task> {
   };
 }
 
+/**
+ * glue/<task> (GLUE TSV folders), imdb (an aclImdb folder, or a .csv/.jsonl file split 90/10), tokenized for the model.
+ * With `evalOnly` it reads only the dev/test split and keeps the model's own labels.
+ */
 export async function textTask(o: TrainCommandOptions, evalOnly = false): Promise<Task> {
   const [kind, glueTask] = o.task.split('/');
   if (!(kind === 'imdb' || (kind === 'glue' && glueTask))) throw new Error(`train: unknown task '${o.task}' (synthetic, glue/<task> such as glue/sst2, imdb, mlm)`);

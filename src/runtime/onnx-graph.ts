@@ -5,7 +5,7 @@
  * Field numbers follow onnx/onnx.proto (ModelProto, GraphProto, NodeProto, AttributeProto,
  * TensorProto, ValueInfoProto, TypeProto, TensorShapeProto, OperatorSetIdProto).
  */
-import { ProtoWriter } from './proto-writer.js';
+import { ProtoWriter } from '../engine/native/proto-writer.js';
 
 export const IR_VERSION = 8;
 export const OPSET = 17;

@@ -6,7 +6,7 @@
  * Shapes: n tokens, m landmarks, H heads, d head size, r ≤ n rows/columns drawn in the heat map.
  */
 import {
-  backend, matmul, mulScalar, noGrad, nystromAttention, parseSafetensors, permute, randn, reshape, slice, softmax,
+  backend, matmul, mulScalar, noGrad, nystromAttention, nystromAttentionWithFactors, parseSafetensors, permute, randn, reshape, slice, softmax,
   softmaxAttention, take, Tensor, tidy, transpose, NystromformerForMaskedLM, NystromformerForSequenceClassification,
 } from './core.js';
 import { isKnown } from '../io/lookup.js';
@@ -119,7 +119,7 @@ export function headAttention(model: DemoModel, ids: readonly number[], layer: n
     const split = (t: Tensor) => slice(permute(reshape(t, [1, n, self.heads, hidden / self.heads]), [0, 2, 1, 3]), 1, head, head + 1);
     const [q, k, v] = [self.query, self.key, self.value].map((lin) => split(lin.forward(x)));
     const { pinvInit, pinvIterations } = model.attentionSettings;
-    const { factors } = nystromAttention(q, k, v, { numLandmarks: m, pinvInit, pinvIterations, returnFactors: true });
+    const { factors } = nystromAttentionWithFactors(q, k, v, { numLandmarks: m, pinvInit, pinvIterations });
     if (!factors) {
       // m ≥ n: Nyström attention is exact here; softmax(QKᵀ/√d) rows (1,1,r,n), first r columns.
       const probs = softmax(mulScalar(matmul(slice(q, 2, 0, r), transpose(k)), 1 / Math.sqrt(q.shape[3])));

@@ -6,7 +6,7 @@
  * Field numbers follow onnx/onnx.proto (ModelProto, GraphProto, NodeProto,
  * AttributeProto, ValueInfoProto, TypeProto, TensorShapeProto, OperatorSetIdProto).
  */
-import { ProtoWriter } from './onnx-proto.js';
+import { ProtoWriter } from './proto-writer.js';
 
 const IR_VERSION = 8;
 const OPSET = 13;

@@ -191,33 +191,3 @@ function describe(r: NativeRequest): string {
   const op = r.kind === KIND_GEMM ? 'Gemm' : 'batched MatMul';
   return `${op} batch=${r.batch} m=${r.m} k=${r.k} n=${r.n} transA=${r.transA} transB=${r.transB}`;
 }
-
-/**
- * GFLOP/s of NativeGemm on an m×k×n product (copies in and out included):
- * median over repetitions after two warm-up calls. For `nystromformer bench gemm`.
- */
-export function benchNativeGemm(m: number, k: number, n: number, threads: number): number {
-  const floats = m * k + k * n + m * n;
-  const pages = Math.ceil((floats * 4 + 4096) / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const heap = new Float32Array(memory.buffer);
-  for (let i = 0; i < m * k + k * n; i++) heap[i] = Math.random() - 0.5;
-  const a = 0, b = m * k * 4, c = (m * k + k * n) * 4;
-  const gemm = NativeGemm.create(memory, threads);
-  try {
-    gemm.matmul(a, b, c, 1, m, k, n, false, false, false);
-    gemm.matmul(a, b, c, 1, m, k, n, false, false, false);
-    const times: number[] = [];
-    const start = performance.now();
-    while (times.length < 5 || (performance.now() - start < 2000 && times.length < 200)) {
-      const t = performance.now();
-      gemm.matmul(a, b, c, 1, m, k, n, false, false, false);
-      times.push(performance.now() - t);
-    }
-    times.sort((x, y) => x - y);
-    const ms = times[times.length >> 1];
-    return (2 * m * k * n) / (ms * 1e6);
-  } finally {
-    gemm.close();
-  }
-}

@@ -12,7 +12,7 @@
 import {
   add, contiguous, depthwiseConv1d, fmt, permute, reshape, Tensor,
 } from '../../engine/index.js';
-import { nystromAttention, softmaxAttention, softmaxAttentionWithProbs, MAX_PROBS_LENGTH } from '../../attention/index.js';
+import { nystromAttention, nystromAttentionWithFactors, softmaxAttention, softmaxAttentionWithProbs, MAX_PROBS_LENGTH } from '../../attention/index.js';
 import { DepthwiseConv, Linear, Module } from '../../nn/index.js';
 import { NystromformerConfig, pinvInitOf } from './config.js';
 import { ATTENTION_FIELD, savedAttentionOver, type AttentionSettings } from './saved-attention.js';
@@ -83,7 +83,7 @@ export class NystromformerSelfAttention extends Module {
     const m = mode === 'hf' ? this.config.num_landmarks : numLandmarks;
     const options = { numLandmarks: m, pinvInit, pinvIterations, convWeight, mask, variant: mode === 'hf' ? 'hf' as const : 'original' as const };
     if (!wantAttention) return { context: nystromAttention(q, k, v, options) };
-    const { out, factors } = nystromAttention(q, k, v, { ...options, returnFactors: true });
+    const { out, factors } = nystromAttentionWithFactors(q, k, v, options);
     return { context: out, attention: factors?.fz };
   }
 

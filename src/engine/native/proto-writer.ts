@@ -1,8 +1,9 @@
 /**
- * A protocol-buffers writer for ONNX files: the one in engine/native/onnx-proto.ts writes tiny
- * one-node models byte by byte and has no floats or negative ints; a whole model needs all
- * three kinds (LayerNormalization's epsilon, axis −1) and hundreds of megabytes of weights, so
- * here a message is a list of chunks that are only joined once, by finish().
+ * The one protocol-buffers writer, for ONNX files: the native GEMM's one-node models
+ * (gemm-model.ts) and whole exported models (runtime/onnx-graph.ts). We only ever write, so no
+ * protobuf dependency. A model needs floats (LayerNormalization's epsilon), negative ints
+ * (axis −1) and hundreds of megabytes of weights, so a message is a list of chunks that are
+ * only joined once, by finish().
  *
  * Wire types: 0 varint (ints, enums, int64 two's complement), 2 length-delimited (strings,
  * bytes, sub-messages), 5 fixed 32-bit (float).

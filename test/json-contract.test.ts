@@ -1,0 +1,80 @@
+/**
+ * The machine-readable lines of docs/formats.md, checked on the commands themselves with tiny
+ * settings: every stdout line parses, and carries the documented fields with the documented
+ * types and values. Scripts (lra-report, plots, the README's tables) read these names.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs the CLI, expects the given exit status, and parses every stdout line. */
+function lines(args: string[], status = 0): Record<string, unknown>[] {
+  const r = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), ...args, '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, status, r.stderr);
+  const out = r.stdout.trim().split('\n');
+  assert.ok(out.length > 0 && out[0] !== '', `no output from ${args.join(' ')}`);
+  return out.map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+type Check = 'number' | 'string' | 'object' | readonly unknown[];
+
+/** Each field present with its type, or one of the listed values. */
+function shape(line: Record<string, unknown>, fields: Record<string, Check>): void {
+  for (const [name, check] of Object.entries(fields)) {
+    const value = line[name];
+    if (Array.isArray(check)) assert.ok(check.includes(value), `${name} = ${JSON.stringify(value)} is not one of ${check.join(', ')}`);
+    else assert.equal(typeof value, check, `${name} in ${JSON.stringify(line)}`);
+    if (check === 'number') assert.ok(Number.isFinite(value), `${name} = ${value} is not finite`);
+    if (check === 'object') assert.ok(value !== null && !Array.isArray(value), `${name} is not an object`);
+  }
+}
+
+const errorsBelow = (errors: unknown) => {
+  assert.ok(Object.keys(errors as object).length > 0);
+  for (const [k, e] of Object.entries(errors as Record<string, unknown>)) assert.ok(typeof e === 'number' && e >= 0, `${k} = ${e}`);
+};
+
+test('bench gemm: {"bench":"gemm","impl":"wasm"|"native","threads":T,"m":M,"k":K,"n":N,"gflops":G}', () => {
+  const out = lines(['bench', 'gemm', '--sizes', '64x32x48', '--seconds', '0.05', '--threads', '1']);
+  assert.ok(out.some((l) => l.impl === 'wasm'), 'the WebAssembly line is always there');
+  for (const l of out) {
+    shape(l, { bench: ['gemm'], impl: ['wasm', 'native'], threads: [1], m: [64], k: [32], n: [48], gflops: 'number' });
+    assert.ok((l.gflops as number) > 0);
+  }
+});
+
+test('bench attention: {"bench":"attention","impl":"nystrom"|"softmax","n":N,"pass":"fwd"|"fwdbwd","ms":T,"peak_mb":P}', () => {
+  const out = lines(['bench', 'attention', '--n', '64', '--heads', '2', '--dim', '8', '--landmarks', '8', '--conv', '3', '--backward', '--seconds', '0.05', '--threads', '1']);
+  assert.deepEqual(out.map((l) => `${l.impl} ${l.pass}`), ['nystrom fwd', 'nystrom fwdbwd', 'softmax fwd', 'softmax fwdbwd']);
+  for (const l of out) {
+    shape(l, { bench: ['attention'], impl: ['nystrom', 'softmax'], n: [64], pass: ['fwd', 'fwdbwd'], ms: 'number', peak_mb: 'number' });
+    assert.ok((l.ms as number) >= 0 && (l.peak_mb as number) >= 0);
+  }
+});
+
+test('verify-attention: {"case":NAME,"max_rel_err":{"out":…,"dq":…,"dk":…,"dv":…[,"dconv_w":…]},"ok":true|false}', () => {
+  const dir = join(repo, 'test/fixtures/attention');
+  const out = lines(['verify-attention', dir]);
+  assert.equal(out.length, readdirSync(dir).filter((f) => f.endsWith('.safetensors')).length, 'one line per fixture');
+  for (const l of out) {
+    shape(l, { case: 'string', max_rel_err: 'object', ok: [true] });
+    const errs = l.max_rel_err as Record<string, unknown>;
+    for (const g of ['out', 'dq', 'dk', 'dv']) assert.equal(typeof errs[g], 'number', `${l.case}: ${g}`);
+    errorsBelow(errs);
+  }
+});
+
+test('verify-model: {"model":DIR,"weights":"safetensors"|"bin","max_abs_err":{…},"ok":…} per weight format', () => {
+  const dir = join(repo, 'test/fixtures/models/qa');
+  const out = lines(['verify-model', dir]);
+  assert.deepEqual(out.map((l) => l.weights), ['safetensors', 'bin']);
+  for (const l of out) {
+    shape(l, { model: [dir], weights: ['safetensors', 'bin'], max_abs_err: 'object', ok: [true] });
+    errorsBelow(l.max_abs_err);
+  }
+});
