@@ -14,7 +14,7 @@ import { activation } from '../src/models/activations.js';
 import { architectureClass } from '../src/models/nystromformer/auto.js';
 import { parseConfig } from '../src/models/nystromformer/config.js';
 import { LRA_MODEL_TYPE, lraConfigFromJSON } from '../src/models/lra/run.js';
-import { lraTask } from '../src/cli/lra-tasks.js';
+import { lraTask } from '../src/data/index.js';
 import { glueMetrics } from '../src/train/metrics.js';
 import { withTempDir } from './helpers.js';
 

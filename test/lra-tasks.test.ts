@@ -221,7 +221,7 @@ test('CLI: lra-data writes generated Pathfinder in the official layout; lra trai
 }));
 
 test('generated ListOps is written to the run folder once and read back as generated, until the settings change', withTempDir('nf-listops-', async (dir) => {
-  const { LRA_TASKS } = await import('../src/cli/lra-tasks.js');
+  const { LRA_TASKS } = await import('../src/data/index.js');
   const settings = { length: 64, trainSize: 40, evalSize: 8, seed: 3, out: dir };
   const generated = await LRA_TASKS.listops.load(settings);
   const stamp = join(dir, 'data', 'generated.json');

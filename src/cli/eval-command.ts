@@ -5,13 +5,13 @@
 import { isKnown } from '../io/lookup.js';
 import { evaluateClassifier } from '../train/index.js';
 import { lraEvalCommand } from './lra-eval.js';
-import { LRA_TASKS } from './lra-tasks.js';
+import { LRA_SETTINGS } from '../data/index.js';
 import { textTask, type TrainCommandOptions } from './train-command.js';
 
 export async function evalCommand(o: TrainCommandOptions): Promise<void> {
   if (!o.model) throw new Error('eval: --model DIR is required (a sequence-classification checkpoint with tokenizer.json, or an lra run folder)');
-  if (isKnown(LRA_TASKS, o.task)) {
-    if (!o.data) throw new Error(`eval --task ${o.task}: --data DIR is required (${LRA_TASKS[o.task].dataHelp})`);
+  if (isKnown(LRA_SETTINGS, o.task)) {
+    if (!o.data) throw new Error(`eval --task ${o.task}: --data DIR is required (${LRA_SETTINGS[o.task].dataHelp})`);
     return lraEvalCommand({ model: o.model, task: o.task, data: o.data, seqLen: o.seqLen, batchSize: o.batchSize, seed: o.seed, json: o.json, runtime: o.runtime });
   }
   const started = performance.now();

@@ -9,15 +9,14 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { backend } from '../engine/index.js';
-import { generatePathfinder, writeListOpsTsv, writePathfinder } from '../data/index.js';
+import { generatedListOps, generatedSizes, generatePathfinder, lraTask, writeListOpsTsv, writePathfinder } from '../data/index.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeDir } from '../io/make-dir.js';
 import { LraClassifier } from '../models/index.js';
 import { writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
 import { evaluateClassifier, openRunFolder, train } from '../train/index.js';
-import { stepProgress } from './progress.js';
-import { generatedListOps, generatedSizes, lraTask } from './lra-tasks.js';
+import { countProgress, stepProgress } from './progress.js';
 import { runOptions, saveRunOptions } from './run-options.js';
 
 export interface LraCommandOptions {
@@ -63,7 +62,7 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
   // Before any work (the data is generated or read next): a folder holding a run is refused, unless resumed or overwritten.
   openRunFolder(out, { resume: o.resume, overwrite: o.overwrite, command: 'lra' });
   const say = (line: string) => (o.json ? undefined : console.error(line));
-  const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out });
+  const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out, progress: countProgress });
   manualSeed(o.seed);
   const model = new LraClassifier({ vocabSize: task.vocabSize, maxLength: length, classes: task.classes, attention: o.attention, dual: task.dual });
   // Before training: a run folder describes its model from the first checkpoint on (loadLraRun, export).
@@ -110,7 +109,7 @@ export function lraDataCommand(o: LraDataOptions): void {
   const { train, eval: evalSize } = generatedSizes(task, o);
   makeDir(o.out);
   if (o.task === 'listops') {
-    const splits = generatedListOps(o.length ?? task.length, train, evalSize, o.seed);
+    const splits = generatedListOps(o.length ?? task.length, train, evalSize, o.seed, countProgress);
     for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(o.out, `basic_${split}.tsv`), examples);
   } else {
     writePathfinder(o.out, generatePathfinder({ count: train + 2 * evalSize, seed: o.seed }));

@@ -5,7 +5,8 @@
  */
 import { loadLraRun } from '../models/lra/run.js';
 import { evaluateClassifier } from '../train/index.js';
-import { lraTask } from './lra-tasks.js';
+import { lraTask } from '../data/index.js';
+import { countProgress } from './progress.js';
 
 export interface LraEvalOptions {
   model: string;
@@ -37,7 +38,7 @@ export async function lraEval(o: LraEvalOptions): Promise<LraEvalResult> {
   try {
     const { maxLength, attention } = model.config;
     if (o.seqLen !== undefined && o.seqLen > maxLength) throw new Error(`eval: --seq-len ${o.seqLen} is longer than the run's maxLength ${maxLength} (${o.model}/config.json)`);
-    const { test } = await task.load({ data: o.data, length: o.seqLen ?? maxLength, seed: o.seed, out: o.model, testOnly: true });
+    const { test } = await task.load({ data: o.data, length: o.seqLen ?? maxLength, seed: o.seed, out: o.model, testOnly: true, progress: countProgress });
     if (test.length === 0) throw new Error(`eval: ${o.data} has no ${o.task} test examples`);
     const r = evaluateClassifier(model, test, o.batchSize, 0, false);
     return { task: o.task, model: o.model, attention, examples: test.length, loss: r.loss, accuracy: r.accuracy, seconds: Math.round((performance.now() - started) / 100) / 10 };

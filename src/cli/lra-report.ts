@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeDir } from '../io/make-dir.js';
 import { isKnown } from '../io/lookup.js';
-import { LRA_TASKS } from './lra-tasks.js';
+import { LRA_SETTINGS } from '../data/index.js';
 import { readRunLog } from './run-log.js';
 import { barPanel, DASHES, linePanel, PALETTE, svgDocument, type Series } from './svg-chart.js';
 
@@ -90,8 +90,8 @@ const runsOf = (runs: Run[], task: string, model: string) => runs.filter((r) => 
 
 /** Whether a run had the paper's budget for its task: its steps, length and batch (docs/algorithm.md §3). */
 export function isPaperBudget(r: Run): boolean {
-  if (!isKnown(LRA_TASKS, r.result.task)) return false; // not an LRA task: no paper budget to match
-  const task = LRA_TASKS[r.result.task];
+  if (!isKnown(LRA_SETTINGS, r.result.task)) return false; // not an LRA task: no paper budget to match
+  const task = LRA_SETTINGS[r.result.task];
   return r.result.steps === task.steps && r.result.length === task.length && r.result.batch === task.batchSize;
 }
 

@@ -14,7 +14,7 @@ import { classifyCommand, embedCommand, fillMaskCommand } from './pipeline-comma
 import { trainCommand } from './train-command.js';
 import { evalCommand } from './eval-command.js';
 import { lraCommand, lraDataCommand } from './lra-command.js';
-import { LRA_TASKS } from './lra-tasks.js';
+import { LRA_SETTINGS } from '../data/index.js';
 import { lraReportCommand } from './lra-report.js';
 import {
   matrixSizes, nonNegativeInt, nonNegativeNumber, parsedOption, port, positiveInt, positiveIntList, positiveNumber, seed,
@@ -158,7 +158,7 @@ program
   .command('eval')
   .description("a trained classifier's metrics on a task's dev/test split (GLUE metrics for glue/*), or an lra run's test accuracy on an LRA task")
   .requiredOption('--model <dir>', 'sequence-classification checkpoint with tokenizer.json, or an `nystromformer lra` run folder (with --task listops, text, …)')
-  .requiredOption('--task <task>', `glue/<task> or imdb; or an LRA task: ${Object.keys(LRA_TASKS).join(', ')}`)
+  .requiredOption('--task <task>', `glue/<task> or imdb; or an LRA task: ${Object.keys(LRA_SETTINGS).join(', ')}`)
   .requiredOption('--data <path>', 'GLUE folder, aclImdb folder or .csv/.jsonl file (all of it is evaluated); for LRA tasks the folder `lra --data` reads (its test split is evaluated); hf:owner/name for a Hub dataset (hf:nyu-mll/glue, hf:stanfordnlp/imdb)')
   .option('--attention <mode>', 'nystrom or softmax (LRA runs keep their own)', 'nystrom')
   .option('--landmarks <m>', 'Nyström landmarks', positiveInt, 64)
@@ -173,8 +173,8 @@ program
 program
   .command('lra')
   .description("train the Long Range Arena encoder on a task and report test accuracy, time per step and peak memory (the paper's settings unless overridden)")
-  .addHelpText('after', `\n--data per task:\n${Object.entries(LRA_TASKS).map(([name, t]) => `  ${name.padEnd(11)}${t.dataHelp}`).join('\n')}\n\nPaper settings (length / batch / warm-up / steps):\n${Object.entries(LRA_TASKS).map(([name, t]) => `  ${name.padEnd(11)}${t.length} / ${t.batchSize} / ${t.warmup} / ${t.steps}`).join('\n')}`)
-  .option('--task <task>', Object.keys(LRA_TASKS).join(', '), 'listops')
+  .addHelpText('after', `\n--data per task:\n${Object.entries(LRA_SETTINGS).map(([name, t]) => `  ${name.padEnd(11)}${t.dataHelp}`).join('\n')}\n\nPaper settings (length / batch / warm-up / steps):\n${Object.entries(LRA_SETTINGS).map(([name, t]) => `  ${name.padEnd(11)}${t.length} / ${t.batchSize} / ${t.warmup} / ${t.steps}`).join('\n')}`)
+  .option('--task <task>', Object.keys(LRA_SETTINGS).join(', '), 'listops')
   .option('--attention <name>', 'softmax, nystrom-32|64|128|256, linformer-<k>, performer-<m>', 'nystrom-64')
   .option('--data <dir>', "the task's files in the official layout (see below); listops and pathfinder are generated without it")
   .option('--steps <n>', "optimizer steps (default: the paper's for the task)", positiveInt)

@@ -10,8 +10,6 @@ import { gunzipSync } from 'node:zlib';
 import { grayLevel } from '../io/png.js';
 import type { TokenExample } from './synthetic.js';
 
-export const GRAY_VOCAB_SIZE = 256;
-
 async function readBytes(path: string, what: string): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {

@@ -8,3 +8,5 @@ export * from './lra-bytes.js';
 export * from './images.js';
 export * from './pathfinder.js';
 export * from './hub-data.js';
+export * from './lra-settings.js';
+export * from './lra-tasks.js';

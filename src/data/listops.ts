@@ -20,7 +20,6 @@ export const LISTOPS_VOCAB: Readonly<Record<string, number>> = Object.freeze({
   ...Object.fromEntries(OPERATORS.map((op, i) => [op, 11 + i])),
   ']': 15,
 });
-export const LISTOPS_VOCAB_SIZE = 32;
 
 export interface ListOpsExample {
   source: string;

@@ -6,9 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { badRows, noUsableRows, type ReadOptions } from './glue.js';
 import { readImdb } from './imdb.js';
+import { AAN_FILES } from './lra-settings.js';
 import type { TokenExample } from './synthetic.js';
-
-export const BYTE_VOCAB_SIZE = 257;
 
 const utf8 = new TextEncoder();
 
@@ -23,9 +22,6 @@ export async function readImdbBytes(path: string, split: 'train' | 'test', maxBy
   const { examples } = await readImdb(path, split, options);
   return examples.map((e) => ({ inputIds: byteIds(e.textA, maxBytes), label: e.label as number }));
 }
-
-/** LRA's AAN files: `new_aan_pairs.{train,eval,test}.tsv`. */
-export const AAN_FILES = { train: 'new_aan_pairs.train.tsv', val: 'new_aan_pairs.eval.tsv', test: 'new_aan_pairs.test.tsv' } as const;
 
 /**
  * Reads an AAN pairs TSV: no header; columns label (0/1, possibly written 1.0), id of paper one, id of

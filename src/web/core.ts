@@ -11,6 +11,8 @@ export * from '../attention/index.js';
 export * from '../nn/index.js';
 export * from '../models/index.js';
 export { parseSafetensors, serializeSafetensors, toFloat32, toInt32 } from '../io/safetensors-format.js';
+// LRA's paper settings (the task table without its Node loaders).
+export * from '../data/lra-settings.js';
 export type { RawTensor, SafetensorsFile, SafetensorsDType, TensorToWrite } from '../io/safetensors-format.js';
 export { WebOnnxEncoder, webProviders } from './onnx-web.js';
 export type { OrtWeb, WebOnnxOptions, WebProvider } from './onnx-web.js';

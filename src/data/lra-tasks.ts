@@ -1,20 +1,23 @@
 /**
- * The five Long Range Arena tasks for `nystromformer lra`: where each one's data comes from, and the
- * paper's settings for it (docs/algorithm.md §3) — every one overridable by flag.
+ * The five Long Range Arena tasks' data (Node: files): each task's paper settings (lra-settings.ts) with
+ * its loader — read from LRA's files, or generated (ListOps, Pathfinder) when no folder is given.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AAN_FILES, BYTE_VOCAB_SIZE, generateListOps, GRAY_VOCAB_SIZE, LISTOPS_VOCAB, LISTOPS_VOCAB_SIZE, listOpsTokens, readAan, readImageFolder,
-  generatePathfinder, readImdbBytes, readListOps, readPathfinder, writeListOpsTsv, type ListOpsExample, type TokenExample,
-} from '../data/index.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { lookup } from '../io/lookup.js';
 import { makeDir } from '../io/make-dir.js';
-import { countProgress } from './progress.js';
-
+import { readImageFolder } from './images.js';
+import { generateListOps, LISTOPS_VOCAB, listOpsTokens, readListOps, writeListOpsTsv, type ListOpsExample } from './listops.js';
+import { readAan, readImdbBytes } from './lra-bytes.js';
+import { AAN_FILES, generatedSizes, LRA_SETTINGS, type LraSettings, type LraTaskName } from './lra-settings.js';
+import { generatePathfinder, readPathfinder } from './pathfinder.js';
+import type { TokenExample } from './synthetic.js';
 
 export type Splits = Record<'train' | 'val' | 'test', TokenExample[]>;
+
+/** Progress of long generation: given what is being made and how many, a function told how many are done. */
+export type CountProgress = (label: string, total: number) => (done: number) => void;
 
 export interface LoadOptions {
   data?: string;
@@ -27,22 +30,11 @@ export interface LoadOptions {
   out: string;
   /** Only the test split is wanted (`eval`): tasks whose splits are separate files leave train and val empty. */
   testOnly?: boolean;
+  /** Told of generation's progress (the CLI draws a bar); silent when absent. */
+  progress?: CountProgress;
 }
 
-export interface LraTask {
-  /** The paper's settings. */
-  length: number;
-  batchSize: number;
-  warmup: number;
-  steps: number;
-  vocabSize: number;
-  classes: number;
-  /** Two documents per example (Retrieval). */
-  dual?: boolean;
-  /** What --data names; absent when the task generates its data without it. */
-  dataHelp: string;
-  /** Default sizes of generated data. */
-  generated?: { train: number; eval: number };
+export interface LraTask extends LraSettings {
   load(o: LoadOptions): Promise<Splits>;
 }
 
@@ -66,13 +58,13 @@ function need(o: LoadOptions, task: string, what: string): string {
 
 /**
  * ListOps splits drawn with consecutive seeds; lengths from a quarter of `length` (at most LRA's 500) up
- * to `length`. At LRA's sizes this takes minutes, so progress is shown on a terminal.
+ * to `length`. At LRA's sizes this takes minutes, hence `progress`.
  */
-export function generatedListOps(length: number, train: number, evalSize: number, seed: number): Record<keyof Splits, ListOpsExample[]> {
-  const progress = countProgress(`generating ListOps (up to ${length} tokens, seed ${seed})`, train + 2 * evalSize);
+export function generatedListOps(length: number, train: number, evalSize: number, seed: number, progress?: CountProgress): Record<keyof Splits, ListOpsExample[]> {
+  const told = progress?.(`generating ListOps (up to ${length} tokens, seed ${seed})`, train + 2 * evalSize);
   let before = 0;
   const make = (count: number, s: number) => {
-    const examples = generateListOps({ count, seed: s, minLength: Math.min(500, Math.floor(length / 4)), maxLength: length, onProgress: (done) => progress(before + done) });
+    const examples = generateListOps({ count, seed: s, minLength: Math.min(500, Math.floor(length / 4)), maxLength: length, onProgress: told && ((done) => told(before + done)) });
     before += count;
     return examples;
   };
@@ -80,12 +72,12 @@ export function generatedListOps(length: number, train: number, evalSize: number
 }
 
 /** Generated ListOps in a run folder's data/, reused when `generated.json` says it was made with these settings. */
-async function runListOps(dir: string, settings: { length: number; train: number; eval: number; seed: number }): Promise<Splits> {
+async function runListOps(dir: string, settings: { length: number; train: number; eval: number; seed: number }, progress?: CountProgress): Promise<Splits> {
   const stamp = join(dir, 'generated.json');
   const wanted = JSON.stringify(settings);
   const read = (split: string) => readListOps(join(dir, `basic_${split}.tsv`));
   if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted) return { train: await read('train'), val: await read('val'), test: await read('test') };
-  const splits = generatedListOps(settings.length, settings.train, settings.eval, settings.seed);
+  const splits = generatedListOps(settings.length, settings.train, settings.eval, settings.seed, progress);
   makeDir(dir);
   for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(dir, `basic_${split}.tsv`), examples);
   writeFileAtomicSync(stamp, wanted + '\n');
@@ -93,29 +85,20 @@ async function runListOps(dir: string, settings: { length: number; train: number
   return { train: encode(splits.train), val: encode(splits.val), test: encode(splits.test) };
 }
 
-/** How many examples to generate: the flags, else the task's defaults. */
-export function generatedSizes(task: LraTask, o: { trainSize?: number; evalSize?: number }): { train: number; eval: number } {
-  if (!task.generated) throw new Error('generatedSizes: this task reads its data from files');
-  return { train: o.trainSize ?? task.generated.train, eval: o.evalSize ?? task.generated.eval };
-}
-
-export const LRA_TASKS: Record<string, LraTask> = {
+export const LRA_TASKS: Readonly<Record<LraTaskName, LraTask>> = {
   listops: {
-    length: 2000, batchSize: 32, warmup: 1000, steps: 5000, vocabSize: LISTOPS_VOCAB_SIZE, classes: 10,
-    dataHelp: 'folder of basic_train.tsv, basic_val.tsv, basic_test.tsv (default: generated)',
-    generated: { train: 96000, eval: 2000 },
+    ...LRA_SETTINGS.listops,
     async load(o) {
       if (o.data) {
         const read = async (split: string) => (o.testOnly && split !== 'test' ? [] : readListOps(join(o.data!, `basic_${split}.tsv`)));
         return limit({ train: await read('train'), val: await read('val'), test: await read('test') }, o);
       }
       const sizes = generatedSizes(this, o);
-      return runListOps(join(o.out, 'data'), { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed });
+      return runListOps(join(o.out, 'data'), { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed }, o.progress);
     },
   },
   text: {
-    length: 4000, batchSize: 32, warmup: 8000, steps: 20000, vocabSize: BYTE_VOCAB_SIZE, classes: 2,
-    dataHelp: 'the aclImdb folder (train/ and test/, pos/ and neg/); LRA validates on the test set',
+    ...LRA_SETTINGS.text,
     async load(o) {
       const dir = need(o, 'text', this.dataHelp);
       const test = await readImdbBytes(dir, 'test', o.length);
@@ -123,8 +106,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
     },
   },
   retrieval: {
-    length: 4000, batchSize: 32, warmup: 800, steps: 30000, vocabSize: BYTE_VOCAB_SIZE, classes: 2, dual: true,
-    dataHelp: `folder of ${Object.values(AAN_FILES).join(', ')}`,
+    ...LRA_SETTINGS.retrieval,
     async load(o) {
       const dir = need(o, 'retrieval', this.dataHelp);
       const read = async (split: keyof typeof AAN_FILES) => (o.testOnly && split !== 'test' ? [] : readAan(join(dir, AAN_FILES[split]), o.length));
@@ -132,8 +114,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
     },
   },
   image: {
-    length: 1024, batchSize: 256, warmup: 175, steps: 35000, vocabSize: GRAY_VOCAB_SIZE, classes: 10,
-    dataHelp: 'CIFAR-10 binary batches (cifar-10-batches-bin) or an IDX image set such as Fashion-MNIST (apt install dataset-fashion-mnist: /usr/share/datasets/fashion-mnist)',
+    ...LRA_SETTINGS.image,
     async load(o) {
       const { train, test } = await readImageFolder(need(o, 'image', this.dataHelp));
       if (train[0].inputIds.length > o.length) throw new Error(`lra --task image: images of ${train[0].inputIds.length} pixels do not fit --length ${o.length}`);
@@ -141,9 +122,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
     },
   },
   pathfinder: {
-    length: 1024, batchSize: 256, warmup: 312, steps: 62400, vocabSize: GRAY_VOCAB_SIZE, classes: 2,
-    dataHelp: 'the pathfinder32 folder of LRA (curv_baseline/imgs, curv_baseline/metadata; default: generated)',
-    generated: { train: 80000, eval: 10000 },
+    ...LRA_SETTINGS.pathfinder,
     async load(o) {
       if (o.data) {
         const all = await readPathfinder(o.data);
@@ -158,6 +137,7 @@ export const LRA_TASKS: Record<string, LraTask> = {
   },
 };
 
+/** One task by name; an unknown name throws, listing the five. */
 export function lraTask(name: string): LraTask {
   return lookup(LRA_TASKS, name, 'task');
 }
