@@ -13,6 +13,9 @@ import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { readSafetensorsSync, toFloat32, toInt32 } from '../src/io/safetensors.js';
 import { NystromformerModel } from '../src/models/index.js';
 import { exportOnnx, type ExportOptions } from '../src/runtime/index.js';
+import { dynamicPooling } from '../src/runtime/export-attention.js';
+import { attr, OnnxGraph } from '../src/runtime/onnx-graph.js';
+import { poolingWeights } from '../src/attention/index.js';
 import { maxAbsError } from './helpers.js';
 
 const ort = (await import('onnxruntime-node')).default;
@@ -225,5 +228,24 @@ test('exportOnnx names a bad attention mode', async () => {
     assert.throws(() => exportOnnx(model, { attention: 'linear' as 'hf' }), /exportOnnx: attention must be 'hf', 'nystrom' or 'softmax', got 'linear'/);
   } finally {
     model.dispose();
+  }
+});
+
+test('the graph\'s segment rule (n a graph dim) gives segmentBounds\'s pooling matrix for every m ≤ n ≤ 40 and larger pairs', async () => {
+  const sessions = new Map<number, InferenceSession>();
+  const pairs: [number, number][] = [[100, 7], [257, 64], [1000, 64], [4096, 64]];
+  for (let n = 1; n <= 40; n++) for (let m = 1; m <= n; m++) pairs.push([n, m]);
+  for (const [n, m] of pairs) {
+    let session = sessions.get(m);
+    if (!session) {
+      const g = new OnnxGraph('pooling');
+      const ids = g.input('ids', 'int64', ['sequence']);
+      const size = g.node('Gather', [g.node('Shape', [ids]), g.ints([0], [])], { axis: attr.int(0) }, 'n');
+      g.output(dynamicPooling(g, size, m), 'float32');
+      session = await ort.InferenceSession.create(g.toModel());
+      sessions.set(m, session);
+    }
+    const out = await session.run({ ids: new ort.Tensor('int64', new BigInt64Array(n), [n]) });
+    assert.deepEqual(Object.values(out)[0].data as Float32Array, poolingWeights(n, m), `segments of n=${n}, m=${m}`);
   }
 });

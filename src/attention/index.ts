@@ -1,6 +1,6 @@
 /** Layer 2, attention: Nyström attention and the exact attention it approximates. */
 export * from './nystrom.js';
-export { segmentBounds, segmentMeans, poolingMatrix } from './landmarks.js';
+export { segmentBounds, segmentMeans, poolingMatrix, poolingWeights } from './landmarks.js';
 export * from './softmax-attention.js';
 export { assertFinite, checkMaskValues } from './validate.js';
 export { linformerAttention } from './linformer.js';

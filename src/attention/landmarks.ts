@@ -40,7 +40,12 @@ export function segmentMeansAdjoint(dy: Tensor, n: number): Tensor {
 
 /** The m×n averaging matrix P, so that landmarks = P·X for X (…, n, d). */
 export function poolingMatrix(n: number, m: number): Tensor {
+  return Tensor.from(poolingWeights(n, m), [m, n]);
+}
+
+/** P's entries, row-major (the ONNX exporter writes them as a constant when n is fixed). */
+export function poolingWeights(n: number, m: number): Float32Array {
   const p = new Float32Array(m * n);
   segmentBounds(n, m).forEach(([start, end], j) => p.fill(1 / (end - start), j * n + start, j * n + end));
-  return Tensor.from(p, [m, n]);
+  return p;
 }

@@ -5,7 +5,7 @@ import {
   nystromAttentionWithFactors, padAxis, randn, reshape, slice, softmax, tensor, Tensor, tidy,
 } from '../index.js';
 import type { NystromOptions } from '../index.js';
-import { segmentBounds } from './landmarks.js';
+import { poolingWeights, segmentBounds, segmentMeans } from './landmarks.js';
 
 function maxRelDiff(a: Tensor, b: Tensor): number {
   const x = a.toArray();
@@ -31,6 +31,20 @@ test('segments: the uneven rule of docs/algorithm.md §1.7, and equal segments w
     assert.equal(b[m - 1][1], n);
     const lens = b.map(([s, e]) => e - s);
     assert.ok(Math.max(...lens) - Math.min(...lens) <= 1, `segments of ${n}/${m} differ by more than one row`);
+  }
+});
+
+test('segments: segmentBounds is the rule the segmentMeans kernel (AssemblyScript) runs, for every m ≤ n ≤ 40 and larger pairs', () => {
+  // Means of the identity's rows: row j of the result is 1/|segment j| on that segment's columns.
+  const pairs: [number, number][] = [[100, 7], [257, 64], [600, 37], [1000, 64]];
+  for (let n = 1; n <= 40; n++) for (let m = 1; m <= n; m++) pairs.push([n, m]);
+  for (const [n, m] of pairs) {
+    tidy(() => {
+      const eye = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+      const got = segmentMeans(Tensor.from(eye, [1, 1, n, n]), m).toArray() as Float32Array;
+      assert.deepEqual(got, poolingWeights(n, m), `segments of n=${n}, m=${m}`);
+    });
   }
 });
 

@@ -4,6 +4,8 @@
  *
  * Legend: B batch, H heads, n tokens, d head size, m landmarks; q, k, v are (B, H, n, d).
  */
+import { poolingWeights } from '../attention/index.js';
+import type { NystromPlan } from '../models/index.js';
 import { attr, OnnxGraph } from './onnx-graph.js';
 
 /** Additive score of a masked key: the original code's, and Hugging Face's (most negative float32). */
@@ -25,12 +27,6 @@ export interface AttentionInputs {
   exactWhen: string | null;
 }
 
-export interface NystromPlan {
-  m: number;
-  iterations: number;
-  init: 'original' | 'exact';
-}
-
 /** Kᵀ over the last two axes. */
 export function transposeLast(g: OnnxGraph, x: string): string {
   return g.node('Transpose', [x], { perm: attr.ints([0, 1, 3, 2]) }, `${x}_t`);
@@ -43,12 +39,17 @@ export function exactAttention(g: OnnxGraph, q: string, k: string, v: string, d:
   return g.node('MatMul', [probs, v], {}, 'attended');
 }
 
+/** (m, n) segment-averaging matrix P for a fixed n: attention/landmarks.ts's, as a constant. */
+export function fixedPooling(g: OnnxGraph, n: number, m: number): string {
+  return g.weight('pooling', poolingWeights(n, m), [m, n]);
+}
+
 /**
- * (m, n) matrix P with P[j, i] = 1/|segment j| for rows i of segment j (attention/landmarks.ts):
- * with s = ⌊n/m⌋ the first (s+1)·m − n segments have s rows, the rest s + 1. Meaningless, but
- * harmless, when m > n (the exact branch runs then).
+ * P for n a graph dim (segmentBounds's rule, which a constant cannot hold for every n): with
+ * s = ⌊n/m⌋ the first (s+1)·m − n segments have s rows, the rest s + 1. Meaningless, but harmless,
+ * when m > n (the exact branch runs then). test/onnx-export.test.ts compares it with segmentBounds.
  */
-export function poolingMatrix(g: OnnxGraph, n: string, m: number): string {
+export function dynamicPooling(g: OnnxGraph, n: string, m: number): string {
   const mConst = g.ints([m], []);
   const one = g.ints([1], []);
   const s = g.node('Div', [n, mConst], {}, 'seg_rows'); // ⌊n/m⌋ (int64 division)
@@ -98,7 +99,7 @@ export function nystromAttention(
  * A over the whole tensor ('original': one scalar for every batch element and head) or per
  * (b, h) ('exact').
  */
-function iterativeInverse(g: OnnxGraph, a: string, { m, iterations, init }: NystromPlan): string {
+function iterativeInverse(g: OnnxGraph, a: string, { numLandmarks: m, pinvIterations: iterations, pinvInit: init }: NystromPlan): string {
   const colSums = g.node('ReduceSum', [a, g.ints([2])], { keepdims: attr.int(1) }, 'col_sums'); // (B,H,1,m)
   const c = init === 'original'
     ? g.node('ReduceMax', [colSums], { keepdims: attr.int(1) }, 'pinv_c') // (1,1,1,1)

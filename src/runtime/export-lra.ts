@@ -13,7 +13,7 @@
 import type { Tensor } from '../engine/index.js';
 import { LRA_CONV, LRA_NYSTROM, parseAttention, type LraClassifier, type LraEncoder } from '../models/index.js';
 import {
-  CAST_FLOAT, depthwiseConv, exactAttention, MASK_NEG, nystromOrExact, poolingMatrix, transposeLast, type AttentionInputs,
+  CAST_FLOAT, depthwiseConv, exactAttention, MASK_NEG, nystromOrExact, dynamicPooling, transposeLast, type AttentionInputs,
 } from './export-attention.js';
 import { activation, layerNorm, linear, weight } from './export-layers.js';
 import { attr, OnnxGraph } from './onnx-graph.js';
@@ -64,7 +64,7 @@ function encoder(g: OnnxGraph, model: LraEncoder, ids: string, mask: string): st
     // (1 − mask)·(−1e9) → (B, 1, 1, n)
     keyBias: g.node('Unsqueeze', [g.node('Mul', [g.node('Sub', [g.floats([1]), maskF]), g.floats([MASK_NEG])]), g.ints([1, 2])], {}, 'key_bias'),
     rowMask: g.node('Unsqueeze', [maskF, g.ints([1, 3])], {}, 'row_mask'),
-    pooling: landmarks === null ? null : poolingMatrix(g, n, landmarks),
+    pooling: landmarks === null ? null : dynamicPooling(g, n, landmarks),
     // m ≥ n: every token is its own landmark and the engine attends exactly
     exactWhen: landmarks === null ? null : g.node('GreaterOrEqual', [g.ints([landmarks], []), n], {}, 'exact_when'),
   };
@@ -104,7 +104,7 @@ function selfAttention(g: OnnxGraph, a: LraAttentionModule, x: string, inputs: D
   let out: string;
   if (kind.name === 'softmax') out = exactAttention(g, q, k, v, d, inputs.keyBias);
   else if (kind.name === 'nystrom') {
-    const plan = { m: kind.size, iterations: LRA_NYSTROM.pinvIterations, init: LRA_NYSTROM.pinvInit };
+    const plan = { numLandmarks: kind.size, pinvIterations: LRA_NYSTROM.pinvIterations, pinvInit: LRA_NYSTROM.pinvInit };
     const attended = nystromOrExact(g, q, k, v, d, inputs, plan);
     // + DWConv(V ⊙ mask), in both branches (attention/nystrom.ts: core and exactWithConv)
     const conv = depthwiseConv(g, g.node('Mul', [v, inputs.rowMask]), weight(g, `${name}_conv`, a.conv!.weight), H, LRA_CONV);

@@ -12,10 +12,10 @@
  * than max_position_embeddings (fails at the node named for it), masks holding values other than 0/1.
  */
 import type { Tensor } from '../engine/index.js';
-import type { NystromformerConfig, NystromformerModel, NystromformerPreTrainedModel } from '../models/index.js';
+import { attentionPlan, type AttentionPlan as Plan, type NystromformerConfig, type NystromformerModel, type NystromformerPreTrainedModel } from '../models/index.js';
 import {
-  CAST_FLOAT, depthwiseConv, exactAttention, HF_MASK_NEG, MASK_NEG, nystromAttention, nystromOrExact, poolingMatrix,
-  type AttentionInputs, type NystromPlan,
+  CAST_FLOAT, depthwiseConv, dynamicPooling, exactAttention, fixedPooling, HF_MASK_NEG, MASK_NEG, nystromAttention, nystromOrExact,
+  type AttentionInputs,
 } from './export-attention.js';
 import { headOf, hiddenStateOutput } from './export-heads.js';
 import { activation, layerNorm, linear, weight, type LayerNormLike, type LinearLike } from './export-layers.js';
@@ -40,23 +40,6 @@ export interface ExportOptions {
 /** Hugging Face offsets position ids by the padding index + 1 (embeddings.ts). */
 const POSITION_OFFSET = 2;
 
-/** The three ways a layer attends once the mode and config are known. */
-type Plan =
-  | { kind: 'dense' }
-  | { kind: 'nystrom'; nystrom: NystromPlan }
-  | { kind: 'hf-nystrom'; nystrom: NystromPlan; length: number };
-
-function planOf(model: NystromformerModel, mode: 'hf' | 'nystrom' | 'softmax'): Plan {
-  const c = model.config;
-  const s = model.attentionSettings;
-  if (mode === 'softmax' || (mode === 'hf' && c.num_landmarks === c.segment_means_seq_len)) return { kind: 'dense' };
-  if (mode === 'hf') {
-    return { kind: 'hf-nystrom', nystrom: { m: c.num_landmarks, iterations: s.pinvIterations, init: s.pinvInit }, length: c.segment_means_seq_len };
-  }
-  if (mode !== 'nystrom') throw new Error(`exportOnnx: attention must be 'hf', 'nystrom' or 'softmax', got '${String(mode)}'`);
-  return { kind: 'nystrom', nystrom: { m: s.numLandmarks, iterations: s.pinvIterations, init: s.pinvInit } };
-}
-
 /**
  * Serialises `model` (its current weights) to ONNX ModelProto bytes, IR version 8, opset 17: the
  * base model, or a task head on it with the outputs transformers.js reads (export-heads.ts).
@@ -69,7 +52,7 @@ export function exportOnnx(model: NystromformerPreTrainedModel, options: ExportO
 export function onnxGraph(model: NystromformerPreTrainedModel, options: ExportOptions = {}): OnnxGraph {
   const head = headOf(model);
   const base = head.base;
-  const plan = planOf(base, options.attention ?? base.attentionSettings.mode);
+  const plan = attentionPlan(base.config, base.attentionSettings, options.attention ?? base.attentionSettings.mode, 'exportOnnx: ');
   const g = new OnnxGraph('nystromformer');
   const seq: Dim = plan.kind === 'hf-nystrom' ? plan.length : 'sequence';
   // multiple choice: (B, C, n) inputs, encoded as (B·C, n)
@@ -98,9 +81,11 @@ function encoder(g: OnnxGraph, model: NystromformerModel, plan: Plan, ids: strin
     ], {}, 'key_bias'),
     // Only the paper's algorithm zeroes padded rows (of Q, K and the conv's V).
     rowMask: plan.kind === 'nystrom' ? g.node('Unsqueeze', [maskF, g.ints([1, 3])], {}, 'row_mask') : null,
-    pooling: plan.kind === 'dense' ? null : poolingMatrix(g, n, plan.nystrom.m),
+    pooling: plan.kind === 'nystrom' ? dynamicPooling(g, n, plan.numLandmarks)
+      // m ≥ n: the exact branch, no landmarks
+      : plan.kind === 'hf-nystrom' && plan.numLandmarks < plan.length ? fixedPooling(g, plan.length, plan.numLandmarks) : null,
     // m ≥ n: every token is its own landmark and the engine attends exactly
-    exactWhen: plan.kind === 'nystrom' ? g.node('GreaterOrEqual', [g.ints([plan.nystrom.m], []), n], {}, 'exact_when') : null,
+    exactWhen: plan.kind === 'nystrom' ? g.node('GreaterOrEqual', [g.ints([plan.numLandmarks], []), n], {}, 'exact_when') : null,
   };
 
   let hidden = embeddings(g, model, ids, types, n);
@@ -148,9 +133,9 @@ function selfAttention(
   const v = split(linear(g, self.value, x, `${name}_value`), 'v');
   let out: string;
   if (plan.kind === 'dense') out = exactAttention(g, q, k, v, d, inputs.keyBias);
-  else if (plan.kind === 'nystrom') out = nystromOrExact(g, q, k, v, d, inputs, plan.nystrom);
-  else if (plan.nystrom.m >= plan.length) out = exactAttention(g, q, k, v, d, inputs.keyBias);
-  else out = nystromAttention(g, q, k, v, d, inputs, plan.nystrom);
+  else if (plan.kind === 'nystrom') out = nystromOrExact(g, q, k, v, d, inputs, plan);
+  else if (plan.numLandmarks >= plan.length) out = exactAttention(g, q, k, v, d, inputs.keyBias);
+  else out = nystromAttention(g, q, k, v, d, inputs, plan);
   if (self.conv) {
     // The paper's algorithm convolves V ⊙ mask; Hugging Face (and exact attention) the raw V.
     const convIn = inputs.rowMask ? g.node('Mul', [v, inputs.rowMask]) : v;

@@ -2,6 +2,8 @@
 export { parseConfig, configToJSON, numLabels, CONFIG_DEFAULTS } from './config.js';
 export type { NystromformerConfig } from './config.js';
 export type { AttentionMode, AttentionSettings } from './self-attention.js';
+export { attentionPlan } from './attention-plan.js';
+export type { AttentionPlan, NystromPlan } from './attention-plan.js';
 export { NystromformerPreTrainedModel } from './pretrained.js';
 export type { AttentionOptions, FromPretrainedOptions, LoadReport, Runtime, SaveOptions } from './pretrained.js';
 export { withSavedAttention } from './saved-attention.js';

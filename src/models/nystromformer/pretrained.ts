@@ -14,7 +14,7 @@ import type { WeightsFormat } from '../../io/weights.js';
 import { assignParameter, Module, moduleTensors } from '../../nn/index.js';
 import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
 import type { Tokenizer } from '../../io/tokenizer.js';
-import { withSavedAttention } from './saved-attention.js';
+import { checkAttentionMode, withSavedAttention } from './saved-attention.js';
 import { AttentionMode, AttentionSettings, defaultAttention } from './self-attention.js';
 
 export interface AttentionOptions {
@@ -133,9 +133,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
   setAttention(options: AttentionOptions): this {
     const s = this.attentionSettings;
     if (options.attention !== undefined) {
-      if (!['hf', 'nystrom', 'softmax'].includes(options.attention)) {
-        throw new Error(`attention must be 'hf', 'nystrom' or 'softmax', got '${options.attention}'`);
-      }
+      checkAttentionMode(options.attention);
       s.mode = options.attention;
     }
     if (options.numLandmarks !== undefined) {

@@ -22,6 +22,11 @@ export const ATTENTION_FIELD = 'nystromformer_attention';
 
 const MODES: readonly AttentionMode[] = ['hf', 'nystrom', 'softmax'];
 
+/** Throws unless `mode` is one of the three; `who` prefixes the message (e.g. 'exportOnnx: '). */
+export function checkAttentionMode(mode: unknown, who = ''): asserts mode is AttentionMode {
+  if (!MODES.includes(mode as AttentionMode)) throw new Error(`${who}attention must be 'hf', 'nystrom' or 'softmax', got '${String(mode)}'`);
+}
+
 /** What the field may hold; every key is optional (defaults: the config's). */
 export interface SavedAttention {
   mode?: AttentionMode;

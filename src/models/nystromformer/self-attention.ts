@@ -1,13 +1,7 @@
 /**
- * Nyströmformer self-attention (`attention.self`): query/key/value projections, one of three
- * attention computations, and the depthwise conv on V.
- *
- * - 'hf' reproduces Hugging Face: exact softmax attention when num_landmarks ==
- *   segment_means_seq_len (every published checkpoint), otherwise HF's Nyström branch, which
- *   only handles inputs of exactly segment_means_seq_len tokens.
- * - 'nystrom' runs the paper's Nyström attention at any length (uneven segments when m does not
- *   divide n), O(n) in time and memory.
- * - 'softmax' is exact attention (plus the conv) at any length, O(n) in memory (flash kernels).
+ * Nyströmformer self-attention (`attention.self`): query/key/value projections, the attention its
+ * plan picks (attention-plan.ts: HF's dense-or-Nyström choice, the paper's Nyström attention at any
+ * length, or exact attention, O(n) in memory with the flash kernels), and the depthwise conv on V.
  */
 import {
   add, contiguous, depthwiseConv1d, fmt, permute, reshape, Tensor,
@@ -15,6 +9,7 @@ import {
 import { nystromAttention, nystromAttentionWithFactors, softmaxAttention, softmaxAttentionWithProbs, MAX_PROBS_LENGTH } from '../../attention/index.js';
 import { DepthwiseConv, Linear, Module } from '../../nn/index.js';
 import { NystromformerConfig, pinvInitOf } from './config.js';
+import { attentionPlan } from './attention-plan.js';
 import { ATTENTION_FIELD, savedAttentionOver, type AttentionSettings } from './saved-attention.js';
 
 export type { AttentionMode, AttentionSettings } from './saved-attention.js';
@@ -64,24 +59,23 @@ export class NystromformerSelfAttention extends Module {
   }
 
   #attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, wantAttention: boolean): { context: Tensor; attention?: Tensor } {
-    const { mode, numLandmarks, pinvInit, pinvIterations } = this.settings;
+    const plan = attentionPlan(this.config, this.settings);
     const n = q.shape[2];
     const convWeight = this.conv?.weight;
-    const dense = mode === 'softmax' || (mode === 'hf' && this.config.num_landmarks === this.config.segment_means_seq_len);
-    if (dense) {
+    if (plan.kind === 'dense') {
       // HF convolves the unmasked V in both branches.
       const { out, attention } = this.#exact(q, k, v, mask, wantAttention && n <= MAX_PROBS_LENGTH);
       return { context: convWeight ? add(out, depthwiseConv1d(v, convWeight)) : out, attention };
     }
-    if (mode === 'hf' && n !== this.config.segment_means_seq_len) {
+    if (plan.kind === 'hf-nystrom' && n !== plan.length) {
       throw new Error(
-        `NystromformerSelfAttention: Hugging Face's Nyström branch (num_landmarks ${this.config.num_landmarks} ≠ ` +
-        `segment_means_seq_len ${this.config.segment_means_seq_len}) only handles inputs of exactly ` +
-        `${this.config.segment_means_seq_len} tokens, got ${n}; use attention: 'nystrom' for other lengths`,
+        `NystromformerSelfAttention: Hugging Face's Nyström branch (num_landmarks ${plan.numLandmarks} ≠ ` +
+        `segment_means_seq_len ${plan.length}) only handles inputs of exactly ` +
+        `${plan.length} tokens, got ${n}; use attention: 'nystrom' for other lengths`,
       );
     }
-    const m = mode === 'hf' ? this.config.num_landmarks : numLandmarks;
-    const options = { numLandmarks: m, pinvInit, pinvIterations, convWeight, mask, variant: mode === 'hf' ? 'hf' as const : 'original' as const };
+    const { numLandmarks, pinvInit, pinvIterations } = plan;
+    const options = { numLandmarks, pinvInit, pinvIterations, convWeight, mask, variant: plan.kind === 'hf-nystrom' ? 'hf' as const : 'original' as const };
     if (!wantAttention) return { context: nystromAttention(q, k, v, options) };
     const { out, factors } = nystromAttentionWithFactors(q, k, v, options);
     return { context: out, attention: factors?.fz };
