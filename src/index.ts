@@ -1,4 +1,6 @@
 /** nystromformer: the public API. */
+import { provideOnnxRuntime } from './runtime/index.js';
+
 export * from './engine/index.js';
 export * from './attention/index.js';
 export * from './io/index.js';
@@ -20,3 +22,6 @@ export type {
 // Node only (the file system and the cache): models and tokenizers by Hub id, the cache listing.
 export { resolveModelDir, hubFile, datasetSplitFiles, listCache, HubError, isRepoId, hubCacheDir, hubEndpoint, isOffline, WEIGHT_CANDIDATES, TOKENIZER_FILES } from './io/hub/index.js';
 export type { ResolveModelOptions, HubFile, HubFileOptions, CachedRepo, HubErrorCode, HubOptions, ProgressEvent as HubProgressEvent } from './io/hub/index.js';
+
+// The Node entry has onnxruntime-node: fromPretrained({ runtime: 'onnx' }) works here (not in the browser build).
+provideOnnxRuntime();

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { readSafetensorsSync, toFloat32, writeSafetensorsSync, type TensorToWrite } from '../src/io/safetensors.js';
 import { NystromformerForSequenceClassification } from '../src/models/index.js';
 import { Linear, loadModuleTensors } from '../src/nn/index.js';
-import '../src/runtime/index.js'; // provides runtime 'onnx'
+import { provideOnnxRuntime } from '../src/runtime/index.js';
+
+provideOnnxRuntime(); // runtime 'onnx' for fromPretrained
 import { withTempDir } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));

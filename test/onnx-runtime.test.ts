@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { loadModel, NystromformerForQuestionAnswering, NystromformerModel } from '../src/models/index.js';
-import { runtimeOf, setRuntime } from '../src/runtime/index.js';
+import { provideOnnxRuntime, runtimeOf, setRuntime } from '../src/runtime/index.js';
 
+provideOnnxRuntime(); // runtime 'onnx' for fromPretrained and loadModel
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(repo, 'bin/nystromformer.js');
 const fixtures = join(repo, 'test/fixtures/models');

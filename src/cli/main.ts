@@ -1,8 +1,7 @@
 /** The `nystromformer` command. */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-// Provides runtime 'onnx' to fromPretrained and loadModel (--runtime onnx).
-import '../runtime/index.js';
+import { provideOnnxRuntime } from '../runtime/index.js';
 import { benchAttention } from './bench-attention.js';
 import { benchGemm } from './bench-gemm.js';
 import { benchModel } from './bench-model.js';
@@ -24,6 +23,9 @@ import { RESUME_MAY_CHANGE_FLAGS } from './run-options.js';
 /** What --resume allows: the flags that do not change the steps already taken. */
 const RESUME_HELP = `a flag given with it that would change the run's math (such as --lr, --batch-size, --seed) is refused; ${RESUME_MAY_CHANGE_FLAGS} may change (e.g. a larger --steps extends the run)`;
 import { acceptHubIds, addHubCommands } from './hub-commands.js';
+
+// runtime 'onnx' for fromPretrained and loadModel (--runtime onnx).
+provideOnnxRuntime();
 
 const program = new Command()
   .name('nystromformer')

@@ -1,23 +1,16 @@
 /**
  * runtime 'onnx': a model's encoder (its base NystromformerModel, where nearly all the time goes)
- * runs as an exported graph on onnxruntime-node; the small task heads stay on the engine.
- *
- * Pipelines reach the encoder through `model.nystromformer.forward` (fill-mask, embed) or through
- * the head's forward (classify), and the model classes carry #private state, so an object of
- * another class cannot stand in for them. setRuntime therefore gives the base model's *instance*
- * an own `forward` that runs the session (deleting it restores the engine's): every caller, and
- * every instanceof check, sees the same model, with engine Tensors out.
+ * runs as an exported graph on onnxruntime-node; the small task heads stay on the engine. The base
+ * model holds it as its EncoderRuntime strategy, so pipelines and heads, which call the base model's
+ * forward, reach it unchanged.
  */
 import { Tensor } from '../engine/index.js';
-import type { NystromformerInputs, NystromformerModel, NystromformerPreTrainedModel, OutputOptions, Runtime } from '../models/index.js';
+import type { EncoderRuntime, NystromformerInputs, NystromformerModel, NystromformerPreTrainedModel, OutputOptions, Runtime } from '../models/index.js';
 import { checkRuntime, provideRuntime } from '../models/nystromformer/pretrained.js';
 import { baseModelOf } from '../models/pipelines/encode.js';
 import { exportOnnx } from './export-model.js';
 import type { OnnxSessionOptions } from './session-protocol.js';
 import { SyncOnnxSession } from './sync-session.js';
-
-/** The encoders now on onnxruntime, by base model. */
-const running = new WeakMap<NystromformerModel, OnnxEncoder>();
 
 /**
  * Where `model` computes its encoder from now on. 'onnx' exports it (its weights now; after
@@ -28,20 +21,12 @@ const running = new WeakMap<NystromformerModel, OnnxEncoder>();
 export function setRuntime(model: NystromformerPreTrainedModel, runtime: Runtime, options: OnnxSessionOptions = defaultSessionOptions()): void {
   checkRuntime(runtime);
   const base = baseModelOf(model);
-  running.get(base)?.close();
-  running.delete(base);
-  // the prototypes' (engine) forward and dispose again
-  delete (base as { forward?: unknown }).forward;
-  delete (model as { dispose?: unknown }).dispose;
-  if (runtime === 'engine') return;
-  const encoder = new OnnxEncoder(base, options);
-  running.set(base, encoder);
-  const own = (target: object, name: string, value: unknown) => Object.defineProperty(target, name, { value, configurable: true, writable: true });
-  own(base, 'forward', encoder.forward.bind(encoder));
-  own(model, 'dispose', () => {
-    setRuntime(model, 'engine');
-    model.dispose();
-  });
+  base.useRuntime(runtime === 'engine' ? null : new OnnxEncoder(base, options));
+}
+
+/** Lets fromPretrained({ runtime: 'onnx' }) and loadModel reach setRuntime; the Node entry calls it. */
+export function provideOnnxRuntime(): void {
+  provideRuntime('onnx', (model) => setRuntime(model, 'onnx'));
 }
 
 function defaultSessionOptions(): OnnxSessionOptions {
@@ -49,14 +34,12 @@ function defaultSessionOptions(): OnnxSessionOptions {
   return providers?.length ? { executionProviders: providers } : {};
 }
 
-// fromPretrained({ runtime: 'onnx' }) and loadModel reach setRuntime through this.
-provideRuntime('onnx', (model) => setRuntime(model, 'onnx'));
-
 export function runtimeOf(model: NystromformerPreTrainedModel): Runtime {
-  return running.has(baseModelOf(model)) ? 'onnx' : 'engine';
+  return baseModelOf(model).runtime.name;
 }
 
-class OnnxEncoder {
+class OnnxEncoder implements EncoderRuntime {
+  readonly name = 'onnx';
   #session: SyncOnnxSession | null = null;
   /** The attention settings the session was exported with. */
   #exportedFor = '';
@@ -81,7 +64,7 @@ class OnnxEncoder {
     return { lastHiddenState: Tensor.from(out.data, out.dims) };
   }
 
-  close(): void {
+  dispose(): void {
     this.#session?.close();
     this.#session = null;
   }
@@ -89,7 +72,7 @@ class OnnxEncoder {
   #sessionNow(): SyncOnnxSession {
     const key = JSON.stringify(this.base.attentionSettings);
     if (!this.#session || key !== this.#exportedFor) {
-      this.close();
+      this.dispose();
       this.#session = SyncOnnxSession.create(exportOnnx(this.base), this.options);
       this.#exportedFor = key;
     }

@@ -24,6 +24,12 @@ export abstract class NystromformerHeadModel extends NystromformerPreTrainedMode
     return true;
   }
 
+  /** Releases the base model's runtime (an onnxruntime session) with the weights. */
+  override dispose(): void {
+    this.nystromformer.useRuntime(null);
+    super.dispose();
+  }
+
   /** Runs the base model; the extra outputs are passed through to the head's result. */
   protected encode(inputs: NystromformerInputs, options: OutputOptions): BaseModelOutput {
     return this.nystromformer.forward(inputs, options);

@@ -9,7 +9,7 @@ export type { AttentionOptions, FromPretrainedOptions, LoadReport, Runtime, Save
 export { withSavedAttention } from './saved-attention.js';
 export type { SavedAttention } from './saved-attention.js';
 export { NystromformerModel } from './model.js';
-export type { NystromformerInputs, OutputOptions, BaseModelOutput } from './model.js';
+export type { NystromformerInputs, OutputOptions, BaseModelOutput, EncoderRuntime } from './model.js';
 export type { HeadOutput } from './head-base.js';
 export { NystromformerForMaskedLM } from './masked-lm.js';
 export { NystromformerForSequenceClassification } from './sequence-classification.js';

@@ -5,7 +5,7 @@ import { Module, ModuleList, release, stage } from '../../nn/index.js';
 import { NystromformerConfig } from './config.js';
 import { NystromformerEmbeddings } from './embeddings.js';
 import { NystromformerLayer } from './layer.js';
-import { AttentionOptions, NystromformerPreTrainedModel } from './pretrained.js';
+import { AttentionOptions, NystromformerPreTrainedModel, type Runtime } from './pretrained.js';
 import { AttentionSettings, checkSameShape } from './self-attention.js';
 
 export interface NystromformerInputs {
@@ -29,6 +29,17 @@ export interface BaseModelOutput {
   lastHiddenState: Tensor;
   hiddenStates?: Tensor[];
   attentions?: Tensor[];
+}
+
+/**
+ * Where the encoder computes: a strategy the base model holds. The engine's is the default;
+ * runtime/onnx-model.ts's setRuntime gives a model the 'onnx' one (an exported graph on onnxruntime).
+ */
+export interface EncoderRuntime {
+  readonly name: Runtime;
+  forward(inputs: NystromformerInputs, options: OutputOptions): BaseModelOutput;
+  /** Releases what the strategy holds (a session); the model is left as it was. */
+  dispose(): void;
 }
 
 class NystromformerEncoder extends Module {
@@ -57,7 +68,31 @@ export class NystromformerModel extends NystromformerPreTrainedModel {
     return false;
   }
 
+  readonly #engine: EncoderRuntime = { name: 'engine', forward: (inputs, options) => this.#encode(inputs, options), dispose: () => {} };
+  #runtime = this.#engine;
+
+  /** Where forward computes (see EncoderRuntime). */
+  get runtime(): EncoderRuntime {
+    return this.#runtime;
+  }
+
+  /** Computes on `runtime` from now on (null: the engine), disposing the strategy it replaces. */
+  useRuntime(runtime: EncoderRuntime | null): void {
+    if (this.#runtime !== runtime) this.#runtime.dispose();
+    this.#runtime = runtime ?? this.#engine;
+  }
+
   forward(inputs: NystromformerInputs, options: OutputOptions = {}): BaseModelOutput {
+    return this.#runtime.forward(inputs, options);
+  }
+
+  /** Releases the runtime's resources with the weights. */
+  override dispose(): void {
+    this.useRuntime(null);
+    super.dispose();
+  }
+
+  #encode(inputs: NystromformerInputs, options: OutputOptions): BaseModelOutput {
     const { inputIds, tokenTypeIds } = inputs;
     if (inputIds.rank !== 2 || inputIds.dtype !== 'int32') {
       throw new Error(`NystromformerModel: input_ids must be int32 (batch, length), got ${inputIds.dtype} ${fmt(inputIds.shape)}`);

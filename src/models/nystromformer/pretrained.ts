@@ -54,11 +54,11 @@ export interface SaveOptions {
 }
 
 /**
- * Puts a model on a runtime other than the engine. The runtime layer sits above the models and
- * provides 'onnx' when it loads (the Node entry, `nystromformer`, always loads it), so a model
- * reaches it without importing it.
+ * Puts a model on a runtime other than the engine. The runtime layer sits above the models, so it
+ * is handed in: the Node entry (`nystromformer`) calls runtime/onnx-model.ts's provideOnnxRuntime,
+ * which registers 'onnx' here; the browser entry registers none.
  */
-type RuntimeInstaller = (model: NystromformerPreTrainedModel) => void;
+export type RuntimeInstaller = (model: NystromformerPreTrainedModel) => void;
 const installers = new Map<Runtime, RuntimeInstaller>();
 
 export function provideRuntime(runtime: Runtime, install: RuntimeInstaller): void {
