@@ -5,6 +5,7 @@ export { noGrad, withGrad, parameter, isGradEnabled, composite, record } from '.
 export type { GradNode } from './autograd.js';
 export { backward, gradients } from './backprop.js';
 export { configureEngine, backend, initEngine, useBackend } from './engine.js';
+export { WebGpuBackend } from './backend/webgpu/webgpu-backend.js';
 export { checkedBoundary, debugChecks, perOpChecks } from './checks.js';
 export { NonFiniteError } from './errors.js';
 export type { EngineOptions } from './engine.js';

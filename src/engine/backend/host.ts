@@ -44,4 +44,8 @@ export interface Platform {
   /** Starts one kernel thread running pool-worker's serve() with `data`. */
   startPoolThread(data: WorkerData, onError: (e: Error) => void): ThreadHandle;
   nativeGemmFactory(): NativeGemmFactory | undefined;
+  /** A WebGPU adapter, or what is missing for one (the message a user sees). */
+  gpuAdapter(): Promise<GpuAdapterResult>;
 }
+
+export type GpuAdapterResult = { adapter: GPUAdapter } | { missing: string };

@@ -41,4 +41,10 @@ export const platform: Platform = {
     return { terminate: () => w.terminate() };
   },
   nativeGemmFactory: () => undefined,
+  async gpuAdapter() {
+    const gpu = globalThis.navigator?.gpu;
+    if (!gpu) return { missing: 'WebGPU: this browser has no navigator.gpu (Chrome and Edge 113+, Safari 26+, Firefox 141+ on Windows; a secure context is required)' };
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    return adapter ? { adapter } : { missing: 'WebGPU: navigator.gpu gave no adapter (the GPU may be blocklisted or WebGPU disabled)' };
+  },
 };

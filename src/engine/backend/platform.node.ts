@@ -28,4 +28,5 @@ export const platform: Platform = {
   },
   // onnxruntime-node's GEMM, started on demand (see src/engine/native); absent where npm left it out.
   nativeGemmFactory: () => (onnxruntimeNodeInstalled() ? nativeGemmProvider : undefined),
+  gpuAdapter: async () => (await import('./webgpu/node-adapter.js')).nodeGpuAdapter(),
 };

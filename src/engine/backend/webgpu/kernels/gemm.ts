@@ -1,0 +1,9 @@
+import type { MatmulSpec } from '../../backend.js';
+import type { RunShader } from '../webgpu-backend.js';
+import type { GpuKernelTable } from './index.js';
+
+export function encodeMatmul(_spec: MatmulSpec, _run: RunShader): void {
+  throw new Error('webgpu: matmul not yet written');
+}
+
+export const GEMM: Partial<GpuKernelTable> = {};

@@ -1,0 +1,24 @@
+/**
+ * Every kernel of the table (../../kernel-table.ts) as WGSL: what `WebGpuBackend.dispatch` runs.
+ * Each entry turns the kernel's arguments into one or more shader dispatches.
+ */
+import type { KernelArgs, KernelName } from '../../kernel-table.js';
+import type { RunShader } from '../webgpu-backend.js';
+import { ELEMENTWISE } from './elementwise.js';
+import { RANDOM } from './random.js';
+import { REDUCE } from './reduce.js';
+import { INDEXING } from './indexing.js';
+import { CONV } from './conv.js';
+import { SEGMENTS } from './segments.js';
+import { ATTENTION } from './attention.js';
+import { OPTIMIZERS } from './optimizers.js';
+import { GEMM } from './gemm.js';
+
+export type GpuKernel<K extends KernelName> = (args: KernelArgs<K>, run: RunShader) => void;
+export type GpuKernelTable = { readonly [K in KernelName]: GpuKernel<K> };
+
+export { encodeMatmul } from './gemm.js';
+
+export const GPU_KERNELS: Partial<GpuKernelTable> = {
+  ...ELEMENTWISE, ...RANDOM, ...REDUCE, ...INDEXING, ...CONV, ...SEGMENTS, ...ATTENTION, ...OPTIMIZERS, ...GEMM,
+};

@@ -1,0 +1,3 @@
+import type { GpuKernelTable } from './index.js';
+
+export const INDEXING: Partial<GpuKernelTable> = {};
