@@ -122,6 +122,32 @@ export function toND(t: Tensor): NDArray {
   });
 }
 
+/**
+ * The float32 values of each tensor (views included), read asynchronously (so on any backend,
+ * WebGPU too); the tensors are disposed.
+ */
+export async function readTensors(ts: readonly Tensor[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const t of ts) {
+    const c = t.isContiguous ? t : tidy(() => noGrad(() => contiguous(t)));
+    out.push(Float32Array.from(await c.read()));
+    if (c !== t) c.dispose();
+  }
+  ts.forEach((t) => t.dispose());
+  return out;
+}
+
+/** readTensors of what fn returns; every other tensor fn makes is disposed. */
+export function readValues(fn: () => Tensor[]): Promise<Float32Array[]> {
+  return readTensors(tidy(fn));
+}
+
+/** readTensors as float64 NDArrays of the tensors' shapes. */
+async function readNDs(ts: readonly Tensor[]): Promise<NDArray[]> {
+  const shapes = ts.map((t) => [...t.shape]);
+  return (await readTensors(ts)).map((v, k) => ({ shape: shapes[k], data: Float64Array.from(v) }));
+}
+
 /** The float32 values of any tensor (views included). */
 export function values(t: Tensor): Float32Array {
   return tidy(() => {
@@ -150,31 +176,30 @@ export interface GradCheckOptions {
  * cotangent c) against central finite differences of Σ referenceFn(inputs)·c in float64.
  * Inputs should hold float32-representable values so both sides see the same numbers.
  */
-export function gradCheck(
+export async function gradCheck(
   name: string,
   engineFn: (...xs: Tensor[]) => Tensor,
   referenceFn: (...xs: NDArray[]) => NDArray,
   inputs: readonly NDArray[],
   options: GradCheckOptions = {},
-): void {
+): Promise<void> {
   const { tol = 1e-3, forwardTol = 1e-5, int32 = [], constant = [], seed = 1234 } = options;
   const wrt = inputs.map((_, i) => i).filter((i) => !int32.includes(i) && !constant.includes(i));
   const expected = referenceFn(...inputs);
   const rng = new Rng(seed);
   const cot = rng.randn(expected.shape);
 
-  const { out, grads } = tidy(() => {
+  const results = tidy(() => {
     const ts = inputs.map((x, i) => toTensor(x, int32.includes(i) ? 'int32' : 'float32'));
     for (const i of wrt) ts[i].requiresGrad = true;
     const y = engineFn(...ts);
     assert.deepEqual([...y.shape], expected.shape, `${name}: output shape`);
-    const out = toND(y);
     const gs = gradients([y], wrt.map((i) => ts[i]), [toTensor(cot)]);
-    return { out, grads: gs.map((g, j) => {
-      assert.deepEqual([...g.shape], inputs[wrt[j]].shape, `${name}: gradient shape for input ${wrt[j]}`);
-      return toND(g);
-    }) };
+    gs.forEach((g, j) => assert.deepEqual([...g.shape], inputs[wrt[j]].shape, `${name}: gradient shape for input ${wrt[j]}`));
+    return [y, ...gs];
   });
+  // Read asynchronously: the same check runs on backends without synchronous reads (WebGPU).
+  const [out, ...grads] = await readNDs(results);
   assertCloseScaled(out, expected, forwardTol, `${name}: forward`);
 
   const objective = (xs: NDArray[]): number => {

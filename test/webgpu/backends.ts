@@ -4,8 +4,9 @@
  * .ci/run) turns a missing adapter into a failure instead of a skip.
  */
 import assert from 'node:assert/strict';
+import { after, before, describe } from 'node:test';
 import * as E from '../../src/engine/index.js';
-import { assertCloseScaled } from '../check.js';
+import { assertCloseScaled, readValues } from '../check.js';
 
 let gpu: Promise<E.WebGpuBackend | string> | undefined;
 
@@ -28,30 +29,32 @@ export async function onBackend<T>(b: E.Backend, fn: () => Promise<T> | T): Prom
   }
 }
 
-/** The values of each tensor (views included), read asynchronously, then disposed. */
-export async function readAll(ts: readonly E.Tensor[]): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const t of ts) {
-    const c = E.tidy(() => (t.isContiguous ? t : E.noGrad(() => E.contiguous(t))));
-    out.push(Float32Array.from(await c.read()));
-    if (c !== t) c.dispose();
-  }
-  ts.forEach((t) => t.dispose());
-  return out;
-}
-
 /**
  * Runs `fn` (which builds its inputs from host data, the same each call) on WebAssembly and on
  * WebGPU, and checks each output of WebGPU against WebAssembly's within tol·max|wasm output|.
  * Returns the WebGPU values (or undefined where there is no WebGPU: the test is then skipped).
  */
 export async function matchesWasm(name: string, fn: () => E.Tensor[], tol: number, gpuBackend: E.Backend): Promise<Float32Array[]> {
-  const expected = await readAll(E.tidy(fn));
+  const expected = await readValues(fn);
   const got = await onBackend(gpuBackend, async () => {
-    const out = await readAll(E.tidy(fn));
+    const out = await readValues(fn);
     assert.equal(gpuBackend.bytesInUse, 0, `${name}: tensors left on the GPU`);
     return out;
   });
   expected.forEach((e, k) => assertCloseScaled(got[k], e, tol, `${name}: output ${k}`));
   return got;
+}
+
+/**
+ * Declares `suite` once per backend: as it is (WebAssembly), and inside a `webgpu` describe block
+ * whose tests run with every op on WebGPU — skipped, with the reason, where there is no adapter.
+ */
+export async function onEveryBackend(suite: () => void): Promise<void> {
+  const gpu = await webgpuBackend();
+  describe('wasm', suite);
+  describe('webgpu', typeof gpu === 'string' ? { skip: gpu } : {}, () => {
+    before(() => typeof gpu !== 'string' && E.useBackend(gpu));
+    after(() => E.useBackend(undefined));
+    suite();
+  });
 }

@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import type { GpuAdapterResult } from '../host.js';
 
 const require = createRequire(import.meta.url);
+/** Dawn's instances, kept alive: one collected under a live device crashes the process (its event pump outlives it). */
+const instances: GPU[] = [];
 
 interface Dawn {
   create(flags: string[]): GPU;
@@ -23,10 +25,15 @@ export async function nodeGpuAdapter(): Promise<GpuAdapterResult> {
   }
   // GPUBufferUsage, GPUMapMode, … are globals in browsers; Dawn hands them over.
   for (const [name, value] of Object.entries(dawn.globals)) (globalThis as Record<string, unknown>)[name] ??= value;
-  const gpu = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
+  const instance = (flags: string[]) => {
+    const gpu = dawn.create(flags);
+    instances.push(gpu);
+    return gpu;
+  };
+  const gpu = await instance([]).requestAdapter({ powerPreference: 'high-performance' });
   if (gpu) return { adapter: gpu };
   process.env.EGL_PLATFORM ??= 'surfaceless'; // EGL without a display
-  const gles = await dawn.create(['backend=opengles']).requestAdapter({ featureLevel: 'compatibility' });
+  const gles = await instance(['backend=opengles']).requestAdapter({ featureLevel: 'compatibility' });
   if (gles) return { adapter: gles };
   return { missing: 'WebGPU: Dawn found no GPU (Vulkan, Metal, D3D12) and no OpenGL ES device (on Linux without a GPU, install Mesa: libegl-mesa0 and libgles2)' };
 }
