@@ -65,11 +65,10 @@ await onEveryBackend(() => {
       const b = R.nd([3], [1, 0, 3]); // ties at columns 0 and 2 of row 0
       await gradCheck('maximum ties', E.maximum, (x, y) => R.binary('maximum', x, y), [a, b]);
       await gradCheck('minimum ties', E.minimum, (x, y) => R.binary('minimum', x, y), [a, b]);
-      const [gx, gy] = await readValues(() => {
-        const x = E.parameter(E.tensor([1, 2, 3]));
-        const y = E.parameter(E.tensor([1, 0, 3]));
-        return E.gradients([E.sum(E.maximum(x, y))], [x, y]);
-      });
+      const x = E.parameter(E.tensor([1, 2, 3]));
+      const y = E.parameter(E.tensor([1, 0, 3]));
+      const [gx, gy] = await readValues(() => E.gradients([E.sum(E.maximum(x, y))], [x, y]));
+      [x, y].forEach((p) => p.dispose());
       assert.deepEqual([...gx], [0.5, 1, 0.5]);
       assert.deepEqual([...gy], [0.5, 0, 0.5]);
     });
@@ -110,10 +109,9 @@ await onEveryBackend(() => {
       await gradCheck('sumTo [4]', (t) => E.sumTo(t, [4]), (t) => R.sumTo(t, [4]), [x]);
     });
     test('max/min split the gradient evenly between tied elements', async () => {
-      const [g, h, k] = await readValues(() => {
-        const t = E.parameter(E.tensor([1, 3, 2, 2, 2, 2], [2, 3]));
-        return [E.sum(E.max(t, -1)), E.sum(E.min(t, 0)), E.max(t)].map((y) => E.gradients([y], [t])[0]);
-      });
+      const t = E.parameter(E.tensor([1, 3, 2, 2, 2, 2], [2, 3]));
+      const [g, h, k] = await readValues(() => [E.sum(E.max(t, -1)), E.sum(E.min(t, 0)), E.max(t)].map((y) => E.gradients([y], [t])[0]));
+      t.dispose();
       assertClose(g, [0, 1, 0, 1 / 3, 1 / 3, 1 / 3], {}, 'max ties');
       assertClose(h, [1, 0, 0.5, 0, 1, 0.5], {}, 'min ties');
       assertClose(k, [0, 1, 0, 0, 0, 0], {}, 'max of all');
@@ -225,11 +223,10 @@ await onEveryBackend(() => {
       const n = 20000;
       const p = 0.3;
       const cot = rng.randn([n]);
-      const [a, b, c, g, gEval] = await readValues(() => {
-        const x = E.parameter(E.ones([n]));
-        return [E.dropout(x, p, 7), E.dropout(x, p, 7), E.dropout(x, p, 8),
-          E.gradients([E.dropout(x, p, 7)], [x], [toTensor(cot)])[0], E.gradients([E.dropout(x, p, 7, false)], [x], [toTensor(cot)])[0]];
-      });
+      const ones = E.parameter(E.ones([n]));
+      const [a, b, c, g, gEval] = await readValues(() => [E.dropout(ones, p, 7), E.dropout(ones, p, 7), E.dropout(ones, p, 8),
+        E.gradients([E.dropout(ones, p, 7)], [ones], [toTensor(cot)])[0], E.gradients([E.dropout(ones, p, 7, false)], [ones], [toTensor(cot)])[0]]);
+      ones.dispose();
       {
         assert.deepEqual(a, b, 'same seed, same mask');
         assert.notDeepEqual(a, c, 'another seed, another mask');

@@ -18,6 +18,7 @@
 import { checkFinite, checkMask } from './validate.js';
 import { addScalar, contiguous, fmt, mulScalar, noGrad, record, Tensor, tidy } from '../engine/index.js';
 import { empty, run, withContiguous } from '../engine/ops/kernel.js';
+import { streamWords } from '../engine/random-stream.js';
 
 export interface SoftmaxAttentionOptions {
   /** Key-padding mask (B, nk), float32 of 0 (padding) / 1 (token). */
@@ -70,27 +71,14 @@ function dropoutArgs(op: string, dropout: SoftmaxAttentionOptions['dropout']): [
   return [seed | 0, Math.max(1, Math.min(2 ** 32 - 1, Math.round(p * 2 ** 32))), 1 / (1 - p)];
 }
 
-const GAMMA = 0x9e3779b97f4a7c15n;
-const MASK64 = (1n << 64n) - 1n;
-/** splitmix64's finaliser, as kernels/hash.ts. */
-function mix64(z: bigint): bigint {
-  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
-  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
-  return z ^ (z >> 31n);
-}
-
 /**
  * The multipliers attention dropout applies to the probabilities (B·H, n, nk), row-major: 1/(1 − p) where
- * kept, 0 where dropped — the same mask the kernels regenerate (a reference for tests; BigInt, slow).
+ * kept, 0 where dropped — the same mask the kernels regenerate (a reference for tests).
  */
 export function attentionDropoutKeep(p: number, seed: number, BH: number, n: number, nk: number): Float32Array {
   const [, threshold, keepScale] = dropoutArgs('attentionDropoutKeep', { p, seed });
-  const key = mix64((BigInt(seed >>> 0) * GAMMA + GAMMA) & MASK64);
   const out = new Float32Array(BH * n * nk);
-  for (let idx = 0; idx < out.length; idx++) {
-    const z = mix64((key + BigInt(idx + 1) * GAMMA) & MASK64);
-    out[idx] = Number(z >> 32n) >= threshold ? keepScale : 0;
-  }
+  streamWords(seed, 0, out.length, (i, word) => (out[i] = word >= threshold ? keepScale : 0));
   return out;
 }
 

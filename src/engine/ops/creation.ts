@@ -4,6 +4,7 @@ import { UNARY_OPS } from '../backend/op-codes.js';
 import { Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, run } from './kernel.js';
+import { uniformStream } from '../random-stream.js';
 
 export function tensor(data: Float32Array | Int32Array | readonly number[], shape?: Shape, dtype?: DType): Tensor {
   return Tensor.from(data, shape, dtype);
@@ -40,9 +41,8 @@ export function rand(shape: Shape, seed: number, low = 0, high = 1): Tensor {
 /** Normal(mean, std) by Box–Muller on a seeded uniform stream (for initialisation). */
 export function randn(shape: Shape, seed: number, mean = 0, std = 1): Tensor {
   const n = sizeOf(shape);
-  const u = rand([n + (n & 1)], seed);
-  const uv = u.toArray();
-  u.dispose();
+  // The uniforms of rand(…, seed), made on the host: no device round trip, on any backend.
+  const uv = uniformStream(seed | 0, 0, n + (n & 1));
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - uv[i]));

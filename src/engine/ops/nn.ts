@@ -3,10 +3,11 @@ import { composite, noGrad } from '../autograd.js';
 import { fmt, sameShape } from '../shape.js';
 import { UNARY_OPS } from '../backend/op-codes.js';
 import { Tensor } from '../tensor.js';
-import { add, mul, sub, where } from './binary.js';
+import { backend } from '../engine.js';
+import { add, div, eq, mul, sub, where } from './binary.js';
 import { full, rand } from './creation.js';
 import { gather } from './indexing.js';
-import { run, withContiguous } from './kernel.js';
+import { empty, run, withContiguous } from './kernel.js';
 import { mean, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { logSoftmax } from './softmax.js';
@@ -73,6 +74,42 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (targets.dtype !== 'int32') throw new Error(`crossEntropy: targets must be int32, got ${targets.dtype}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const [n, classes] = logits.shape;
+  return composite([logits], () => {
+    const { valid, safe, count } = targetRows(targets, classes, ignoreIndex);
+    const lp = logSoftmax(logits);
+    let perRow = neg(reshape(gather(lp, reshape(safe, [n, 1]), -1), [n]));
+    if (labelSmoothing > 0) {
+      const smooth = neg(mean(lp, -1));
+      perRow = add(mulScalar(perRow, 1 - labelSmoothing), mulScalar(smooth, labelSmoothing));
+    }
+    // Ignored rows go through where(), so nothing computed for them can leak into the mean.
+    const kept = where(valid, perRow, full([1], 0));
+    // No counted row: NaN (0/0 on the device).
+    return typeof count === 'number' ? mulScalar(sum(kept), count === 0 ? NaN : 1 / count) : div(sum(kept), count);
+  });
+}
+
+/**
+ * Which rows count (1 or 0), their targets made safe to gather (ignored rows read class 0), and
+ * how many count. A backend that reads synchronously checks every target on the host; a GPU one
+ * keeps the targets on the device (no round trip per step) and leaves the range check to the
+ * caller's data.
+ */
+function targetRows(targets: Tensor, classes: number, ignoreIndex: number): { valid: Tensor; safe: Tensor; count: number | Tensor } {
+  const n = targets.shape[0];
+  if (!backend().canReadSync) {
+    return withContiguous([targets], (t) => {
+      const asFloat = empty([n]);
+      run('castI32F32', [t, asFloat, n], n);
+      const valid = addScalar(neg(eq(asFloat, full([1], ignoreIndex))), 1);
+      const safe = empty([n], 'int32');
+      const safeFloat = mul(asFloat, valid);
+      run('castF32I32', [safeFloat, safe, n], n);
+      asFloat.dispose();
+      safeFloat.dispose();
+      return { valid, safe, count: sum(valid) };
+    });
+  }
   const t = withContiguous([targets], (c) => c.toArray());
   const valid = new Float32Array(n);
   const safe = new Int32Array(n);
@@ -82,18 +119,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     valid[i] = 1;
     safe[i] = v;
   });
-  const count = valid.reduce((s, v) => s + v, 0);
-  return composite([logits], () => {
-    const lp = logSoftmax(logits);
-    let perRow = neg(reshape(gather(lp, Tensor.from(safe, [n, 1], 'int32'), -1), [n]));
-    if (labelSmoothing > 0) {
-      const smooth = neg(mean(lp, -1));
-      perRow = add(mulScalar(perRow, 1 - labelSmoothing), mulScalar(smooth, labelSmoothing));
-    }
-    // Ignored rows go through where(), so nothing computed for them can leak into the mean.
-    const kept = where(Tensor.from(valid, [n]), perRow, full([1], 0));
-    return mulScalar(sum(kept), count === 0 ? NaN : 1 / count);
-  });
+  return { valid: Tensor.from(valid, [n]), safe: Tensor.from(safe, [n], 'int32'), count: valid.reduce((s, v) => s + v, 0) };
 }
 
 /** Mean squared error over all elements; the shapes must match (no silent broadcasting). */
