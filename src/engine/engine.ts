@@ -11,6 +11,7 @@ import { platform } from './backend/platform.js';
 import type { Backend, GemmChoice } from './backend/backend.js';
 import { KernelBuild } from './backend/kernel-module.js';
 import { WasmBackend } from './backend/wasm-backend.js';
+import { WebGpuBackend } from './backend/webgpu/webgpu-backend.js';
 import { setDebugChecks } from './checks.js';
 
 export interface EngineOptions {
@@ -45,6 +46,42 @@ export function useBackend(next: Backend | undefined): void {
     throw new Error(`useBackend: ${active.bytesInUse} bytes of tensors are alive on the ${active.name} backend; dispose them first`);
   }
   installed = next;
+}
+
+/** Where ops run: 'wasm' (CPU: WebAssembly threads), 'webgpu', or 'auto' (WebGPU where an adapter exists). */
+export type Device = 'wasm' | 'webgpu' | 'auto';
+
+let gpu: Promise<WebGpuBackend> | undefined;
+
+/**
+ * Chooses the device every op runs on from now on (default: NYSTROMFORMER_DEVICE, else 'wasm').
+ * 'webgpu' fails with what is missing where there is no adapter; 'auto' then falls back to
+ * 'wasm'. Refused while tensors are alive on the backend in use (they could not move).
+ */
+export async function setBackend(device: Device = deviceFromEnv() ?? 'wasm'): Promise<Backend> {
+  if (device === 'wasm') {
+    useBackend(undefined);
+    return initEngine();
+  }
+  let next: WebGpuBackend;
+  try {
+    next = await (gpu ??= WebGpuBackend.create().catch((e: Error) => {
+      gpu = undefined;
+      throw e;
+    }));
+  } catch (e) {
+    if (device === 'auto') return setBackend('wasm');
+    throw e;
+  }
+  useBackend(next);
+  return next;
+}
+
+function deviceFromEnv(): Device | undefined {
+  const v = platform.env('NYSTROMFORMER_DEVICE');
+  if (v === undefined || v === '') return undefined;
+  if (v !== 'wasm' && v !== 'webgpu' && v !== 'auto') throw new Error(`NYSTROMFORMER_DEVICE must be wasm, webgpu or auto, got '${v}'`);
+  return v;
 }
 
 /**

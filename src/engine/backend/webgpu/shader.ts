@@ -10,6 +10,8 @@
  *   fn main(gid, lid, wid, nwg) { let group = <linear workgroup>; let i = group * WG + lid.x; … }
  * with the workgroups of one dispatch laid out over x and y (at most 65535 each).
  */
+import type { BufferRef } from '../buffer.js';
+
 export type ScalarType = 'u32' | 'i32' | 'f32';
 /** Buffers may also be `atomic<u32>` arrays (scatter-adds: a compare-and-swap loop on f32 bits). */
 type BufferType = ScalarType | 'atomic';
@@ -33,6 +35,9 @@ export interface Shader {
   readonly params: readonly { name: string; type: ScalarType }[];
   readonly workgroupSize: number;
 }
+
+/** Runs `shader` over `groups` workgroups with these buffers (in the shader's order) and parameters. */
+export type RunShader = (shader: Shader, buffers: readonly (BufferRef | null)[], params: readonly number[], groups: number) => void;
 
 /** The offset a null buffer gets: bodies test `p.o_bias != NONE`. */
 export const NONE = 0xffffffff;

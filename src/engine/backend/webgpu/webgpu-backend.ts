@@ -8,14 +8,12 @@ import { noSyncRead, type Backend, type BufferRef, type DType, type Handle, type
 import type { KernelArgs, KernelName } from '../kernel-table.js';
 import { platform } from '../platform.js';
 import { GPU_KERNELS, encodeMatmul } from './kernels/index.js';
-import { NONE, type Shader } from './shader.js';
+import { NONE, type RunShader, type Shader } from './shader.js';
 
 /** One dispatch's parameters occupy a slot of this many bytes (the uniform offset alignment). */
 const SLOT = 256;
 const SLOTS = 256;
 
-/** Runs `shader` over `groups` workgroups with these buffers (in the shader's order) and parameters. */
-export type RunShader = (shader: Shader, buffers: readonly (BufferRef | null)[], params: readonly number[], groups: number) => void;
 
 interface Allocation {
   buffer: GPUBuffer;

@@ -1,5 +1,5 @@
 import type { MatmulSpec } from '../../backend.js';
-import type { RunShader } from '../webgpu-backend.js';
+import type { RunShader } from '../shader.js';
 import type { GpuKernelTable } from './index.js';
 
 export function encodeMatmul(_spec: MatmulSpec, _run: RunShader): void {

@@ -3,7 +3,7 @@
  * Each entry turns the kernel's arguments into one or more shader dispatches.
  */
 import type { KernelArgs, KernelName } from '../../kernel-table.js';
-import type { RunShader } from '../webgpu-backend.js';
+import type { RunShader } from '../shader.js';
 import { ELEMENTWISE } from './elementwise.js';
 import { RANDOM } from './random.js';
 import { REDUCE } from './reduce.js';
