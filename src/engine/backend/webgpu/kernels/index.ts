@@ -14,8 +14,7 @@ import { ATTENTION } from './attention.js';
 import { OPTIMIZERS } from './optimizers.js';
 import { GEMM } from './gemm.js';
 
-export type GpuKernel<K extends KernelName> = (args: KernelArgs<K>, run: RunShader) => void;
-export type GpuKernelTable = { readonly [K in KernelName]: GpuKernel<K> };
+export type { GpuKernel, GpuKernelTable } from './table.js';
 
 export { encodeMatmul } from './gemm.js';
 

@@ -1,3 +1,3 @@
-import type { GpuKernelTable } from './index.js';
+import type { GpuKernelTable } from './table.js';
 
 export const RANDOM: Partial<GpuKernelTable> = {};
