@@ -2,8 +2,7 @@
  * Every kernel of the table (../../kernel-table.ts) as WGSL: what `WebGpuBackend.dispatch` runs.
  * Each entry turns the kernel's arguments into one or more shader dispatches.
  */
-import type { KernelArgs, KernelName } from '../../kernel-table.js';
-import type { RunShader } from '../shader.js';
+import type { GpuKernelTable } from './table.js';
 import { ELEMENTWISE } from './elementwise.js';
 import { RANDOM } from './random.js';
 import { REDUCE } from './reduce.js';
