@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { listCache, resolveModelDir, type ResolveModelOptions } from '../io/hub/index.js';
 import { repoName } from '../io/hub/errors.js';
 import { hubCacheDir } from '../io/hub/settings.js';
-import { downloadProgress } from './progress-bar.js';
+import { downloadProgress } from './progress.js';
 
 const REVISION = ['--revision <rev>', 'with a Hub id: branch, tag or commit (default main)'] as const;
 

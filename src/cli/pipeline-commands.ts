@@ -9,6 +9,7 @@ import {
   NystromformerPreTrainedModel, type AttentionMode, type FromPretrainedOptions, type Runtime,
 } from '../models/index.js';
 import { checkFitsPositions } from './flag-limits.js';
+import { countProgress } from './progress.js';
 
 export interface PipelineCommandOptions {
   model: string;
@@ -93,12 +94,8 @@ export async function embedCommand(args: string[], options: PipelineCommandOptio
   const texts = await textsOf(args, options);
   const { model, tokenizer } = await load(options, null);
   const started = performance.now();
-  const vectors = embed(model, tokenizer, texts, {
-    ...encodeOptions(options),
-    pooling: options.pooling,
-    onProgress: (done, total) => { if (total > 1 && process.stderr.isTTY) process.stderr.write(`\rembedded ${done}/${total}`); },
-  });
-  if (texts.length > 1 && process.stderr.isTTY) process.stderr.write('\n');
+  const progress = countProgress('embedded', texts.length, texts.length > 1 && process.stderr.isTTY === true);
+  const vectors = embed(model, tokenizer, texts, { ...encodeOptions(options), pooling: options.pooling, onProgress: (done) => progress(done) });
   vectors.forEach((v, i) => {
     if (options.json) console.log(JSON.stringify({ text: texts[i].slice(0, 80), dim: v.length, embedding: Array.from(v, (x) => Number(x.toPrecision(7))) }));
     else console.log(`${Array.from(v.subarray(0, 8), (x) => x.toFixed(4)).join(' ')} … (${v.length} dims)\t${texts[i].slice(0, 60)}`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { Tokenizer } from '../io/tokenizer.js';
 import { maskedTextExamples, readGlue, readHubGlue, readHubImdb, readImdb, readTextClassification, readTextCorpus, type TextDataset } from '../data/index.js';
-import { downloadProgress } from './progress-bar.js';
+import { downloadProgress } from './progress.js';
 import { MAJORITY, majorityTask, type TokenExample } from '../data/synthetic.js';
 import {
   NystromformerForMaskedLM, NystromformerForSequenceClassification, type AttentionMode, type NystromformerConfig, type NystromformerPreTrainedModel, type Runtime,
