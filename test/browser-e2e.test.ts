@@ -132,7 +132,7 @@ test('the page trains the model in its worker: the loss falls, and its first los
   assert.equal(t.examples, examples.length);
   const model = await NystromformerForMaskedLM.fromPretrained(MODEL, { attention: 'nystrom', strict: true });
   try {
-    const node = trainSteps(model, examples, { ...DEMO_TRAINING, steps: 2, padId: tokenizer.padTokenId });
+    const node = await trainSteps(model, examples, { ...DEMO_TRAINING, steps: 2, padId: tokenizer.padTokenId });
     assertClose('loss at step 1', [losses[0]], [node[0].loss]);
     assertClose('gradient norm at step 1', [t.steps[0].gradNorm], [node[0].gradNorm]);
     assert.ok(Math.abs(losses[1] - node[1].loss) < 1e-3, `loss at step 2: browser ${losses[1]}, node ${node[1].loss}`);

@@ -86,11 +86,11 @@ test('loadTrainingState checks every file before it changes the model or the opt
     manualSeed(4);
     const model = new NystromformerForSequenceClassification(config, { numLandmarks: 4 });
     const optimizer = new AdamW(model.namedParameters());
-    const before = moduleTensors(model);
+    const before = await moduleTensors(model);
     assert.throws(() => loadTrainingState(copy, model, optimizer), (e: Error) => e.message.includes(join(copy, file)), `${file} with ${what}`);
-    const after = moduleTensors(model);
+    const after = await moduleTensors(model);
     for (const name of Object.keys(before)) assert.deepEqual(after[name].data, before[name].data, `${file} with ${what}: ${name} unchanged`);
-    assert.deepEqual(optimizer.state(), { step: 0, slots: {} }, `${file} with ${what}: the optimizer is unchanged`);
+    assert.deepEqual(await optimizer.state(), { step: 0, slots: {} }, `${file} with ${what}: the optimizer is unchanged`);
     model.dispose();
   }
 }));

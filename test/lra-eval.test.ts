@@ -30,7 +30,7 @@ test('CLI: eval --task listops on an lra run gives the accuracy evaluateClassifi
 
   const model = loadLraRun(run);
   const examples = (await readListOps(join(data, 'basic_test.tsv'))).map((e) => ({ ...e, inputIds: e.inputIds.slice(0, 64) }));
-  const expected = evaluateClassifier(model, examples, 16, 0, false);
+  const expected = await evaluateClassifier(model, examples, 16, 0, false);
   model.dispose();
   assert.equal(r.accuracy, expected.accuracy);
   assert.ok(Math.abs(r.loss - expected.loss) < 1e-5, `loss ${r.loss} vs ${expected.loss}`);

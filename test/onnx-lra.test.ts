@@ -162,14 +162,14 @@ test('LRA run folders: config.json and the weights reload the same logits, Perfo
   try {
     const features = model.encoder.blocks.items.map((b) => b.attention.features!);
     assert.ok(!model.parameters().some((p) => features.includes(p)), 'the random features are not trained');
-    assert.ok('encoder.blocks.1.attention.features' in moduleTensors(model), 'but they are saved');
+    assert.ok('encoder.blocks.1.attention.features' in (await moduleTensors(model)), 'but they are saved');
     writeLraConfig(dir, model);
     assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).model_type, 'lra-classifier');
     assert.deepEqual(readLraConfig(dir), model.config);
     // a run without best/ loads the latest checkpoint
     await saveCheckpoint(dir, model, new AdamW(model.namedParameters()), { step: 3, epoch: 0, batch: 0, seedState: 1 });
     mkdirSync(join(dir, 'best'));
-    writeSafetensorsSync(join(dir, 'best', 'weights.safetensors'), moduleTensors(model));
+    writeSafetensorsSync(join(dir, 'best', 'weights.safetensors'), await moduleTensors(model));
     const batch = doc(20, 13, 16);
     const want = engineLogits(model, batch);
     for (const remove of [false, true]) {
@@ -186,7 +186,7 @@ test('LRA run folders: config.json and the weights reload the same logits, Perfo
   }
 }));
 
-test('LRA run folders: a missing or malformed config or weights is named', withTempDir('nystromformer-onnx-lra-', (dir) => {
+test('LRA run folders: a missing or malformed config or weights is named', withTempDir('nystromformer-onnx-lra-', async (dir) => {
   const config = join(dir, 'config.json');
   assert.throws(() => loadLraRun(dir), (e: Error) => e.message.includes(config) && /no such file/.test(e.message));
   writeFileSync(config, '{"model_type": "lra-classifier", ');
@@ -204,7 +204,7 @@ test('LRA run folders: a missing or malformed config or weights is named', withT
     writeLraConfig(dir, model);
     assert.throws(() => loadLraRun(dir), /no weights \(neither best\/weights\.safetensors nor a checkpoint/);
     // weights saved before the features were a buffer
-    const tensors = moduleTensors(model);
+    const tensors = await moduleTensors(model);
     delete tensors['encoder.blocks.0.attention.features'];
     mkdirSync(join(dir, 'best'));
     const weights = join(dir, 'best', 'weights.safetensors');

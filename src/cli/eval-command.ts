@@ -18,7 +18,7 @@ export async function evalCommand(o: TrainCommandOptions): Promise<void> {
   const { model, evalSet, padId, metrics, description } = await textTask(o, true);
   if (evalSet.length === 0) throw new Error(`eval: ${o.data} has no labelled examples in its dev/test split`);
   const regression = model.problemType?.() === 'regression';
-  const r = evaluateClassifier(model, evalSet, o.batchSize, padId, regression);
+  const r = await evaluateClassifier(model, evalSet, o.batchSize, padId, regression);
   const result = {
     task: o.task, model: o.model, attention: o.attention, examples: evalSet.length, loss: r.loss,
     ...(!regression && { accuracy: r.accuracy }), ...metrics?.(r.predictions, evalSet.map((e) => e.label as number)),

@@ -81,7 +81,7 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
     onEval: (e) => say(`${process.stderr.isTTY ? '\n' : ''}step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;
-  const testScore = evaluateClassifier(model, splits.test, batchSize, 0, false);
+  const testScore = await evaluateClassifier(model, splits.test, batchSize, 0, false);
   const report = {
     bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, lr: o.lr, warmup, seed: o.seed,
     data: o.data ?? 'generated', train_examples: splits.train.length,

@@ -40,7 +40,7 @@ export async function lraEval(o: LraEvalOptions): Promise<LraEvalResult> {
     if (o.seqLen !== undefined && o.seqLen > maxLength) throw new Error(`eval: --seq-len ${o.seqLen} is longer than the run's maxLength ${maxLength} (${o.model}/config.json)`);
     const { test } = await task.load({ data: o.data, length: o.seqLen ?? maxLength, seed: o.seed, out: o.model, testOnly: true, progress: countProgress });
     if (test.length === 0) throw new Error(`eval: ${o.data} has no ${o.task} test examples`);
-    const r = evaluateClassifier(model, test, o.batchSize, 0, false);
+    const r = await evaluateClassifier(model, test, o.batchSize, 0, false);
     return { task: o.task, model: o.model, attention, examples: test.length, loss: r.loss, accuracy: r.accuracy, seconds: Math.round((performance.now() - started) / 100) / 10 };
   } finally {
     model.dispose();

@@ -12,9 +12,11 @@ function distinctState(module: Module): [string, Tensor][] {
   return stateOf(module).filter(([, t]) => !seen.has(t) && seen.add(t));
 }
 
-/** Every distinct parameter and buffer under its first name (tied tensors once), as float32. */
-export function moduleTensors(module: Module): Record<string, TensorToWrite> {
-  return Object.fromEntries(distinctState(module).map(([name, t]) => [name, { dtype: 'F32' as const, shape: [...t.shape], data: t.toArray() as Float32Array }]));
+/** Every distinct parameter and buffer under its first name (tied tensors once), as float32, read from any backend. */
+export async function moduleTensors(module: Module): Promise<Record<string, TensorToWrite>> {
+  const out: Record<string, TensorToWrite> = {};
+  for (const [name, t] of distinctState(module)) out[name] = { dtype: 'F32', shape: [...t.shape], data: (await t.read()) as Float32Array };
+  return out;
 }
 
 /** Checks that `tensors` holds every parameter and buffer of `module` with its shape; errors name `source` and the tensor. */

@@ -44,8 +44,8 @@ export async function saveCheckpoint(out: string, model: Module, optimizer: Opti
   const tmp = tempPathFor(final);
   mkdirSync(tmp);
   try {
-    writeSafetensorsSync(join(tmp, WEIGHTS), moduleTensors(model));
-    const { step, slots } = optimizer.state();
+    writeSafetensorsSync(join(tmp, WEIGHTS), await moduleTensors(model));
+    const { step, slots } = await optimizer.state();
     const tensors: Record<string, TensorToWrite> = {};
     for (const [param, s] of Object.entries(slots)) for (const [slot, data] of Object.entries(s)) tensors[`${param}::${slot}`] = { dtype: 'F32', shape: [data.length], data };
     writeSafetensorsSync(join(tmp, OPTIMIZER), tensors, { step: String(step) });

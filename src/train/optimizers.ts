@@ -47,8 +47,8 @@ export abstract class Optimizer {
   }
 
   /** The global L2 norm of the gradients, and the factor that clips it to maxNorm (1 when below or maxNorm ≤ 0). */
-  clip(maxNorm: number): { norm: number; scale: number } {
-    const norm = Math.sqrt(sumOfSquares(this.params.flatMap(([, p]) => (p.grad ? [p.grad] : []))));
+  async clip(maxNorm: number): Promise<{ norm: number; scale: number }> {
+    const norm = Math.sqrt(await sumOfSquares(this.params.flatMap(([, p]) => (p.grad ? [p.grad] : []))));
     return { norm, scale: maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1 };
   }
 
@@ -64,11 +64,12 @@ export abstract class Optimizer {
   protected abstract slotNames(): readonly string[];
 
   /** The state after `step` updates; every parameter has its slots (zeros where it had no gradient yet), so a checkpoint is complete. */
-  state(): OptimizerState {
+  async state(): Promise<OptimizerState> {
     if (this.step > 0) for (const [name, p] of this.params) for (const key of this.slotNames()) this.slot(name, key, p.size);
     const slots: OptimizerState['slots'] = {};
     for (const [name, s] of this.#slots) {
-      slots[name] = Object.fromEntries(Object.entries(s).map(([key, t]) => [key, t.toArray() as Float32Array]));
+      slots[name] = {};
+      for (const [key, t] of Object.entries(s)) slots[name][key] = (await t.read()) as Float32Array;
     }
     return { step: this.step, slots };
   }

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { backward, mulScalar, noGrad, NonFiniteError, tidy } from '../engine/index.js';
+import { backward, contiguous, mulScalar, noGrad, NonFiniteError, tidy } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
 import { makeDir } from '../io/make-dir.js';
 import { writeSafetensorsSync } from '../io/safetensors.js';
@@ -122,8 +122,8 @@ async function trainWith(
     }
     return batches[state.batch++].map((i) => trainSet[i]);
   };
-  const evaluate = (): EvalRecord => {
-    const { loss, accuracy, predictions } = evaluateClassifier(model, evalSet, o.batchSize, o.padId, regression);
+  const evaluate = async (): Promise<EvalRecord> => {
+    const { loss, accuracy, predictions } = await evaluateClassifier(model, evalSet, o.batchSize, o.padId, regression);
     return { type: 'eval', step: state.step, loss, accuracy, ...o.metrics?.(predictions, evalSet.map((e) => e.label as number)) };
   };
   const checkpoint = async () => {
@@ -141,18 +141,21 @@ async function trainWith(
       const examples = nextBatch();
       tokens += examples.reduce((s, e) => s + e.inputIds.length + (e.inputIds2?.length ?? 0), 0);
       try {
-        loss += tidy(() => {
+        const batchLoss = tidy(() => {
           const out = model.forward(collate(examples, o.padId, regression));
           backward(mulScalar(out.loss!, 1 / o.accumulate));
-          return out.loss!.item() / o.accumulate;
+          return out.loss!;
         });
+        // read asynchronously: a GPU backend has no other way
+        loss += (await batchLoss.itemAsync()) / o.accumulate;
+        batchLoss.dispose();
       } catch (e) {
         // a model refuses a non-finite forward: the weights have diverged
         if (e instanceof NonFiniteError) loss = NaN;
         else throw e;
       }
     }
-    const { norm, scale } = optimizer.clip(o.clipNorm);
+    const { norm, scale } = await optimizer.clip(o.clipNorm);
     if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
       optimizer.zeroGrad();
       log({ type: 'error', step: state.step + 1, loss, grad_norm: norm });
@@ -171,7 +174,7 @@ async function trainWith(
     log(record);
     o.onStep?.(record);
     if (state.step % o.evalEvery === 0 || state.step === o.steps) {
-      last = evaluate();
+      last = await evaluate();
       log(last);
       o.onEval?.(last);
       const value = regression ? -last.loss : last.accuracy;
@@ -188,14 +191,14 @@ async function trainWith(
     }
     if (state.step % o.checkpointEvery === 0 || state.step === o.steps) await checkpoint();
   }
-  const final = last ?? evaluate();
+  const final = last ?? (await evaluate());
   return { step: state.step, resumedAt, final, best: state.best, stopped };
 }
 
 async function saveBest(model: TrainableModel, dir: string): Promise<void> {
   if (model.save) return model.save(dir);
   makeDir(dir);
-  writeSafetensorsSync(join(dir, 'weights.safetensors'), moduleTensors(model));
+  writeSafetensorsSync(join(dir, 'weights.safetensors'), await moduleTensors(model));
 }
 
 /** A kill may have cut the log's last line short: start the next record on a line of its own. */
@@ -210,9 +213,9 @@ function endLogLine(path: string): void {
 }
 
 /** Mean loss and accuracy (per example, or per labelled token for MLM; loss only for regression) over a set, in evaluation mode. */
-export function evaluateClassifier(
+export async function evaluateClassifier(
   model: TrainableModel, set: readonly TokenExample[], batchSize: number, padId: number, regression: boolean,
-): { loss: number; accuracy: number; predictions: number[] } {
+): Promise<{ loss: number; accuracy: number; predictions: number[] }> {
   if (set.length === 0) return { loss: NaN, accuracy: NaN, predictions: [] };
   model.eval();
   let loss = 0;
@@ -221,10 +224,12 @@ export function evaluateClassifier(
   const predictions: number[] = [];
   for (let i = 0; i < set.length; i += batchSize) {
     const examples = set.slice(i, i + batchSize);
-    const [batchLoss, logits] = noGrad(() => tidy(() => {
+    const outputs = noGrad(() => tidy(() => {
       const out = model.forward(collate(examples, padId, regression));
-      return [out.loss!.item(), out.logits.toArray() as Float32Array] as const;
+      return [out.loss!, contiguous(out.logits)];
     }));
+    const [batchLoss, logits] = [(await outputs[0].read())[0], (await outputs[1].read()) as Float32Array];
+    outputs.forEach((t) => t.dispose());
     loss += batchLoss * examples.length;
     if (Array.isArray(examples[0].label)) {
       // per-token labels: accuracy over the positions that have one

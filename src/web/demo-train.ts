@@ -40,7 +40,7 @@ export interface TrainStep {
 }
 
 /** Trains `model` in place for `s.steps` steps; `onStep` sees each step as it ends. The model is left in eval mode. */
-export function trainSteps(model: TrainableModel, examples: readonly TokenExample[], s: TrainSettings, onStep?: (r: TrainStep) => void): TrainStep[] {
+export async function trainSteps(model: TrainableModel, examples: readonly TokenExample[], s: TrainSettings, onStep?: (r: TrainStep) => void): Promise<TrainStep[]> {
   if (examples.length === 0) throw new Error('training: there are no examples (the document is empty?)');
   manualSeed(s.seed);
   const optimizer = new AdamW(model.namedParameters(), { weightDecay: s.weightDecay });
@@ -54,12 +54,14 @@ export function trainSteps(model: TrainableModel, examples: readonly TokenExampl
       if (batches.length === 0) batches = epochBatches(lengths, s.batchSize, s.seed, ++epoch);
       const batch = batches.shift()!.map((i) => examples[i]);
       const t0 = performance.now();
-      const loss = tidy(() => {
+      const lossTensor = tidy(() => {
         const out = model.forward(collate(batch, s.padId));
         backward(out.loss!);
-        return out.loss!.item();
+        return out.loss!;
       });
-      const { norm, scale } = optimizer.clip(s.clipNorm);
+      const loss = await lossTensor.itemAsync(); // the one way back from a GPU
+      lossTensor.dispose();
+      const { norm, scale } = await optimizer.clip(s.clipNorm);
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
         optimizer.zeroGrad();
         throw new NonFiniteError('training', `training: the ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} became ${Number.isFinite(loss) ? norm : loss} at step ${step + 1}; try a lower learning rate`, { step: step + 1 });

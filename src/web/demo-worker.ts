@@ -77,7 +77,7 @@ async function handle(request: DemoRequest): Promise<void> {
     }
     case 'train': {
       if (!model) throw new Error('the model is not loaded yet');
-      const steps = trainSteps(model, request.examples, request.settings, (step) => reply({ type: 'train-step', ...step }));
+      const steps = await trainSteps(model, request.examples, request.settings, (step) => reply({ type: 'train-step', ...step }));
       return reply({ type: 'train-done', steps });
     }
   }

@@ -179,7 +179,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const { writeModelFolder } = await import('./folder.js');
-    writeModelFolder(dir, moduleTensors(this), withSavedAttention(configToJSON(this.config, this.architecture), this.attentionSettings));
+    writeModelFolder(dir, await moduleTensors(this), withSavedAttention(configToJSON(this.config, this.architecture), this.attentionSettings));
     await options.tokenizer?.save(dir);
   }
 
