@@ -2,7 +2,7 @@
 export * from './nystrom.js';
 export { segmentBounds, segmentMeans, poolingMatrix, poolingWeights } from './landmarks.js';
 export * from './softmax-attention.js';
-export { assertFinite, checkMaskValues } from './validate.js';
+export { assertFinite, canCheckValues, checkMaskValues } from './validate.js';
 export { linformerAttention } from './linformer.js';
 export type { LinformerOptions } from './linformer.js';
 export { performerAttention, orthogonalRandomFeatures } from './performer.js';

@@ -10,8 +10,8 @@
  * A, Z (B,H,m,m). No n×n tensor is ever formed: time and memory are O(n·m + n·d) per head.
  */
 import {
-  add, composite, concat, depthwiseConv1d, div, fmt, full, gather, matmul, max, mul, mulScalar,
-  padAxis, reshape, slice, softmax, sub, sum, Tensor, tensor, transpose, addScalar,
+  add, arange, cast, composite, concat, depthwiseConv1d, div, eq, fmt, full, gather, matmul, max, min, mul, mulScalar,
+  padAxis, reshape, slice, softmax, sub, sum, Tensor, tensor, transpose, addScalar, where,
 } from '../engine/index.js';
 import { nystromForward, nystromFused } from './nystrom-fused.js';
 import { checkFinite, checkMask, checkQkv } from './validate.js';
@@ -116,14 +116,10 @@ export function iterativeInverse(a: Tensor, iterations: number, init: 'original'
   let c: Tensor;
   if (init === 'original') c = max(colSums);
   else {
-    const values = colSums.toArray();
-    const first = new Int32Array(B * H);
-    for (let r = 0; r < B * H; r++) {
-      let best = 0;
-      for (let j = 1; j < m; j++) if (values[r * m + j] > values[r * m + best]) best = j;
-      first[r] = best;
-    }
-    c = reshape(gather(colSums, tensor(first, [B, H, 1], 'int32'), -1), [B, H, 1, 1]);
+    // The first column of the largest sum, found on the device (no read back): the smallest index where the sum is the row's max.
+    const isBest = eq(colSums, max(colSums, -1, { keepDims: true }));
+    const first = min(where(isBest, cast(arange(m), 'float32'), full([1], m)), -1, { keepDims: true });
+    c = reshape(gather(colSums, cast(first, 'int32'), -1), [B, H, 1, 1]);
   }
   const eye = identity(m);
   let z = div(transpose(a), c); // Z₀ = Aᵀ/c

@@ -1,5 +1,11 @@
 /** Input checks shared by the attention ops: shapes, masks, finiteness. Errors name the op and shapes. */
-import { abs, contiguous, fmt, max, noGrad, NonFiniteError, perOpChecks, Tensor, tidy } from '../engine/index.js';
+import { abs, backend, contiguous, fmt, max, noGrad, NonFiniteError, perOpChecks, Tensor, tidy } from '../engine/index.js';
+
+/**
+ * Whether checks may read values back: not on a backend that reads only asynchronously (a GPU),
+ * where there is no synchronous way back; there the caller's data is trusted, and a NaN shows in the loss.
+ */
+export const canCheckValues = (): boolean => backend().canReadSync;
 
 /** q, k, v must be float32 (B, H, n, d) with equal shapes; returns [B, H, n, d]. */
 export function checkQkv(op: string, q: Tensor, k: Tensor, v: Tensor): [number, number, number, number] {
@@ -23,7 +29,7 @@ export function checkMask(op: string, mask: Tensor, B: number, n: number, keys =
     throw new Error(`${op}: mask must be (B, ${keys}) = [${B}, ${n}], got ${fmt(mask.shape)}`);
   }
   if (mask.dtype !== 'float32') throw new Error(`${op}: mask must be float32 0/1, got ${mask.dtype}`);
-  if (perOpChecks()) checkMaskValues(op, tidy(() => noGrad(() => contiguous(mask).toArray())), n);
+  if (perOpChecks() && canCheckValues()) checkMaskValues(op, tidy(() => noGrad(() => contiguous(mask).toArray())), n);
 }
 
 /** Values of a (B, n) mask, row-major, must be 0 or 1. */
@@ -42,7 +48,7 @@ export function checkFinite(op: string, named: Record<string, Tensor | undefined
 
 /** One read: throws NonFiniteError naming `op` when t holds NaN or ±Infinity. */
 export function assertFinite(op: string, name: string, t: Tensor): void {
-  if (t.size === 0) return;
+  if (t.size === 0 || !canCheckValues()) return;
   const m = tidy(() => noGrad(() => max(abs(t)).item()));
   if (!Number.isFinite(m)) throw new NonFiniteError(op, `${op}: ${name} ${fmt(t.shape)} contains non-finite values`);
 }

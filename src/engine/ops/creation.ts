@@ -3,7 +3,7 @@ import type { DType } from '../backend/backend.js';
 import { UNARY_OPS } from '../backend/op-codes.js';
 import { Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty, run } from './kernel.js';
+import { copyContiguous, empty, run, withContiguous } from './kernel.js';
 import { uniformStream } from '../random-stream.js';
 
 export function tensor(data: Float32Array | Int32Array | readonly number[], shape?: Shape, dtype?: DType): Tensor {
@@ -51,6 +51,19 @@ export function randn(shape: Shape, seed: number, mean = 0, std = 1): Tensor {
     if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(theta);
   }
   return Tensor.from(out, shape);
+}
+
+/**
+ * The values as `dtype`, in a new tensor: int32 → float32 exactly, float32 → int32 truncated toward
+ * zero and saturated (NaN → 0); same dtype: a copy. Not differentiable.
+ */
+export function cast(t: Tensor, dtype: DType): Tensor {
+  if (t.dtype === dtype) return copyContiguous(t);
+  return withContiguous([t], (x) => {
+    const y = empty(t.shape, dtype);
+    run(dtype === 'float32' ? 'castI32F32' : 'castF32I32', [x, y, t.size], t.size);
+    return y;
+  });
 }
 
 /** 0, 1, …, n−1 as int32. */

@@ -1,6 +1,6 @@
 /** NystromformerModel: embeddings and the encoder stack (Hugging Face's base model). */
-import { checkedBoundary, fmt, Tensor } from '../../engine/index.js';
-import { assertFinite } from '../../attention/index.js';
+import { cast, checkedBoundary, fmt, Tensor } from '../../engine/index.js';
+import { assertFinite, canCheckValues } from '../../attention/index.js';
 import { Module, ModuleList, release, stage } from '../../nn/index.js';
 import { NystromformerConfig } from './config.js';
 import { NystromformerEmbeddings } from './embeddings.js';
@@ -122,7 +122,6 @@ export class NystromformerModel extends NystromformerPreTrainedModel {
 
 /** A 0/1 mask as float32, checked. */
 function floatMask(mask: Tensor): Tensor {
-  const values = mask.toArray();
-  if (values.some((v) => v !== 0 && v !== 1)) throw new Error(`NystromformerModel: attention_mask must hold only 0 and 1`);
-  return mask.dtype === 'float32' ? mask : Tensor.from(Float32Array.from(values), mask.shape, 'float32');
+  if (canCheckValues() && mask.toArray().some((v) => v !== 0 && v !== 1)) throw new Error(`NystromformerModel: attention_mask must hold only 0 and 1`);
+  return mask.dtype === 'float32' ? mask : cast(mask, 'float32');
 }
