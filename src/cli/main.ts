@@ -19,6 +19,7 @@ import {
   matrixSizes, nonNegativeInt, nonNegativeNumber, parsedOption, port, positiveInt, positiveIntList, positiveNumber, seed,
 } from './parse-flags.js';
 import { RESUME_MAY_CHANGE_FLAGS } from './run-options.js';
+import { setBackend } from '../engine/index.js';
 
 /** What --resume allows: the flags that do not change the steps already taken. */
 const RESUME_HELP = `a flag given with it that would change the run's math (such as --lr, --batch-size, --seed) is refused; ${RESUME_MAY_CHANGE_FLAGS} may change (e.g. a larger --steps extends the run)`;
@@ -125,6 +126,7 @@ program
 
 program
   .command('train')
+  .addOption(deviceOption())
   .description('train a Nyströmformer classifier; with no options, a small one on the embedded synthetic task (about a minute)')
   .option('--task <task>', 'synthetic (embedded: which of two marker tokens is more frequent), glue/<task> (e.g. glue/sst2), imdb, mlm (raw text)', 'synthetic')
   .option('--data <path>', 'GLUE folder (glue/*), aclImdb folder or .csv/.jsonl file (imdb), .txt file or folder (mlm); hf:owner/name for a Hub dataset (hf:nyu-mll/glue, hf:stanfordnlp/imdb)')
@@ -158,6 +160,7 @@ program
 
 program
   .command('eval')
+  .addOption(deviceOption())
   .description("a trained classifier's metrics on a task's dev/test split (GLUE metrics for glue/*), or an lra run's test accuracy on an LRA task")
   .requiredOption('--model <dir>', 'sequence-classification checkpoint with tokenizer.json, or an `nystromformer lra` run folder (with --task listops, text, …)')
   .requiredOption('--task <task>', `glue/<task> or imdb; or an LRA task: ${Object.keys(LRA_SETTINGS).join(', ')}`)
@@ -174,6 +177,7 @@ program
 
 program
   .command('lra')
+  .addOption(deviceOption())
   .description("train the Long Range Arena encoder on a task and report test accuracy, time per step and peak memory (the paper's settings unless overridden)")
   .addHelpText('after', `\n--data per task:\n${Object.entries(LRA_SETTINGS).map(([name, t]) => `  ${name.padEnd(11)}${t.dataHelp}`).join('\n')}\n\nPaper settings (length / batch / warm-up / steps):\n${Object.entries(LRA_SETTINGS).map(([name, t]) => `  ${name.padEnd(11)}${t.length} / ${t.batchSize} / ${t.warmup} / ${t.steps}`).join('\n')}`)
   .option('--task <task>', Object.keys(LRA_SETTINGS).join(', '), 'listops')
@@ -281,10 +285,23 @@ program
   // Imported when used: node:http is needed by this command only.
   .action(async (options) => (await import('./serve-command.js')).serveCommand(options));
 
+/** --device of the commands whose work runs on the engine and reads back asynchronously (training, evaluation). */
+function deviceOption(): Option {
+  return new Option('--device <device>', 'where ops run: cpu (WebAssembly threads), webgpu, or auto (WebGPU where an adapter exists); default: NYSTROMFORMER_DEVICE, else cpu')
+    .choices(['cpu', 'webgpu', 'auto']);
+}
+
 /** --runtime of every command that runs a model folder's forward pass. */
 function runtimeOption(): Option {
   return new Option('--runtime <r>', 'engine, or onnx (the encoder exported in memory and run on onnxruntime-node)').choices(['engine', 'onnx']);
 }
+
+// Commands with --device pick their backend before they start.
+program.hook('preAction', async (_program, command) => {
+  if (!command.options.some((o) => o.long === '--device')) return;
+  const device = command.opts().device as 'cpu' | 'webgpu' | 'auto' | undefined;
+  await setBackend(device === 'cpu' ? 'wasm' : device);
+});
 
 addHubCommands(program);
 // Last: every command declared above that takes --model also takes a Hub id and --revision.

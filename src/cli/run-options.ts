@@ -11,7 +11,7 @@ import { writeFileAtomicSync } from '../io/atomic.js';
 export const OPTIONS_FILE = 'options.json';
 
 /** Flags of one invocation, not of the run. */
-const PER_INVOCATION = new Set(['out', 'resume', 'overwrite', 'json']);
+const PER_INVOCATION = new Set(['out', 'resume', 'overwrite', 'json', 'device']); // device: the same math on any backend
 /** Flags a resumed run may change: none of them changes the steps already taken. */
 const RESUME_MAY_CHANGE = ['steps', 'epochs', 'evalEvery', 'checkpointEvery', 'patience'];
 

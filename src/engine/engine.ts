@@ -80,7 +80,8 @@ export async function setBackend(device: Device = deviceFromEnv() ?? 'wasm'): Pr
 function deviceFromEnv(): Device | undefined {
   const v = platform.env('NYSTROMFORMER_DEVICE');
   if (v === undefined || v === '') return undefined;
-  if (v !== 'wasm' && v !== 'webgpu' && v !== 'auto') throw new Error(`NYSTROMFORMER_DEVICE must be wasm, webgpu or auto, got '${v}'`);
+  if (v === 'cpu') return 'wasm';
+  if (v !== 'wasm' && v !== 'webgpu' && v !== 'auto') throw new Error(`NYSTROMFORMER_DEVICE must be cpu (or wasm), webgpu or auto, got '${v}'`);
   return v;
 }
 
