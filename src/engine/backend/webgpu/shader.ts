@@ -5,8 +5,8 @@
  *
  * Generated layout: binding 0 is a uniform block `p` with, first, one element offset per buffer
  * (`p.o_<name>`: where the BufferRef starts, in 4-byte elements, or NONE for a null buffer), then
- * the parameters in order. Bindings 1… are the buffers, all `read_write` so that views of one
- * allocation may be bound together. The body runs inside
+ * the parameters in order. Bindings 1… are the buffers, all `read_write`; buffers that are views of
+ * one allocation share one binding (see Shader.code), so bodies may read and write through either name. The body runs inside
  *   fn main(gid, lid, wid, nwg) { let group = <linear workgroup>; let i = group * WG + lid.x; … }
  * with the workgroups of one dispatch laid out over x and y (at most 65535 each).
  */
@@ -30,10 +30,14 @@ export interface ShaderSpec {
 
 export interface Shader {
   readonly name: string;
-  readonly code: string;
   readonly buffers: readonly { name: string; type: BufferType }[];
   readonly params: readonly { name: string; type: ScalarType }[];
   readonly workgroupSize: number;
+  /**
+   * The WGSL with buffer k bound as buffer alias[k] (alias[k] ≤ k): WebGPU refuses two writable
+   * bindings of one GPU buffer, so views of one allocation share a binding, declared once.
+   */
+  code(alias: readonly number[]): string;
 }
 
 /** Runs `shader` over `groups` workgroups with these buffers (in the shader's order) and parameters. */
@@ -53,20 +57,29 @@ export function shader(name: string, spec: ShaderSpec): Shader {
   const params = (spec.params ?? []).map((q) => field<ScalarType>(q, ['u32', 'i32', 'f32']));
   const wg = spec.workgroupSize ?? 64;
   const members = [...buffers.map((b) => `o_${b.name}: u32`), ...params.map((q) => `${q.name}: ${q.type}`)];
-  const code = [
-    `const NONE: u32 = ${NONE}u;`,
-    `const WG: u32 = ${wg}u;`,
-    `struct Params { ${members.join(', ')}, }`,
-    '@group(0) @binding(0) var<uniform> p: Params;',
-    ...buffers.map((b, k) => `@group(0) @binding(${k + 1}) var<storage, read_write> ${b.name}: array<${b.type === 'atomic' ? 'atomic<u32>' : b.type}>;`),
-    spec.prelude ?? '',
-    `@compute @workgroup_size(${wg})`,
-    'fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid: vec3u,',
-    '        @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {',
-    '  let group = wid.x + wid.y * nwg.x;',
-    '  let i = group * WG + lid.x;',
-    spec.body,
-    '}',
-  ].join('\n');
-  return { name, code, buffers, params, workgroupSize: wg };
+  const code = (alias: readonly number[]) => {
+    let source = [spec.prelude ?? '', `@compute @workgroup_size(${wg})`,
+      'fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_id) lid: vec3u,',
+      '        @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {',
+      '  let group = wid.x + wid.y * nwg.x;',
+      '  let i = group * WG + lid.x;',
+      spec.body,
+      '}'].join('\n');
+    buffers.forEach((b, k) => {
+      const into = buffers[alias[k]];
+      if (alias[k] === k) return;
+      if (into.type !== b.type) throw new Error(`webgpu: ${name} got one allocation as its buffers ${into.name} (${into.type}) and ${b.name} (${b.type})`);
+      // accesses are `name[…]` and `&name` (arrayLength, atomics)
+      source = source.replace(new RegExp(`\\b${b.name}(?=\\s*\\[)`, 'g'), into.name).replace(new RegExp(`&${b.name}\\b`, 'g'), `&${into.name}`);
+    });
+    return [
+      `const NONE: u32 = ${NONE}u;`,
+      `const WG: u32 = ${wg}u;`,
+      `struct Params { ${members.join(', ')}, }`,
+      '@group(0) @binding(0) var<uniform> p: Params;',
+      ...buffers.flatMap((b, k) => (alias[k] !== k ? [] : [`@group(0) @binding(${k + 1}) var<storage, read_write> ${b.name}: array<${b.type === 'atomic' ? 'atomic<u32>' : b.type}>;`])),
+      source,
+    ].join('\n');
+  };
+  return { name, buffers, params, workgroupSize: wg, code };
 }

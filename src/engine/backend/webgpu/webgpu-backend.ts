@@ -34,10 +34,11 @@ export class WebGpuBackend implements Backend {
   readonly adapterName: string;
   readonly #buffers = new Map<number, Allocation>();
   readonly #pool = new Map<number, GPUBuffer[]>();
-  readonly #pipelines = new Map<Shader, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
+  readonly #pipelines = new Map<Shader, Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>>();
   readonly #params: GPUBuffer;
   readonly #staging = new ArrayBuffer(SLOT * SLOTS);
-  readonly #dummy: GPUBuffer;
+  /** Stand-ins for null buffers, one per binding slot (one GPU buffer bound twice would alias). */
+  readonly #dummies: GPUBuffer[] = [];
   #nextHandle = 1;
   #slots = 0;
   #encoder: GPUCommandEncoder | undefined;
@@ -84,7 +85,6 @@ export class WebGpuBackend implements Backend {
       if (!this.#closed) this.#error ??= new Error(`webgpu: the device was lost (${info.reason}): ${info.message}`);
     });
     this.#params = device.createBuffer({ size: SLOT * SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.#dummy = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
   }
 
   get bytesInUse(): number {
@@ -175,7 +175,9 @@ export class WebGpuBackend implements Backend {
   readonly #run: RunShader = (shader, buffers, params, groups) => {
     if (groups <= 0) return;
     if (this.#slots === SLOTS) this.flush();
-    const { pipeline, layout } = this.#pipeline(shader);
+    // buffer k shares the binding of the first buffer in the same allocation
+    const alias = buffers.map((ref, k) => (ref ? buffers.findIndex((r) => r?.handle === ref.handle) : k));
+    const { pipeline, layout } = this.#pipeline(shader, alias);
     const slot = this.#slots++;
     const u32 = new Uint32Array(this.#staging, slot * SLOT, SLOT / 4);
     const f32 = new Float32Array(this.#staging, slot * SLOT, SLOT / 4);
@@ -183,7 +185,7 @@ export class WebGpuBackend implements Backend {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.#params, offset: slot * SLOT, size: SLOT } }];
     buffers.forEach((ref, k) => {
       u32[k] = ref ? ref.byteOffset / 4 : NONE;
-      entries.push({ binding: k + 1, resource: { buffer: ref ? this.#resolve(ref) : this.#dummy } });
+      if (alias[k] === k) entries.push({ binding: k + 1, resource: { buffer: ref ? this.#resolve(ref) : this.#dummy(k) } });
     });
     if (params.length !== shader.params.length) throw new Error(`webgpu: ${shader.name} takes ${shader.params.length} parameters, got ${params.length}`);
     shader.params.forEach(({ type }, k) => {
@@ -200,24 +202,31 @@ export class WebGpuBackend implements Backend {
     this.dispatches++;
   };
 
-  #pipeline(shader: Shader) {
-    let p = this.#pipelines.get(shader);
+  #pipeline(shader: Shader, alias: readonly number[]) {
+    let variants = this.#pipelines.get(shader);
+    if (!variants) this.#pipelines.set(shader, (variants = new Map()));
+    const key = alias.join();
+    let p = variants.get(key);
     if (!p) {
       const layout = this.device.createBindGroupLayout({
         entries: [
           { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-          ...shader.buffers.map((_, k) => ({ binding: k + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' as const } })),
+          ...shader.buffers.flatMap((_, k) => (alias[k] !== k ? [] : [{ binding: k + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' as const } }])),
         ],
       });
-      const module = this.device.createShaderModule({ label: shader.name, code: shader.code });
+      const module = this.device.createShaderModule({ label: shader.name, code: shader.code(alias) });
       const pipeline = this.device.createComputePipeline({
         label: shader.name,
         layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
         compute: { module, entryPoint: 'main' },
       });
-      this.#pipelines.set(shader, (p = { pipeline, layout }));
+      variants.set(key, (p = { pipeline, layout }));
     }
     return p;
+  }
+
+  #dummy(slot: number): GPUBuffer {
+    return (this.#dummies[slot] ??= this.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE }));
   }
 
   /** The encoder with every recorded dispatch, its compute pass closed. */
@@ -260,6 +269,7 @@ export class WebGpuBackend implements Backend {
     this.flush();
     for (const list of this.#pool.values()) for (const b of list) b.destroy();
     for (const a of this.#buffers.values()) a.buffer.destroy();
+    for (const d of this.#dummies) d?.destroy();
     this.#pool.clear();
     this.#buffers.clear();
     this.device.destroy();
