@@ -1,3 +1,30 @@
+/**
+ * randomUniform in WGSL: y[i] = (mix(key + (offset + i + 1)·γ) >> 40)·2^-24 with key =
+ * streamKey(seed), as ../../../kernels/random.ts, bit for bit (hash.ts emulates the 64-bit
+ * arithmetic). offset is unsigned 32-bit and the counter offset + i + 1 runs in 64 bits.
+ */
+import { shader } from '../shader.js';
+import { HASH64 } from './hash.js';
 import type { GpuKernelTable } from './table.js';
 
-export const RANDOM: Partial<GpuKernelTable> = {};
+const WG = 64;
+
+const uniform = shader('randomUniform', {
+  buffers: ['y'],
+  params: ['n:u32', 'seed:u32', 'offset:u32'],
+  workgroupSize: WG,
+  prelude: HASH64,
+  body: /* wgsl */ `
+  if (i >= p.n) { return; }
+  let key = h64_streamKey(p.seed);
+  let c = h64_add(vec2u(p.offset, 0u), vec2u(i + 1u, 0u));
+  let z = h64_stream(key, c);
+  // the top 24 bits: exact in f32, times 2^-24 (exact)
+  y[p.o_y + i] = f32(z.y >> 8u) * 5.9604644775390625e-8;`,
+});
+
+export const RANDOM: Partial<GpuKernelTable> = {
+  randomUniform: ([y, n, seed, offset], run) => {
+    run(uniform, [y], [n, seed, offset], Math.ceil(n / WG));
+  },
+};
