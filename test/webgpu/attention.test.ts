@@ -15,8 +15,8 @@ import { before, describe, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
 import { attentionDropoutKeep, softmaxAttention, softmaxAttentionWithProbs, type SoftmaxAttentionOptions } from '../../src/attention/softmax-attention.js';
 import { GPU_KERNELS } from '../../src/engine/backend/webgpu/kernels/index.js';
-import { assertCloseScaled, Rng } from '../check.js';
-import { matchesWasm, onBackend, readAll, webgpuBackend } from './backends.js';
+import { assertCloseScaled, readTensors as readAll, Rng } from '../check.js';
+import { matchesWasm, onBackend, webgpuBackend } from './backends.js';
 
 let gpu: E.WebGpuBackend | string;
 before(async () => (gpu = await webgpuBackend()));
@@ -132,7 +132,7 @@ describe('webgpu softmax attention', () => {
       return [softmaxAttention(q, k, v, { dropout: { p, seed } })];
     }))));
     const keep = attentionDropoutKeep(p, seed, B * H, n, nk);
-    assertCloseScaled(out.map((x) => x * nk), keep, 1e-6, 'dropout mask');
+    assertCloseScaled(out.map((x: number) => x * nk), keep, 1e-6, 'dropout mask');
   });
 
   test('the four kernels with an arbitrary bias, biasStride 1 and 2, no bias, dropout', async (t) => {

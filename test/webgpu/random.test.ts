@@ -5,8 +5,8 @@
  */
 import { before, describe, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
-import { assertBitIdentical } from '../check.js';
-import { onBackend, readAll, webgpuBackend } from './backends.js';
+import { assertBitIdentical, readTensors as readAll } from '../check.js';
+import { onBackend, webgpuBackend } from './backends.js';
 
 let gpu: E.WebGpuBackend | string;
 before(async () => (gpu = await webgpuBackend()));
