@@ -31,17 +31,10 @@ var<workgroup> As: array<f32, ${TK * (TILE + 1)}>; // As[kk * LD + row]
 var<workgroup> Bs: array<f32, ${TK * (TILE + 1)}>; // Bs[kk * LD + col]
 `;
 
-/**
- * The GEMM shader; `shared`: A and B are views of one allocation, bound once as 'a' (WebGPU
- * refuses two writable bindings of one buffer in a dispatch), B's element offset a parameter.
- */
-function gemmShader(shared: boolean) {
-  const b = shared ? 'a' : 'b';
-  const oB = shared ? 'p.bOffset' : 'p.o_b';
-  return shader(shared ? 'gemm (A and B in one buffer)' : 'gemm', {
-    buffers: shared ? ['a', 'c'] : ['a', 'b', 'c'],
+/** A and B may be views of one allocation (x·xᵀ): the backend then binds it once. */
+const GEMM_SHADER = shader('gemm', {
+    buffers: ['a', 'b', 'c'],
     params: [
-      ...(shared ? ['bOffset:u32'] : []),
       'batch:u32', 'm:u32', 'n:u32', 'k:u32',
       'aBatch:i32', 'aRow:i32', 'aCol:i32',
       'bBatch:i32', 'bRow:i32', 'bCol:i32',
@@ -60,7 +53,7 @@ function gemmShader(shared: boolean) {
   let ty = lid.x / 16u;
   // Strides may be negative (i32): u32 arithmetic wraps to the same element index.
   let aBase = p.o_a + bat * u32(p.aBatch);
-  let bBase = ${oB} + bat * u32(p.bBatch);
+  let bBase = p.o_b + bat * u32(p.bBatch);
   let aRow = u32(p.aRow);
   let aCol = u32(p.aCol);
   let bRow = u32(p.bRow);
@@ -80,7 +73,7 @@ function gemmShader(shared: boolean) {
       let bc = select(e % TILE, e / TK, bAlongK);
       let bk = select(e / TILE, e % TK, bAlongK);
       var vb = 0.0;
-      if (col0 + bc < p.n && k0 + bk < p.k) { vb = ${b}[bBase + (k0 + bk) * bRow + (col0 + bc) * bCol]; }
+      if (col0 + bc < p.n && k0 + bk < p.k) { vb = b[bBase + (k0 + bk) * bRow + (col0 + bc) * bCol]; }
       Bs[bk * LD + bc] = vb;
     }
     workgroupBarrier();
@@ -114,11 +107,7 @@ function gemmShader(shared: boolean) {
     }
   }
 `,
-  });
-}
-
-const GEMM_SHADER = gemmShader(false);
-const GEMM_SHARED_SHADER = gemmShader(true);
+});
 
 /** MatmulSpec with C's layout of its own (the 'gemm' kernel's arguments). */
 type Gemm = Required<MatmulSpec> & { cBatchStride: number; ldc: number };
@@ -133,12 +122,7 @@ function encodeGemm(g: Gemm, run: RunShader): void {
   // alpha = 0: A·B is not evaluated (NaN or Inf there must not reach C), as with k = 0.
   const k = g.alpha === 0 ? 0 : g.k;
   const params = [g.batch, g.m, g.n, k, ...g.aStrides, ...g.bStrides, g.cBatchStride, g.ldc, g.alpha, g.beta, tilesN, tiles];
-  if (g.a.handle === g.b.handle) {
-    // B's element offset relative to the buffer, as the backend computes o_b for a binding of its own.
-    run(GEMM_SHARED_SHADER, [g.a, g.c], [g.b.byteOffset / 4, ...params], g.batch * tiles);
-  } else {
-    run(GEMM_SHADER, [g.a, g.b, g.c], params, g.batch * tiles);
-  }
+  run(GEMM_SHADER, [g.a, g.b, g.c], params, g.batch * tiles);
 }
 
 /** The backend's matmul: C contiguous [batch, m, n]; alpha 1 and beta 0 unless given. */
