@@ -33,16 +33,16 @@ var<workgroup> Bs: array<f32, ${TK * (TILE + 1)}>; // Bs[kk * LD + col]
 
 /** A and B may be views of one allocation (x·xᵀ): the backend then binds it once. */
 const GEMM_SHADER = shader('gemm', {
-    buffers: ['a', 'b', 'c'],
-    params: [
-      'batch:u32', 'm:u32', 'n:u32', 'k:u32',
-      'aBatch:i32', 'aRow:i32', 'aCol:i32',
-      'bBatch:i32', 'bRow:i32', 'bCol:i32',
-      'cBatch:u32', 'ldc:u32', 'alpha:f32', 'beta:f32', 'tilesN:u32', 'tiles:u32',
-    ],
-    workgroupSize: 256,
-    prelude: PRELUDE,
-    body: /* wgsl */ `
+  buffers: ['a', 'b', 'c'],
+  params: [
+    'batch:u32', 'm:u32', 'n:u32', 'k:u32',
+    'aBatch:i32', 'aRow:i32', 'aCol:i32',
+    'bBatch:i32', 'bRow:i32', 'bCol:i32',
+    'cBatch:u32', 'ldc:u32', 'alpha:f32', 'beta:f32', 'tilesN:u32', 'tiles:u32',
+  ],
+  workgroupSize: 256,
+  prelude: PRELUDE,
+  body: /* wgsl */ `
   // Every branch before a barrier depends on the workgroup id and uniforms only: uniform.
   let bat = group / p.tiles;
   if (bat >= p.batch) { return; } // the dispatch's spare workgroups
