@@ -73,6 +73,7 @@ export function assertBitIdentical(a: Float32Array, b: Float32Array, message: st
 // ---------- random numbers ----------
 
 import { Rng } from './rng.js';
+import { readTensors, readValues } from './read-values.js';
 
 export { Rng };
 
@@ -91,25 +92,7 @@ export function toND(t: Tensor): NDArray {
   });
 }
 
-/**
- * The float32 values of each tensor (views included), read asynchronously (so on any backend,
- * WebGPU too); the tensors are disposed.
- */
-export async function readTensors(ts: readonly Tensor[]): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const t of ts) {
-    const c = t.isContiguous ? t : tidy(() => noGrad(() => contiguous(t)));
-    out.push(Float32Array.from(await c.read()));
-    if (c !== t) c.dispose();
-  }
-  ts.forEach((t) => t.dispose());
-  return out;
-}
-
-/** readTensors of what fn returns; every other tensor fn makes is disposed. */
-export function readValues(fn: () => Tensor[]): Promise<Float32Array[]> {
-  return readTensors(tidy(fn));
-}
+export { readTensors, readValues };
 
 /** readTensors as float64 NDArrays of the tensors' shapes. */
 async function readNDs(ts: readonly Tensor[]): Promise<NDArray[]> {

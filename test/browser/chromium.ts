@@ -13,14 +13,14 @@ export function browserTestsSkipped(): string | false {
   return `${CHROMIUM} not found: install Debian's Chromium (\`apt-get install -y chromium\`) to run the browser tests`;
 }
 
-/** Headless Chromium, or an error that says how to install it. */
-export async function launchChromium(): Promise<Browser> {
+/** Headless Chromium, or an error that says how to install it; `--enable-unsafe-webgpu` gives pages a WebGPU adapter (SwiftShader without a GPU). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: the browser tests need Debian's Chromium; install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
