@@ -1,7 +1,7 @@
 /**
  * The WGSL reductions (src/engine/backend/webgpu/kernels/reduce.ts) against WebAssembly: row sums
  * / maxima / minima, column sums, softmax and log-softmax with their gradients, the running sum of
- * squares. Shapes are chosen off the workgroup sizes (128 per row, 256 for column sums).
+ * squares. Shapes are chosen off the workgroup size (128).
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -10,7 +10,7 @@
 import type { GpuKernelTable } from './index.js';
 import { shader } from '../shader.js';
 
-const WG = 256;
+const WG = 128;
 
 /** One invocation per output element; taps outside [0, n) are skipped. */
 const conv = shader('dwconv', {
@@ -39,11 +39,10 @@ const conv = shader('dwconv', {
 
 /** dw: one workgroup per (h, t); its invocations share the dot product of the runs
  *  dy[b,h,i0:i1,:] · x[b,h,i0+t−p:i1+t−p,:] over b (blocks of 32 terms, then a tree). */
-const GW_WG = 128;
 const gradWeight = shader('dwconvGradWeight', {
   buffers: ['dy', 'x', 'dw'],
   params: ['B:u32', 'H:u32', 'n:u32', 'd:u32', 'K:u32'],
-  workgroupSize: GW_WG,
+  workgroupSize: WG,
   prelude: 'var<workgroup> tree: array<f32, WG>;',
   body: /* wgsl */ `
   if (group >= p.H * p.K) { return; }

@@ -8,7 +8,7 @@
 import type { GpuKernelTable } from './index.js';
 import { shader } from '../shader.js';
 
-const WG = 256;
+const WG = 128;
 const groupsFor = (n: number) => Math.ceil(n / WG);
 
 /** y[i, :] = x[idx[i], :], one invocation per element of y. */
@@ -28,7 +28,7 @@ const takeRows = shader('takeRows', {
 const takeRowsGrad = shader('takeRowsGrad', {
   buffers: ['dy', 'idx:i32', 'dx'],
   params: ['numIdx:u32', 'rowLen:u32'],
-  workgroupSize: 64,
+  workgroupSize: WG,
   body: /* wgsl */ `
   if (i >= p.rowLen) { return; }
   for (var k = 0u; k < p.numIdx; k++) {
@@ -52,7 +52,7 @@ const gatherLast = shader('gatherLast', {
 const gatherLastGrad = shader('gatherLastGrad', {
   buffers: ['dy', 'idx:i32', 'dx'],
   params: ['rows:u32', 'cols:u32', 'k:u32'],
-  workgroupSize: 64,
+  workgroupSize: WG,
   body: /* wgsl */ `
   if (i >= p.rows) { return; }
   for (var j = 0u; j < p.k; j++) {
@@ -67,12 +67,12 @@ export const INDEXING: Partial<GpuKernelTable> = {
     run(takeRows, [x, idx, y], [numIdx * rowLen, rowLen], groupsFor(numIdx * rowLen));
   },
   takeRowsGrad: ([dy, idx, dx, numIdx, rowLen], run) => {
-    run(takeRowsGrad, [dy, idx, dx], [numIdx, rowLen], Math.ceil(rowLen / 64));
+    run(takeRowsGrad, [dy, idx, dx], [numIdx, rowLen], Math.ceil(rowLen / WG));
   },
   gatherLast: ([x, idx, y, rows, cols, k], run) => {
     run(gatherLast, [x, idx, y], [rows * k, cols, k], groupsFor(rows * k));
   },
   gatherLastGrad: ([dy, idx, dx, rows, cols, k], run) => {
-    run(gatherLastGrad, [dy, idx, dx], [rows, cols, k], Math.ceil(rows / 64));
+    run(gatherLastGrad, [dy, idx, dx], [rows, cols, k], Math.ceil(rows / WG));
   },
 };

@@ -13,8 +13,9 @@ import type { GpuKernelTable } from './index.js';
 import { shader } from '../shader.js';
 import { REDUCE_OPS } from '../../op-codes.js';
 
-/** Invocations per row (a power of two: the tree halves it). */
-const ROW_WG = 128;
+/** Invocations per workgroup in every shader here: a power of two (the trees halve it), and at
+ *  most what compatibility-mode adapters allow. */
+const WG = 128;
 
 /**
  * WGSL helpers: NaN-propagating max / min (WGSL's builtins may return the other operand), the
@@ -74,7 +75,7 @@ const ROW = /* wgsl */ `
 const reduceRows = shader('reduceRows', {
   buffers: ['x', 'y'],
   params: ['op:u32', 'rows:u32', 'cols:u32'],
-  workgroupSize: ROW_WG,
+  workgroupSize: WG,
   prelude: TREE,
   body: /* wgsl */ `${ROW}
   let row = p.o_x + r * p.cols;
@@ -100,11 +101,10 @@ const reduceRows = shader('reduceRows', {
 /** Column sums: a workgroup takes CW adjacent columns (cw ≤ 64, a power of two) and splits the
  *  rows into WG / cw contiguous slices, one invocation per (slice, column); slices sum in blocks of
  *  32 rows, then a tree over the slices. */
-const COLS_WG = 256;
 const reduceCols = shader('reduceCols', {
   buffers: ['x', 'y'],
   params: ['rows:u32', 'cols:u32', 'cw:u32'],
-  workgroupSize: COLS_WG,
+  workgroupSize: WG,
   prelude: 'var<workgroup> part: array<f32, WG>;',
   body: /* wgsl */ `
   let slices = WG / p.cw;
@@ -137,7 +137,7 @@ const reduceCols = shader('reduceCols', {
 const softmaxRows = shader('softmaxRows', {
   buffers: ['x', 'y'],
   params: ['rows:u32', 'cols:u32'],
-  workgroupSize: ROW_WG,
+  workgroupSize: WG,
   prelude: TREE,
   body: /* wgsl */ `${ROW}
   let row = p.o_x + r * p.cols;
@@ -152,7 +152,7 @@ const softmaxRows = shader('softmaxRows', {
 const softmaxRowsGrad = shader('softmaxRowsGrad', {
   buffers: ['y', 'dy', 'dx'],
   params: ['rows:u32', 'cols:u32'],
-  workgroupSize: ROW_WG,
+  workgroupSize: WG,
   prelude: TREE,
   body: /* wgsl */ `${ROW}
   let a = p.o_y + r * p.cols;
@@ -167,7 +167,7 @@ const softmaxRowsGrad = shader('softmaxRowsGrad', {
 const logSoftmaxRows = shader('logSoftmaxRows', {
   buffers: ['x', 'y'],
   params: ['rows:u32', 'cols:u32'],
-  workgroupSize: ROW_WG,
+  workgroupSize: WG,
   prelude: TREE,
   body: /* wgsl */ `${ROW}
   let row = p.o_x + r * p.cols;
@@ -182,7 +182,7 @@ const logSoftmaxRows = shader('logSoftmaxRows', {
 const logSoftmaxRowsGrad = shader('logSoftmaxRowsGrad', {
   buffers: ['y', 'dy', 'dx'],
   params: ['rows:u32', 'cols:u32'],
-  workgroupSize: ROW_WG,
+  workgroupSize: WG,
   prelude: TREE,
   body: /* wgsl */ `${ROW}
   let a = p.o_y + r * p.cols;
@@ -199,11 +199,10 @@ const logSoftmaxRowsGrad = shader('logSoftmaxRowsGrad', {
  * WGSL has no f64: acc is read into float32 (rounded), the sum is float32, and the result is
  * written back as the float64 of that float32, so what accumulates has float32 precision.
  */
-const SQ_WG = 256;
 const sumSquares = shader('sumSquares', {
   buffers: ['x', 'acc:u32'],
   params: ['n:u32'],
-  workgroupSize: SQ_WG,
+  workgroupSize: WG,
   prelude: /* wgsl */ `${TREE}
 /** The f32 nearest the float64 with words (lo, hi): the top 24 significand bits plus the rest. */
 fn f64ToF32(lo: u32, hi: u32) -> f32 {

@@ -6,7 +6,7 @@
 import type { GpuKernelTable } from './index.js';
 import { shader } from '../shader.js';
 
-const WG = 256;
+const WG = 128;
 
 /** Segment rules in WGSL (m ≥ 1; m ≤ n, so s ≥ 1). */
 const RULES = /* wgsl */ `
