@@ -27,6 +27,7 @@ class AsyncOnly implements E.Backend {
     this.inner.dispatch(kernel, args, work);
   }
   matmul(spec: E.MatmulSpec) { this.inner.matmul(spec); }
+  sync() { return this.inner.sync(); }
   close() {}
 }
 

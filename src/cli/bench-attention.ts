@@ -3,7 +3,7 @@
  * attention as n grows, forward and forward+backward.
  */
 import { backend, configureEngine, gradients, nystromAttention, randn, softmaxAttention, tidy } from '../index.js';
-import { medianSeconds } from './bench-gemm.js';
+import { timeCalls } from './step-timer.js';
 
 export interface BenchAttentionOptions {
   json?: boolean;
@@ -22,7 +22,7 @@ export interface BenchAttentionOptions {
 
 type Impl = 'nystrom' | 'softmax';
 
-export function benchAttention(options: BenchAttentionOptions): void {
+export async function benchAttention(options: BenchAttentionOptions): Promise<void> {
   const lengths = options.n;
   const impls = options.impl.split(',').map((s) => s.trim());
   for (const impl of impls) if (impl !== 'nystrom' && impl !== 'softmax') throw new Error(`bench attention: unknown impl '${impl}' (nystrom, softmax)`);
@@ -35,33 +35,31 @@ export function benchAttention(options: BenchAttentionOptions): void {
         continue;
       }
       for (const pass of passes) {
-        const r = measure(impl, n, pass, options);
+        const r = await measure(impl, n, pass, options);
         console.log(options.json ? JSON.stringify(r) : `${impl.padEnd(8)} n=${String(n).padEnd(6)} ${pass.padEnd(6)} ${r.ms} ms  ${r.peak_mb} MB`);
       }
     }
   }
 }
 
-function measure(impl: Impl, n: number, pass: 'fwd' | 'fwdbwd', o: BenchAttentionOptions) {
+async function measure(impl: Impl, n: number, pass: 'fwd' | 'fwdbwd', o: BenchAttentionOptions) {
   const shape = [o.batch, o.heads, n, o.dim];
-  return tidy(() => {
-    const [q, k, v] = [1, 2, 3].map((seed) => randn(shape, seed));
-    const convWeight = impl === 'nystrom' && o.conv > 0 ? randn([o.heads, 1, o.conv, 1], 4, 0, 0.1) : undefined;
-    const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
-    if (pass === 'fwdbwd') inputs.forEach((t) => (t.requiresGrad = true));
-    const dout = pass === 'fwdbwd' ? randn(shape, 5) : undefined;
+  const [q, k, v] = [1, 2, 3].map((seed) => randn(shape, seed));
+  const convWeight = impl === 'nystrom' && o.conv > 0 ? randn([o.heads, 1, o.conv, 1], 4, 0, 0.1) : undefined;
+  const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
+  if (pass === 'fwdbwd') inputs.forEach((t) => (t.requiresGrad = true));
+  const dout = pass === 'fwdbwd' ? randn(shape, 5) : undefined;
+  try {
     const run = () =>
       tidy(() => {
         const out = impl === 'nystrom' ? nystromAttention(q, k, v, { numLandmarks: o.landmarks, convWeight }) : softmaxAttention(q, k, v);
         if (dout) gradients([out], inputs, [dout]);
       });
-    const b = backend();
-    const before = b.bytesInUse;
-    b.resetPeak();
-    const seconds = medianSeconds(run, o.seconds);
-    const peak = b.peakBytes - before;
-    return { bench: 'attention', impl, n, pass, ms: round(seconds * 1000), peak_mb: round(peak / 2 ** 20) };
-  });
+    const { ms, peakMb } = await timeCalls(run, 3, o.seconds);
+    return { bench: 'attention', device: backend().name, impl, n, pass, ms: round(ms), peak_mb: round(peakMb) };
+  } finally {
+    [...inputs, ...(dout ? [dout] : [])].forEach((t) => t.dispose());
+  }
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

@@ -43,7 +43,7 @@ export async function benchInfer(o: BenchInferOptions): Promise<void> {
         const timer = runtime === 'engine' ? engineTimer(model, o.repeats) : onnxTimer(model, mode, o);
         try {
           for (const n of todo) {
-            const { hidden, timing } = timer.time(n);
+            const { hidden, timing } = await timer.time(n);
             const key = `${mode}/${n}`;
             const earlier = first.get(key);
             if (!earlier) first.set(key, { runtime, hidden });
@@ -68,7 +68,7 @@ export async function benchInfer(o: BenchInferOptions): Promise<void> {
 interface Timer {
   /** What preparing this runtime cost (reported on each of its lines). */
   setup: Record<string, number>;
-  time(n: number): { timing: { ms: number; threads: number } & Record<string, number>; hidden: Float32Array };
+  time(n: number): Promise<{ timing: { ms: number; threads: number } & Record<string, number>; hidden: Float32Array }>;
   close(): void;
 }
 
@@ -76,9 +76,9 @@ interface Timer {
 function engineTimer(model: NystromformerModel, repeats: number): Timer {
   return {
     setup: {},
-    time(n) {
+    async time(n) {
       let hidden: Float32Array = new Float32Array(0);
-      const r = measure(model, n, repeats, (h) => (hidden = h));
+      const r = await measure(model, n, repeats, (h) => (hidden = h));
       return { timing: { ms: r.ms, peak_mb: r.peak_mb, threads: backend().threads }, hidden };
     },
     close() {},
@@ -97,7 +97,7 @@ function onnxTimer(model: NystromformerModel, mode: AttentionMode, o: BenchInfer
   const vocab = model.config.vocab_size;
   return {
     setup: { export_ms: Math.round(exportMs), session_ms: Math.round(sessionMs), onnx_mb: round(bytes.byteLength / 2 ** 20) },
-    time(n) {
+    async time(n) {
       const ids = benchIds(n, vocab);
       const runMs: number[] = [];
       let hidden: Float32Array = new Float32Array(0);
@@ -111,7 +111,7 @@ function onnxTimer(model: NystromformerModel, mode: AttentionMode, o: BenchInfer
         hidden = session.run(Object.fromEntries(Object.entries(feeds).filter(([k]) => session.inputNames.includes(k)))).last_hidden_state.data;
         runMs.push(session.lastRunMs);
       };
-      const { ms: callMs } = timeCalls(call, o.repeats);
+      const { ms: callMs } = await timeCalls(call, o.repeats);
       // runMs[0] is the warm-up's
       return { timing: { ms: round(median(runMs.slice(1))), call_ms: round(callMs), threads }, hidden };
     },

@@ -3,7 +3,7 @@
  * AdamW) of the LRA encoder (docs/algorithm.md §3: 2 layers, 64 dimensions, 2 heads) for each attention as
  * the length grows — the efficiency table of the paper's kind.
  */
-import { configureEngine, Tensor } from '../engine/index.js';
+import { backend, configureEngine, Tensor } from '../engine/index.js';
 import { LraClassifier } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
@@ -18,7 +18,7 @@ export interface BenchLraStepOptions {
   threads?: number;
 }
 
-export function benchLraStep(o: BenchLraStepOptions): void {
+export async function benchLraStep(o: BenchLraStepOptions): Promise<void> {
   const lengths = o.n;
   if (o.threads) configureEngine({ threads: o.threads });
   for (const n of lengths) {
@@ -31,8 +31,8 @@ export function benchLraStep(o: BenchLraStepOptions): void {
         inputIds: Tensor.from(ids, [o.batch, n], 'int32'), attentionMask: Tensor.from(new Float32Array(o.batch * n).fill(1), [o.batch, n]),
         labels: Tensor.from(new Int32Array(o.batch), [o.batch], 'int32'),
       }).loss!, optimizer);
-      const { ms, peakMb } = timeCalls(step, o.repeats);
-      const r = { bench: 'lra-step', attention, n, batch: o.batch, ms: Math.round(ms), peak_mb: Math.round(peakMb) };
+      const { ms, peakMb } = await timeCalls(step, o.repeats);
+      const r = { bench: 'lra-step', device: backend().name, attention, n, batch: o.batch, ms: Math.round(ms), peak_mb: Math.round(peakMb) };
       console.log(o.json ? JSON.stringify(r) : `${attention.padEnd(14)} n=${String(n).padEnd(6)} ${r.ms} ms/step  ${r.peak_mb} MB`);
       model.dispose();
       optimizer.dispose();

@@ -39,7 +39,7 @@ export async function benchModel(options: BenchModelOptions): Promise<void> {
         continue;
       }
       model.setAttention({ attention: mode, numLandmarks: options.landmarks });
-      const r = { bench: 'model', attention: mode, landmarks: mode === 'nystrom' ? options.landmarks : null, layers: c.num_hidden_layers, hidden: c.hidden_size, n, ...measure(model, n, options.repeats), weights_mb: round(weightsMb) };
+      const r = { bench: 'model', attention: mode, landmarks: mode === 'nystrom' ? options.landmarks : null, layers: c.num_hidden_layers, hidden: c.hidden_size, n, ...(await measure(model, n, options.repeats)), weights_mb: round(weightsMb) };
       console.log(options.json ? JSON.stringify(r) : `${mode.padEnd(8)} n=${String(n).padEnd(6)} ${r.ms} ms  ${r.peak_mb} MB working memory`);
     }
   }
@@ -81,16 +81,20 @@ export function benchIds(n: number, vocab: number): Int32Array {
 }
 
 /** Times the engine's forward; `last` receives the last hidden state of the last timed call. */
-export function measure(
+export async function measure(
   model: NystromformerPreTrainedModel & NystromformerModel, n: number, repeats: number, last?: (hidden: Float32Array) => void,
-): { ms: number; peak_mb: number } {
+): Promise<{ ms: number; peak_mb: number }> {
   const ids = benchIds(n, model.config.vocab_size);
-  const kept: { hidden?: Float32Array } = {};
-  const run = () => noGrad(() => tidy(() => {
-    kept.hidden = model.forward({ inputIds: Tensor.from(ids, [1, n], 'int32') }).lastHiddenState.toArray() as Float32Array;
-  }));
-  const { ms, peakMb } = timeCalls(run, repeats);
-  if (last && kept.hidden) last(kept.hidden);
+  let hidden: Tensor | undefined;
+  const run = () => {
+    hidden?.dispose(); // before the next forward, so it does not count in that one's working memory
+    hidden = noGrad(() => tidy(() => model.forward({ inputIds: Tensor.from(ids, [1, n], 'int32') }).lastHiddenState));
+  };
+  const { ms, peakMb } = await timeCalls(run, repeats);
+  if (hidden) {
+    if (last) last((await hidden.read()) as Float32Array);
+    hidden.dispose();
+  }
   return { ms: round(ms), peak_mb: round(peakMb) };
 }
 

@@ -22,7 +22,7 @@ export interface BenchTrainOptions {
   threads?: number;
 }
 
-export function benchTrain(o: BenchTrainOptions): void {
+export async function benchTrain(o: BenchTrainOptions): Promise<void> {
   const lengths = o.n;
   const modes = o.attention.split(',').map((s) => s.trim());
   for (const m of modes) if (m !== 'nystrom' && m !== 'softmax') throw new Error(`bench train: unknown attention '${m}' (nystrom, softmax)`);
@@ -39,7 +39,7 @@ export function benchTrain(o: BenchTrainOptions): void {
       const step = trainingStep(() => model.forward({
         inputIds: Tensor.from(ids, [o.batch, n], 'int32'), labels: Tensor.from(new Int32Array(o.batch), [o.batch], 'int32'),
       }).loss!, optimizer);
-      const { ms, peakMb } = timeCalls(step, o.repeats);
+      const { ms, peakMb } = await timeCalls(step, o.repeats);
       const r = {
         bench: 'train', attention: mode, landmarks: mode === 'nystrom' ? o.landmarks : null, layers: o.layers, hidden: o.hidden,
         batch: o.batch, n, ms_per_step: Math.round(ms), tokens_per_s: Math.round((o.batch * n * 1000) / ms), peak_mb: Math.round(peakMb),

@@ -43,13 +43,14 @@ bench
   .option('--json', 'one JSON object per line')
   .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
   .addOption(parsedOption('--sizes <list>', 'comma-separated MxKxN products', matrixSizes, '1024x1024x1024,4096x768x3072'))
-  .option('--impl <list>', 'comma-separated implementations: wasm,native', 'wasm,native')
+  .option('--impl <list>', 'comma-separated implementations: wasm,native,webgpu', 'wasm,native')
   .option('--seconds <s>', 'minimum timing per measurement', positiveNumber, 2)
   .addHelpText('after', '\nThe defaults take about 15 s on 2 cores. More shapes: --sizes 512x512x512,1024x1024x1024,2048x2048x2048,4096x768x3072 (each at least --seconds per implementation).')
   .action(benchGemm);
 
 bench
   .command('attention')
+  .addOption(deviceOption())
   .description('time and working memory of Nyström vs exact softmax attention as n grows')
   .option('--json', 'one JSON object per line')
   .addOption(parsedOption('--n <list>', 'comma-separated sequence lengths', positiveIntList, '1024,4096,16384'))
@@ -81,7 +82,8 @@ function modelBench(name: string, description: string, d: { n: string; attention
     .option('--hidden <h>', 'hidden size of the random model', positiveInt, d.hidden)
     .option('--heads <h>', 'heads of the random model', positiveInt, d.heads)
     .option('--repeats <r>', 'timed runs after one warm-up (the median is reported)', positiveInt, d.repeats)
-    .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt);
+    .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
+    .addOption(deviceOption());
 }
 
 modelBench('model', 'inference time and working memory of a whole model (random BERT-base size by default) as n grows',
@@ -107,6 +109,7 @@ modelBench('train', 'training-step throughput (forward, backward, AdamW) of a cl
 
 bench
   .command('lra-step')
+  .addOption(deviceOption())
   .description('one training step of the LRA encoder per attention as n grows: ms and peak memory (the paper\'s efficiency table)')
   .option('--json', 'one JSON object per line')
   .addOption(parsedOption('--n <list>', 'comma-separated sequence lengths', positiveIntList, '1024,2048,4096,8192,16384'))

@@ -3,18 +3,23 @@ import { backend, backward, Tensor, tidy } from '../engine/index.js';
 import type { Optimizer } from '../train/index.js';
 
 /**
- * One untimed warm-up call (arena growth, kernel threads, packing buffers), then the median of
- * `repeats` timed calls in ms, and the arena's high-water mark above its level before, in MiB.
+ * One untimed warm-up call (arena growth, kernel threads, packing buffers, shader compilation),
+ * then the median in ms of timed calls — at least `repeats`, and for at least `seconds` — each
+ * until the device has run it (a GPU queue drains: backend().sync()); and the backend's
+ * high-water mark above its level before, in MiB.
  */
-export function timeCalls(fn: () => void, repeats: number): { ms: number; peakMb: number } {
+export async function timeCalls(fn: () => void, repeats: number, seconds = 0): Promise<{ ms: number; peakMb: number }> {
   const b = backend();
   const before = b.bytesInUse;
   b.resetPeak();
   fn();
+  await b.sync();
   const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  const start = performance.now();
+  while (times.length < repeats || performance.now() - start < seconds * 1000) {
     const t0 = performance.now();
     fn();
+    await b.sync();
     times.push(performance.now() - t0);
   }
   return { ms: median(times), peakMb: (b.peakBytes - before) / 2 ** 20 };

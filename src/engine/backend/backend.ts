@@ -43,6 +43,8 @@ export interface Backend {
   /** Runs a kernel of the table (kernel-table.ts); `work` ≈ scalar operations, to decide on threading. */
   dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number): void;
   matmul(spec: MatmulSpec): void;
+  /** Resolves once every kernel dispatched so far has run (CPU backends: at once). Benchmarks time with it. */
+  sync(): Promise<void>;
   close(): void;
 }
 

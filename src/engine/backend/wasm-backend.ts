@@ -198,6 +198,9 @@ export class WasmBackend implements Backend {
     this.dispatch('gemm', args, 2 * batch * m * n * k);
   }
 
+  /** Kernels finish before dispatch returns. */
+  async sync(): Promise<void> {}
+
   close(): void {
     this.#pool.close();
     this.#native?.close();
