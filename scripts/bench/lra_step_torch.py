@@ -1,14 +1,23 @@
 #!/usr/bin/python3
 """PyTorch baseline for `nystromformer bench lra-step`: one training step (forward, backward, AdamW) of the
 LRA encoder of docs/algorithm.md §3 (embedding 64, 2 pre-LN layers, 2 heads × 32, FFN 128, mean pooling, MLP head),
-float32 on the CPU, with the official Nyström formulas (conv 35) or exact softmax attention.
+float32 on the CPU (or, with --device cuda, on a CUDA GPU), with the official Nyström formulas (conv 35) or
+exact softmax attention.
 
     /usr/bin/python3 scripts/bench/lra_step_torch.py --json --n 4096 --batch 32 --attention nystrom-64
+    python3 scripts/bench/lra_step_torch.py --device cuda --json --n 1024,4096 --batch 32 --attention nystrom-64,softmax
 
 One line per measurement, in the JSON shape of `nystromformer bench lra-step`:
-    {"bench":"lra-step","impl":"torch","attention":A,"n":N,"batch":B,"ms":T}
+    {"bench":"lra-step","device":"cpu","impl":"torch","attention":A,"n":N,"batch":B,"ms":T}
+    {"bench":"lra-step","device":"cuda","impl":"torch","attention":A,"n":N,"batch":B,"ms":T,"peak_mb":P}
 ms: the median of --repeats steps after --warmup untimed ones. --malloc-tuned re-runs itself with glibc's
 mmap/trim thresholds raised so large buffers are reused (see attention_torch.py for why that matters here).
+--device cuda (default cpu): the model (built on the CPU from the same seed, then moved), the optimizer and the
+batch live on the GPU, in strict float32 (no TF32); the warm-up and each timed step end with torch.cuda.synchronize(),
+so ms is the time until the GPU has finished the step. Only there the line has peak_mb: torch.cuda.max_memory_allocated()
+over the warm-up and timed steps (reset with torch.cuda.reset_peak_memory_stats()) minus torch.cuda.memory_allocated()
+before them (the model's weights and the batch), in MiB, so AdamW's state counts. Fails with a message when
+torch.cuda.is_available() is false.
 Needs Debian's torch and OpenBLAS: apt-get install -y python3-torch libopenblas0-pthread.
 """
 import argparse
@@ -24,6 +33,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
 from make_attention_fixtures import nystrom_attention  # noqa: E402
+from attention_torch import DEVICES, fixtures_on, require_device, sync  # noqa: E402
 
 
 class Block(torch.nn.Module):
@@ -57,20 +67,26 @@ class Encoder(torch.nn.Module):
         self.head = torch.nn.Sequential(torch.nn.Linear(dim, 128), torch.nn.ReLU(), torch.nn.Linear(128, classes))
 
     def forward(self, ids, mask):
-        x = self.tokens(ids) + self.positions(torch.arange(ids.shape[1]))
+        x = self.tokens(ids) + self.positions(torch.arange(ids.shape[1], device=ids.device))
         for block in self.blocks:
             x = block(x, mask)
         pooled = (self.norm(x) * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
         return self.head(pooled)
 
 
-def measure(n, batch, attention, repeats, warmup):
+def measure(n, batch, attention, repeats, warmup, device):
+    """(ms, peak_mb): peak_mb None on the CPU."""
     torch.manual_seed(0)
-    model = Encoder(n, attention)
+    model = Encoder(n, attention).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0)
-    ids = torch.randint(0, 256, (batch, n))
-    mask = torch.ones(batch, n)
-    labels = torch.zeros(batch, dtype=torch.long)
+    ids = torch.randint(0, 256, (batch, n)).to(device)
+    mask = torch.ones(batch, n, device=device)
+    labels = torch.zeros(batch, dtype=torch.long, device=device)
+    cuda = device.type == 'cuda'
+    if cuda:
+        sync(device)
+        before = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
 
     def step():
         opt.zero_grad()
@@ -79,17 +95,21 @@ def measure(n, batch, attention, repeats, warmup):
 
     for _ in range(warmup):
         step()
+    sync(device)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         step()
+        sync(device)
         times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    peak_mb = round(max(0, torch.cuda.max_memory_allocated(device) - before) / 2 ** 20) if cuda else None
+    return statistics.median(times), peak_mb
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--json', action='store_true')
+    ap.add_argument('--device', choices=DEVICES, default='cpu', help='where torch runs: cpu, or cuda (adds peak_mb)')
     ap.add_argument('--n', default='1024,4096')
     ap.add_argument('--batch', type=int, default=1)
     ap.add_argument('--attention', default='softmax,nystrom-64')
@@ -102,11 +122,15 @@ def main():
         env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(2 ** 32), MALLOC_TRIM_THRESHOLD_=str(2 ** 36))
         sys.exit(subprocess.run([sys.executable, *sys.argv], env=env).returncode)
     torch.set_num_threads(args.threads)
+    device = require_device(args.device)
+    fixtures_on(device)
     for n in (int(s) for s in args.n.split(',')):
         for attention in (s.strip() for s in args.attention.split(',')):
-            ms = measure(n, args.batch, attention, args.repeats, args.warmup)
-            r = {'bench': 'lra-step', 'impl': 'torch', 'attention': attention, 'n': n, 'batch': args.batch, 'ms': round(ms)}
-            print(json.dumps(r) if args.json else f"torch {attention:12s} n={n:<6d} batch {args.batch}: {r['ms']} ms/step", flush=True)
+            ms, peak_mb = measure(n, args.batch, attention, args.repeats, args.warmup, device)
+            r = {'bench': 'lra-step', 'device': device.type, 'impl': 'torch', 'attention': attention, 'n': n, 'batch': args.batch,
+                 'ms': round(ms), **({'peak_mb': peak_mb} if peak_mb is not None else {})}
+            memory = f", {peak_mb} MB" if peak_mb is not None else ''
+            print(json.dumps(r) if args.json else f"torch {attention:12s} n={n:<6d} batch {args.batch}: {r['ms']} ms/step{memory}", flush=True)
 
 
 if __name__ == '__main__':
