@@ -35,10 +35,10 @@ function performerRef(q: NDArray, k: NDArray, v: NDArray, w: NDArray, mask?: NDA
 
 const mask = R.nd([2, 6], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]);
 
-test('Linformer: forward and gradients in q, k, v, E, F, with padding', () => {
+test('Linformer: forward and gradients in q, k, v, E, F, with padding', async () => {
   const [q, k, v] = [0, 1, 2].map(() => rng.array([2, 2, 6, 4]));
   const [e, f] = [rng.array([3, 6]), rng.array([3, 6])];
-  gradCheck('linformer', (q, k, v, e, f, m) => E.linformerAttention(q, k, v, { projectKeys: e, projectValues: f, mask: m }),
+  await gradCheck('linformer', (q, k, v, e, f, m) => E.linformerAttention(q, k, v, { projectKeys: e, projectValues: f, mask: m }),
     (q, k, v, e, f, m) => linformerRef(q, k, v, e, f, m), [q, k, v, e, f, mask], { constant: [5] });
 });
 
@@ -53,10 +53,10 @@ test('Linformer with E = F = I is exact attention', () => {
   });
 });
 
-test('Performer: forward and gradients in q, k, v, with padding', () => {
+test('Performer: forward and gradients in q, k, v, with padding', async () => {
   const [q, k, v] = [0, 1, 2].map(() => rng.array([2, 2, 6, 4]));
   const w = rng.array([5, 4]);
-  gradCheck('performer', (q, k, v, w, m) => E.performerAttention(q, k, v, { features: w, mask: m }),
+  await gradCheck('performer', (q, k, v, w, m) => E.performerAttention(q, k, v, { features: w, mask: m }),
     (q, k, v, w, m) => performerRef(q, k, v, w, m), [q, k, v, w, mask], { constant: [3, 4] });
 });
 

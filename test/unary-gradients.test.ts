@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import * as E from '../src/engine/index.js';
 import { kernelConstant, UNARY_GRADIENT, UNARY_OPS, type UnaryOp } from '../src/engine/backend/op-codes.js';
 import * as R from './reference.js';
-import { assertClose, gradCheck, Rng, toTensor, values } from './check.js';
+import { assertClose, gradCheck, readValues, Rng, toTensor } from './check.js';
+import { onEveryBackend } from './webgpu/backends.js';
 
 interface Case {
   f: (x: E.Tensor) => E.Tensor;
@@ -38,23 +39,26 @@ const rng = new Rng(20261206);
 const input = (domain: Case['domain']) =>
   domain === 'positive' ? rng.array([4, 9], 0.3, 2.5) : R.map(rng.array([4, 9], -2.5, 2.5), (v) => (Math.abs(v) < 0.1 ? 0.7 : v));
 
-for (const op of Object.keys(UNARY_OPS) as UnaryOp[]) {
-  test(`unary ${op}: ${UNARY_GRADIENT[op] === 'kernel' ? 'the kernel derivative matches finite differences' : 'no backward is recorded'}`, () => {
-    const { f, ref, domain } = CASES[op];
-    const x = input(domain);
-    if (UNARY_GRADIENT[op] === 'kernel') {
-      gradCheck(op, f, ref, [x]);
-      return;
-    }
-    E.tidy(() => {
-      const t = toTensor(x);
-      t.requiresGrad = true;
-      const y = f(t);
-      assert.equal(y.node, null, `${op} recorded a backward`);
-      assertClose(values(y), ref(x).data, {}, op);
+await onEveryBackend(() => {
+  for (const op of Object.keys(UNARY_OPS) as UnaryOp[]) {
+    test(`unary ${op}: ${UNARY_GRADIENT[op] === 'kernel' ? 'the kernel derivative matches finite differences' : 'no backward is recorded'}`, async () => {
+      const { f, ref, domain } = CASES[op];
+      const x = input(domain);
+      if (UNARY_GRADIENT[op] === 'kernel') {
+        await gradCheck(op, f, ref, [x]);
+        return;
+      }
+      const [y] = await readValues(() => {
+        const t = toTensor(x);
+        t.requiresGrad = true;
+        const y = f(t);
+        assert.equal(y.node, null, `${op} recorded a backward`);
+        return [y];
+      });
+      assertClose(y, ref(x).data, {}, op);
     });
-  });
-}
+  }
+});
 
 /** The UNARY_* constants a kernel function's switch has cases for. */
 function cases(fn: string): string[] {

@@ -112,7 +112,7 @@ test('softmaxAttention reads strided views (q, k, v permuted from (B, n, H, d))'
   });
 });
 
-test('softmaxAttention: float64 finite-difference gradients', () => {
+test('softmaxAttention: float64 finite-difference gradients', async () => {
   const rng = new (class { s = 7; next() { this.s = (this.s * 16807) % 2147483647; return this.s / 2147483647; } })();
   const arr = (shape: number[]) => R.nd(shape, () => Math.fround(2 * rng.next() - 1));
   const [B, H, n, nk, d] = [2, 2, 3, 5, 4];
@@ -123,7 +123,7 @@ test('softmaxAttention: float64 finite-difference gradients', () => {
     return R.matmul(R.softmax(s, bias), v);
   };
   const mask = Tensor.from(Float32Array.from(maskNd.data), [B, nk]);
-  gradCheck('softmaxAttention', (q, k, v) => softmaxAttention(q, k, v, { mask }), reference,
+  await gradCheck('softmaxAttention', (q, k, v) => softmaxAttention(q, k, v, { mask }), reference,
     [arr([B, H, n, d]), arr([B, H, nk, d]), arr([B, H, nk, d])], { tol: 1e-3, forwardTol: 1e-5 });
   mask.dispose();
 });
