@@ -48,7 +48,7 @@ export async function benchInfer(o: BenchInferOptions): Promise<void> {
             const earlier = first.get(key);
             if (!earlier) first.set(key, { runtime, hidden });
             const line = {
-              bench: 'infer', runtime, attention: mode, landmarks: mode === 'nystrom' ? o.landmarks : null,
+              bench: 'infer', runtime, ...(runtime === 'engine' && { device: backend().name }), attention: mode, landmarks: mode === 'nystrom' ? o.landmarks : null,
               layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, n, ...timing, ...timer.setup,
               checksum: checksum(hidden),
               ...(earlier ? { [`max_abs_diff_vs_${earlier.runtime}`]: maxAbsDiff(hidden, earlier.hidden) } : {}),
