@@ -5,7 +5,7 @@ import { fillMask, NystromformerForMaskedLM, Tokenizer } from 'nystromformer';
 const dir = 'test/fixtures/models/mlm-dense-tied'; // random weights: the candidates are noise
 const model = await NystromformerForMaskedLM.fromPretrained(dir, { attention: 'nystrom', numLandmarks: 8 });
 const tokenizer = await Tokenizer.fromDir(dir);
-const masks = fillMask(model, tokenizer, 'paris is the [MASK] of france.', { topK: 3 });
+const masks = await fillMask(model, tokenizer, 'paris is the [MASK] of france.', { topK: 3 });
 for (const candidates of masks) {
   console.log(candidates.map((c) => `${c.tokenStr} ${c.score.toFixed(4)}`).join(', '));
 }

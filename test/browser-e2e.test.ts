@@ -87,7 +87,7 @@ test('the demo page runs the model in Chromium and matches Node', { skip }, asyn
     assert.equal(r.tokensA, tokenizer.encode(textA).inputIds.length);
     assert.ok(r.tokensA > 500, `document A has only ${r.tokensA} tokens`);
 
-    const node = fillMask(model, tokenizer, textA, { topK: 5 });
+    const node = await fillMask(model, tokenizer, textA, { topK: 5 });
     assert.equal(r.fill.length, node.length, 'one candidate list per [MASK]');
     assert.ok(node.length >= 1);
     node.forEach((candidates, i) => {
@@ -96,7 +96,7 @@ test('the demo page runs the model in Chromium and matches Node', { skip }, asyn
       assert.deepEqual(r.candidates[i].map((c) => c.token), candidates.map((c) => c.tokenStr));
     });
 
-    const [embA, embB] = embed(model, tokenizer, [textA, textB]);
+    const [embA, embB] = await embed(model, tokenizer, [textA, textB]);
     assertClose('embedding A', r.embA, embA);
     assertClose('embedding B', r.embB, embB);
     const dot = embA.reduce((s, x, i) => s + x * embB[i], 0);
@@ -207,11 +207,11 @@ test('a masked-LM folder picked on the page replaces the shipped model and match
   const r = await runOnPage();
   const model = await NystromformerForMaskedLM.fromPretrained(dir, { attention: 'nystrom', strict: true });
   try {
-    const [node] = fillMask(model, tokenizer, text, { topK: 5 }); // one [MASK]
+    const [node] = await fillMask(model, tokenizer, text, { topK: 5 }); // one [MASK]
     assert.equal(r.fill.length, 1);
     assert.deepEqual(r.fill[0].tokens, node.map((c) => c.token));
     assertClose('fill-mask scores', r.fill[0].scores, node.map((c) => c.score));
-    assertClose('embedding A', r.embA, embed(model, tokenizer, [text])[0]);
+    assertClose('embedding A', r.embA, (await embed(model, tokenizer, [text]))[0]);
   } finally {
     model.dispose();
   }
@@ -228,7 +228,7 @@ test('a classifier folder picked on the page shows its label probabilities, as N
   const tokenizer = await Tokenizer.fromDir(dir);
   const model = await NystromformerForSequenceClassification.fromPretrained(dir, { attention: 'nystrom', strict: true });
   try {
-    const node = new Map(classify(model, tokenizer, text).map((c) => [c.label, c.score]));
+    const node = new Map((await classify(model, tokenizer, text)).map((c) => [c.label, c.score]));
     assert.deepEqual(r.classes.map((c) => c.label), ['negative', 'neutral', 'positive']);
     assertClose('label probabilities', r.classes.map((c) => c.score), r.classes.map((c) => node.get(c.label)!));
   } finally {

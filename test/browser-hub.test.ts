@@ -67,7 +67,7 @@ async function assertFillMaskMatches(dir: string, text: string): Promise<void> {
   const tokenizer = await Tokenizer.fromDir(dir);
   const model = await NystromformerForMaskedLM.fromPretrained(dir, { attention: 'nystrom', strict: true });
   try {
-    const node = fillMask(model, tokenizer, text, { topK: 5 });
+    const node = await fillMask(model, tokenizer, text, { topK: 5 });
     assert.equal(fill.length, node.length);
     assert.ok(node.length >= 1);
     node.forEach((candidates, i) => {

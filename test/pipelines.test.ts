@@ -29,7 +29,7 @@ test('fillMask: the scores are the MLM softmax at each mask, best first, with th
   manualSeed(11);
   const model = new NystromformerForMaskedLM(SMALL);
   const text = 'Paris is the [MASK] of France, a [MASK] film.';
-  const results = fillMask(model, tok, text, { topK: 4 });
+  const results = await fillMask(model, tok, text, { topK: 4 });
   assert.equal(results.length, 2);
   const e = tok.encode(text);
   const probs = run(model, e);
@@ -43,22 +43,22 @@ test('fillMask: the scores are the MLM softmax at each mask, best first, with th
     filled[positions[j]] = best[0];
     assert.equal(candidates[0].sequence, tok.decode(filled, { skipSpecialTokens: true }));
   });
-  assert.throws(() => fillMask(model, tok, 'no mask here'), /has no mask token '\[MASK\]'/);
+  await assert.rejects(async () => fillMask(model, tok, 'no mask here'), /has no mask token '\[MASK\]'/);
   model.dispose();
 });
 
 test('classify: softmax of the logits by label; pairs; a text longer than the position table', async () => {
   const tok = await tokenizer();
   const model = new NystromformerForSequenceClassification({ ...SMALL, id2label: { 0: 'negative', 1: 'positive', 2: 'neutral' } });
-  const results = classify(model, tok, 'a good movie');
+  const results = await classify(model, tok, 'a good movie');
   const probs = run(model, tok.encode('a good movie'));
   assert.deepEqual(results.map((r) => r.label).sort(), ['negative', 'neutral', 'positive']);
   for (const r of results) assertClose([r.score], [probs[['negative', 'positive', 'neutral'].indexOf(r.label)]], { rtol: 1e-5, atol: 1e-7 }, r.label);
   assert.ok(results[0].score >= results[1].score && results[1].score >= results[2].score);
-  assert.equal(classify(model, tok, ['is it good?', 'it is.'], { topK: 1 }).length, 1);
+  assert.equal((await classify(model, tok, ['is it good?', 'it is.'], { topK: 1 })).length, 1);
   const long = 'the film is good '.repeat(20);
-  assert.throws(() => classify(model, tok, long), /longer than the model's position table \(max_position_embeddings = 40\)/);
-  assert.equal(classify(model, tok, long, { truncation: true }).length, 3);
+  await assert.rejects(async () => classify(model, tok, long), /longer than the model's position table \(max_position_embeddings = 40\)/);
+  assert.equal((await classify(model, tok, long, { truncation: true })).length, 3);
   model.dispose();
 });
 
@@ -67,9 +67,9 @@ test('embed: unit vectors from mean or CLS pooling; cosine similarity', async ()
   manualSeed(5);
   const model = new NystromformerForMaskedLM(SMALL);
   const texts = ['a good movie', 'a good movie.', 'paris is the capital of france'];
-  const vectors = embed(model, tok, texts);
+  const vectors = await embed(model, tok, texts);
   for (const v of vectors) assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-5, 'unit length');
-  const raw = embed(model, tok, [texts[0]], { normalize: false, pooling: 'mean' })[0];
+  const raw = (await embed(model, tok, [texts[0]], { normalize: false, pooling: 'mean' }))[0];
   const hidden = noGrad(() => tidy(() => {
     const ids = tok.encode(texts[0]).inputIds;
     return model.nystromformer.forward({ inputIds: Tensor.from(Int32Array.from(ids), [1, ids.length], 'int32') }).lastHiddenState.toArray();
@@ -77,7 +77,7 @@ test('embed: unit vectors from mean or CLS pooling; cosine similarity', async ()
   const n = hidden.length / 16;
   const mean = Array.from({ length: 16 }, (_, j) => Array.from({ length: n }, (_, i) => hidden[i * 16 + j]).reduce((a, b) => a + b, 0) / n);
   assertClose(raw, mean, { rtol: 1e-5, atol: 1e-6 }, 'mean pooling');
-  const cls = embed(model, tok, [texts[0]], { normalize: false, pooling: 'cls' })[0];
+  const cls = (await embed(model, tok, [texts[0]], { normalize: false, pooling: 'cls' }))[0];
   assertClose(cls, hidden.slice(0, 16), { rtol: 0, atol: 0 }, 'CLS pooling');
   const dot = vectors[0].reduce((s, x, i) => s + x * vectors[2][i], 0);
   assert.ok(Math.abs(cosineSimilarity(vectors[0], vectors[2]) - dot) < 1e-6, 'unit vectors: cosine = dot product');
@@ -104,13 +104,13 @@ test("pipeline('fill-mask'): fillMask's candidates with transformers.js's fields
     assert.ok(fill.model instanceof NystromformerForMaskedLM);
     assert.ok(fill.tokenizer instanceof Tokenizer);
     const one = 'paris is the [MASK] of france.';
-    const want = fillMask(model, tok, one, { topK: 3 })[0];
+    const want = (await fillMask(model, tok, one, { topK: 3 }))[0];
     const got = await fill(one, { topK: 3 }) as FillMaskCandidate[];
     assert.deepEqual(got, want.map((c) => ({ score: c.score, token: c.token, token_str: c.tokenStr, sequence: c.sequence })));
     // several masks: one list per mask; several texts: one result per text
     const two = 'hello [MASK] world, this is [MASK] test.';
     const nested = await fill(two) as FillMaskCandidate[][];
-    assert.deepEqual(nested.map((list) => list.map((c) => c.score)), fillMask(model, tok, two).map((list) => list.map((c) => c.score)));
+    assert.deepEqual(nested.map((list) => list.map((c) => c.score)), (await fillMask(model, tok, two)).map((list) => list.map((c) => c.score)));
     assert.deepEqual(await fill([one, two], { topK: 3 }), [got, await fill(two, { topK: 3 })]);
     await assert.rejects(fill('no mask here'), /has no mask token '\[MASK\]'/);
     await assert.rejects(fill(one, { top_k: 2 } as object), /unknown option 'top_k' \(did you mean 'topK'\?\)/);
@@ -129,11 +129,11 @@ test("pipeline('text-classification'): classify's labels; top 1 by default, all 
   const model = await NystromformerForSequenceClassification.fromPretrained(dir);
   const tok = await Tokenizer.fromDir(dir);
   try {
-    const all = classify(model, tok, 'a good movie');
+    const all = await classify(model, tok, 'a good movie');
     assert.deepEqual(await classifier('a good movie'), all.slice(0, 1));
     assert.deepEqual(await classifier('a good movie', { topK: null }), all);
-    assert.deepEqual(await classifier({ text: 'a good movie', text_pair: 'it was fine.' }, { topK: 2 }), classify(model, tok, ['a good movie', 'it was fine.'], { topK: 2 }));
-    assert.deepEqual(await classifier(['a good movie', { text: 'a bad one' }]), [all.slice(0, 1), classify(model, tok, 'a bad one', { topK: 1 })]);
+    assert.deepEqual(await classifier({ text: 'a good movie', text_pair: 'it was fine.' }, { topK: 2 }), await classify(model, tok, ['a good movie', 'it was fine.'], { topK: 2 }));
+    assert.deepEqual(await classifier(['a good movie', { text: 'a bad one' }]), [all.slice(0, 1), await classify(model, tok, 'a bad one', { topK: 1 })]);
     const alias = await pipeline('sentiment-analysis', dir);
     assert.equal(alias.task, 'text-classification');
     await alias.dispose();
@@ -157,7 +157,7 @@ test("pipeline('feature-extraction'): embed's vectors as a [batch, hidden] Tenso
       for (const normalize of [false, true]) {
         const got = await extractor(texts, { pooling, normalize });
         assert.deepEqual(got.shape, [2, 16]);
-        assertClose(got.toArray(), embed(model, tok, texts, { pooling, normalize }).flatMap((v) => Array.from(v)), { rtol: 0, atol: 0 }, `${pooling} ${normalize}`);
+        assertClose(got.toArray(), (await embed(model, tok, texts, { pooling, normalize })).flatMap((v) => Array.from(v)), { rtol: 0, atol: 0 }, `${pooling} ${normalize}`);
         got.dispose();
       }
     }
@@ -208,7 +208,7 @@ test('a folder saved with its tokenizer, as training saves best/, runs in pipeli
     const fill = await pipeline('fill-mask', dir);
     assert.deepEqual(fill.model.attentionSettings, model.attentionSettings);
     const text = 'a long enough text, so that three landmarks are fewer than its [MASK] tokens.';
-    assert.deepEqual((await fill(text) as FillMaskCandidate[]).map((c) => c.score), fillMask(model, tok, text)[0].map((c) => c.score));
+    assert.deepEqual((await fill(text) as FillMaskCandidate[]).map((c) => c.score), (await fillMask(model, tok, text))[0].map((c) => c.score));
     await fill.dispose();
     model.dispose();
   } finally {

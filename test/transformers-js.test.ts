@@ -72,7 +72,7 @@ for (const [i, { architecture, externalData, passExternalData }] of CASES.entrie
       // mean-pooled and normalised, against embed()
       for (const [i, text] of TEXTS.entries()) {
         const pooled = await extractor(text, { pooling: 'mean', normalize: true });
-        errors[`mean pooling, text ${i}`] = maxAbsError(pooled.data as Float32Array, embed(model, tokenizer, [text], { pooling: 'mean' })[0]);
+        errors[`mean pooling, text ${i}`] = maxAbsError(pooled.data as Float32Array, (await embed(model, tokenizer, [text], { pooling: 'mean' }))[0]);
       }
       // a padded batch as transformers.js pads it (Hugging Face's conv on V sees the padding, so the
       // engine runs on the same padded batch)

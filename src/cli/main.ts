@@ -239,6 +239,7 @@ function pipelineCommand(name: string, description: string): Command {
     .requiredOption('--model <dir>', 'Hugging Face model folder (config.json, weights, tokenizer.json)')
     .option('--file <path>', 'read texts from this file, one per line')
     .option('--json', 'one JSON object per text')
+    .addOption(deviceOption())
     .option('--attention <mode>', "hf (Hugging Face's semantics), nystrom (linear, any length) or softmax (exact)")
     .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
     .addOption(runtimeOption())

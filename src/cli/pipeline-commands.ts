@@ -66,7 +66,7 @@ export async function fillMaskCommand(args: string[], options: PipelineCommandOp
   const texts = await textsOf(args, options);
   const { model, tokenizer } = await load(options, NystromformerForMaskedLM);
   for (const text of texts) {
-    const results = fillMask(model as NystromformerForMaskedLM, tokenizer, text, { ...encodeOptions(options), topK: options.topK });
+    const results = await fillMask(model as NystromformerForMaskedLM, tokenizer, text, { ...encodeOptions(options), topK: options.topK });
     // snake_case keys, as transformers.js names a candidate's fields
     if (options.json) console.log(JSON.stringify({ text, masks: results.map((candidates) => candidates.map(asCandidate)) }));
     else {
@@ -84,7 +84,7 @@ export async function classifyCommand(args: string[], options: PipelineCommandOp
   const { model, tokenizer } = await load(options, NystromformerForSequenceClassification);
   for (const text of texts) {
     const input = options.pair !== undefined ? [text, options.pair] as const : text;
-    const labels = classify(model as NystromformerForSequenceClassification, tokenizer, input, encodeOptions(options));
+    const labels = await classify(model as NystromformerForSequenceClassification, tokenizer, input, encodeOptions(options));
     if (options.json) console.log(JSON.stringify({ text, ...(options.pair !== undefined && { pair: options.pair }), labels }));
     else console.log(`${labels.map((l) => `${l.label} ${l.score.toFixed(4)}`).join('  ')}\t${text}`);
   }
@@ -95,7 +95,7 @@ export async function embedCommand(args: string[], options: PipelineCommandOptio
   const { model, tokenizer } = await load(options, null);
   const started = performance.now();
   const progress = countProgress('embedded', texts.length, texts.length > 1 && process.stderr.isTTY === true);
-  const vectors = embed(model, tokenizer, texts, { ...encodeOptions(options), pooling: options.pooling, onProgress: (done) => progress(done) });
+  const vectors = await embed(model, tokenizer, texts, { ...encodeOptions(options), pooling: options.pooling, onProgress: (done) => progress(done) });
   vectors.forEach((v, i) => {
     if (options.json) console.log(JSON.stringify({ text: texts[i].slice(0, 80), dim: v.length, embedding: Array.from(v, (x) => Number(x.toPrecision(7))) }));
     else console.log(`${Array.from(v.subarray(0, 8), (x) => x.toFixed(4)).join(' ')} … (${v.length} dims)\t${texts[i].slice(0, 60)}`);

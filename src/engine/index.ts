@@ -27,3 +27,4 @@ export * from './ops/optimizer-steps.js';
 export { empty, run as runKernel, withContiguous } from './ops/kernel.js';
 export { fmt, sizeOf, broadcastShapes, sameShape } from './shape.js';
 export { seededRandom } from './seeded.js';
+export { readResult } from './read.js';

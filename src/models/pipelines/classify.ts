@@ -1,5 +1,5 @@
 /** classify: labels with scores for a text or a text pair, by the model's problem type. */
-import { noGrad, tidy } from '../../engine/index.js';
+import { readResult } from '../../engine/index.js';
 import type { Tokenizer } from '../../io/tokenizer.js';
 import { NystromformerForSequenceClassification } from '../nystromformer/index.js';
 import { encodeFor, EncodeOptions, toInputs } from './encode.js';
@@ -12,11 +12,11 @@ export interface ClassifyResult {
 }
 
 /** Labels by decreasing score (all of them unless topK). */
-export function classify(
+export async function classify(
   model: NystromformerForSequenceClassification, tokenizer: Tokenizer, input: string | readonly [string, string],
   options: EncodeOptions & { topK?: number } = {},
-): ClassifyResult[] {
-  const logits = noGrad(() => tidy(() => model.forward(toInputs(encodeFor(model, tokenizer, input, options))).logits.toArray() as Float32Array));
+): Promise<ClassifyResult[]> {
+  const logits = (await readResult(() => model.forward(toInputs(encodeFor(model, tokenizer, input, options))).logits)) as Float32Array;
   const scores = labelScores(model, logits);
   return topIndices(scores, options.topK ?? scores.length).map((i) => ({ label: labelName(model, i), score: scores[i] }));
 }

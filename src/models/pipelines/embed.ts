@@ -3,7 +3,7 @@
  * one at a time, so a long one never pads the others; with attention 'nystrom' a document of
  * thousands of tokens costs O(n).
  */
-import { noGrad, tidy } from '../../engine/index.js';
+import { readResult } from '../../engine/index.js';
 import type { Tokenizer } from '../../io/tokenizer.js';
 import { NystromformerPreTrainedModel } from '../nystromformer/index.js';
 import { baseModelOf, encodeFor, EncodeOptions, toInputs } from './encode.js';
@@ -17,19 +17,21 @@ export interface EmbedOptions extends EncodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export function embed(model: NystromformerPreTrainedModel, tokenizer: Tokenizer, texts: readonly string[], options: EmbedOptions = {}): Float32Array[] {
+export async function embed(model: NystromformerPreTrainedModel, tokenizer: Tokenizer, texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
   const { pooling = 'mean', normalize = true } = options;
   if (pooling !== 'cls' && pooling !== 'mean') throw new Error(`embed: pooling must be 'cls' or 'mean', got '${pooling}'`);
   const base = baseModelOf(model);
-  return texts.map((text, index) => {
+  const vectors: Float32Array[] = [];
+  for (const [index, text] of texts.entries()) {
     const encoded = encodeFor(model, tokenizer, text, options);
-    const hidden = noGrad(() => tidy(() => base.forward(toInputs(encoded)).lastHiddenState.toArray() as Float32Array));
+    const hidden = (await readResult(() => base.forward(toInputs(encoded)).lastHiddenState)) as Float32Array;
     const n = encoded.inputIds[0].length;
     const h = hidden.length / n;
     const vector = pooling === 'cls' ? hidden.slice(0, h) : meanRows(hidden, n, h);
     options.onProgress?.(index + 1, texts.length);
-    return normalize ? unit(vector) : vector;
-  });
+    vectors.push(normalize ? unit(vector) : vector);
+  }
+  return vectors;
 }
 
 function meanRows(x: Float32Array, n: number, h: number): Float32Array {

@@ -1,5 +1,5 @@
 /** fillMask: the most likely tokens for each [MASK] in a text. Only masked rows go through the MLM head. */
-import { noGrad, reshape, softmax, take, Tensor, tidy } from '../../engine/index.js';
+import { readResult, reshape, softmax, take, Tensor } from '../../engine/index.js';
 import type { Tokenizer } from '../../io/tokenizer.js';
 import { NystromformerForMaskedLM } from '../nystromformer/index.js';
 import { encodeFor, EncodeOptions, toInputs } from './encode.js';
@@ -25,20 +25,20 @@ export interface FillMaskCandidate {
 export const asCandidate = ({ score, token, tokenStr, sequence }: FillMaskResult): FillMaskCandidate => ({ score, token, token_str: tokenStr, sequence });
 
 /** One list of the topK candidates (default 5) per mask token in `text`, in text order. */
-export function fillMask(
+export async function fillMask(
   model: NystromformerForMaskedLM, tokenizer: Tokenizer, text: string, options: EncodeOptions & { topK?: number } = {},
-): FillMaskResult[][] {
+): Promise<FillMaskResult[][]> {
   const topK = options.topK ?? 5;
   const encoded = encodeFor(model, tokenizer, text, options);
   const ids = encoded.inputIds[0];
   const maskId = tokenizer.maskTokenId;
   const positions = ids.flatMap((id, i) => (id === maskId ? [i] : []));
   if (positions.length === 0) throw new Error(`fillMask: the text has no mask token '${tokenizer.maskToken}'`);
-  const probs = noGrad(() => tidy(() => {
+  const probs = (await readResult(() => {
     const hidden = model.nystromformer.forward(toInputs(encoded)).lastHiddenState;
     const rows = take(reshape(hidden, [ids.length, -1]), Tensor.from(Int32Array.from(positions), [positions.length], 'int32'));
-    return softmax(model.predict(rows)).toArray() as Float32Array;
-  }));
+    return softmax(model.predict(rows));
+  })) as Float32Array;
   const V = model.config.vocab_size;
   return positions.map((at, j) => {
     const row = probs.subarray(j * V, (j + 1) * V);

@@ -97,10 +97,11 @@ export function fillMaskCall(model: NystromformerForMaskedLM, tokenizer: Tokeniz
   return async (input: string | readonly string[], options: FillMaskCallOptions = {}) => {
     checkOptionKeys(options, ['topK', ...ENCODE_KEYS], 'fill-mask');
     checkTopK(options.topK, 'fill-mask');
-    const results = textsOf(input, 'fill-mask').map((text) => {
-      const perMask = fillMask(model, tokenizer, text, options).map((candidates) => candidates.map(asCandidate));
-      return perMask.length === 1 ? perMask[0] : perMask;
-    });
+    const results = [];
+    for (const text of textsOf(input, 'fill-mask')) {
+      const perMask = (await fillMask(model, tokenizer, text, options)).map((candidates) => candidates.map(asCandidate));
+      results.push(perMask.length === 1 ? perMask[0] : perMask);
+    }
     return typeof input === 'string' ? results[0] : results;
   };
 }
@@ -111,13 +112,16 @@ export function textClassificationCall(model: NystromformerForSequenceClassifica
     checkOptionKeys(options, ['topK', ...ENCODE_KEYS], 'text-classification');
     const { topK = 1 } = options;
     if (topK !== null) checkTopK(topK, 'text-classification');
-    const one = (x: ClassificationInput): ClassifyResult[] => {
+    const one = (x: ClassificationInput): Promise<ClassifyResult[]> => {
       const pair = typeof x === 'object' && x !== null && typeof x.text === 'string';
       if (typeof x !== 'string' && !pair) throw new Error(`text-classification: expected a text or { text, text_pair }, got ${JSON.stringify(x)}`);
       const text = typeof x === 'string' ? x : x.text_pair === undefined ? x.text : [x.text, x.text_pair] as const;
       return classify(model, tokenizer, text, { ...options, topK: topK ?? undefined });
     };
-    return Array.isArray(input) ? input.map(one) : one(input as ClassificationInput);
+    if (!Array.isArray(input)) return one(input as ClassificationInput);
+    const all: ClassifyResult[][] = [];
+    for (const x of input) all.push(await one(x));
+    return all;
   };
 }
 
@@ -128,7 +132,7 @@ export function featureExtractionCall(model: NystromformerPreTrainedModel, token
     const { pooling = 'none', normalize = false } = options;
     const texts = textsOf(input, 'feature-extraction');
     if (pooling === 'mean' || pooling === 'cls') {
-      const vectors = embed(model, tokenizer, texts, { ...options, pooling, normalize });
+      const vectors = await embed(model, tokenizer, texts, { ...options, pooling, normalize });
       const h = model.config.hidden_size;
       const data = new Float32Array(texts.length * h);
       vectors.forEach((v, i) => data.set(v, i * h));
@@ -138,7 +142,7 @@ export function featureExtractionCall(model: NystromformerPreTrainedModel, token
     const batch = encodeBatchFor(model, tokenizer, texts, options);
     const hidden = noGrad(() => tidy(() => baseModelOf(model).forward(toInputs(batch)).lastHiddenState));
     if (!normalize) return hidden;
-    const rows = hidden.toArray() as Float32Array;
+    const rows = (await hidden.read()) as Float32Array;
     const h = hidden.shape[2];
     for (let at = 0; at < rows.length; at += h) rows.set(unit(rows.subarray(at, at + h)), at);
     const out = Tensor.from(rows, hidden.shape);
