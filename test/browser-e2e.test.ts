@@ -18,10 +18,9 @@ import {
 } from '../src/index.js';
 import { packageRoot, type RunningServer } from '../src/cli/serve-command.js';
 import { headAttention } from '../src/web/demo-compute.js';
-import { maskedTextExamples } from '../src/data/masking.js';
-import { DEMO_TRAINING, trainSteps } from '../src/web/demo-train.js';
+import { DEMO_TRAINING } from '../src/web/demo-train.js';
 import { browserTestsSkipped } from './browser/chromium.js';
-import { closeDemoPage, openDemoPage, type DemoPage } from './browser/demo-page.js';
+import { closeDemoPage, nodeTraining, openDemoPage, type DemoPage } from './browser/demo-page.js';
 import { maxAbsError } from './helpers.js';
 
 const MODEL = fileURLToPath(new URL('../../web/models/tiny-mlm', import.meta.url));
@@ -103,7 +102,7 @@ test('the demo page runs the model in Chromium and matches Node', { skip }, asyn
     assertClose('similarity', [r.similarity], [dot]);
 
     const ids = tokenizer.encode(textA).inputIds;
-    const attention = headAttention(model, ids, 1, 1);
+    const attention = await headAttention(model, ids, 1, 1);
     assert.deepEqual([r.attention.n, r.attention.m, r.attention.r], [attention.n, attention.m, attention.r]);
     assertClose('attention map', r.attention.values, attention.values);
   } finally {
@@ -127,18 +126,11 @@ test('the page trains the model in its worker: the loss falls, and its first los
   assert.match((await page.textContent('#status')) ?? '', new RegExp(`^trained ${steps} steps: loss`));
 
   // Node: the same examples from the same text, the same seed, the same loop; two steps are enough.
-  const tokenizer = await Tokenizer.fromDir(MODEL);
-  const examples = maskedTextExamples(tokenizer, await page.inputValue('#doc-a'), DEMO_TRAINING.seqLen, DEMO_TRAINING.seed);
-  assert.equal(t.examples, examples.length);
-  const model = await NystromformerForMaskedLM.fromPretrained(MODEL, { attention: 'nystrom', strict: true });
-  try {
-    const node = await trainSteps(model, examples, { ...DEMO_TRAINING, steps: 2, padId: tokenizer.padTokenId });
-    assertClose('loss at step 1', [losses[0]], [node[0].loss]);
-    assertClose('gradient norm at step 1', [t.steps[0].gradNorm], [node[0].gradNorm]);
-    assert.ok(Math.abs(losses[1] - node[1].loss) < 1e-3, `loss at step 2: browser ${losses[1]}, node ${node[1].loss}`);
-  } finally {
-    model.dispose();
-  }
+  const { examples, steps: node } = await nodeTraining(page, MODEL, 2);
+  assert.equal(t.examples, examples);
+  assertClose('loss at step 1', [losses[0]], [node[0].loss]);
+  assertClose('gradient norm at step 1', [t.steps[0].gradNorm], [node[0].gradNorm]);
+  assert.ok(Math.abs(losses[1] - node[1].loss) < 1e-3, `loss at step 2: browser ${losses[1]}, node ${node[1].loss}`);
   // The loss chart has the curve (a canvas left empty is transparent black).
   const colours = await page.evaluate(() => {
     const c = document.getElementById('loss') as HTMLCanvasElement;

@@ -28,3 +28,4 @@ export { empty, run as runKernel, withContiguous } from './ops/kernel.js';
 export { fmt, sizeOf, broadcastShapes, sameShape } from './shape.js';
 export { seededRandom } from './seeded.js';
 export { readResult } from './read.js';
+export { median, timeCalls } from './time-calls.js';

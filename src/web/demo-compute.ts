@@ -6,8 +6,8 @@
  * Shapes: n tokens, m landmarks, H heads, d head size, r ≤ n rows/columns drawn in the heat map.
  */
 import {
-  backend, matmul, mulScalar, noGrad, nystromAttention, nystromAttentionWithFactors, parseSafetensors, permute, randn, reshape, slice, softmax,
-  softmaxAttention, take, Tensor, tidy, transpose, NystromformerForMaskedLM, NystromformerForSequenceClassification,
+  matmul, mulScalar, nystromAttention, nystromAttentionWithFactors, parseSafetensors, permute, randn, readResult, reshape, slice, softmax,
+  softmaxAttention, take, Tensor, tidy, timeCalls, transpose, NystromformerForMaskedLM, NystromformerForSequenceClassification,
 } from './core.js';
 import { isKnown } from '../io/lookup.js';
 import { toInputs } from '../models/pipelines/encode.js';
@@ -58,14 +58,14 @@ export interface MaskCandidates {
 }
 
 /** The topK most likely tokens at each mask position (the fill-mask pipeline's numbers). */
-export function fillMaskIds(model: NystromformerForMaskedLM, ids: readonly number[], maskId: number, topK = 5): MaskCandidates[] {
+export async function fillMaskIds(model: NystromformerForMaskedLM, ids: readonly number[], maskId: number, topK = 5): Promise<MaskCandidates[]> {
   const positions = ids.flatMap((id, i) => (id === maskId ? [i] : []));
   if (positions.length === 0) return [];
-  const probs = noGrad(() => tidy(() => {
+  const probs = (await readResult(() => {
     const hidden = model.nystromformer.forward(single(ids)).lastHiddenState; // (1, n, hidden)
     const rows = take(reshape(hidden, [ids.length, -1]), Tensor.from(Int32Array.from(positions), [positions.length], 'int32'));
-    return softmax(model.predict(rows)).toArray() as Float32Array; // (masks, V)
-  }));
+    return softmax(model.predict(rows)); // (masks, V)
+  })) as Float32Array;
   const V = model.config.vocab_size;
   return positions.map((position, j) => {
     const row = probs.subarray(j * V, (j + 1) * V);
@@ -75,14 +75,14 @@ export function fillMaskIds(model: NystromformerForMaskedLM, ids: readonly numbe
 }
 
 /** The classifier's scores for a text, in label order (the classify pipeline's numbers). */
-export function classifyIds(model: NystromformerForSequenceClassification, ids: readonly number[]): ClassifyResult[] {
-  const logits = noGrad(() => tidy(() => model.forward(single(ids)).logits.toArray() as Float32Array));
+export async function classifyIds(model: NystromformerForSequenceClassification, ids: readonly number[]): Promise<ClassifyResult[]> {
+  const logits = (await readResult(() => model.forward(single(ids)).logits)) as Float32Array;
   return labelScores(model, logits).map((score, i) => ({ label: labelName(model, i), score }));
 }
 
 /** A document's vector: the mean of its last hidden states, unit length (the embed pipeline's default). */
-export function embedIds(model: DemoModel, ids: readonly number[]): Float32Array {
-  const hidden = noGrad(() => tidy(() => model.nystromformer.forward(single(ids)).lastHiddenState.toArray() as Float32Array));
+export async function embedIds(model: DemoModel, ids: readonly number[]): Promise<Float32Array> {
+  const hidden = (await readResult(() => model.nystromformer.forward(single(ids)).lastHiddenState)) as Float32Array;
   const n = ids.length;
   const h = hidden.length / n;
   const sum = new Float64Array(h);
@@ -103,7 +103,7 @@ export interface HeadAttention {
 }
 
 /** One head's attention matrix in one layer, rebuilt from the Nyström factors for its first r tokens. */
-export function headAttention(model: DemoModel, ids: readonly number[], layer: number, head: number, maxR = 256): HeadAttention {
+export async function headAttention(model: DemoModel, ids: readonly number[], layer: number, head: number, maxR = 256): Promise<HeadAttention> {
   const base = model.nystromformer;
   const layers = base.encoder.layer.items;
   const self = layers[layer]?.attention.self;
@@ -112,7 +112,7 @@ export function headAttention(model: DemoModel, ids: readonly number[], layer: n
   const n = ids.length;
   const r = Math.min(n, maxR);
   const m = model.attentionSettings.numLandmarks;
-  const values = noGrad(() => tidy(() => {
+  const values = (await readResult(() => {
     const x = base.forward(single(ids), { outputHiddenStates: true }).hiddenStates![layer]; // layer's input (1, n, hidden)
     const hidden = x.shape[2];
     // (1, n, hidden) → (1, H, n, d), then this head only: (1, 1, n, d)
@@ -123,11 +123,11 @@ export function headAttention(model: DemoModel, ids: readonly number[], layer: n
     if (!factors) {
       // m ≥ n: Nyström attention is exact here; softmax(QKᵀ/√d) rows (1,1,r,n), first r columns.
       const probs = softmax(mulScalar(matmul(slice(q, 2, 0, r), transpose(k)), 1 / Math.sqrt(q.shape[3])));
-      return slice(probs, 3, 0, r).toArray() as Float32Array;
+      return slice(probs, 3, 0, r);
     }
     // (F·Z)[:r] (1,1,r,m) · B[:, :r] (1,1,m,r) → (1,1,r,r)
-    return matmul(slice(factors.fz, 2, 0, r), slice(factors.b, 3, 0, r)).toArray() as Float32Array;
-  }));
+    return matmul(slice(factors.fz, 2, 0, r), slice(factors.b, 3, 0, r));
+  })) as Float32Array;
   return { n, m, r, values };
 }
 
@@ -148,28 +148,19 @@ export interface TimingShape {
   seconds: number;
 }
 
-/** `nystromformer bench attention`'s forward measurement (B = 1, random q, k, v): median ms and peak arena MiB. */
-export function timeAttention(impl: 'nystrom' | 'softmax', n: number, o: TimingShape): AttentionTiming {
-  return tidy(() => {
-    const shape = [1, o.heads, n, o.dim];
-    const [q, k, v] = [1, 2, 3].map((seed) => randn(shape, seed));
-    const convWeight = impl === 'nystrom' && o.conv > 0 ? randn([o.heads, 1, o.conv, 1], 4, 0, 0.1) : undefined;
+/** `nystromformer bench attention`'s forward measurement (B = 1, random q, k, v): median ms and peak MiB. */
+export async function timeAttention(impl: 'nystrom' | 'softmax', n: number, o: TimingShape): Promise<AttentionTiming> {
+  const shape = [1, o.heads, n, o.dim];
+  const [q, k, v] = [1, 2, 3].map((seed) => randn(shape, seed));
+  const convWeight = impl === 'nystrom' && o.conv > 0 ? randn([o.heads, 1, o.conv, 1], 4, 0, 0.1) : undefined;
+  try {
     const run = () => tidy(() => {
       if (impl === 'nystrom') nystromAttention(q, k, v, { numLandmarks: o.landmarks, convWeight });
       else softmaxAttention(q, k, v);
     });
-    const b = backend();
-    const before = b.bytesInUse;
-    b.resetPeak();
-    run(); // warm-up: arena growth, kernel threads
-    const times: number[] = [];
-    const start = performance.now();
-    while (times.length < 3 || performance.now() - start < o.seconds * 1000) {
-      const t0 = performance.now();
-      run();
-      times.push(performance.now() - t0);
-    }
-    times.sort((x, y) => x - y);
-    return { impl, n, ms: times[times.length >> 1], peakMb: (b.peakBytes - before) / 2 ** 20 };
-  });
+    const { ms, peakMb } = await timeCalls(run, 3, o.seconds);
+    return { impl, n, ms, peakMb };
+  } finally {
+    [q, k, v, ...(convWeight ? [convWeight] : [])].forEach((t) => t.dispose());
+  }
 }

@@ -5,7 +5,7 @@ import type { TokenExample } from '../data/synthetic.js';
 import type { TrainSettings, TrainStep } from './demo-train.js';
 
 export type DemoRequest =
-  | { type: 'init'; threads: number; /** folder URL ending in '/' */ modelUrl: string }
+  | { type: 'init'; threads: number; /** where ops run ('auto': WebGPU where the browser has an adapter) */ device: 'auto' | 'webgpu' | 'cpu'; /** folder URL ending in '/' */ modelUrl: string }
   /** A model folder the visitor picked (the worker takes over the weights' buffer). */
   | { type: 'load'; files: ModelFiles }
   | { type: 'run'; idsA: number[]; idsB: number[]; maskId: number; topK: number; layer: number; head: number }
@@ -32,12 +32,12 @@ export interface RunResult {
   embB: Float32Array;
   attention: HeadAttention;
   ms: number;
-  /** Kernel shares each thread ran during the run (slot 0: the worker itself). */
+  /** Kernel shares each thread ran during the run (slot 0: the worker itself); empty on WebGPU. */
   shares: number[];
 }
 
 export type DemoReply =
-  | { type: 'ready'; threads: number; build: string; model: ModelSummary }
+  | { type: 'ready'; threads: number; build: string; /** 'WebGPU (adapter)' or 'WebAssembly' */ device: string; model: ModelSummary }
   | { type: 'progress'; what: string; done: number; total: number }
   | ({ type: 'result' } & RunResult)
   | { type: 'timing'; timing: AttentionTiming }

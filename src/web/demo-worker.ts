@@ -3,7 +3,7 @@
  * engine's caller may sleep in Atomics.wait while kernel threads work. It receives token ids (the
  * page tokenizes: the tokenizer's bare import needs the page's import map) and answers with numbers.
  */
-import { initEngine, NystromformerForMaskedLM, type NystromformerForSequenceClassification } from './core.js';
+import { backend, initEngine, NystromformerForMaskedLM, setBackend, WebGpuBackend, type NystromformerForSequenceClassification } from './core.js';
 import { classifyIds, embedIds, fillMaskIds, headAttention, loadDemoModel, timeAttention, type DemoModel, type ModelFiles } from './demo-compute.js';
 import type { DemoReply, DemoRequest } from './demo-protocol.js';
 import { trainSteps } from './demo-train.js';
@@ -13,6 +13,12 @@ let engine: Awaited<ReturnType<typeof initEngine>> | undefined;
 
 const reply = (message: DemoReply) => postMessage(message);
 
+/** Where the engine runs: WebGPU (with its adapter) or the WebAssembly threads. */
+function deviceName(): string {
+  const b = backend();
+  return b instanceof WebGpuBackend ? `WebGPU (${b.adapterName})` : 'WebAssembly';
+}
+
 /** Swaps in a new model; a folder that fails to load leaves the current one in place. */
 function load(files: ModelFiles): DemoReply {
   const next = loadDemoModel(files);
@@ -20,7 +26,7 @@ function load(files: ModelFiles): DemoReply {
   model = next;
   const c = model.config;
   return {
-    type: 'ready', threads: engine!.threads, build: engine!.build,
+    type: 'ready', threads: engine!.threads, build: engine!.build, device: deviceName(),
     model: {
       architecture: model instanceof NystromformerForMaskedLM ? 'NystromformerForMaskedLM' : 'NystromformerForSequenceClassification',
       layers: c.num_hidden_layers, heads: c.num_attention_heads, hidden: c.hidden_size, landmarks: model.attentionSettings.numLandmarks,
@@ -33,6 +39,7 @@ async function handle(request: DemoRequest): Promise<void> {
   switch (request.type) {
     case 'init': {
       engine = await initEngine({ threads: request.threads, gemm: 'wasm' });
+      await setBackend(request.device === 'cpu' ? 'wasm' : request.device);
       const fetchOk = async (name: string) => {
         const url = new URL(name, request.modelUrl);
         const response = await fetch(url);
@@ -48,21 +55,22 @@ async function handle(request: DemoRequest): Promise<void> {
       return reply(load(request.files));
     case 'run': {
       if (!model) throw new Error('the model is not loaded yet');
-      const sharesBefore = engine!.kernelShares();
+      const onCpu = backend() === engine;
+      const sharesBefore = onCpu ? engine!.kernelShares() : [];
       const t0 = performance.now();
       const steps = 4;
       const mlm = model instanceof NystromformerForMaskedLM ? model : undefined;
       reply({ type: 'progress', what: mlm ? 'fill-mask' : 'classification', done: 0, total: steps });
-      const fill = mlm ? fillMaskIds(mlm, request.idsA, request.maskId, request.topK) : [];
-      const classes = mlm ? [] : classifyIds(model as NystromformerForSequenceClassification, request.idsA);
+      const fill = mlm ? await fillMaskIds(mlm, request.idsA, request.maskId, request.topK) : [];
+      const classes = mlm ? [] : await classifyIds(model as NystromformerForSequenceClassification, request.idsA);
       reply({ type: 'progress', what: 'embedding A', done: 1, total: steps });
-      const embA = embedIds(model, request.idsA);
+      const embA = await embedIds(model, request.idsA);
       reply({ type: 'progress', what: 'embedding B', done: 2, total: steps });
-      const embB = embedIds(model, request.idsB);
+      const embB = await embedIds(model, request.idsB);
       reply({ type: 'progress', what: 'attention map', done: 3, total: steps });
-      const attention = headAttention(model, request.idsA, request.layer, request.head);
+      const attention = await headAttention(model, request.idsA, request.layer, request.head);
       const ms = performance.now() - t0;
-      const sharesAfter = engine!.kernelShares();
+      const sharesAfter = onCpu ? engine!.kernelShares() : [];
       reply({ type: 'progress', what: 'done', done: steps, total: steps });
       return reply({
         type: 'result', fill, classes, embA, embB, attention, ms,
@@ -71,7 +79,7 @@ async function handle(request: DemoRequest): Promise<void> {
     }
     case 'bench': {
       for (const [impl, lengths] of [['nystrom', request.nystrom], ['softmax', request.softmax]] as const) {
-        for (const n of lengths) reply({ type: 'timing', timing: timeAttention(impl, n, request.shape) });
+        for (const n of lengths) reply({ type: 'timing', timing: await timeAttention(impl, n, request.shape) });
       }
       return reply({ type: 'bench-done' });
     }

@@ -23,6 +23,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 export interface Ready {
   threads: number;
   build: string;
+  device: string;
   model: ModelSummary;
 }
 
@@ -107,7 +108,9 @@ async function start(): Promise<Ready> {
   tokenizer = Tokenizer.fromJSON(await fetchJson('tokenizer.json'), await fetchJson('tokenizer_config.json'), await fetchJson('special_tokens_map.json'));
   const params = new URLSearchParams(location.search);
   const threads = Number(params.get('threads')) || navigator.hardwareConcurrency || 1;
-  const ready = await engine.request<Ready>({ type: 'init', threads, modelUrl: MODEL_URL }, (r) => (r.type === 'ready' ? r : undefined));
+  const device = params.get('device') ?? 'auto';
+  if (device !== 'auto' && device !== 'webgpu' && device !== 'cpu') throw new Error(`?device= must be auto, webgpu or cpu, got '${device}'`);
+  const ready = await engine.request<Ready>({ type: 'init', threads, device, modelUrl: MODEL_URL }, (r) => (r.type === 'ready' ? r : undefined));
   useModel(ready, tokenizer, 'tiny-mlm, shipped with the package (random weights)');
   setStatus('ready', 'ready');
   return ready;
@@ -119,7 +122,7 @@ function useModel(loaded: Ready, modelTokenizer: Tokenizer, name: string): void 
   tokenizer = modelTokenizer;
   maxTokens = m.maxPositions;
   const mlm = m.architecture === 'NystromformerForMaskedLM';
-  $('engine').textContent = `${loaded.threads} kernel threads, ${loaded.build} SIMD`;
+  $('engine').textContent = loaded.device === 'WebAssembly' ? `WebAssembly: ${loaded.threads} kernel threads, ${loaded.build} SIMD` : loaded.device;
   $('model-name').textContent = `${name}: ${m.architecture}, ${m.layers} layers, ${m.heads} heads, hidden ${m.hidden}, ${m.landmarks} landmarks, up to ${m.maxPositions} tokens`;
   fillSelect($<HTMLSelectElement>('layer'), m.layers);
   fillSelect($<HTMLSelectElement>('head'), m.heads);
