@@ -5,18 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as OrtNode from 'onnxruntime-node';
 import { noGrad, Tensor, tidy } from '../src/engine/index.js';
 import { NystromformerModel } from '../src/models/index.js';
 import { manualSeed } from '../src/nn/index.js';
 import { exportOnnx } from '../src/runtime/index.js';
-import { startServer } from '../src/cli/serve-command.js';
 import type { OrtWeb } from '../src/web/onnx-web.js';
-import { browserTestsSkipped, launchChromium } from './browser/chromium.js';
+import { browserTestsSkipped } from './browser/chromium.js';
+import { evaluateScriptPage } from './browser/script-page.js';
 
 // onnxruntime-web's module has onnxruntime-node's (common) API: a page's `import * as ort` fits OrtWeb.
 type Fits<T extends OrtWeb> = T;
@@ -24,10 +22,7 @@ export type OrtNodeFits = Fits<typeof OrtNode>;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-const PAGE = `<!doctype html>
-<meta charset="utf-8">
-<link rel="icon" href="data:,">
-<script type="module">
+const SCRIPT = `
   import * as ort from '/vendor/onnxruntime-web/ort.bundle.min.mjs';
   import { WebOnnxEncoder } from '/dist/src/web/onnx-web.js';
   window.result = (async () => {
@@ -38,7 +33,6 @@ const PAGE = `<!doctype html>
     await encoder.release();
     return { provider: encoder.provider, threads: ort.env.wasm.numThreads, isolated: crossOriginIsolated, dims: out.dims, data: Array.from(out.data) };
   })().catch((e) => ({ failure: String(e && e.stack || e) }));
-</script>
 `;
 
 test('onnxruntime-web in Chromium runs an exported model as the engine does (1e-4)', { skip: browserTestsSkipped() }, async () => {
@@ -51,40 +45,23 @@ test('onnxruntime-web in Chromium runs an exported model as the engine does (1e-
   const n = 50; // 8 landmarks: uneven segments
   const ids = Array.from({ length: n }, (_, i) => (i * 37 + 5) % 120);
   const want = noGrad(() => tidy(() => model.forward({ inputIds: Tensor.from(Int32Array.from(ids), [1, n], 'int32') }).lastHiddenState.toArray()));
-  const dir = mkdtempSync(join(tmpdir(), 'onnx-web-'));
-  writeFileSync(join(dir, 'model.onnx'), exportOnnx(model));
-  writeFileSync(join(dir, 'ids.json'), JSON.stringify(ids));
-  writeFileSync(join(dir, 'index.html'), PAGE);
+  const files = { 'model.onnx': exportOnnx(model), 'ids.json': JSON.stringify(ids) };
   model.dispose();
-  const server = await startServer({
+  const got = await evaluateScriptPage<Record<string, unknown>>(SCRIPT, {
+    files,
     mounts: {
-      '/t/': dir,
       '/dist/src/': resolve(root, 'dist/src'),
       // its Node entry sits in dist/ beside the browser builds and .wasm files
       '/vendor/onnxruntime-web/': dirname(fileURLToPath(import.meta.resolve('onnxruntime-web'))),
     },
   });
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    const logs: string[] = [];
-    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-    await page.goto(`${server.url}t/`);
-    const got = await page.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result);
-    assert.equal(got.failure, undefined, `${String(got.failure)}\n${logs.join('\n')}`);
-    assert.equal(got.isolated, true);
-    assert.ok(got.provider === 'webgpu' || got.provider === 'wasm');
-    if (got.provider === 'wasm') assert.ok((got.threads as number) >= 1);
-    assert.deepEqual(got.dims, [1, n, 32]);
-    const data = got.data as number[];
-    let maxAbs = 0;
-    for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(data[i] - want[i]));
-    assert.ok(maxAbs <= 1e-4, `max abs diff ${maxAbs} on ${String(got.provider)}`);
-    console.log(`onnxruntime-web (${String(got.provider)}, ${String(got.threads)} wasm threads) vs engine: max abs diff ${maxAbs.toExponential(2)}`);
-  } finally {
-    await browser.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  assert.equal(got.isolated, true);
+  assert.ok(got.provider === 'webgpu' || got.provider === 'wasm');
+  if (got.provider === 'wasm') assert.ok((got.threads as number) >= 1);
+  assert.deepEqual(got.dims, [1, n, 32]);
+  const data = got.data as number[];
+  let maxAbs = 0;
+  for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(data[i] - want[i]));
+  assert.ok(maxAbs <= 1e-4, `max abs diff ${maxAbs} on ${String(got.provider)}`);
+  console.log(`onnxruntime-web (${String(got.provider)}, ${String(got.threads)} wasm threads) vs engine: max abs diff ${maxAbs.toExponential(2)}`);
 });

@@ -5,20 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../src/cli/serve-command.js';
-import { browserTestsSkipped, launchChromium } from './browser/chromium.js';
+import { browserTestsSkipped } from './browser/chromium.js';
+import { evaluateScriptPage } from './browser/script-page.js';
 import { assertCloseScaled } from './check.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-const PAGE = `<!doctype html>
-<meta charset="utf-8">
-<link rel="icon" href="data:,">
-<script type="module">
+// the page's script: every case on WebAssembly, then on WebGPU
+const SCRIPT = `
 import * as E from '/dist/src/web/core.js';
 import { OP_CASES } from '/dist/test/webgpu/op-cases.js';
 import { Rng } from '/dist/test/rng.js';
@@ -43,36 +39,18 @@ window.result = (async () => {
   }
   return { adapter: gpu.adapterName, cases };
 })().catch((e) => ({ failure: String(e && e.stack || e) }));
-</script>
 `;
 
 interface PageResult {
-  failure?: string;
   adapter: string;
   cases: { name: string; tol: number; wasm: number[][]; webgpu: number[][]; error?: string }[];
 }
 
 test('WebGPU in Chromium: every op case matches WebAssembly', { skip: browserTestsSkipped() }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'webgpu-browser-'));
-  writeFileSync(join(dir, 'index.html'), PAGE);
-  const server = await startServer({ mounts: { '/t/': dir, '/dist/': resolve(root, 'dist') } });
-  const browser = await launchChromium(['--enable-unsafe-webgpu']);
-  try {
-    const page = await browser.newPage();
-    const logs: string[] = [];
-    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-    await page.goto(`${server.url}t/`);
-    const got = await page.evaluate(() => (window as unknown as { result: Promise<PageResult> }).result);
-    assert.equal(got.failure, undefined, `${got.failure}\n${logs.join('\n')}`);
-    console.log(`Chromium's adapter: ${got.adapter}; ${got.cases.length} cases`);
-    for (const c of got.cases) {
-      assert.equal(c.error, undefined, `${c.name}: ${c.error}`);
-      c.wasm.forEach((w, k) => assertCloseScaled(c.webgpu[k], w, c.tol, `${c.name}: output ${k}`));
-    }
-  } finally {
-    await browser.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
+  const got = await evaluateScriptPage<PageResult>(SCRIPT, { mounts: { '/dist/': resolve(root, 'dist') }, chromiumFlags: ['--enable-unsafe-webgpu'] });
+  console.log(`Chromium's adapter: ${got.adapter}; ${got.cases.length} cases`);
+  for (const c of got.cases) {
+    assert.equal(c.error, undefined, `${c.name}: ${c.error}`);
+    c.wasm.forEach((w, k) => assertCloseScaled(c.webgpu[k], w, c.tol, `${c.name}: output ${k}`));
   }
 });

@@ -148,20 +148,28 @@ const softmaxRows = shader('softmaxRows', {
   for (var c = lid.x; c < p.cols; c += WG) { y[yo + c] = exp(x[row + c] - m) * inv; }`,
 });
 
-/** dx = y ⊙ (dy − Σ dy⊙y). */
-const softmaxRowsGrad = shader('softmaxRowsGrad', {
-  buffers: ['y', 'dy', 'dx'],
-  params: ['rows:u32', 'cols:u32'],
-  workgroupSize: WG,
-  prelude: TREE,
-  body: /* wgsl */ `${ROW}
+/**
+ * A softmax-family backward over rows: t = Σ_c term, then dx = out for each column (WGSL in y[a + c],
+ * dy[b + c], and t).
+ */
+function rowGradient(name: string, term: string, out: string) {
+  return shader(name, {
+    buffers: ['y', 'dy', 'dx'],
+    params: ['rows:u32', 'cols:u32'],
+    workgroupSize: WG,
+    prelude: TREE,
+    body: /* wgsl */ `${ROW}
   let a = p.o_y + r * p.cols;
   let b = p.o_dy + r * p.cols;
   let o = p.o_dx + r * p.cols;
-  ${partialSum('s', 'dy[b + c] * y[a + c]')}
-  let sdot = wgReduce(OP_SUM, s, lid.x);
-  for (var c = lid.x; c < p.cols; c += WG) { dx[o + c] = y[a + c] * (dy[b + c] - sdot); }`,
-});
+  ${partialSum('s', term)}
+  let t = wgReduce(OP_SUM, s, lid.x);
+  for (var c = lid.x; c < p.cols; c += WG) { dx[o + c] = ${out}; }`,
+  });
+}
+
+/** dx = y ⊙ (dy − Σ dy⊙y). */
+const softmaxRowsGrad = rowGradient('softmaxRowsGrad', 'dy[b + c] * y[a + c]', 'y[a + c] * (dy[b + c] - t)');
 
 /** y = (x − max) − log Σ exp(x − max). */
 const logSoftmaxRows = shader('logSoftmaxRows', {
@@ -179,19 +187,7 @@ const logSoftmaxRows = shader('logSoftmaxRows', {
 });
 
 /** dx = dy − exp(y)·Σ dy (y the log-softmax output). */
-const logSoftmaxRowsGrad = shader('logSoftmaxRowsGrad', {
-  buffers: ['y', 'dy', 'dx'],
-  params: ['rows:u32', 'cols:u32'],
-  workgroupSize: WG,
-  prelude: TREE,
-  body: /* wgsl */ `${ROW}
-  let a = p.o_y + r * p.cols;
-  let b = p.o_dy + r * p.cols;
-  let o = p.o_dx + r * p.cols;
-  ${partialSum('s', 'dy[b + c]')}
-  let total = wgReduce(OP_SUM, s, lid.x);
-  for (var c = lid.x; c < p.cols; c += WG) { dx[o + c] = dy[b + c] - exp(y[a + c]) * total; }`,
-});
+const logSoftmaxRowsGrad = rowGradient('logSoftmaxRowsGrad', 'dy[b + c]', 'dy[b + c] - exp(y[a + c]) * t');
 
 /**
  * acc (one float64, as two u32 words, low first) += Σ x². One workgroup: each invocation sums a
