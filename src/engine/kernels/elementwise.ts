@@ -40,6 +40,47 @@ import {
   UNARY_SQUARE,
   UNARY_STEP,
   UNARY_TANH,
+  LOG2E,
+  LN2_HI,
+  LN2_LO,
+  ROUNDER,
+  EP0,
+  EP1,
+  EP2,
+  EP3,
+  EP4,
+  LR0,
+  LR1,
+  LR2,
+  TP0,
+  TP1,
+  TP2,
+  TP3,
+  TP4,
+  FP0,
+  FP1,
+  FP2,
+  FP3,
+  FP4,
+  FP5,
+  FP6,
+  Q0,
+  Q1,
+  Q2,
+  Q3,
+  Q4,
+  Q5,
+  Q6,
+  Q7,
+  Q8,
+  Q9,
+  Q10,
+  ERF_SPLIT,
+  SQRT1_2,
+  GELU_C,
+  SQRT_2_PI,
+  INV_SQRT_2PI,
+  TWO_SQRT_PI,
 } from './op-codes';
 
 // ---------------------------------------------------------------- f32x4 shorthands
@@ -84,15 +125,6 @@ import {
 // mantissa bits), and 2^k is applied as two normal factors 2^(k>>1)·2^(k−(k>>1)) so that results
 // down in the subnormal range and the overflow to +inf come out right:
 // exp(−inf) = 0, exp(x ≥ 88.73) = inf, exp(NaN) = NaN.
-const LOG2E: f32 = 1.44269504;
-const LN2_HI: f32 = 0.693145751953125;
-const LN2_LO: f32 = 1.42860677e-6;
-const ROUNDER: f32 = 12582912.0; // 1.5·2^23
-const EP0: f32 = 0.49999994;
-const EP1: f32 = 0.16666521;
-const EP2: f32 = 0.04166839;
-const EP3: f32 = 0.008368711;
-const EP4: f32 = 0.0013814605;
 
 // @ts-ignore: decorator
 @global function expv(x: v128): v128 {
@@ -120,9 +152,6 @@ const EP4: f32 = 0.0013814605;
 // to keep the big terms exact, log(1+f) = f − f²/2 + s·(f²/2 + R), R(z) = z·(2/3 + 2z/5 + ...)
 // fitted (3 terms, |s| ≤ 0.1716). log x = e·HI + (that + e·LO). Subnormals are scaled by 2^23
 // first. Specials: log(0) = −inf, log(x<0) = NaN, log(inf) = inf, log(NaN) = NaN.
-const LR0: f32 = 0.6666682;
-const LR1: f32 = 0.39973602;
-const LR2: f32 = 0.29961288;
 
 // @ts-ignore: decorator
 @global function logv(x: v128): v128 {
@@ -148,11 +177,6 @@ const LR2: f32 = 0.29961288;
 // |x| < 0.55: tanh x = x + x³·P(x²) (degree-4 fit, rel. error 1e-9);
 // otherwise tanh|x| = (1 − e)/(1 + e), e = exp(−2|x|) ∈ (0, 1/3], sign copied from x.
 // Saturates to ±1 for large |x|; tanh(NaN) = NaN.
-const TP0: f32 = -0.3333332;
-const TP1: f32 = 0.13332601;
-const TP2: f32 = -0.05385385;
-const TP3: f32 = 0.02107774;
-const TP4: f32 = -0.006282447;
 
 // @ts-ignore: decorator
 @global function tanhv(x: v128): v128 {
@@ -174,25 +198,6 @@ const TP4: f32 = -0.006282447;
 // |x| ≥ 0.9: erfc|x| = t·exp(Q(t) − x²), t = 1/(1 + |x|/2), Q a degree-10 fit of
 //   log(erfcx(z)/t) on t ∈ (0, 1/1.45] (abs. error 7e-10, so erfc has ~2e-7 relative error
 //   everywhere, down to underflow); erf x = sign(x)·(1 − erfc|x|).
-const FP0: f32 = 0.12837917;
-const FP1: f32 = -0.37612635;
-const FP2: f32 = 0.11283715;
-const FP3: f32 = -0.026860509;
-const FP4: f32 = 0.005203859;
-const FP5: f32 = -0.0008175637;
-const FP6: f32 = 8.5130945e-05;
-const Q0: f32 = -1.2655121;
-const Q1: f32 = 0.9999997;
-const Q2: f32 = 0.37501812;
-const Q3: f32 = 0.08286598;
-const Q4: f32 = -0.079767525;
-const Q5: f32 = -0.19107755;
-const Q6: f32 = 0.13243097;
-const Q7: f32 = -0.6382331;
-const Q8: f32 = 1.3459784;
-const Q9: f32 = -1.0602018;
-const Q10: f32 = 0.29898977;
-const ERF_SPLIT: f32 = 0.9;
 
 /** erf(x) for |x| < ERF_SPLIT, given z = x². */
 // @ts-ignore: decorator
@@ -235,7 +240,6 @@ function erfcPos(a: v128, a2: v128): v128 {
 // rounding instead of two): |u| < 0.9: Φ = ½ + ½·erf(u); else Φ = ½·erfc|u| for x < 0 and
 // 1 − ½·erfc|u| for x > 0 (no cancellation in the left tail, so x·Φ(x) keeps full relative
 // accuracy for large negative x).
-const SQRT1_2: f32 = 0.70710677;
 function phiv(x: v128): v128 {
   const u = mul(x, sp(SQRT1_2));
   const a = f32x4.abs(u);
@@ -256,10 +260,6 @@ function phiv(x: v128): v128 {
 }
 // GELU (erf form) = x·Φ(x); GELU (tanh form) = ½x(1 + tanh g) = x·σ(2g),
 // g = √(2/π)·(x + 0.044715x³). Both return the limit 0 at x = −inf (not −inf·0 = NaN).
-const GELU_C: f32 = 0.044715;
-const SQRT_2_PI: f32 = 0.7978846; // √(2/π)
-const INV_SQRT_2PI: f32 = 0.3989423; // 1/√(2π)
-const TWO_SQRT_PI: f32 = 1.1283792; // 2/√π
 function geluv(x: v128): v128 {
   return sel(f32x4.eq(x, sp(-Infinity)), sp(0.0), mul(x, phiv(x)));
 }

@@ -13,7 +13,7 @@
  * are detected from the bits, not by comparisons, since WGSL lets an implementation assume they
  * do not occur; and no constant expression may be inf or NaN, so those come from `fromBits`.
  */
-import { BINARY_OPS as B, UNARY_OPS as U } from '../../op-codes.js';
+import { BINARY_OPS as B, MATH_F32, UNARY_OPS as U } from '../../op-codes.js';
 import { shader, type RunShader } from '../shader.js';
 import type { GpuKernelTable } from './table.js';
 
@@ -22,6 +22,7 @@ const groups = (n: number) => Math.ceil(n / WG);
 
 // ---------------------------------------------------------------- scalar math (WGSL)
 const MATH = /* wgsl */ `
+${Object.entries(MATH_F32).map(([name, value]) => `const ${name}: f32 = ${value};`).join('\n')}
 fn fromBits(b: u32) -> f32 { return bitcast<f32>(b); }
 fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn isInf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }
@@ -34,14 +35,6 @@ fn infF() -> f32 { return fromBits(0x7f800000u); }
 // exp: 2^k·e^r, k = round(x·log2 e), r = x − k·ln2 (ln2 split so that k·LN2_HI is exact),
 // e^r = 1 + r + r²·P(r); 2^k applied as two normal factors so that subnormal results and the
 // overflow to inf come out right.
-const LOG2E: f32 = 1.44269504;
-const LN2_HI: f32 = 0.693145751953125;
-const LN2_LO: f32 = 1.42860677e-6;
-const EP0: f32 = 0.49999994;
-const EP1: f32 = 0.16666521;
-const EP2: f32 = 0.04166839;
-const EP3: f32 = 0.008368711;
-const EP4: f32 = 0.0013814605;
 fn expF(x0: f32) -> f32 {
   if (isNan(x0)) { return x0; }
   let x = clamp(x0, -104.0, 89.0);
@@ -60,9 +53,6 @@ fn expF(x0: f32) -> f32 {
 }
 
 // log: x = 2^e·m, m ∈ [√½, √2), f = m − 1, s = f/(2+f), log(1+f) = f − f²/2 + s·(f²/2 + R(s²)).
-const LR0: f32 = 0.6666682;
-const LR1: f32 = 0.39973602;
-const LR2: f32 = 0.29961288;
 fn logF(x: f32) -> f32 {
   let b = bitcast<u32>(x);
   if ((b & 0x7fffffffu) >= 0x7f800000u) {
@@ -87,11 +77,6 @@ fn logF(x: f32) -> f32 {
 }
 
 // tanh: x + x³·P(x²) for |x| < 0.55, else (1 − e)/(1 + e), e = exp(−2|x|), with x's sign.
-const TP0: f32 = -0.3333332;
-const TP1: f32 = 0.13332601;
-const TP2: f32 = -0.05385385;
-const TP3: f32 = 0.02107774;
-const TP4: f32 = -0.006282447;
 fn tanhF(x: f32) -> f32 {
   let a = abs(x);
   if (a < 0.55) {
@@ -108,25 +93,6 @@ fn tanhF(x: f32) -> f32 {
 
 // erf: x + x·P(x²) for |x| < 0.9; else 1 − erfc|x| with erfc a = t·exp(Q(t) − a²),
 // t = 1/(1 + a/2) (relative error of erf about 2e-7 everywhere).
-const FP0: f32 = 0.12837917;
-const FP1: f32 = -0.37612635;
-const FP2: f32 = 0.11283715;
-const FP3: f32 = -0.026860509;
-const FP4: f32 = 0.005203859;
-const FP5: f32 = -0.0008175637;
-const FP6: f32 = 8.5130945e-05;
-const Q0: f32 = -1.2655121;
-const Q1: f32 = 0.9999997;
-const Q2: f32 = 0.37501812;
-const Q3: f32 = 0.08286598;
-const Q4: f32 = -0.079767525;
-const Q5: f32 = -0.19107755;
-const Q6: f32 = 0.13243097;
-const Q7: f32 = -0.6382331;
-const Q8: f32 = 1.3459784;
-const Q9: f32 = -1.0602018;
-const Q10: f32 = 0.29898977;
-const ERF_SPLIT: f32 = 0.9;
 /** erf(x) for |x| < ERF_SPLIT, given z = x². */
 fn erfSmall(x: f32, z: f32) -> f32 {
   var q = z * FP6 + FP5;
@@ -158,7 +124,6 @@ fn erfF(x: f32) -> f32 {
   return withSign(1.0 - erfcPos(a, x * x), x);
 }
 // Φ(x) = ½·erfc(−x/√2); the left tail from erfc directly (no cancellation), u² as ½·x·x.
-const SQRT1_2: f32 = 0.70710677;
 fn phiF(x: f32) -> f32 {
   let u = x * SQRT1_2;
   let a = abs(u);
@@ -174,10 +139,6 @@ fn sigmoidF(x: f32) -> f32 {
   return select(e * s, s, x >= 0.0);
 }
 // GELU: x·Φ(x) and x·σ(2g), g = √(2/π)(x + 0.044715x³); both 0 at −inf.
-const GELU_C: f32 = 0.044715;
-const SQRT_2_PI: f32 = 0.7978846;
-const INV_SQRT_2PI: f32 = 0.3989423;
-const TWO_SQRT_PI: f32 = 1.1283792;
 fn isNegInf(x: f32) -> bool { return bitcast<u32>(x) == 0xff800000u; }
 fn geluF(x: f32) -> f32 {
   if (isNegInf(x)) { return 0.0; }
