@@ -133,20 +133,28 @@ const reduceCols = shader('reduceCols', {
   if (g == 0u && c < p.cols) { y[p.o_y + c] = part[lid.x]; }`,
 });
 
-/** y = exp(x − max) / Σ exp(x − max); an all −inf row gives NaN (−inf − −inf). */
-const softmaxRows = shader('softmaxRows', {
-  buffers: ['x', 'y'],
-  params: ['rows:u32', 'cols:u32'],
-  workgroupSize: WG,
-  prelude: TREE,
-  body: /* wgsl */ `${ROW}
+/**
+ * A softmax-family forward over rows: m = the row's max, t = Σ_c exp(x − m), then y = out for each
+ * column (WGSL in x[row + c], m and t).
+ */
+function rowForward(name: string, out: string) {
+  return shader(name, {
+    buffers: ['x', 'y'],
+    params: ['rows:u32', 'cols:u32'],
+    workgroupSize: WG,
+    prelude: TREE,
+    body: /* wgsl */ `${ROW}
   let row = p.o_x + r * p.cols;
   let yo = p.o_y + r * p.cols;
   ${rowMax('x')}
   ${partialSum('s', 'exp(x[row + c] - m)')}
-  let inv = 1.0 / wgReduce(OP_SUM, s, lid.x);
-  for (var c = lid.x; c < p.cols; c += WG) { y[yo + c] = exp(x[row + c] - m) * inv; }`,
-});
+  let t = wgReduce(OP_SUM, s, lid.x);
+  for (var c = lid.x; c < p.cols; c += WG) { y[yo + c] = ${out}; }`,
+  });
+}
+
+/** y = exp(x − max) / Σ exp(x − max); an all −inf row gives NaN (−inf − −inf). */
+const softmaxRows = rowForward('softmaxRows', 'exp(x[row + c] - m) * (1.0 / t)');
 
 /**
  * A softmax-family backward over rows: t = Σ_c term, then dx = out for each column (WGSL in y[a + c],
@@ -172,19 +180,7 @@ function rowGradient(name: string, term: string, out: string) {
 const softmaxRowsGrad = rowGradient('softmaxRowsGrad', 'dy[b + c] * y[a + c]', 'y[a + c] * (dy[b + c] - t)');
 
 /** y = (x − max) − log Σ exp(x − max). */
-const logSoftmaxRows = shader('logSoftmaxRows', {
-  buffers: ['x', 'y'],
-  params: ['rows:u32', 'cols:u32'],
-  workgroupSize: WG,
-  prelude: TREE,
-  body: /* wgsl */ `${ROW}
-  let row = p.o_x + r * p.cols;
-  let yo = p.o_y + r * p.cols;
-  ${rowMax('x')}
-  ${partialSum('s', 'exp(x[row + c] - m)')}
-  let ls = log(wgReduce(OP_SUM, s, lid.x));
-  for (var c = lid.x; c < p.cols; c += WG) { y[yo + c] = (x[row + c] - m) - ls; }`,
-});
+const logSoftmaxRows = rowForward('logSoftmaxRows', '(x[row + c] - m) - log(t)');
 
 /** dx = dy − exp(y)·Σ dy (y the log-softmax output). */
 const logSoftmaxRowsGrad = rowGradient('logSoftmaxRowsGrad', 'dy[b + c]', 'dy[b + c] - exp(y[a + c]) * t');
