@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { argKind, HELPERS, KERNELS, type KernelName } from '../src/engine/backend/kernel-table.js';
 import { kernelConstant, OP_TABLES } from '../src/engine/backend/op-codes.js';
+import { GPU_KERNELS } from '../src/engine/backend/webgpu/kernels/index.js';
 
 const kernelsDir = new URL('../../src/engine/kernels/', import.meta.url);
 const wasm = new URL('../kernels/simd.wasm', import.meta.url);
@@ -83,4 +84,8 @@ test('the AssemblyScript op-code constants are generated from the TypeScript tab
   for (const [prefix, table] of Object.entries(OP_TABLES) as [keyof typeof OP_TABLES, Record<string, number>][]) {
     for (const [name, code] of Object.entries(table)) assert.equal(constants.get(kernelConstant(prefix, name)), code, `${prefix} ${name}`);
   }
+});
+
+test('every kernel of the table has a WGSL twin, and the WGSL table has no other entry', () => {
+  assert.deepEqual(Object.keys(GPU_KERNELS).sort(), Object.keys(KERNELS).sort());
 });
