@@ -5,12 +5,7 @@
  */
 import { fmt, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { backend } from '../engine.js';
-import { tidy } from '../scope.js';
 import { run, withContiguous } from './kernel.js';
-import { stack } from './indexing.js';
-import { sum } from './reduce.js';
-import { square } from './unary.js';
 
 export interface AdamWStep {
   gradScale: number;
@@ -72,18 +67,12 @@ export function sgdStep(params: readonly SgdParam[], s: SgdStep): void {
 }
 
 /**
- * Σ x² over all the tensors' elements; one read back. CPU backends sum in order in float64; a GPU
- * one sums each tensor in float32 on the device (it has no float64) and the totals on the host.
+ * Σ x² over all the tensors' elements, accumulated into one float64 by the sumSquares kernel; one
+ * read back. CPU backends sum in order in float64; the WebGPU kernel sums each tensor in float32 (WGSL
+ * has no float64) and adds it to the float64 total.
  */
 export async function sumOfSquares(tensors: readonly Tensor[]): Promise<number> {
   for (const t of tensors) if (t.dtype !== 'float32') throw new Error(`sumOfSquares: expects float32, got ${t.dtype} ${fmt(t.shape)}`);
-  if (!backend().canReadSync) {
-    if (tensors.length === 0) return 0;
-    const totals = tidy(() => stack(tensors.map((t) => sum(square(t)))));
-    const values = await totals.read();
-    totals.dispose();
-    return Array.from(values).reduce((s, v) => s + v, 0);
-  }
   const acc = Tensor.from(new Int32Array(2), [2], 'int32'); // one float64, zero
   try {
     for (const t of tensors) withContiguous([t], (tc) => run('sumSquares', [tc, t.size, acc], t.size));
