@@ -18,12 +18,16 @@ export type SessionRequest =
   | { kind: 'run'; feeds: Record<string, WireTensor<BigInt64Array>> }
   | { kind: 'close' };
 
-export type SessionReply =
-  | { ok: true; inputNames?: string[]; outputNames?: string[]; outputs?: Record<string, WireTensor<Float32Array>>; runMs?: number }
-  | { ok: false; error: string };
+/** A failed request is not a reply: its error comes back through the channel. */
+export interface SessionReply {
+  inputNames?: string[];
+  outputNames?: string[];
+  outputs?: Record<string, WireTensor<Float32Array>>;
+  runMs?: number;
+}
 
 export interface SessionWorkerData {
+  /** Requests and replies travel on the port (structured data); the SyncChannel on `control` says when. */
   port: MessagePort;
-  /** Int32 word 0: set to 1 by the worker once its reply is on the port. */
-  flag: SharedArrayBuffer;
+  control: SharedArrayBuffer;
 }

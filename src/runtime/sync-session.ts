@@ -1,10 +1,11 @@
 /**
  * A synchronous onnxruntime-node session, so that an ONNX-backed model has the engine's
- * synchronous forward(): the session lives in a worker; a call posts its request, blocks in
- * Atomics.wait until the worker raises a shared flag, then takes the reply off the port with
- * receiveMessageOnPort. Node only (the browser build runs onnxruntime-web asynchronously).
+ * synchronous forward(): the session lives in a worker; a call posts its request on a port,
+ * blocks on the engine's SyncChannel until the worker is done, then takes the reply off the port
+ * with receiveMessageOnPort. Node only (the browser build runs onnxruntime-web asynchronously).
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { SyncChannel } from '../engine/sync-channel.js';
 import { ONNXRUNTIME_NODE_HINT, onnxruntimeNodeInstalled } from '../engine/native/onnxruntime-node.js';
 import type { OnnxSessionOptions, SessionReply, SessionRequest, SessionWorkerData, WireTensor } from './session-protocol.js';
 
@@ -12,13 +13,13 @@ export class SyncOnnxSession {
   readonly inputNames: string[];
   readonly outputNames: string[];
   readonly #port: MessagePort;
-  readonly #done: Int32Array;
+  readonly #channel: SyncChannel;
   #closed = false;
   #lastRunMs = NaN;
 
-  private constructor(port: MessagePort, done: Int32Array, model: Uint8Array, options: OnnxSessionOptions) {
+  private constructor(port: MessagePort, channel: SyncChannel, model: Uint8Array, options: OnnxSessionOptions) {
     this.#port = port;
-    this.#done = done;
+    this.#channel = channel;
     const created = this.#call({ kind: 'create', model, options }, [model.buffer as ArrayBuffer], 'creating the session');
     this.inputNames = created.inputNames ?? [];
     this.outputNames = created.outputNames ?? [];
@@ -28,15 +29,16 @@ export class SyncOnnxSession {
   static create(model: Uint8Array, options: OnnxSessionOptions = {}): SyncOnnxSession {
     if (!onnxruntimeNodeInstalled()) throw new Error(`runtime 'onnx': ${ONNXRUNTIME_NODE_HINT}`);
     const { port1, port2 } = new MessageChannel();
-    const flag = new SharedArrayBuffer(4);
-    const workerData: SessionWorkerData = { port: port2, flag };
+    const channel = new SyncChannel();
+    const workerData: SessionWorkerData = { port: port2, control: channel.buffer };
     const worker = new Worker(new URL('./session-worker.js', import.meta.url), { workerData, transferList: [port2] });
     // It waits for requests forever; it must not keep the process alive.
     worker.unref();
     port1.unref();
     // A worker that dies is reported to the waiting call below; this only keeps the event from crashing the process.
     worker.on('error', () => {});
-    return new SyncOnnxSession(port1, new Int32Array(flag), model.slice(), options);
+    channel.awaitReady(1, { timeoutMs: WAIT_MS, what: 'start of the onnxruntime worker' });
+    return new SyncOnnxSession(port1, channel, model.slice(), options);
   }
 
   /** Runs the graph on int64 feeds; float32 outputs by name. */
@@ -58,17 +60,21 @@ export class SyncOnnxSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#call({ kind: 'close' }, [], 'closing');
+    this.#channel.stop();
     this.#port.close();
   }
 
-  #call(request: SessionRequest, transfer: ArrayBuffer[], what: string): Extract<SessionReply, { ok: true }> {
-    Atomics.store(this.#done, 0, 0);
+  #call(request: SessionRequest, transfer: ArrayBuffer[], what: string): SessionReply {
     this.#port.postMessage(request, transfer);
-    // The worker loads onnxruntime and builds the session within this wait; a dead worker never raises the flag.
-    if (Atomics.wait(this.#done, 0, 0, WAIT_MS) === 'timed-out') throw new Error(`onnxruntime: no answer within ${WAIT_MS / 1000} s ${what}`);
+    try {
+      // The worker loads onnxruntime and builds the session within this wait.
+      this.#channel.call(0, [], { timeoutMs: WAIT_MS, what: `answer ${what}` });
+    } catch (e) {
+      const error = (e as Error).message;
+      throw new Error(`onnxruntime: ${error} (${what})${/Cuda|providers_shared/.test(error) ? CUDA_HINT : ''}`);
+    }
     const reply = receiveMessageOnPort(this.#port)?.message as SessionReply | undefined;
-    if (!reply) throw new Error(`onnxruntime: the worker raised its flag without a reply ${what}`);
-    if (!reply.ok) throw new Error(`onnxruntime: ${reply.error} (${what})${/Cuda|providers_shared/.test(reply.error) ? CUDA_HINT : ''}`);
+    if (!reply) throw new Error(`onnxruntime: the worker was done without a reply ${what}`);
     return reply;
   }
 }

@@ -1,22 +1,4 @@
-/**
- * The shared control block between the pool's caller (thread 0) and its workers.
- * One kernel call at a time: the caller writes the kernel id and arguments, bumps GEN and
- * wakes the workers; each worker runs its share and bumps DONE.
- */
-export const GEN = 0; // call generation, bumped once per call
-export const DONE = 1; // workers finished with the current call
-export const KERNEL = 2; // index into kernelNames()
-export const NARGS = 3;
-export const NT = 4; // threads taking part in this call (tids ≥ NT skip it)
-export const STOP = 5; // set to shut the workers down
-export const READY = 6; // workers that have instantiated the module
-export const FAILED = 7; // 1 + tid of a worker whose kernel threw, 0 if none
-export const ARGS_OFFSET = 64; // bytes; Float64Array of arguments from here
-export const MAX_ARGS = 32;
-export const CONTROL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
-
-/** Spin iterations before sleeping in Atomics.wait: a wake-up costs tens of microseconds. */
-export const SPIN = 20000;
+/** What the pool's caller (thread 0) and its kernel threads share; calls go through a SyncChannel on `control`. */
 
 /** Kernel names in a fixed order both sides derive from the same module. */
 export function kernelNames(exports: object): string[] {
@@ -28,6 +10,7 @@ export function kernelNames(exports: object): string[] {
 export interface WorkerData {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
+  /** The SyncChannel's block, with the share counts after it (pool-shares.ts). */
   control: SharedArrayBuffer;
   tid: number;
 }

@@ -3,10 +3,10 @@
  * counts its own shares after running them, so a count proves that the thread took part
  * (tests and diagnostics read them; the caller's own count is slot 0).
  */
-import { CONTROL_BYTES } from './pool-protocol.js';
+import { CHANNEL_BYTES } from '../sync-channel.js';
 
 export const MAX_THREADS = 256;
-export const SHARES_OFFSET = CONTROL_BYTES; // bytes, a multiple of 4
+export const SHARES_OFFSET = CHANNEL_BYTES; // bytes, a multiple of 4
 export const POOL_CONTROL_BYTES = SHARES_OFFSET + 4 * MAX_THREADS;
 
 export function sharesView(control: SharedArrayBuffer): Int32Array {

@@ -3,23 +3,15 @@
  * float32 data in a shared WebAssembly.Memory, computed by onnxruntime-node's
  * CPU provider (MLAS) in a dedicated worker (native-worker.ts).
  *
- * A call writes its parameters into a small shared control block, wakes the
- * worker, and blocks in Atomics.wait until the worker reports done or error.
+ * A call goes through the engine's SyncChannel: it blocks until the worker
+ * reports done or error.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import {
-  CONTROL_BYTES, controlViews, ERROR_LEN, KIND_BATCHED, KIND_GEMM, P_A, P_B, P_BATCH, P_C, P_K,
-  P_KIND, P_M, P_N, P_TRANS_A, P_TRANS_B, S_DEAD, S_ERROR, S_QUIT, S_READY, S_REQUEST, S_STARTING, STATE,
-  type ControlViews, type NativeWorkerData,
-} from './native-protocol.js';
+import { SyncChannel } from '../sync-channel.js';
+import { ARG, ARG_COUNT, KIND_BATCHED, KIND_GEMM, type NativeWorkerData } from './native-protocol.js';
 
 const STARTUP_TIMEOUT_MS = 60_000;
-/**
- * The main thread polls this long before sleeping in Atomics.wait: a futex
- * wake-up costs tens of µs on a VM, which small products would notice.
- */
-const SPIN_MS = 0.05;
 
 /** Every request the worker understands, already split into one onnxruntime call. */
 export interface NativeRequest {
@@ -49,9 +41,11 @@ export function nativeSupports(batch: number, transA: boolean, transB: boolean, 
 export class NativeGemm {
   private closed = false;
 
+  private readonly args = new Float64Array(ARG_COUNT);
+
   private constructor(
     private readonly memory: WebAssembly.Memory,
-    private readonly ctl: ControlViews,
+    private readonly channel: SyncChannel,
   ) {}
 
   /**
@@ -65,24 +59,21 @@ export class NativeGemm {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new RangeError(`NativeGemm.create: threads must be a positive integer, got ${threads}`);
     }
-    const control = new SharedArrayBuffer(CONTROL_BYTES);
-    const ctl = controlViews(control);
-    const workerData: NativeWorkerData = { memory, control, threads };
+    const channel = new SyncChannel();
+    const workerData: NativeWorkerData = { memory, control: channel.buffer, threads };
     const worker = new Worker(new URL('./native-worker.js', import.meta.url), { workerData });
-    // The worker sits in Atomics.waitAsync forever; it must not keep the process alive.
+    // The worker waits for calls forever; it must not keep the process alive.
     worker.unref();
-    // Failures are reported through the control block; this only keeps an
+    // Failures are reported through the channel; this only keeps an
     // unhandled 'error' event from crashing the process later.
     worker.on('error', () => {});
-
-    Atomics.wait(ctl.i32, STATE, S_STARTING, STARTUP_TIMEOUT_MS);
-    const state = Atomics.load(ctl.i32, STATE);
-    if (state !== S_READY) {
+    try {
+      channel.awaitReady(1, { timeoutMs: STARTUP_TIMEOUT_MS, what: 'answer' });
+    } catch (e) {
       void worker.terminate();
-      const why = state === S_ERROR ? readError(ctl) : `no answer within ${STARTUP_TIMEOUT_MS / 1000} s`;
-      throw new Error(`NativeGemm: native worker failed to start: ${why}`);
+      throw new Error(`NativeGemm: native worker failed to start: ${(e as Error).message}`);
     }
-    return new NativeGemm(memory, ctl);
+    return new NativeGemm(memory, channel);
   }
 
   /**
@@ -121,42 +112,27 @@ export class NativeGemm {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    Atomics.store(this.ctl.i32, STATE, S_QUIT);
-    Atomics.notify(this.ctl.i32, STATE);
+    this.channel.stop();
   }
 
   /** One blocking round trip to the worker (the test calls it directly to reach the worker's error path). */
   private post(r: NativeRequest): void {
     if (this.closed) throw new Error('NativeGemm: used after close()');
-    const { i32, f64 } = this.ctl;
-    const prev = Atomics.load(i32, STATE);
-    if (prev !== S_READY && prev !== S_ERROR) {
-      throw new Error(`NativeGemm: native worker is not available (${prev === S_DEAD ? 'it has exited' : `state ${prev}`})`);
+    const { args } = this;
+    args[ARG.transA] = r.transA ? 1 : 0;
+    args[ARG.transB] = r.transB ? 1 : 0;
+    args[ARG.batch] = r.batch;
+    args[ARG.m] = r.m;
+    args[ARG.k] = r.k;
+    args[ARG.n] = r.n;
+    args[ARG.a] = r.a;
+    args[ARG.b] = r.b;
+    args[ARG.c] = r.c;
+    try {
+      this.channel.call(r.kind, args);
+    } catch (e) {
+      throw new Error(`NativeGemm: ${(e as Error).message} (request ${describe(r)})`);
     }
-    f64[P_KIND] = r.kind;
-    f64[P_TRANS_A] = r.transA ? 1 : 0;
-    f64[P_TRANS_B] = r.transB ? 1 : 0;
-    f64[P_BATCH] = r.batch;
-    f64[P_M] = r.m;
-    f64[P_K] = r.k;
-    f64[P_N] = r.n;
-    f64[P_A] = r.a;
-    f64[P_B] = r.b;
-    f64[P_C] = r.c;
-    // compareExchange (not store): if the worker died since the check above its
-    // S_DEAD must not be overwritten, or we would wait for it forever. Being
-    // seq-cst, it also publishes the parameter writes before REQUEST is seen.
-    if (Atomics.compareExchange(i32, STATE, prev, S_REQUEST) !== prev) {
-      throw new Error('NativeGemm: native worker has exited');
-    }
-    Atomics.notify(i32, STATE);
-    const until = performance.now() + SPIN_MS;
-    while (Atomics.load(i32, STATE) === S_REQUEST && performance.now() < until);
-    while (Atomics.load(i32, STATE) === S_REQUEST) Atomics.wait(i32, STATE, S_REQUEST);
-    const state = Atomics.load(i32, STATE);
-    if (state === S_READY) return;
-    const why = state === S_ERROR ? readError(this.ctl) : 'native worker exited during the request';
-    throw new Error(`NativeGemm: ${why} (request ${describe(r)})`);
   }
 
   private validate(a: number, b: number, c: number, batch: number, m: number, k: number, n: number,
@@ -179,12 +155,6 @@ export class NativeGemm {
     check('B', b, bBroadcast ? [k, n] : [batch, k, n]);
     check('C', c, [batch, m, n]);
   }
-}
-
-function readError(ctl: ControlViews): string {
-  const len = Atomics.load(ctl.i32, ERROR_LEN);
-  // slice() copies out of the SharedArrayBuffer; TextDecoder wants unshared bytes.
-  return new TextDecoder().decode(ctl.err.slice(0, len));
 }
 
 function describe(r: NativeRequest): string {

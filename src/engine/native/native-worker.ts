@@ -3,8 +3,8 @@
  * that native-gemm.ts (main thread) posts through the shared control block.
  *
  * Why a worker: InferenceSession.run is async, while engine ops are sync. The
- * main thread blocks in Atomics.wait; this thread waits with Atomics.waitAsync
- * so its own event loop keeps turning and run()'s promise can settle.
+ * main thread blocks; this thread waits with the channel's nextCallAsync so its
+ * own event loop keeps turning and run()'s promise can settle.
  *
  * Why copies: onnxruntime-node rejects typed arrays backed by a
  * SharedArrayBuffer, so A and B are copied out of the shared arena into plain
@@ -14,35 +14,13 @@
 import { workerData } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import { buildModel, INPUT_A, INPUT_B, OUTPUT, type ModelKind } from './gemm-model.js';
-import {
-  controlViews, ERROR_BYTES, ERROR_LEN, KIND_GEMM, P_A, P_B, P_BATCH, P_C, P_K, P_KIND, P_M, P_N,
-  P_TRANS_A, P_TRANS_B, S_DEAD, S_ERROR, S_QUIT, S_READY, S_REQUEST, STATE, type NativeWorkerData,
-} from './native-protocol.js';
+import { SyncChannel } from '../sync-channel.js';
+import { ARG, KIND_GEMM, type NativeWorkerData } from './native-protocol.js';
 
 type Ort = typeof import('onnxruntime-node');
 
-// Atomics.waitAsync is in Node 20 but only in TypeScript's ES2024 lib; the project targets ES2022.
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): WaitAsyncResult }).waitAsync;
-
-/** How long the idle worker polls for the next request before sleeping (measured: -20 µs per back-to-back call). */
-const SPIN_MS = 0.05;
-
 const data = workerData as NativeWorkerData;
-const { i32, f64, err } = controlViews(data.control);
-const utf8 = new TextEncoder();
-
-function signal(state: number): void {
-  Atomics.store(i32, STATE, state);
-  Atomics.notify(i32, STATE);
-}
-
-function fail(e: unknown): void {
-  const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  const { written } = utf8.encodeInto(msg.slice(0, ERROR_BYTES / 3), err); // /3: worst-case UTF-8 growth
-  Atomics.store(i32, ERROR_LEN, written);
-  signal(S_ERROR);
-}
+const channel = new SyncChannel(data.control);
 
 /** A plain (non-shared) float buffer that only ever grows, so steady-state calls allocate nothing. */
 class Scratch {
@@ -90,11 +68,11 @@ function slabRows(m: number, n: number): number {
   return Math.min(m, Math.max(64, Math.floor(bytes / 4 / n / 16) * 16));
 }
 
-async function runGemm(ort: Ort, heap: ArrayBufferLike, transA: boolean, transB: boolean,
+async function runGemm(ort: Ort, heap: ArrayBufferLike, args: Float64Array, transA: boolean, transB: boolean,
   m: number, k: number, n: number): Promise<void> {
-  const aAll = new Float32Array(heap, f64[P_A], m * k);
+  const aAll = new Float32Array(heap, args[ARG.a], m * k);
   const b = scratchB.view(k * n);
-  b.set(new Float32Array(heap, f64[P_B], k * n));
+  b.set(new Float32Array(heap, args[ARG.b], k * n));
   const bTensor = new ort.Tensor('float32', b, transB ? [n, k] : [k, n]);
   const s = await session(ort, 'gemm', transA, transB);
   const rows = slabRows(m, n);
@@ -112,89 +90,64 @@ async function runGemm(ort: Ort, heap: ArrayBufferLike, transA: boolean, transB:
     await s.run(
       { [INPUT_A]: new ort.Tensor('float32', a, transA ? [k, R] : [R, k]), [INPUT_B]: bTensor },
       { [OUTPUT]: new ort.Tensor('float32', c, [R, n]) });
-    new Float32Array(heap, f64[P_C] + r * n * 4, R * n).set(c);
+    new Float32Array(heap, args[ARG.c] + r * n * 4, R * n).set(c);
   }
 }
 
-async function runBatched(ort: Ort, heap: ArrayBufferLike, transA: boolean, transB: boolean,
+async function runBatched(ort: Ort, heap: ArrayBufferLike, args: Float64Array, transA: boolean, transB: boolean,
   batch: number, m: number, k: number, n: number): Promise<void> {
   const a = scratchA.view(batch * m * k);
-  a.set(new Float32Array(heap, f64[P_A], batch * m * k));
+  a.set(new Float32Array(heap, args[ARG.a], batch * m * k));
   const b = scratchB.view(batch * k * n);
-  b.set(new Float32Array(heap, f64[P_B], batch * k * n));
+  b.set(new Float32Array(heap, args[ARG.b], batch * k * n));
   const c = scratchC.view(batch * m * n);
   const s = await session(ort, 'batched', transA, transB);
   await s.run({
     [INPUT_A]: new ort.Tensor('float32', a, transA ? [batch, k, m] : [batch, m, k]),
     [INPUT_B]: new ort.Tensor('float32', b, transB ? [batch, n, k] : [batch, k, n]),
   }, { [OUTPUT]: new ort.Tensor('float32', c, [batch, m, n]) });
-  new Float32Array(heap, f64[P_C], batch * m * n).set(c);
+  new Float32Array(heap, args[ARG.c], batch * m * n).set(c);
 }
 
 function runRequest(ort: Ort): Promise<void> {
-  const transA = f64[P_TRANS_A] !== 0;
-  const transB = f64[P_TRANS_B] !== 0;
-  const batch = f64[P_BATCH], m = f64[P_M], k = f64[P_K], n = f64[P_N];
+  const args = channel.args.slice(); // the call's own copy: onnxruntime awaits between uses
+  const transA = args[ARG.transA] !== 0;
+  const transB = args[ARG.transB] !== 0;
+  const batch = args[ARG.batch], m = args[ARG.m], k = args[ARG.k], n = args[ARG.n];
   // Re-read memory.buffer on every call: memory.grow on another thread leaves
   // an older SharedArrayBuffer object here that is too short.
   const heap = data.memory.buffer;
-  return f64[P_KIND] === KIND_GEMM
-    ? runGemm(ort, heap, transA, transB, m, k, n)
-    : runBatched(ort, heap, transA, transB, batch, m, k, n);
+  return channel.op === KIND_GEMM
+    ? runGemm(ort, heap, args, transA, transB, m, k, n)
+    : runBatched(ort, heap, args, transA, transB, batch, m, k, n);
 }
 
 async function main(): Promise<void> {
   let ort: Ort;
+  let seen = channel.generation();
   try {
     ort = (await import('onnxruntime-node')).default;
     // Touch the native binding now so a missing/broken binary fails at startup.
     await session(ort, 'gemm', false, false);
   } catch (e) {
-    fail(new Error(`onnxruntime-node could not be loaded: ${e instanceof Error ? e.message : String(e)}`));
-    clearInterval(keepAlive);
+    channel.failStart(0, new Error(`onnxruntime-node could not be loaded: ${e instanceof Error ? e.message : String(e)}`));
     return;
   }
-  signal(S_READY);
-  for (;;) {
-    let state = Atomics.load(i32, STATE);
-    while (state !== S_REQUEST && state !== S_QUIT) {
-      // Products come in bursts (a layer, a training step): poll briefly, since
-      // waking from a wait costs tens of µs on a VM. Then wait with waitAsync,
-      // which lets this thread's event loop run (run() needs it) and can sleep
-      // for ever without holding a core.
-      const until = performance.now() + SPIN_MS;
-      while (Atomics.load(i32, STATE) === state && performance.now() < until);
-      if (Atomics.load(i32, STATE) === state) {
-        const w = waitAsync(i32, STATE, state);
-        if (w.async) await w.value;
-      }
-      state = Atomics.load(i32, STATE);
-    }
-    if (state === S_QUIT) break;
+  channel.announceReady();
+  while ((seen = await channel.nextCallAsync(seen)) >= 0) {
+    let error: unknown;
     try {
       await runRequest(ort);
-      signal(S_READY);
     } catch (e) {
-      fail(e);
+      error = e;
     }
+    channel.done(0, error);
   }
   for (const s of sessions.values()) await s.release();
-  clearInterval(keepAlive);
 }
 
-// A pending Atomics.waitAsync does not keep an event loop alive: without this
-// ref'd timer the worker would exit as soon as it went idle between requests.
-// (The main thread unrefs the worker, so this does not keep the process alive.)
-const keepAlive = setInterval(() => {}, 1 << 30);
-
 // Whatever the reason for exiting, say so, so that a main thread blocked on (or
-// about to post) a request fails instead of waiting forever.
-process.on('exit', () => {
-  if (Atomics.load(i32, STATE) === S_REQUEST) {
-    const { written } = utf8.encodeInto('native worker exited during a request', err);
-    Atomics.store(i32, ERROR_LEN, written);
-  }
-  signal(S_DEAD);
-});
+// about to post) a call fails instead of waiting forever.
+process.on('exit', () => channel.exited('native worker'));
 
-void main().catch(fail);
+void main().catch((e: unknown) => channel.failStart(0, e));
