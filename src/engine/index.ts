@@ -24,6 +24,7 @@ export * from './ops/conv.js';
 export * from './ops/nn.js';
 export * from './ops/assign.js';
 export * from './ops/optimizer-steps.js';
+export * from './ops/quantized.js';
 export { empty, run as runKernel, withContiguous } from './ops/kernel.js';
 export { fmt, sizeOf, broadcastShapes, sameShape } from './shape.js';
 export { seededRandom } from './seeded.js';

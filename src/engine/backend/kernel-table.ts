@@ -57,6 +57,8 @@ export const KERNELS = {
   ],
   sgd: ['ws*[]', 'gs*[]', 'bufs*[]', 'sizes[]', 'count', 'total', 'gradScale', 'lr', 'momentum', 'weightDecay'],
   sumSquares: ['x*', 'n', 'acc*'],
+  quantizeRows: ['x*', 'q*', 'params*', 'rows', 'k', 'kPad'],
+  gemmQ8: ['q*', 'params*', 'w*', 'wScale*', 'wSum*', 'bias*?', 'y*', 'm', 'n', 'kPad'],
   gemm: [
     'batch', 'm', 'n', 'k',
     'a*', 'aBatchStride', 'aRowStride', 'aColStride',

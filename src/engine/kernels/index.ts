@@ -13,3 +13,4 @@ export * from './layout';
 export * from './flash-attention';
 export * from './segments';
 export * from './optimizers';
+export * from './quantized';
