@@ -12,11 +12,12 @@ import { SEGMENTS } from './segments.js';
 import { ATTENTION } from './attention.js';
 import { OPTIMIZERS } from './optimizers.js';
 import { GEMM } from './gemm.js';
+import { QUANTIZED } from './quantized.js';
 
 export type { GpuKernel, GpuKernelTable } from './table.js';
 
 export { encodeMatmul } from './gemm.js';
 
 export const GPU_KERNELS: Partial<GpuKernelTable> = {
-  ...ELEMENTWISE, ...RANDOM, ...REDUCE, ...INDEXING, ...CONV, ...SEGMENTS, ...ATTENTION, ...OPTIMIZERS, ...GEMM,
+  ...ELEMENTWISE, ...RANDOM, ...REDUCE, ...INDEXING, ...CONV, ...SEGMENTS, ...ATTENTION, ...OPTIMIZERS, ...GEMM, ...QUANTIZED,
 };
