@@ -28,9 +28,9 @@ export interface SafetensorsFile {
 
 /** What serializeSafetensors and writeSafetensorsSync accept per tensor. */
 export interface TensorToWrite {
-  dtype: 'F32' | 'I32' | 'I64';
+  dtype: 'F32' | 'I32' | 'I64' | 'I8';
   shape: number[];
-  data: Float32Array | Int32Array | BigInt64Array;
+  data: Float32Array | Int32Array | BigInt64Array | Int8Array;
 }
 
 const ITEM_SIZE: Record<SafetensorsDType, number> = {
@@ -284,8 +284,8 @@ export function halfToFloat(h: number): number {
  */
 export function serializeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
   for (const [name, t] of Object.entries(tensors)) {
-    if (!['F32', 'I32', 'I64'].includes(t.dtype)) {
-      throw new Error(`serializeSafetensors: tensor '${name}': dtype ${JSON.stringify(t.dtype)} cannot be written (F32, I32 or I64)`);
+    if (!['F32', 'I32', 'I64', 'I8'].includes(t.dtype)) {
+      throw new Error(`serializeSafetensors: tensor '${name}': dtype ${JSON.stringify(t.dtype)} cannot be written (F32, I32, I64 or I8)`);
     }
   }
   const names = Object.keys(tensors).sort((a, b) => {
@@ -305,7 +305,7 @@ export function serializeSafetensors(tensors: Record<string, TensorToWrite>, met
     if (name === '__metadata__') throw new Error(`serializeSafetensors: '__metadata__' cannot name a tensor`);
     const { dtype, shape, data } = tensors[name];
     const where = `serializeSafetensors: tensor '${name}'`;
-    const expected = { F32: Float32Array, I32: Int32Array, I64: BigInt64Array }[dtype];
+    const expected = { F32: Float32Array, I32: Int32Array, I64: BigInt64Array, I8: Int8Array }[dtype];
     if (!(data instanceof expected)) throw new Error(`${where}: ${dtype} needs a ${expected.name}, got ${data.constructor.name}`);
     if (!shape.every((x) => isCount(x))) throw new Error(`${where}: shape [${shape.join(', ')}] is not a list of non-negative integers`);
     const count = shape.reduce((a, b) => a * b, 1);
@@ -331,7 +331,7 @@ export function serializeSafetensors(tensors: Record<string, TensorToWrite>, met
   return out;
 }
 
-function littleEndianBytes(data: Float32Array | Int32Array | BigInt64Array): Uint8Array {
+function littleEndianBytes(data: TensorToWrite['data']): Uint8Array {
   const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (LITTLE_ENDIAN) return raw;
   const size = data.BYTES_PER_ELEMENT;

@@ -4,3 +4,4 @@ export { Linear, Embedding, LayerNorm, Dropout, DepthwiseConv, type WeightInit, 
 export { manualSeed, seedState, nextSeed } from './random.js';
 export { stage, release } from './stage.js';
 export { moduleTensors, loadModuleTensors, checkModuleTensors } from './state.js';
+export { quantize, weightDType, checkWeightDType, q8Tensors, loadQ8Tensors, WEIGHT_DTYPES, type WeightDType } from './quantize.js';

@@ -1,6 +1,7 @@
 /** The building blocks of the models: Linear, Embedding, LayerNorm, Dropout, DepthwiseConv. */
 import {
-  add, assign, depthwiseConv1d, dropout, fmt, full, layerNorm, matmul, rand, randn, reshape, take, Tensor, zeros,
+  add, assign, depthwiseConv1d, disposeQ8Weights, dropout, fmt, full, layerNorm, linearQ8, matmul, q8Weights, rand, randn,
+  reshape, take, Tensor, zeros, type Q8Weights,
 } from '../engine/index.js';
 import { Module } from './module.js';
 import { nextSeed } from './random.js';
@@ -34,25 +35,60 @@ function initWeight(shape: number[], fanIn: number, options: InitOptions): Tenso
 
 /** y = x·Wᵀ + b over the last axis; weight (out, in) as PyTorch stores it. */
 export class Linear extends Module {
-  readonly weight: Tensor;
   readonly bias: Tensor | null;
+  #weight: Tensor | null;
+  #q8: Q8Weights | null = null;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: InitOptions & { bias?: boolean } = {}) {
     super();
-    this.weight = this.addParameter('weight', initWeight([outFeatures, inFeatures], inFeatures, options));
+    this.#weight = this.addParameter('weight', initWeight([outFeatures, inFeatures], inFeatures, options));
     const bias = options.bias === false ? null : options.init === 'pytorch-default' ? uniform([outFeatures], 1 / Math.sqrt(inFeatures)) : zeros([outFeatures]);
     this.bias = bias && this.addParameter('bias', bias);
   }
 
+  /** The float32 weight [out, in]; gone once the layer is 8-bit. */
+  get weight(): Tensor {
+    if (!this.#weight) throw new Error(`${this.#name()} holds 8-bit weights: its float32 weight was dropped when it was quantized`);
+    return this.#weight;
+  }
+
+  /** The 8-bit weights, or null while the layer is float32. */
+  get q8(): Q8Weights | null {
+    return this.#q8;
+  }
+
+  /**
+   * Makes the layer 8-bit (inference only): codes [out, in] and scales [out] as quantizeWeights
+   * makes them replace the float32 weight, which is freed; the bias stays float32.
+   */
+  useQ8(codes: Int8Array, scale: Float32Array): void {
+    const q8 = q8Weights(codes, scale, this.outFeatures, this.inFeatures);
+    if (this.#q8) disposeQ8Weights(this.#q8);
+    this.#q8 = q8;
+    if (this.#weight) {
+      this.removeParameter('weight');
+      this.#weight.dispose();
+      this.#weight = null;
+    }
+  }
+
   forward(x: Tensor): Tensor {
     const features = x.shape[x.rank - 1];
-    if (features !== this.inFeatures) {
-      throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input ${fmt(x.shape)} has ${features} features`);
-    }
+    if (features !== this.inFeatures) throw new Error(`${this.#name()}: input ${fmt(x.shape)} has ${features} features`);
+    if (this.#q8) return linearQ8(x, this.#q8, this.bias);
     // One GEMM over all leading axes.
     const rows = reshape(x, [-1, features]);
     const y = matmul(rows, this.weight, { transB: true });
     return reshape(this.bias ? add(y, this.bias) : y, [...x.shape.slice(0, -1), this.outFeatures]);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    if (this.#q8) disposeQ8Weights(this.#q8);
+  }
+
+  #name(): string {
+    return `Linear(${this.inFeatures} → ${this.outFeatures})`;
   }
 }
 

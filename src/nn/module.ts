@@ -28,6 +28,11 @@ export abstract class Module {
     return t;
   }
 
+  /** Unregisters a parameter (an 8-bit Linear layer drops its float32 weight); the caller disposes it. */
+  protected removeParameter(name: string): void {
+    this.#parameters.delete(name);
+  }
+
   /** Registers a submodule under `name` (one part of its parameters' state-dict keys). */
   protected addModule<M extends Module>(name: string, m: M): M {
     this.#children.set(name, m);
@@ -50,6 +55,13 @@ export abstract class Module {
     const out: [string, Tensor][] = [];
     for (const [name, t] of this.#buffers) out.push([prefix + name, t]);
     for (const [name, child] of this.#children) out.push(...child.namedBuffers(`${prefix}${name}.`));
+    return out;
+  }
+
+  /** Every submodule with its dotted name ('encoder.layer.0.attention.self.query'), depth first. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [name, child] of this.#children) out.push([prefix + name, child], ...child.namedModules(`${prefix}${name}.`));
     return out;
   }
 

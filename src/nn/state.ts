@@ -2,6 +2,7 @@
 import { fmt, type Tensor } from '../engine/index.js';
 import { toFiniteFloat32, type RawTensor, type TensorToWrite } from '../io/safetensors-format.js';
 import { assignParameter, type Module } from './module.js';
+import { q8Tensors } from './quantize.js';
 
 /** Parameters, then buffers (fixed tensors such as Performer's random features): everything a checkpoint holds. */
 const stateOf = (module: Module): [string, Tensor][] => [...module.namedParameters(), ...module.namedBuffers()];
@@ -12,9 +13,12 @@ function distinctState(module: Module): [string, Tensor][] {
   return stateOf(module).filter(([, t]) => !seen.has(t) && seen.add(t));
 }
 
-/** Every distinct parameter and buffer under its first name (tied tensors once), as float32, read from any backend. */
+/**
+ * Every distinct parameter and buffer under its first name (tied tensors once), as float32, and
+ * the codes and scales of 8-bit layers (quantize.ts), read from any backend.
+ */
 export async function moduleTensors(module: Module): Promise<Record<string, TensorToWrite>> {
-  const out: Record<string, TensorToWrite> = {};
+  const out: Record<string, TensorToWrite> = await q8Tensors(module);
   for (const [name, t] of distinctState(module)) out[name] = { dtype: 'F32', shape: [...t.shape], data: (await t.read()) as Float32Array };
   return out;
 }

@@ -93,6 +93,17 @@ export function linearQ8(x: Tensor, w: Q8Weights, bias: Tensor | null = null): T
   return y;
 }
 
+/** The saved form back from the kernels' form: codes [n, k] without padding, and scales [n]. */
+export async function readQ8Weights(w: Q8Weights): Promise<{ codes: Int8Array; scale: Float32Array }> {
+  const n = w.outFeatures;
+  const k = w.inFeatures;
+  const kPad = paddedLength(k);
+  const padded = new Int8Array(((await w.codes.read()) as Int32Array).buffer);
+  const codes = new Int8Array(n * k);
+  for (let j = 0; j < n; j++) codes.set(padded.subarray(j * kPad, j * kPad + k), j * k);
+  return { codes, scale: (await w.scale.read()) as Float32Array };
+}
+
 export function disposeQ8Weights(w: Q8Weights): void {
   for (const t of [w.codes, w.scale, w.sums]) t.dispose();
 }

@@ -11,7 +11,9 @@ import { Tensor } from '../../engine/index.js';
 import { toFiniteFloat32, type RawTensor } from '../../io/safetensors-format.js';
 import type { HubOptions } from '../../io/hub/settings.js';
 import type { WeightsFormat } from '../../io/weights.js';
-import { assignParameter, Module, moduleTensors } from '../../nn/index.js';
+import {
+  assignParameter, checkWeightDType, loadQ8Tensors, Module, moduleTensors, quantize, weightDType, type WeightDType,
+} from '../../nn/index.js';
 import { configToJSON, NystromformerConfig, parseConfig } from './config.js';
 import type { Tokenizer } from '../../io/tokenizer.js';
 import { checkAttentionMode, withSavedAttention } from './saved-attention.js';
@@ -44,6 +46,11 @@ export interface FromPretrainedOptions extends AttentionOptions, HubLoadOptions 
   config?: Partial<NystromformerConfig>;
   /** Where the encoder runs: 'engine' (default) or 'onnx' (onnxruntime-node; the Node entry only). */
   runtime?: Runtime;
+  /**
+   * 'q8' makes every Linear layer 8-bit after loading (inference only: int8 weights, one scale per
+   * output channel); a folder saved 8-bit loads 8-bit by itself. 'fp32' refuses such a folder.
+   */
+  dtype?: WeightDType;
 }
 
 export type Runtime = 'engine' | 'onnx';
@@ -108,6 +115,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
     this: ModelConstructor<T>, idOrDir: string, options: FromPretrainedOptions = {},
   ): Promise<T> {
     checkRuntime(options.runtime);
+    checkWeightDType(options.dtype);
     const install = options.runtime === undefined || options.runtime === 'engine' ? null : installers.get(options.runtime);
     if (install === undefined) {
       throw new Error(`runtime '${options.runtime}' is not loaded: import the library from 'nystromformer' (Node, with onnxruntime-node), not 'nystromformer/web' (in browsers use WebOnnxEncoder)`);
@@ -121,6 +129,8 @@ export abstract class NystromformerPreTrainedModel extends Module {
       const messages = reportMessages(report, model.architecture, dir);
       if (options.strict && messages.length > 0) throw new Error(messages.join('\n'));
       for (const message of messages) (options.onWarning ?? console.warn)(message);
+      if (options.dtype === 'fp32' && weightDType(model) === 'q8') throw new Error(`${dir} holds 8-bit weights; load it with dtype 'q8'`);
+      if (options.dtype === 'q8') await quantize(model);
       install?.(model);
     } catch (e) {
       model.dispose();
@@ -148,7 +158,7 @@ export abstract class NystromformerPreTrainedModel extends Module {
   /** Copies checkpoint tensors into the parameters with the same (Hugging Face) names. */
   loadWeights(tensors: Map<string, RawTensor>, source = 'checkpoint', ignoreMismatchedSizes = false): LoadReport {
     const available = this.#adaptKeys(tensors);
-    const used = new Set<string>();
+    const used = new Set<string>(loadQ8Tensors(this, available, source));
     const loaded = new Set<Tensor>();
     const named = this.namedParameters();
     for (const [name, param] of named) {
