@@ -27,6 +27,7 @@ class AsyncOnly implements E.Backend {
     this.inner.dispatch(kernel, args, work);
   }
   matmul(spec: E.MatmulSpec) { this.inner.matmul(spec); }
+  linearQ8(spec: E.LinearQ8Spec) { this.inner.linearQ8(spec); }
   sync() { return this.inner.sync(); }
   close() {}
 }

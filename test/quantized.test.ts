@@ -148,3 +148,34 @@ test('linearQ8 refuses bad input and gradients with clear errors', () => {
     assert.throws(() => E.q8Weights(new Int8Array(5), new Float32Array(2), 2, 3), /5 codes and 2 scales do not make \[2, 3\]/);
   });
 });
+
+test('where onnxruntime-node is installed, large 8-bit products run on its int8 GEMM, close to the float32 product', (t) => {
+  const before = E.configureEngine({});
+  if (!before.hasNativeGemm) return t.skip('no native GEMM here (onnxruntime-node is not installed)');
+  const rng = new Rng(5);
+  const rows = 300, k = 256, n = 272; // k a multiple of 16: the codes' rows hold exactly k bytes
+  const { x, w, bias } = randomCase(rng, rows, k, n);
+  const { codes, scale } = E.quantizeWeights(w, n, k);
+  let got: Float32Array;
+  try {
+    E.configureEngine({ gemm: 'native' });
+    const b = E.backend() as typeof before;
+    got = runQ8(x, rows, k, codes, scale, n, bias);
+    assert.equal(b.gemmCalls.native, 1, 'one native call');
+  } finally {
+    E.configureEngine({ gemm: 'auto' });
+  }
+  const kernels = runQ8(x, rows, k, codes, scale, n, bias);
+  // per-tensor 8-bit activations (onnxruntime) against per-row 7-bit ones (the kernels): both near float32
+  let worst = 0;
+  let scaleOfY = 0;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < n; j++) {
+      let exact = bias[j];
+      for (let p = 0; p < k; p++) exact += x[i * k + p] * w[j * k + p];
+      worst = Math.max(worst, Math.abs(got[i * n + j] - exact), Math.abs(kernels[i * n + j] - exact));
+      scaleOfY = Math.max(scaleOfY, Math.abs(exact));
+    }
+  }
+  assert.ok(worst < 0.02 * scaleOfY, `worst error ${worst} against outputs up to ${scaleOfY}`);
+});

@@ -15,53 +15,76 @@
 import { availableParallelism } from 'node:os';
 import { backend, configureEngine } from '../engine/index.js';
 import type { AttentionMode, NystromformerModel, Runtime } from '../models/index.js';
+import { quantize, WEIGHT_DTYPES, type WeightDType } from '../nn/index.js';
 import { exportOnnx, SyncOnnxSession } from '../runtime/index.js';
 import { attentionModes, benchIds, benchModelOf, isDense, measure, round, type BenchModelOptions } from './bench-model.js';
 import { median, timeCalls } from './step-timer.js';
 
 export interface BenchInferOptions extends BenchModelOptions {
   runtime: string;
+  /** Comma-separated: fp32, q8 (q8 runs after fp32: quantizing is in place). */
+  dtype: string;
 }
 
 export async function benchInfer(o: BenchInferOptions): Promise<void> {
-  const lengths = o.n;
   const modes = attentionModes(o.attention, 'bench infer');
   const runtimes = o.runtime.split(',').map((s) => s.trim()) as Runtime[];
   for (const r of runtimes) if (r !== 'engine' && r !== 'onnx') throw new Error(`bench infer: unknown runtime '${r}' (engine, onnx)`);
+  const dtypes = o.dtype.split(',').map((s) => s.trim()) as WeightDType[];
+  for (const d of dtypes) if (!WEIGHT_DTYPES.includes(d)) throw new Error(`bench infer: unknown dtype '${d}' (${WEIGHT_DTYPES.join(', ')})`);
+  // fp32 first: quantizing is in place
+  dtypes.sort((a, b) => WEIGHT_DTYPES.indexOf(a) - WEIGHT_DTYPES.indexOf(b));
   if (o.threads) configureEngine({ threads: o.threads });
-  const model = await benchModelOf(o, Math.max(...lengths));
-  const c = model.config;
-  // the first runtime's output per mode and n, for the later runtimes' max_abs_diff
-  const first = new Map<string, { runtime: Runtime; hidden: Float32Array }>();
+  const model = await benchModelOf(o, Math.max(...o.n));
+  // the first output per mode and n, for the later lines' max_abs_diff
+  const first = new Map<string, Output>();
   try {
-    for (const runtime of runtimes) {
-      for (const mode of modes) {
-        const todo = lengths.filter((n) => !isDense(model, mode) || n <= o.maxDenseN);
-        if (todo.length < lengths.length && !o.json) console.log(`${mode}: n > --max-dense-n ${o.maxDenseN} skipped (dense attention)`);
-        if (todo.length === 0) continue;
-        model.setAttention({ attention: mode, numLandmarks: o.landmarks });
-        const timer = runtime === 'engine' ? engineTimer(model, o.repeats) : onnxTimer(model, mode, o);
-        try {
-          for (const n of todo) {
-            const { hidden, timing } = await timer.time(n);
-            const key = `${mode}/${n}`;
-            const earlier = first.get(key);
-            if (!earlier) first.set(key, { runtime, hidden });
-            const line = {
-              bench: 'infer', runtime, ...(runtime === 'engine' && { device: backend().name }), attention: mode, landmarks: mode === 'nystrom' ? o.landmarks : null,
-              layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, n, ...timing, ...timer.setup,
-              checksum: checksum(hidden),
-              ...(earlier ? { [`max_abs_diff_vs_${earlier.runtime}`]: maxAbsDiff(hidden, earlier.hidden) } : {}),
-            };
-            console.log(o.json ? JSON.stringify(line) : `${runtime.padEnd(6)} ${mode.padEnd(8)} n=${String(n).padEnd(6)} ${timing.ms} ms (${timing.threads} threads)`);
-          }
-        } finally {
-          timer.close();
-        }
+    for (const dtype of dtypes) {
+      if (dtype === 'q8') await quantize(model);
+      for (const runtime of runtimes) {
+        for (const mode of modes) await benchRuntime(model, { runtime, dtype, mode }, o, first);
       }
     }
   } finally {
     model.dispose();
+  }
+}
+
+interface Output {
+  runtime: Runtime;
+  dtype: WeightDType;
+  hidden: Float32Array;
+}
+
+/** One JSON line per n for this runtime, dtype and attention mode. */
+async function benchRuntime(model: NystromformerModel, run: Omit<Output, 'hidden'> & { mode: AttentionMode }, o: BenchInferOptions,
+  first: Map<string, Output>): Promise<void> {
+  const { runtime, dtype, mode } = run;
+  const c = model.config;
+  const todo = o.n.filter((n) => !isDense(model, mode) || n <= o.maxDenseN);
+  if (todo.length < o.n.length && !o.json) console.log(`${mode}: n > --max-dense-n ${o.maxDenseN} skipped (dense attention)`);
+  if (todo.length === 0) return;
+  model.setAttention({ attention: mode, numLandmarks: o.landmarks });
+  const timer = runtime === 'engine' ? engineTimer(model, o.repeats) : onnxTimer(model, mode, o);
+  try {
+    for (const n of todo) {
+      const { hidden, timing } = await timer.time(n);
+      const key = `${mode}/${n}`;
+      const earlier = first.get(key);
+      if (!earlier) first.set(key, { runtime, dtype, hidden });
+      // named after the first output's runtime, and its dtype where that differs from this line's
+      const against = earlier && (earlier.dtype === dtype ? earlier.runtime : `${earlier.runtime}_${earlier.dtype}`);
+      const line = {
+        bench: 'infer', runtime, dtype, ...(runtime === 'engine' && { device: backend().name }), attention: mode,
+        landmarks: mode === 'nystrom' ? o.landmarks : null,
+        layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, n, ...timing, ...timer.setup,
+        checksum: checksum(hidden),
+        ...(earlier ? { [`max_abs_diff_vs_${against}`]: maxAbsDiff(hidden, earlier.hidden) } : {}),
+      };
+      console.log(o.json ? JSON.stringify(line) : `${runtime.padEnd(6)} ${dtype} ${mode.padEnd(8)} n=${String(n).padEnd(6)} ${timing.ms} ms (${timing.threads} threads)`);
+    }
+  } finally {
+    timer.close();
   }
 }
 

@@ -20,6 +20,7 @@ import {
 } from './parse-flags.js';
 import { RESUME_MAY_CHANGE_FLAGS } from './run-options.js';
 import { setBackend } from '../engine/index.js';
+import { WEIGHT_DTYPES } from '../nn/index.js';
 
 /** What --resume allows: the flags that do not change the steps already taken. */
 const RESUME_HELP = `a flag given with it that would change the run's math (such as --lr, --batch-size, --seed) is refused; ${RESUME_MAY_CHANGE_FLAGS} may change (e.g. a larger --steps extends the run)`;
@@ -97,6 +98,7 @@ modelBench('infer', 'forward time of a whole model (random BERT-base size by def
   { n: '512,4096', attention: 'nystrom', layers: 12, hidden: 768, heads: 12, repeats: 3 })
   .addHelpText('after', "\nThe defaults take about 45 s on 2 cores. The README's table: --n 512,4096,16384 (about 3 minutes more; --repeats 1 saves half of it).")
   .option('--runtime <list>', 'comma-separated runtimes: engine,onnx', 'engine,onnx')
+  .option('--dtype <list>', 'comma-separated weight types: fp32,q8 (8-bit Linear weights)', 'fp32')
   .option('--model <dir>', 'a checkpoint folder instead of a random model')
   .option('--max-dense-n <n>', 'skip dense attention above this length', positiveInt, 4096)
   .action(async (o) => (await import('./bench-infer.js')).benchInfer(o));
@@ -243,6 +245,7 @@ function pipelineCommand(name: string, description: string): Command {
     .option('--attention <mode>', "hf (Hugging Face's semantics), nystrom (linear, any length) or softmax (exact)")
     .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
     .addOption(runtimeOption())
+    .addOption(dtypeOption())
     .option('--truncate', "cut texts to the model's position table instead of failing")
     .option('--max-length <n>', 'cut texts to this many tokens (implies --truncate, whose default is max_position_embeddings)', positiveInt);
 }
@@ -293,6 +296,12 @@ program
 function deviceOption(): Option {
   return new Option('--device <device>', 'where ops run: cpu (WebAssembly threads), webgpu, or auto (WebGPU where an adapter exists); default: NYSTROMFORMER_DEVICE, else cpu')
     .choices(['cpu', 'webgpu', 'auto']);
+}
+
+/** --dtype of the inference commands: how the Linear weights are held. */
+function dtypeOption(): Option {
+  return new Option('--dtype <d>', "fp32, or q8 (8-bit Linear weights, one scale per output channel; activations quantized per token); default: the folder's")
+    .choices([...WEIGHT_DTYPES]);
 }
 
 /** --runtime of every command that runs a model folder's forward pass. */

@@ -8,6 +8,7 @@ import {
   asCandidate, classify, embed, fillMask, loadModel, NystromformerForMaskedLM, NystromformerForSequenceClassification,
   NystromformerPreTrainedModel, type AttentionMode, type FromPretrainedOptions, type Runtime,
 } from '../models/index.js';
+import type { WeightDType } from '../nn/index.js';
 import { checkFitsPositions } from './flag-limits.js';
 import { countProgress } from './progress.js';
 
@@ -21,6 +22,8 @@ export interface PipelineCommandOptions {
   maxLength?: number;
   /** 'engine' (default) or 'onnx': the encoder on onnxruntime-node, exported in memory. */
   runtime?: Runtime;
+  /** 'q8': 8-bit Linear weights (default: what the folder holds). */
+  dtype?: WeightDType;
 }
 
 async function textsOf(args: string[], options: PipelineCommandOptions): Promise<string[]> {
@@ -51,7 +54,8 @@ async function load<T extends NystromformerPreTrainedModel>(
   options: PipelineCommandOptions, cls: { fromPretrained(dir: string, o: FromPretrainedOptions): Promise<T> } | null,
 ): Promise<{ model: NystromformerPreTrainedModel; tokenizer: Tokenizer }> {
   const settings: FromPretrainedOptions = {
-    attention: options.attention, numLandmarks: options.landmarks, runtime: options.runtime, onWarning: (m) => console.error(`warning: ${m}`),
+    attention: options.attention, numLandmarks: options.landmarks, runtime: options.runtime, dtype: options.dtype,
+    onWarning: (m) => console.error(`warning: ${m}`),
   };
   const tokenizer = await Tokenizer.fromDir(options.model);
   const model = cls ? await cls.fromPretrained(options.model, settings) : await loadModel(options.model, settings);

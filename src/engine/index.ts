@@ -10,7 +10,7 @@ export { WebGpuBackend } from './backend/webgpu/webgpu-backend.js';
 export { checkedBoundary, debugChecks, perOpChecks } from './checks.js';
 export { NonFiniteError } from './errors.js';
 export type { EngineOptions } from './engine.js';
-export type { DType, GemmChoice, Backend, BufferRef, Handle, MatmulSpec } from './backend/backend.js';
+export type { DType, GemmChoice, Backend, BufferRef, Handle, LinearQ8Spec, MatmulSpec } from './backend/backend.js';
 export type { KernelArgs, KernelName } from './backend/kernel-table.js';
 export * from './ops/creation.js';
 export * from './ops/shape-ops.js';

@@ -25,6 +25,22 @@ export interface MatmulSpec<Ref = BufferRef> {
 
 export type GemmChoice = 'auto' | 'wasm' | 'native';
 
+/**
+ * y [rows, n] = x [rows, k]·Wᵀ + bias, W as 8-bit codes (ops/quantized.ts): codes int32 [n, kPad/4]
+ * (four int8 per word), scale float32 [n], sums int32 [n]; x and y contiguous float32.
+ */
+export interface LinearQ8Spec<Ref = BufferRef> {
+  x: Ref;
+  codes: Ref;
+  scale: Ref;
+  sums: Ref;
+  bias: Ref | null;
+  y: Ref;
+  rows: number;
+  k: number;
+  n: number;
+}
+
 export interface Backend {
   readonly name: string;
   readonly threads: number;
@@ -43,6 +59,8 @@ export interface Backend {
   /** Runs a kernel of the table (kernel-table.ts); `work` ≈ scalar operations, to decide on threading. */
   dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number): void;
   matmul(spec: MatmulSpec): void;
+  /** An 8-bit product: the quantizeRows and gemmQ8 kernels (linearQ8Kernels), or a native int8 GEMM where one is worth it. */
+  linearQ8(spec: LinearQ8Spec): void;
   /** Resolves once every kernel dispatched so far has run (CPU backends: at once). Benchmarks time with it. */
   sync(): Promise<void>;
   close(): void;

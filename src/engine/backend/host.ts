@@ -2,7 +2,7 @@
  * What the engine needs from its host (Node.js or a browser): the types only, so that the
  * platform modules, the pool and the backend can share them without importing one another.
  */
-import type { MatmulSpec } from './backend.js';
+import type { LinearQ8Spec, MatmulSpec } from './backend.js';
 import type { WorkerData } from './pool-protocol.js';
 
 export interface ThreadHandle {
@@ -15,6 +15,9 @@ export interface NativeGemmProvider {
   /** Whether this product is large enough that native beats WebAssembly (measured). */
   worthIt(spec: MatmulSpec<number>): boolean;
   matmul(spec: MatmulSpec<number>): void;
+  /** Whether this 8-bit product goes native: its layout fits, and it is large enough to gain (or `forced`). */
+  takesQ8(spec: LinearQ8Spec<number>, forced: boolean): boolean;
+  linearQ8(spec: LinearQ8Spec<number>): void;
   close(): void;
 }
 

@@ -1,6 +1,7 @@
 /** The WebAssembly backend: the arena, the kernel thread pool, and the GEMM choice. */
 import { Arena } from './arena.js';
-import type { Backend, BufferRef, DType, GemmChoice, Handle, MatmulSpec, TypedArrayFor } from './backend.js';
+import type { Backend, BufferRef, DType, GemmChoice, Handle, LinearQ8Spec, MatmulSpec, TypedArrayFor } from './backend.js';
+import { linearQ8Kernels } from './linear-q8.js';
 import { argKinds, type KernelArgs, type KernelName } from './kernel-table.js';
 import { KernelBuild, KernelModule, loadKernelModule, loadKernelModuleAsync } from './kernel-module.js';
 import type { NativeGemmFactory, NativeGemmProvider } from './host.js';
@@ -175,6 +176,20 @@ export class WasmBackend implements Backend {
     }
     this.wasmMatmul(spec);
     this.gemmCalls.wasm++;
+  }
+
+  linearQ8(spec: LinearQ8Spec): void {
+    const native = this.#native;
+    const addressed: LinearQ8Spec<number> = {
+      ...spec, x: address(spec.x), codes: address(spec.codes), scale: address(spec.scale), sums: address(spec.sums),
+      bias: spec.bias && address(spec.bias), y: address(spec.y),
+    };
+    if (native?.takesQ8(addressed, this.#gemm === 'native')) {
+      native.linearQ8(addressed);
+      this.gemmCalls.native++;
+      return;
+    }
+    linearQ8Kernels(this, spec);
   }
 
   get hasNativeGemm(): boolean {

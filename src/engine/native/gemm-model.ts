@@ -11,20 +11,25 @@ import { ProtoWriter } from './proto-writer.js';
 const IR_VERSION = 8;
 const OPSET = 13;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT8 = 3;
+/** onnxruntime's contrib operators (DynamicQuantizeMatMul). */
+const MS_DOMAIN = 'com.microsoft';
 const ATTR_INT = 2; // AttributeProto.AttributeType.INT
 const ATTR_INTS = 7; // AttributeProto.AttributeType.INTS
 
 /** Names of the graph's inputs/output, shared with the worker that feeds them. */
 export const INPUT_A = 'A';
 export const INPUT_B = 'B';
+export const INPUT_SCALE = 'S';
+export const INPUT_BIAS = 'Bias';
 export const OUTPUT = 'Y';
 
-export type ModelKind = 'gemm' | 'batched';
+export type ModelKind = 'gemm' | 'batched' | 'q8' | 'q8-bias';
 
-function valueInfo(name: string, dims: readonly string[]): ProtoWriter {
+function valueInfo(name: string, dims: readonly string[], elemType = FLOAT): ProtoWriter {
   const shape = new ProtoWriter();
   for (const d of dims) shape.message(1, new ProtoWriter().string(2, d)); // dim { dim_param }
-  const tensorType = new ProtoWriter().int(1, FLOAT).message(2, shape); // elem_type, shape
+  const tensorType = new ProtoWriter().int(1, elemType).message(2, shape); // elem_type, shape
   const type = new ProtoWriter().message(1, tensorType); // TypeProto.tensor_type
   return new ProtoWriter().string(1, name).message(2, type);
 }
@@ -39,11 +44,12 @@ function intsAttr(name: string, values: readonly number[]): ProtoWriter {
   return w;
 }
 
-function node(op: string, inputs: readonly string[], output: string, attrs: readonly ProtoWriter[]): ProtoWriter {
+function node(op: string, inputs: readonly string[], output: string, attrs: readonly ProtoWriter[], domain = ''): ProtoWriter {
   const w = new ProtoWriter();
   for (const i of inputs) w.string(1, i);
   w.string(2, output).string(3, `${op}_${output}`).string(4, op);
   for (const a of attrs) w.message(5, a);
+  if (domain) w.string(7, domain);
   return w;
 }
 
@@ -53,11 +59,11 @@ function model(nodes: readonly ProtoWriter[], inputs: readonly ProtoWriter[], ou
   graph.string(2, 'native_gemm');
   for (const i of inputs) graph.message(11, i);
   graph.message(12, output);
-  const opset = new ProtoWriter().string(1, '').int(2, OPSET);
   return new ProtoWriter()
     .int(1, IR_VERSION)
     .string(2, 'nystromformer')
-    .message(8, opset)
+    .message(8, new ProtoWriter().string(1, '').int(2, OPSET))
+    .message(8, new ProtoWriter().string(1, MS_DOMAIN).int(2, 1))
     .message(7, graph)
     .finish();
 }
@@ -99,6 +105,23 @@ export function buildBatchedMatMulModel(transA: boolean, transB: boolean): Uint8
   return model(nodes, [a, b], y);
 }
 
+/**
+ * Y[M,N] = X·Wᵀ (+ Bias) with W as int8 codes [N,K] and one scale per row of W: a Transpose, then
+ * onnxruntime's DynamicQuantizeMatMul, which quantizes X per tensor to uint8 and runs MLAS's
+ * int8 GEMM (VNNI where the CPU has it).
+ */
+export function buildQ8Model(withBias: boolean): Uint8Array {
+  const inputs = [valueInfo(INPUT_A, ['M', 'K']), valueInfo(INPUT_B, ['N', 'K'], INT8), valueInfo(INPUT_SCALE, ['N'])];
+  if (withBias) inputs.push(valueInfo(INPUT_BIAS, ['N']));
+  const nodes = [
+    node('Transpose', [INPUT_B], 'Bt', [intsAttr('perm', [1, 0])]),
+    // inputs: A, B, b_scale, b_zero_point (none: symmetric), bias
+    node('DynamicQuantizeMatMul', [INPUT_A, 'Bt', INPUT_SCALE, '', ...(withBias ? [INPUT_BIAS] : [])], OUTPUT, [], MS_DOMAIN),
+  ];
+  return model(nodes, inputs, valueInfo(OUTPUT, ['M', 'N']));
+}
+
 export function buildModel(kind: ModelKind, transA: boolean, transB: boolean): Uint8Array {
+  if (kind === 'q8' || kind === 'q8-bias') return buildQ8Model(kind === 'q8-bias');
   return kind === 'gemm' ? buildGemmModel(transA, transB) : buildBatchedMatMulModel(transA, transB);
 }

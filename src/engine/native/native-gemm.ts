@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { SyncChannel } from '../sync-channel.js';
-import { ARG, ARG_COUNT, KIND_BATCHED, KIND_GEMM, type NativeWorkerData } from './native-protocol.js';
+import { ARG, ARG_COUNT, ARG_Q8, ARG_Q8_COUNT, KIND_BATCHED, KIND_GEMM, KIND_Q8, type NativeWorkerData } from './native-protocol.js';
 
 const STARTUP_TIMEOUT_MS = 60_000;
 
@@ -101,6 +101,28 @@ export class NativeGemm {
       for (let s = 0; s < batch; s++) {
         this.post({ ...base, kind: KIND_GEMM, batch: 1, a: a + s * m * k * 4, c: c + s * m * n * 4 });
       }
+    }
+  }
+
+  /**
+   * y [rows, n] = x [rows, k]·Wᵀ + bias with W as int8 codes [n, k] (rows of exactly k bytes) and
+   * float32 scales [n]; bias 0 for none. Pointers are byte offsets into the memory. Synchronous.
+   */
+  linearQ8(x: number, codes: number, scale: number, bias: number, y: number, rows: number, k: number, n: number): void {
+    if (this.closed) throw new Error('NativeGemm: used after close()');
+    const args = new Float64Array(ARG_Q8_COUNT);
+    args[ARG_Q8.rows] = rows;
+    args[ARG_Q8.k] = k;
+    args[ARG_Q8.n] = n;
+    args[ARG_Q8.x] = x;
+    args[ARG_Q8.codes] = codes;
+    args[ARG_Q8.scale] = scale;
+    args[ARG_Q8.bias] = bias;
+    args[ARG_Q8.y] = y;
+    try {
+      this.channel.call(KIND_Q8, args);
+    } catch (e) {
+      throw new Error(`NativeGemm: ${(e as Error).message} (request 8-bit rows=${rows} k=${k} n=${n})`);
     }
   }
 

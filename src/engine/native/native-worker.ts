@@ -13,9 +13,9 @@
  */
 import { workerData } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
-import { buildModel, INPUT_A, INPUT_B, OUTPUT, type ModelKind } from './gemm-model.js';
+import { buildModel, INPUT_A, INPUT_B, INPUT_BIAS, INPUT_SCALE, OUTPUT, type ModelKind } from './gemm-model.js';
 import { SyncChannel } from '../sync-channel.js';
-import { ARG, KIND_GEMM, type NativeWorkerData } from './native-protocol.js';
+import { ARG, ARG_Q8, KIND_GEMM, KIND_Q8, type NativeWorkerData } from './native-protocol.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -109,6 +109,24 @@ async function runBatched(ort: Ort, heap: ArrayBufferLike, args: Float64Array, t
   new Float32Array(heap, args[ARG.c], batch * m * n).set(c);
 }
 
+/** y [rows, n] = x·Wᵀ (+ bias) with W as int8 codes [n, k]: the inputs copied out of the arena, as runGemm's. */
+async function runQ8(ort: Ort, heap: ArrayBufferLike, args: Float64Array): Promise<void> {
+  const rows = args[ARG_Q8.rows], k = args[ARG_Q8.k], n = args[ARG_Q8.n];
+  const withBias = args[ARG_Q8.bias] !== 0;
+  const x = scratchA.view(rows * k);
+  x.set(new Float32Array(heap, args[ARG_Q8.x], rows * k));
+  const feeds: Record<string, import('onnxruntime-node').Tensor> = {
+    [INPUT_A]: new ort.Tensor('float32', x, [rows, k]),
+    [INPUT_B]: new ort.Tensor('int8', new Int8Array(heap, args[ARG_Q8.codes], n * k).slice(), [n, k]),
+    [INPUT_SCALE]: new ort.Tensor('float32', new Float32Array(heap, args[ARG_Q8.scale], n).slice(), [n]),
+  };
+  if (withBias) feeds[INPUT_BIAS] = new ort.Tensor('float32', new Float32Array(heap, args[ARG_Q8.bias], n).slice(), [n]);
+  const y = scratchC.view(rows * n);
+  const s = await session(ort, withBias ? 'q8-bias' : 'q8', false, false);
+  await s.run(feeds, { [OUTPUT]: new ort.Tensor('float32', y, [rows, n]) });
+  new Float32Array(heap, args[ARG_Q8.y], rows * n).set(y);
+}
+
 function runRequest(ort: Ort): Promise<void> {
   const args = channel.args.slice(); // the call's own copy: onnxruntime awaits between uses
   const transA = args[ARG.transA] !== 0;
@@ -117,6 +135,7 @@ function runRequest(ort: Ort): Promise<void> {
   // Re-read memory.buffer on every call: memory.grow on another thread leaves
   // an older SharedArrayBuffer object here that is too short.
   const heap = data.memory.buffer;
+  if (channel.op === KIND_Q8) return runQ8(ort, heap, args);
   return channel.op === KIND_GEMM
     ? runGemm(ort, heap, args, transA, transB, m, k, n)
     : runBatched(ort, heap, args, transA, transB, batch, m, k, n);

@@ -4,6 +4,7 @@
  */
 import type { MatmulSpec } from '../backend/backend.js';
 import type { NativeGemmProvider } from '../backend/host.js';
+import { Q8_ALIGN } from '../backend/linear-q8.js';
 import { NativeGemm } from './native-gemm.js';
 
 /**
@@ -33,6 +34,13 @@ export function nativeGemmProvider(memory: WebAssembly.Memory, threads: number):
       if ((spec.alpha ?? 1) !== 1 || (spec.beta ?? 0) !== 0) throw new Error('native GEMM: only C = A·B');
       gemm ??= NativeGemm.create(memory, threads);
       gemm.matmul(spec.a, spec.b, spec.c, spec.batch, spec.m, spec.k, spec.n, l.transA, l.transB, l.bBroadcast);
+    },
+    takesQ8: ({ rows, k, n }, forced) =>
+      // the codes' rows must be exactly k bytes (no padding) for onnxruntime to read them as [n, k]
+      k % Q8_ALIGN === 0 && (forced || (rows * n * k >= MIN_MACS && Math.min(rows, n) >= MIN_OUTPUT_DIM)),
+    linearQ8({ x, codes, scale, bias, y, rows, k, n }) {
+      gemm ??= NativeGemm.create(memory, threads);
+      gemm.linearQ8(x, codes, scale, bias ?? 0, y, rows, k, n);
     },
     close: () => gemm?.close(),
   };

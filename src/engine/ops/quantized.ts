@@ -4,12 +4,12 @@
  * zero point (kernels/quantized.ts says why 7); int32 sums; float32 out. Not differentiable.
  */
 import { isGradEnabled } from '../autograd.js';
+import { paddedLength } from '../backend/linear-q8.js';
+import { backend } from '../engine.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty, run, withContiguous } from './kernel.js';
+import { empty, withContiguous } from './kernel.js';
 
-/** Codes per row are padded to a multiple of this (one SIMD vector); padding codes are 0. */
-const ALIGN = 16;
 const MAX_CODE = 127;
 
 /** Weights [outFeatures, inFeatures] as the kernels read them; one per q8 Linear layer. */
@@ -76,20 +76,11 @@ export function linearQ8(x: Tensor, w: Q8Weights, bias: Tensor | null = null): T
     throw new Error('linearQ8: 8-bit layers are for inference and have no gradient; run under noGrad(), or train in float32');
   }
   const rows = x.size / k;
-  const kPad = paddedLength(k);
   const y = empty([...x.shape.slice(0, -1), n]);
   if (rows === 0) return y;
-  const q = empty([rows, kPad / 4], 'int32');
-  const params = empty([rows, 2]);
-  try {
-    withContiguous(bias ? [x, bias] : [x], (xc, b) => {
-      run('quantizeRows', [xc, q, params, rows, k, kPad], rows * k);
-      run('gemmQ8', [q, params, w.codes, w.scale, w.sums, b ?? null, y, rows, n, kPad], rows * n * kPad);
-    });
-  } finally {
-    q.dispose();
-    params.dispose();
-  }
+  withContiguous(bias ? [x, bias] : [x], (xc, b) => {
+    backend().linearQ8({ x: xc, codes: w.codes, scale: w.scale, sums: w.sums, bias: b ?? null, y, rows, k, n });
+  });
   return y;
 }
 
@@ -106,10 +97,6 @@ export async function readQ8Weights(w: Q8Weights): Promise<{ codes: Int8Array; s
 
 export function disposeQ8Weights(w: Q8Weights): void {
   for (const t of [w.codes, w.scale, w.sums]) t.dispose();
-}
-
-function paddedLength(k: number): number {
-  return Math.ceil(k / ALIGN) * ALIGN;
 }
 
 function roundHalfEven(v: number): number {

@@ -4,7 +4,8 @@
  * needs the queue (a read, a write, or a full parameter block). Reads are asynchronous: the
  * contract's `read`, never `readSync`.
  */
-import { noSyncRead, type Backend, type BufferRef, type DType, type Handle, type MatmulSpec, type TypedArrayFor } from '../backend.js';
+import { noSyncRead, type Backend, type BufferRef, type DType, type Handle, type LinearQ8Spec, type MatmulSpec, type TypedArrayFor } from '../backend.js';
+import { linearQ8Kernels } from '../linear-q8.js';
 import type { KernelArgs, KernelName } from '../kernel-table.js';
 import { platform } from '../platform.js';
 import { GPU_KERNELS, encodeMatmul } from './kernels/index.js';
@@ -170,6 +171,10 @@ export class WebGpuBackend implements Backend {
 
   matmul(spec: MatmulSpec): void {
     encodeMatmul(spec, this.#run);
+  }
+
+  linearQ8(spec: LinearQ8Spec): void {
+    linearQ8Kernels(this, spec);
   }
 
   readonly #run: RunShader = (shader, buffers, params, groups) => {
