@@ -271,6 +271,7 @@ program
   .option('--landmarks <m>', 'landmarks for --attention nystrom (default: the config)', positiveInt)
   .option('--architecture <name>', "export as this class instead of config.json's (NystromformerModel: last_hidden_state, for feature extraction)")
   .option('--external-data', 'weights in onnx/model.onnx_data at any size (default: past 1.5 GB)')
+  .addOption(new Option('--dtype <d>', 'q8: also write onnx/model_quantized.onnx, every Linear layer 8-bit (transformers.js\'s default dtype in browsers)').choices([...WEIGHT_DTYPES]))
   .option('--json', 'one JSON object')
   // Imported when used: the exporter is needed by this command only.
   .action(async (options) => (await import('./export-command.js')).exportCommand(options));

@@ -3,10 +3,11 @@
  * initializers (each tensor stored once per graph, so a tied decoder reuses the embedding table),
  * Linear, LayerNorm, the activations.
  */
-import type { Tensor } from '../engine/index.js';
+import { readQ8WeightsSync, type Q8Weights, type Tensor } from '../engine/index.js';
 import { attr, type OnnxGraph } from './onnx-graph.js';
 
-export interface LinearLike { weight: Tensor; bias: Tensor | null }
+/** A Linear layer: float32 `weight`, or (when `q8` is set) 8-bit codes, its weight then unread. */
+export interface LinearLike { weight: Tensor; bias: Tensor | null; q8?: Q8Weights | null }
 export interface LayerNormLike { weight: Tensor; bias: Tensor }
 
 /** Initializer names by graph and tensor: a parameter used twice (tied weights) is stored once. */
@@ -30,10 +31,30 @@ export function weight(g: OnnxGraph, name: string, t: Tensor): string {
  * (the MLM decoder tied to the embedding table) is read through a Transpose instead of stored twice.
  */
 export function linear(g: OnnxGraph, layer: LinearLike, x: string, name: string): string {
+  if (layer.q8) return linearQ8(g, layer.q8, layer.bias, x, name);
   const known = stored.get(g)?.get(layer.weight);
   const wt = known ? g.node('Transpose', [known], { perm: attr.ints([1, 0]) }, `${name}_weight_t`) : transposedWeight(g, layer.weight, `${name}_weight_t`);
   const y = g.node('MatMul', [x, wt]);
   return layer.bias ? g.node('Add', [y, weight(g, `${name}_bias`, layer.bias)], {}, name) : y;
+}
+
+/**
+ * An 8-bit Linear layer in the form onnxruntime's dynamic quantization writes (and transformers.js's
+ * q8 models hold): DynamicQuantizeLinear quantizes x per tensor to uint8, MatMulInteger multiplies
+ * by the int8 codes (stored (in, out)), and the int32 sums are scaled back by x's scale times each
+ * output channel's. onnxruntime fuses the chain into one int8 GEMM.
+ */
+function linearQ8(g: OnnxGraph, q8: Q8Weights, bias: Tensor | null, x: string, name: string): string {
+  const { outFeatures: n, inFeatures: k } = q8;
+  const { codes, scale } = readQ8WeightsSync(q8);
+  const codesT = new Int8Array(codes.length);
+  for (let o = 0; o < n; o++) for (let i = 0; i < k; i++) codesT[i * n + o] = codes[o * k + i];
+  const wq = g.weight(`${name}_weight_quantized`, codesT, [k, n]);
+  const ws = g.weight(`${name}_weight_scale`, scale, [n]);
+  const [xq, xScale, xZero] = g.nodeN('DynamicQuantizeLinear', [x], 3, {}, `${name}_input_quantized`);
+  const sums = g.node('MatMulInteger', [xq, wq, xZero], {}, `${name}_matmul_integer`);
+  const y = g.node('Mul', [g.node('Cast', [sums], { to: attr.int(1) }), g.node('Mul', [xScale, ws], {}, `${name}_scale`)]);
+  return bias ? g.node('Add', [y, weight(g, `${name}_bias`, bias)], {}, name) : y;
 }
 
 /** W (out, in) stored as Wᵀ (in, out), once per graph. */

@@ -10,7 +10,7 @@ import { ProtoWriter } from '../engine/native/proto-writer.js';
 export const IR_VERSION = 8;
 export const OPSET = 17;
 
-export type ElemType = 'float32' | 'int64' | 'bool';
+export type ElemType = 'float32' | 'int64' | 'bool' | 'int8';
 /** A fixed size, or a symbolic one ('batch', 'sequence'). */
 export type Dim = number | string;
 
@@ -18,7 +18,7 @@ export type Dim = number | string;
 const DATA_LOCATION_EXTERNAL = 1;
 
 /** TensorProto.DataType */
-const DATA_TYPE: Record<ElemType, number> = { float32: 1, int64: 7, bool: 9 };
+const DATA_TYPE: Record<ElemType, number> = { float32: 1, int64: 7, bool: 9, int8: 3 };
 
 export type Attribute =
   | { kind: 'int'; value: number }
@@ -36,7 +36,7 @@ export const attr = {
 /** AttributeProto.AttributeType */
 const ATTR_TYPE = { float: 1, int: 2, graph: 5, ints: 7 } as const;
 
-type TensorData = Float32Array | BigInt64Array;
+type TensorData = Float32Array | BigInt64Array | Int8Array;
 
 interface ValueInfo { name: string; type: ElemType; dims?: readonly Dim[] }
 
@@ -89,8 +89,8 @@ export class OnnxGraph {
     this.#outputs.push({ name, type, dims });
   }
 
-  /** A float32 tensor stored in the file (weights). */
-  weight(hint: string, data: Float32Array, dims: readonly number[]): string {
+  /** A float32 (or int8: 8-bit codes) tensor stored in the file (weights). */
+  weight(hint: string, data: Float32Array | Int8Array, dims: readonly number[]): string {
     checkSize(hint, data.length, dims);
     const name = this.#names.unique(hint);
     this.#weights.push({ name, data, dims });
@@ -156,7 +156,7 @@ export class OnnxGraph {
     const g = new ProtoWriter();
     for (const n of this.#nodes) g.message(1, n);
     g.string(2, this.name);
-    for (const w of this.#weights) g.message(5, external ? external.add(w) : tensorProto(w.name, 'float32', w.data, w.dims));
+    for (const w of this.#weights) g.message(5, external ? external.add(w) : tensorProto(w.name, weightType(w), w.data, w.dims));
     for (const t of this.#initializers) g.message(5, t);
     for (const i of this.#inputs) g.message(11, valueInfoProto(i));
     for (const o of this.#outputs) g.message(12, valueInfoProto(o));
@@ -184,7 +184,9 @@ function modelProto(graph: ProtoWriter, producer: string): ProtoWriter {
   return new ProtoWriter().int(1, IR_VERSION).string(2, producer).message(8, opset).message(7, graph);
 }
 
-interface Initializer { name: string; data: Float32Array; dims: readonly number[] }
+interface Initializer { name: string; data: Float32Array | Int8Array; dims: readonly number[] }
+
+const weightType = (w: Initializer): ElemType => (w.data instanceof Int8Array ? 'int8' : 'float32');
 
 /** Alignment of each tensor in the external file, so that a memory-mapped reader gets aligned floats. */
 const EXTERNAL_ALIGN = 4096;
@@ -205,7 +207,7 @@ class ExternalData {
     this.#end = offset + w.data.byteLength;
     const p = new ProtoWriter();
     for (const d of w.dims) p.int(1, d);
-    p.int(2, DATA_TYPE.float32).string(8, w.name);
+    p.int(2, DATA_TYPE[weightType(w)]).string(8, w.name);
     const entry = (key: string, value: string) => new ProtoWriter().string(1, key).string(2, value);
     p.message(13, entry('location', this.location)).message(13, entry('offset', String(offset))).message(13, entry('length', String(w.data.byteLength)));
     return p.int(14, DATA_LOCATION_EXTERNAL);

@@ -86,13 +86,22 @@ export function linearQ8(x: Tensor, w: Q8Weights, bias: Tensor | null = null): T
 
 /** The saved form back from the kernels' form: codes [n, k] without padding, and scales [n]. */
 export async function readQ8Weights(w: Q8Weights): Promise<{ codes: Int8Array; scale: Float32Array }> {
+  return { codes: unpadCodes(w, (await w.codes.read()) as Int32Array), scale: (await w.scale.read()) as Float32Array };
+}
+
+/** readQ8Weights on a CPU backend, at once (the ONNX exporter's synchronous reads). */
+export function readQ8WeightsSync(w: Q8Weights): { codes: Int8Array; scale: Float32Array } {
+  return { codes: unpadCodes(w, w.codes.toArray() as Int32Array), scale: w.scale.toArray() as Float32Array };
+}
+
+function unpadCodes(w: Q8Weights, words: Int32Array): Int8Array {
   const n = w.outFeatures;
   const k = w.inFeatures;
   const kPad = paddedLength(k);
-  const padded = new Int8Array(((await w.codes.read()) as Int32Array).buffer);
+  const padded = new Int8Array(words.buffer, words.byteOffset, words.byteLength);
   const codes = new Int8Array(n * k);
   for (let j = 0; j < n; j++) codes.set(padded.subarray(j * kPad, j * kPad + k), j * k);
-  return { codes, scale: (await w.scale.read()) as Float32Array };
+  return codes;
 }
 
 export function disposeQ8Weights(w: Q8Weights): void {
