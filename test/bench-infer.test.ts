@@ -18,6 +18,7 @@ interface InferLine {
   bench: string; runtime: string; attention: string; landmarks: number | null; layers: number; hidden: number; heads: number;
   n: number; ms: number; threads: number; checksum: number;
   peak_mb?: number; call_ms?: number; export_ms?: number; session_ms?: number; onnx_mb?: number; max_abs_diff_vs_engine?: number;
+  dtype?: string; max_abs_diff_vs_engine_fp32?: number;
 }
 
 function benchInfer(args: string[]): InferLine[] {
@@ -49,6 +50,18 @@ test('bench infer: engine and onnx lines per length, with the same outputs', () 
     const [engine, onnx] = ['engine', 'onnx'].map((rt) => lines.find((l) => l.runtime === rt && l.n === n)!);
     assert.ok(closeRel(engine.checksum, onnx.checksum, 1e-4), `n=${n}: checksums ${engine.checksum} vs ${onnx.checksum}`);
   }
+});
+
+test('bench infer --dtype fp32,q8: fp32 lines first, then q8 ones measured against them', () => {
+  const lines = benchInfer([...TINY, '--hidden', '64', '--n', '128', '--runtime', 'engine,onnx', '--dtype', 'q8,fp32']);
+  assert.deepEqual(lines.map((l) => `${l.runtime}/${l.dtype}`), ['engine/fp32', 'onnx/fp32', 'engine/q8', 'onnx/q8']);
+  const [engine, onnx, engineQ8, onnxQ8] = lines;
+  assert.ok(onnx.max_abs_diff_vs_engine! <= 1e-4);
+  // 8 bits against float32: visible, and small against the hidden states' scale (LayerNorm: about 1)
+  for (const l of [engineQ8, onnxQ8]) assert.ok(l.max_abs_diff_vs_engine_fp32! > 1e-4 && l.max_abs_diff_vs_engine_fp32! < 0.5, `${l.runtime}: ${l.max_abs_diff_vs_engine_fp32}`);
+  assert.ok(!closeRel(engine.checksum, engineQ8.checksum, 1e-6));
+  const bad = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'bench', 'infer', '--dtype', 'int4', '--n', '16'], { encoding: 'utf8' });
+  assert.match(bad.stderr, /unknown dtype 'int4' \(fp32, q8\)/);
 });
 
 test('bench infer: bad runtime names are refused', () => {
