@@ -7,6 +7,7 @@ import { backend, configureEngine, Tensor } from '../engine/index.js';
 import { LraClassifier } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
+import { printStepProfile } from './step-profile.js';
 import { timeCalls, trainingStep } from './step-timer.js';
 
 export interface BenchLraStepOptions {
@@ -16,6 +17,8 @@ export interface BenchLraStepOptions {
   batch: number;
   repeats: number;
   threads?: number;
+  /** One more step with every kernel timed (step-profile.ts). */
+  profile?: boolean;
 }
 
 export async function benchLraStep(o: BenchLraStepOptions): Promise<void> {
@@ -34,6 +37,7 @@ export async function benchLraStep(o: BenchLraStepOptions): Promise<void> {
       const { ms, peakMb } = await timeCalls(step, o.repeats);
       const r = { bench: 'lra-step', device: backend().name, attention, n, batch: o.batch, ms: Math.round(ms), peak_mb: Math.round(peakMb) };
       console.log(o.json ? JSON.stringify(r) : `${attention.padEnd(14)} n=${String(n).padEnd(6)} ${r.ms} ms/step  ${r.peak_mb} MB`);
+      if (o.profile) printStepProfile(step, { attention, n, batch: o.batch }, o.json);
       model.dispose();
       optimizer.dispose();
     }

@@ -7,6 +7,7 @@ import { configureEngine, Tensor } from '../engine/index.js';
 import { NystromformerForSequenceClassification, type AttentionMode } from '../models/index.js';
 import { manualSeed } from '../nn/index.js';
 import { AdamW } from '../train/index.js';
+import { printStepProfile } from './step-profile.js';
 import { timeCalls, trainingStep } from './step-timer.js';
 
 export interface BenchTrainOptions {
@@ -20,6 +21,8 @@ export interface BenchTrainOptions {
   heads: number;
   repeats: number;
   threads?: number;
+  /** One more step with every kernel timed (step-profile.ts). */
+  profile?: boolean;
 }
 
 export async function benchTrain(o: BenchTrainOptions): Promise<void> {
@@ -45,6 +48,7 @@ export async function benchTrain(o: BenchTrainOptions): Promise<void> {
         batch: o.batch, n, ms_per_step: Math.round(ms), tokens_per_s: Math.round((o.batch * n * 1000) / ms), peak_mb: Math.round(peakMb),
       };
       console.log(o.json ? JSON.stringify(r) : `${mode.padEnd(8)} n=${String(n).padEnd(6)} ${r.ms_per_step} ms/step  ${r.tokens_per_s} tokens/s  ${r.peak_mb} MB`);
+      if (o.profile) printStepProfile(step, { attention: mode, n, batch: o.batch, layers: o.layers, hidden: o.hidden }, o.json);
       model.dispose();
       optimizer.dispose();
     }

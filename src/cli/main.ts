@@ -107,6 +107,7 @@ modelBench('train', 'training-step throughput (forward, backward, AdamW) of a cl
   { n: '512,4096', attention: 'nystrom,softmax', layers: 4, hidden: 256, heads: 4, repeats: 3 })
   .addHelpText('after', '\nThe defaults take about 30 s on 2 cores, most of it softmax at 4096. Longer: --n 512,1024,2048,4096,8192 (softmax at 8192: about 20 s a step).')
   .option('--batch <b>', 'sequences per step', positiveInt, 1)
+  .option('--profile', 'after the timing, one more step with every kernel timed: a line per kernel, and the time outside them')
   .action(benchTrain);
 
 bench
@@ -119,6 +120,7 @@ bench
   .option('--batch <b>', 'sequences per step (paper: 32)', positiveInt, 1)
   .option('--repeats <r>', 'timed steps after one warm-up (the median is reported)', positiveInt, 1)
   .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
+  .option('--profile', 'after the timing, one more step with every kernel timed: a line per kernel, and the time outside them')
   .addHelpText('after', "\nThe defaults (docs/lra's sweep) take about a minute on 2 cores, most of it softmax at 16384. The paper's batch: --batch 32 (about 30 times as long).")
   .action(benchLraStep);
 

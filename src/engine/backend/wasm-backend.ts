@@ -2,6 +2,7 @@
 import { Arena } from './arena.js';
 import type { Backend, BufferRef, DType, GemmChoice, Handle, LinearQ8Spec, MatmulSpec, TypedArrayFor } from './backend.js';
 import { linearQ8Kernels } from './linear-q8.js';
+import { KernelProfile, type KernelTime } from './kernel-profile.js';
 import { argKinds, type KernelArgs, type KernelName } from './kernel-table.js';
 import { KernelBuild, KernelModule, loadKernelModule, loadKernelModuleAsync } from './kernel-module.js';
 import type { NativeGemmFactory, NativeGemmProvider } from './host.js';
@@ -36,6 +37,7 @@ export class WasmBackend implements Backend {
   #native: NativeGemmProvider | undefined;
   /** How many matrix products each GEMM ran (for tests and tuning). */
   readonly gemmCalls = { wasm: 0, native: 0 };
+  #profile: KernelProfile | null = null;
 
   /** Loads the kernels and starts the threads synchronously (Node; browsers use `init`). */
   static create(options: WasmBackendOptions, native?: NativeGemmFactory): WasmBackend {
@@ -160,7 +162,11 @@ export class WasmBackend implements Backend {
           flat.push(at);
         } else flat.push(address(v));
       }
-      this.#pool.run(kernel, flat, work);
+      if (this.#profile) {
+        const t0 = performance.now();
+        this.#pool.run(kernel, flat, work);
+        this.#profile.add(kernel, performance.now() - t0);
+      } else this.#pool.run(kernel, flat, work);
     } finally {
       for (const at of scratch) this.#arena.free(at);
     }
@@ -170,7 +176,7 @@ export class WasmBackend implements Backend {
     const native = this.#native;
     const addressed = addressedSpec(spec);
     if (native && native.supports(addressed) && (this.#gemm === 'native' || native.worthIt(addressed))) {
-      native.matmul(addressed);
+      this.#timed('gemm (native)', () => native.matmul(addressed));
       this.gemmCalls.native++;
       return;
     }
@@ -185,7 +191,7 @@ export class WasmBackend implements Backend {
       bias: spec.bias && address(spec.bias), y: address(spec.y),
     };
     if (native?.takesQ8(addressed, this.#gemm === 'native')) {
-      native.linearQ8(addressed);
+      this.#timed('gemmQ8 (native)', () => native.linearQ8(addressed));
       this.gemmCalls.native++;
       return;
     }
@@ -211,6 +217,27 @@ export class WasmBackend implements Backend {
     const perThread = Number(this.#pool.exports.gemmWorkBytes(m, n, k));
     const args = [batch, m, n, k, a, ...aStrides, b, ...bStrides, c, m * n, n, spec.alpha ?? 1, spec.beta ?? 0, perThread] as const;
     this.dispatch('gemm', args, 2 * batch * m * n * k);
+  }
+
+  /**
+   * Runs `fn` with every kernel call timed: what each kernel took, calls and ms, the most first.
+   * Profiles do not nest.
+   */
+  profile(fn: () => void): KernelTime[] {
+    if (this.#profile) throw new Error('engine: a profile is already being taken');
+    const profile = (this.#profile = new KernelProfile());
+    try {
+      fn();
+    } finally {
+      this.#profile = null;
+    }
+    return profile.entries();
+  }
+
+  #timed(kernel: string, fn: () => void): void {
+    const t0 = this.#profile ? performance.now() : 0;
+    fn();
+    this.#profile?.add(kernel, performance.now() - t0);
   }
 
   /** Kernels finish before dispatch returns. */
