@@ -4,6 +4,23 @@
  * (threads included); what a step spends outside every kernel is the engine's JavaScript (autograd,
  * allocation, argument marshalling) and the host's.
  */
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from './op-codes.js';
+
+/** The op tables of the kernels whose first argument is an op code: a profile names the op. */
+const OP_NAMES: Record<string, Record<number, string>> = {
+  unary: invert(UNARY_OPS), unaryGrad: invert(UNARY_OPS), binary: invert(BINARY_OPS), reduceRows: invert(REDUCE_OPS),
+};
+
+function invert(table: Record<string, number>): Record<number, string> {
+  return Object.fromEntries(Object.entries(table).map(([name, code]) => [code, name]));
+}
+
+/** `kernel`, or `kernel(op)` for the kernels that take an op code first. */
+export function profileLabel(kernel: string, firstArg: unknown): string {
+  const names = OP_NAMES[kernel];
+  return names && typeof firstArg === 'number' ? `${kernel}(${names[firstArg] ?? firstArg})` : kernel;
+}
+
 export interface KernelTime {
   kernel: string;
   calls: number;

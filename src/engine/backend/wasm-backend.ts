@@ -2,7 +2,7 @@
 import { Arena } from './arena.js';
 import type { Backend, BufferRef, DType, GemmChoice, Handle, LinearQ8Spec, MatmulSpec, TypedArrayFor } from './backend.js';
 import { linearQ8Kernels } from './linear-q8.js';
-import { KernelProfile, type KernelTime } from './kernel-profile.js';
+import { KernelProfile, profileLabel, type KernelTime } from './kernel-profile.js';
 import { argKinds, type KernelArgs, type KernelName } from './kernel-table.js';
 import { KernelBuild, KernelModule, loadKernelModule, loadKernelModuleAsync } from './kernel-module.js';
 import type { NativeGemmFactory, NativeGemmProvider } from './host.js';
@@ -138,6 +138,11 @@ export class WasmBackend implements Backend {
   }
 
   dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number): void {
+    this.#dispatch(kernel, args, work, this.#profile ? profileLabel(kernel, args[0]) : kernel);
+  }
+
+  /** dispatch, its time profiled under `label` (the GEMM's carries its shape). */
+  #dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number, label: string): void {
     const values: readonly (number | BufferRef | null | ListArg)[] = args;
     const kinds = argKinds(kernel);
     const flat: number[] = [];
@@ -165,7 +170,7 @@ export class WasmBackend implements Backend {
       if (this.#profile) {
         const t0 = performance.now();
         this.#pool.run(kernel, flat, work);
-        this.#profile.add(kernel, performance.now() - t0);
+        this.#profile.add(label, performance.now() - t0);
       } else this.#pool.run(kernel, flat, work);
     } finally {
       for (const at of scratch) this.#arena.free(at);
@@ -176,7 +181,7 @@ export class WasmBackend implements Backend {
     const native = this.#native;
     const addressed = addressedSpec(spec);
     if (native && native.supports(addressed) && (this.#gemm === 'native' || native.worthIt(addressed))) {
-      this.#timed('gemm (native)', () => native.matmul(addressed));
+      this.#timed(`gemm (native) ${spec.batch}×${spec.m}×${spec.k}×${spec.n}`, () => native.matmul(addressed));
       this.gemmCalls.native++;
       return;
     }
@@ -216,7 +221,7 @@ export class WasmBackend implements Backend {
     const { batch, m, n, k, a, aStrides, b, bStrides, c } = spec;
     const perThread = Number(this.#pool.exports.gemmWorkBytes(m, n, k));
     const args = [batch, m, n, k, a, ...aStrides, b, ...bStrides, c, m * n, n, spec.alpha ?? 1, spec.beta ?? 0, perThread] as const;
-    this.dispatch('gemm', args, 2 * batch * m * n * k);
+    this.#dispatch('gemm', args, 2 * batch * m * n * k, this.#profile ? `gemm ${batch}×${m}×${k}×${n}` : 'gemm');
   }
 
   /**
