@@ -57,6 +57,24 @@ test('bench attention: {"bench":"attention","impl":"nystrom"|"softmax","n":N,"pa
   }
 });
 
+test('bench lra-step --profile: a step-profile line per kernel, the most time first, shares adding up to 1', () => {
+  const out = lines(['bench', 'lra-step', '--n', '128', '--attention', 'nystrom-16', '--batch', '2', '--profile']);
+  assert.equal(out[0].bench, 'lra-step');
+  const profile = out.slice(1);
+  for (const l of profile) {
+    shape(l, { bench: ['step-profile'], attention: ['nystrom-16'], n: [128], batch: [2], kernel: 'string', calls: 'number', ms: 'number', share: 'number' });
+  }
+  const kernels = profile.map((l) => l.kernel as string);
+  assert.equal(kernels.at(-1), '(outside kernels)');
+  // a training step runs the update, the conv's backward, a named op and a shaped product
+  for (const k of ['adamw', 'dwconvGradWeight', 'unaryGrad(gelu)']) assert.ok(kernels.includes(k), `${k} in ${kernels.join(', ')}`);
+  assert.ok(kernels.some((k) => /^gemm \d+×\d+×\d+×\d+$/.test(k)), 'GEMM lines carry their shape');
+  const ms = profile.slice(0, -1).map((l) => l.ms as number);
+  assert.deepEqual(ms, [...ms].sort((a, b) => b - a), 'the most time first');
+  const total = profile.reduce((sum, l) => sum + (l.share as number), 0);
+  assert.ok(Math.abs(total - 1) < 0.01, `shares add up to ${total}`);
+});
+
 test('verify-attention: {"case":NAME,"max_rel_err":{"out":…,"dq":…,"dk":…,"dv":…[,"dconv_w":…]},"ok":true|false}', () => {
   const dir = join(repo, 'test/fixtures/attention');
   const out = lines(['verify-attention', dir]);
