@@ -240,13 +240,17 @@ function erfcPos(a: v128, a2: v128): v128 {
 // rounding instead of two): |u| < 0.9: Φ = ½ + ½·erf(u); else Φ = ½·erfc|u| for x < 0 and
 // 1 − ½·erfc|u| for x > 0 (no cancellation in the left tail, so x·Φ(x) keeps full relative
 // accuracy for large negative x).
+// Activations mostly lie in the polynomial's range: when all four lanes do, the erfc branch (an
+// exp and a division) is skipped; the lanes get the same values either way.
 function phiv(x: v128): v128 {
   const u = mul(x, sp(SQRT1_2));
   const a = f32x4.abs(u);
+  const inSmall = f32x4.lt(a, sp(ERF_SPLIT));
   const small = mad(erfSmall(u, mul(u, u)), sp(0.5), sp(0.5));
+  if (i32x4.all_true(inSmall)) return small;
   const h = mul(erfcPos(a, mul(mul(x, x), sp(0.5))), sp(0.5));
   const big = sel(f32x4.lt(x, sp(0.0)), h, sub(sp(1.0), h));
-  return sel(f32x4.lt(a, sp(ERF_SPLIT)), small, big);
+  return sel(inSmall, small, big);
 }
 
 // ---------------------------------------------------------------- sigmoid, GELU
