@@ -50,6 +50,9 @@ test('quantize makes every untied Linear layer 8-bit; the tied decoder and the e
   const err = maxAbs(after, before);
   assert.ok(err > 0 && err < 0.05 * maxAbs(before), `max |Δlogit| ${err} against a logit range of ${maxAbs(before)}`);
   assert.deepEqual(await quantize(model), [], 'quantizing twice changes nothing');
+  // frozen: forward needs no noGrad, and nothing asks for a gradient
+  assert.ok(model.parameters().every((p) => !p.requiresGrad));
+  assert.deepEqual(tidy(() => model.forward(INPUT).logits.toArray()), after);
   model.dispose();
 });
 
@@ -73,6 +76,7 @@ test('a q8 model saves int8 codes with their scales, about a quarter of the floa
 
   const loaded = await NystromformerForMaskedLM.fromPretrained(join(dir, 'q8'), { strict: true });
   assert.equal(weightDType(loaded), 'q8');
+  assert.ok(loaded.parameters().every((p) => !p.requiresGrad), 'a q8 folder loads frozen');
   assert.deepEqual(logits(loaded), want, 'the saved codes and scales are the model');
   const requantized = await NystromformerForMaskedLM.fromPretrained(join(dir, 'fp32'), { dtype: 'q8', strict: true });
   assert.deepEqual(logits(requantized), want, "dtype 'q8' on a float32 folder quantizes it the same way");

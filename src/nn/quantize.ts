@@ -32,7 +32,9 @@ function linearLayers(module: Module): [string, Linear][] {
 
 /**
  * Makes every Linear layer of `module` 8-bit, in place (inference only): symmetric int8 codes,
- * one scale per output channel. Returns the names of the layers it quantized.
+ * one scale per output channel. The model is frozen: its remaining float32 parameters stop
+ * requiring gradients, so that forward runs with or without noGrad. Returns the names of the
+ * layers it quantized.
  */
 export async function quantize(module: Module, dtype: WeightDType = 'q8'): Promise<string[]> {
   checkWeightDType(dtype);
@@ -44,7 +46,13 @@ export async function quantize(module: Module, dtype: WeightDType = 'q8'): Promi
     layer.useQ8(codes, scale);
     done.push(name);
   }
+  freeze(module);
   return done;
+}
+
+/** An 8-bit model has no gradient path: no parameter of it asks for one. */
+function freeze(module: Module): void {
+  for (const t of module.parameters()) t.requiresGrad = false;
 }
 
 /** Whether any layer of `module` is 8-bit. */
@@ -89,5 +97,6 @@ export function loadQ8Tensors(module: Module, tensors: Map<string, RawTensor>, s
     used.push(key, scaleKey);
   }
   for (const [layer, codes, scale] of plan) layer.useQ8(codes, scale);
+  if (plan.length > 0) freeze(module);
   return used;
 }
