@@ -75,6 +75,14 @@ test('bench lra-step --profile: a step-profile line per kernel, the most time fi
   assert.ok(Math.abs(total - 1) < 0.01, `shares add up to ${total}`);
 });
 
+test('bench lra-step --accumulate: the batch in micro-batches, one update; a batch it does not divide is refused', () => {
+  const [line] = lines(['bench', 'lra-step', '--n', '64', '--attention', 'softmax', '--batch', '4', '--accumulate', '2']);
+  shape(line, { bench: ['lra-step'], n: [64], batch: [4], accumulate: [2], ms: 'number', peak_mb: 'number' });
+  const r = spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'bench', 'lra-step', '--n', '64', '--batch', '3', '--accumulate', '2'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--batch 3 is not a multiple of --accumulate 2/);
+});
+
 test('verify-attention: {"case":NAME,"max_rel_err":{"out":…,"dq":…,"dk":…,"dv":…[,"dconv_w":…]},"ok":true|false}', () => {
   const dir = join(repo, 'test/fixtures/attention');
   const out = lines(['verify-attention', dir]);

@@ -118,6 +118,7 @@ bench
   .addOption(parsedOption('--n <list>', 'comma-separated sequence lengths', positiveIntList, '1024,2048,4096,8192,16384'))
   .option('--attention <list>', 'comma-separated attention names', 'softmax,nystrom-64,linformer-256,performer-256')
   .option('--batch <b>', 'sequences per step (paper: 32)', positiveInt, 1)
+  .option('--accumulate <k>', 'micro-batches per step, gradients summed (batch 32 at n = 16384 needs 4 to fit WebAssembly\'s 4 GiB)', positiveInt, 1)
   .option('--repeats <r>', 'timed steps after one warm-up (the median is reported)', positiveInt, 1)
   .option('--threads <n>', 'kernel threads (default: available cores)', positiveInt)
   .option('--profile', 'after the timing, one more step with every kernel timed: a line per kernel, and the time outside them')
