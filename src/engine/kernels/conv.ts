@@ -90,41 +90,83 @@ export function dwconvGradInput(tid: i32, nt: i32, dy: usize, w: usize, dx: usiz
 export function dwconvGradWeight(tid: i32, nt: i32, dy: usize, x: usize, dw: usize, B: i32, H: i32, n: i32, d: i32, K: i32): void {
   const o0 = shareStart(H * K, tid, nt, 1), o1 = shareStart(H * K, tid + 1, nt, 1);
   const p = K >> 1;
-  const pitch = <usize>d << 2;
-  for (let o = o0; o < o1; o++) {
+  for (let o = o0; o < o1;) {
     const h = o / K, t = o - h * K;
-    const i0 = max(0, p - t), i1 = min(n, n + p - t);
-    let acc: f64 = 0;
-    if (i1 > i0) {
-      for (let b = 0; b < B; b++) {
-        const base = (<usize>b * <usize>H + <usize>h) * <usize>n * pitch;
-        acc += dotRun(dy + base + <usize>i0 * pitch, x + base + <usize>(i0 + t - p) * pitch, (i1 - i0) * d);
-      }
-    }
-    store<f32>(dw + (<usize>o << 2), <f32>acc);
+    // Four taps of one head at once: their runs over dy and x overlap in all but a few rows, so
+    // each row is read from memory once for the four (one tap at a time streamed it K times).
+    const taps = t + TAPS <= K && o + TAPS <= o1 ? TAPS : 1;
+    tapGroupGrad(dy, x, dw + (<usize>o << 2), B, H, n, d, h, t, p, taps);
+    o += taps;
   }
 }
 
-/** Σ a[i]·b[i], i < len: four f32x4 accumulators per 64-float block, block totals in f64. */
-function dotRun(a: usize, b: usize, len: i32): f64 {
-  let acc: f64 = 0;
-  let i = 0;
-  for (; i + 64 <= len; i += 64) {
-    const pa = a + (<usize>i << 2), pb = b + (<usize>i << 2);
-    let s0 = f32x4.mul(v128.load(pa), v128.load(pb));
-    let s1 = f32x4.mul(v128.load(pa, 16), v128.load(pb, 16));
-    let s2 = f32x4.mul(v128.load(pa, 32), v128.load(pb, 32));
-    let s3 = f32x4.mul(v128.load(pa, 48), v128.load(pb, 48));
-    for (let j: usize = 64; j < 256; j += 64) {
-      s0 = madd(v128.load(pa + j), v128.load(pb + j), s0);
-      s1 = madd(v128.load(pa + j, 16), v128.load(pb + j, 16), s1);
-      s2 = madd(v128.load(pa + j, 32), v128.load(pb + j, 32), s2);
-      s3 = madd(v128.load(pa + j, 48), v128.load(pb + j, 48), s3);
+const TAPS: i32 = 4;
+
+/**
+ * dw[h, t + j] for j < taps (1 or TAPS): per tap and b, the dot product of its run of dy and x
+ * rows in 64-float blocks (f32 within a block, block totals and the tail in f64), added over b.
+ * Each tap's sum is formed in the same order whether it runs alone or in a group, so results do
+ * not depend on the thread split.
+ */
+function tapGroupGrad(dy: usize, x: usize, out: usize, B: i32, H: i32, n: i32, d: i32, h: i32, t: i32, p: i32, taps: i32): void {
+  const pitch = <usize>d << 2;
+  let acc0: f64 = 0, acc1: f64 = 0, acc2: f64 = 0, acc3: f64 = 0;
+  for (let b = 0; b < B; b++) {
+    const base = (<usize>b * <usize>H + <usize>h) * <usize>n * pitch;
+    let in0: f64 = 0, in1: f64 = 0, in2: f64 = 0, in3: f64 = 0;
+    let blocks = 0;
+    for (let j = 0; j < taps; j++) blocks = max(blocks, tapLength(n, d, p, t + j) >> 6);
+    for (let q = 0; q < blocks; q++) {
+      const off = <usize>q << 8; // 64 floats
+      for (let j = 0; j < taps; j++) {
+        if (q >= tapLength(n, d, p, t + j) >> 6) continue;
+        const s = block64(dy + base + tapStart(p, t + j) * pitch + off, x + base + (tapStart(p, t + j) + <usize>(t + j - p)) * pitch + off);
+        if (j == 0) in0 += s; else if (j == 1) in1 += s; else if (j == 2) in2 += s; else in3 += s;
+      }
     }
-    const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-    const w = f64x2.add(f64x2.promote_low_f32x4(s), f64x2.promote_low_f32x4(v128.shuffle<f32>(s, s, 2, 3, 0, 1)));
-    acc += f64x2.extract_lane(w, 0) + f64x2.extract_lane(w, 1);
+    for (let j = 0; j < taps; j++) {
+      const len = tapLength(n, d, p, t + j);
+      const a = dy + base + tapStart(p, t + j) * pitch, c = x + base + (tapStart(p, t + j) + <usize>(t + j - p)) * pitch;
+      let tail: f64 = j == 0 ? in0 : j == 1 ? in1 : j == 2 ? in2 : in3;
+      for (let i = len & ~63; i < len; i++) tail += <f64>load<f32>(a + (<usize>i << 2)) * <f64>load<f32>(c + (<usize>i << 2));
+      if (j == 0) acc0 += tail; else if (j == 1) acc1 += tail; else if (j == 2) acc2 += tail; else acc3 += tail;
+    }
   }
-  for (; i < len; i++) acc += <f64>load<f32>(a + (<usize>i << 2)) * <f64>load<f32>(b + (<usize>i << 2));
-  return acc;
+  store<f32>(out, <f32>acc0);
+  if (taps > 1) {
+    store<f32>(out + 4, <f32>acc1);
+    store<f32>(out + 8, <f32>acc2);
+    store<f32>(out + 12, <f32>acc3);
+  }
+}
+
+/** The first dy row tap t reads (rows i with i + t − p inside [0, n)). */
+// @ts-ignore: decorator
+@inline function tapStart(p: i32, t: i32): usize {
+  return <usize>max(0, p - t);
+}
+
+/** Floats tap t's run covers: its rows times d (0 if none). */
+// @ts-ignore: decorator
+@inline function tapLength(n: i32, d: i32, p: i32, t: i32): i32 {
+  const i0 = max(0, p - t), i1 = min(n, n + p - t);
+  return i1 > i0 ? (i1 - i0) * d : 0;
+}
+
+/** Σ a[i]·b[i] over one 64-float block: four f32x4 accumulators, the total in f64. */
+// @ts-ignore: decorator
+@inline function block64(pa: usize, pb: usize): f64 {
+  let s0 = f32x4.mul(v128.load(pa), v128.load(pb));
+  let s1 = f32x4.mul(v128.load(pa, 16), v128.load(pb, 16));
+  let s2 = f32x4.mul(v128.load(pa, 32), v128.load(pb, 32));
+  let s3 = f32x4.mul(v128.load(pa, 48), v128.load(pb, 48));
+  for (let j: usize = 64; j < 256; j += 64) {
+    s0 = madd(v128.load(pa + j), v128.load(pb + j), s0);
+    s1 = madd(v128.load(pa + j, 16), v128.load(pb + j, 16), s1);
+    s2 = madd(v128.load(pa + j, 32), v128.load(pb + j, 32), s2);
+    s3 = madd(v128.load(pa + j, 48), v128.load(pb + j, 48), s3);
+  }
+  const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+  const w = f64x2.add(f64x2.promote_low_f32x4(s), f64x2.promote_low_f32x4(v128.shuffle<f32>(s, s, 2, 3, 0, 1)));
+  return f64x2.extract_lane(w, 0) + f64x2.extract_lane(w, 1);
 }
