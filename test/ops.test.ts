@@ -200,6 +200,7 @@ await onEveryBackend(() => {
       await gradCheck('layerNorm', (x, w, b) => E.layerNorm(x, w, b), (x, w, b) => R.layerNorm(x, w, b), [R.mulScalar(rng.array([3, 17]), 2), rng.array([17]), rng.array([17])]);
       await gradCheck('layerNorm no affine', (x) => E.layerNorm(x), (x) => R.layerNorm(x), [rng.array([2, 3, 5])]);
       await gradCheck('layerNorm eps 0.1', (x, w) => E.layerNorm(x, w, undefined, 0.1), (x, w) => R.layerNorm(x, w, undefined, 0.1), [rng.array([4, 3]), rng.array([3])]);
+      await gradCheck('layerNorm bias only', (x, b) => E.layerNorm(x, undefined, b), (x, b) => R.layerNorm(x, undefined, b), [rng.array([3, 6]), rng.array([6])]);
     });
     test('crossEntropy', async () => {
       const logits = R.mulScalar(rng.array([6, 7]), 2);

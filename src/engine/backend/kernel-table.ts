@@ -57,6 +57,8 @@ export const KERNELS = {
   ],
   sgd: ['ws*[]', 'gs*[]', 'bufs*[]', 'sizes[]', 'count', 'total', 'gradScale', 'lr', 'momentum', 'weightDecay'],
   sumSquares: ['x*', 'n', 'acc*'],
+  layerNormRows: ['x*', 'w*?', 'b*?', 'y*', 'stats*', 'rows', 'cols', 'eps'],
+  layerNormRowsGrad: ['x*', 'w*?', 'stats*', 'dy*', 'dx*', 'dyXhat*?', 'rows', 'cols'],
   quantizeRows: ['x*', 'q*', 'params*', 'rows', 'k', 'kPad'],
   gemmQ8: ['q*', 'params*', 'w*', 'wScale*', 'wSum*', 'bias*?', 'y*', 'm', 'n', 'kPad'],
   gemm: [

@@ -14,3 +14,4 @@ export * from './flash-attention';
 export * from './segments';
 export * from './optimizers';
 export * from './quantized';
+export * from './layer-norm';

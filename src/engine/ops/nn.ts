@@ -1,5 +1,5 @@
-/** Neural-network functions composed from primitives: layer norm, dropout, losses. */
-import { composite, noGrad } from '../autograd.js';
+/** Neural-network functions: layer norm (fused kernels), dropout and losses (composed from primitives). */
+import { composite, isGradEnabled, noGrad, record } from '../autograd.js';
 import { fmt, sameShape } from '../shape.js';
 import { UNARY_OPS } from '../backend/op-codes.js';
 import { Tensor } from '../tensor.js';
@@ -11,7 +11,7 @@ import { empty, run, withContiguous } from './kernel.js';
 import { mean, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { logSoftmax } from './softmax.js';
-import { abs, addScalar, exp, log, mulScalar, neg, relu, rsqrt, square, step } from './unary.js';
+import { abs, addScalar, exp, log, mulScalar, neg, relu, square, step } from './unary.js';
 
 /** (x − μ)/√(σ² + eps)·γ + β over the last axis (biased variance, as PyTorch). */
 export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
@@ -21,16 +21,39 @@ export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5)
       throw new Error(`layerNorm: parameter ${fmt(p.shape)} does not match last axis of ${fmt(x.shape)}`);
     }
   }
+  if (x.dtype !== 'float32') throw new Error(`layerNorm: expects float32, got ${x.dtype} ${fmt(x.shape)}`);
+  // One kernel each way (kernels/layer-norm.ts); the statistics are kept for the backward.
+  const rows = dim === 0 ? 0 : x.size / dim;
+  const out = empty(x.shape);
+  const stats = empty([rows, 2]);
   const params = [weight, bias].filter((p): p is Tensor => p !== undefined);
-  return composite([x, ...params], () => {
-    const mu = mean(x, -1, { keepDims: true });
-    const xc = sub(x, mu);
-    const variance = mean(square(xc), -1, { keepDims: true });
-    let y = mul(xc, rsqrt(addScalar(variance, eps)));
-    if (weight) y = mul(y, weight);
-    if (bias) y = add(y, bias);
-    return y;
+  withContiguous([x, ...params], (xc, ...ps) => {
+    if (rows > 0) run('layerNormRows', [xc, weight ? ps[0] : null, bias ? ps[params.length - 1] : null, out, stats, rows, dim, eps], x.size * 8);
   });
+  const inputs = [x, ...params];
+  if (!inputs.some((t) => t.requiresGrad) || !isGradEnabled()) {
+    stats.dispose();
+    return out;
+  }
+  return record(out, 'layerNorm', inputs, (dy) => {
+    const dx = empty(x.shape);
+    const dyXhat = weight ? empty(x.shape) : null;
+    withContiguous([x, dy, ...(weight ? [weight] : [])], (xc, g, w) => {
+      if (rows > 0) run('layerNormRowsGrad', [xc, w ?? null, stats, g, dx, dyXhat, rows, dim], x.size * 12);
+    });
+    const grads = [dx];
+    if (weight) {
+      grads.push(sumRows(dyXhat!, rows, dim));
+      dyXhat!.dispose();
+    }
+    if (bias) grads.push(sumRows(dy, rows, dim));
+    return grads;
+  });
+}
+
+/** Σ over the leading axes of t, as [cols] (a parameter's gradient). */
+function sumRows(t: Tensor, rows: number, cols: number): Tensor {
+  return sum(reshape(t, [rows, cols]), 0);
 }
 
 /**

@@ -13,11 +13,12 @@ import { ATTENTION } from './attention.js';
 import { OPTIMIZERS } from './optimizers.js';
 import { GEMM } from './gemm.js';
 import { QUANTIZED } from './quantized.js';
+import { LAYER_NORM } from './layer-norm.js';
 
 export type { GpuKernel, GpuKernelTable } from './table.js';
 
 export { encodeMatmul } from './gemm.js';
 
 export const GPU_KERNELS: Partial<GpuKernelTable> = {
-  ...ELEMENTWISE, ...RANDOM, ...REDUCE, ...INDEXING, ...CONV, ...SEGMENTS, ...ATTENTION, ...OPTIMIZERS, ...GEMM, ...QUANTIZED,
+  ...ELEMENTWISE, ...RANDOM, ...REDUCE, ...INDEXING, ...CONV, ...SEGMENTS, ...ATTENTION, ...OPTIMIZERS, ...GEMM, ...QUANTIZED, ...LAYER_NORM,
 };
