@@ -230,6 +230,10 @@ await onEveryBackend(() => {
       ones.dispose();
       {
         assert.deepEqual(a, b, 'same seed, same mask');
+        // the fused mask kernel against its definition on the uniform stream: keep where u − p > 0
+        const [u] = await readValues(() => [E.rand([n], 7)]);
+        const scaleF = Math.fround(1 / (1 - p));
+        assert.deepEqual(a, u.map((v) => (Math.fround(v - Math.fround(p)) > 0 ? scaleF : 0)), 'the mask is the stream thresholded at p');
         assert.notDeepEqual(a, c, 'another seed, another mask');
         const scale = Math.fround(1 / (1 - p));
         assert.ok(a.every((v) => v === 0 || Math.abs(v - scale) < 1e-6), 'values are 0 or 1/(1−p)');

@@ -21,3 +21,16 @@ export function randomUniform(tid: i32, nt: i32, y: usize, n: i32, seed: i32, of
     store<f32>(y + (<usize>i << 2), <f32>(mix(ctr) >> 40) * INV24);
   }
 }
+
+/** Inverted dropout's mask from stream (seed, counter i): y[i] = scale where uniform − p > 0, else 0
+ *  (what rand, addScalar(−p), step and mulScalar(scale) give, in one pass). */
+export function dropoutMask(tid: i32, nt: i32, y: usize, n: i32, seed: i32, p: f32, scale: f32): void {
+  const i0 = shareStart(n, tid, nt, 64), i1 = shareStart(n, tid + 1, nt, 64);
+  const key = streamKey(seed);
+  let ctr = key + <u64>i0 * GAMMA;
+  for (let i = i0; i < i1; i++) {
+    ctr += GAMMA;
+    const u = <f32>(mix(ctr) >> 40) * INV24;
+    store<f32>(y + (<usize>i << 2), u - p > 0 ? scale : 0);
+  }
+}

@@ -1,17 +1,16 @@
 /** Neural-network functions: layer norm (fused kernels), dropout and losses (composed from primitives). */
-import { composite, isGradEnabled, noGrad, record } from '../autograd.js';
+import { composite, isGradEnabled, record } from '../autograd.js';
 import { fmt, sameShape } from '../shape.js';
-import { UNARY_OPS } from '../backend/op-codes.js';
 import { Tensor } from '../tensor.js';
 import { backend } from '../engine.js';
 import { add, div, eq, mul, sub, where } from './binary.js';
-import { full, rand } from './creation.js';
+import { full } from './creation.js';
 import { gather } from './indexing.js';
 import { empty, run, withContiguous } from './kernel.js';
 import { mean, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';
 import { logSoftmax } from './softmax.js';
-import { abs, addScalar, exp, log, mulScalar, neg, relu, square, step } from './unary.js';
+import { abs, addScalar, exp, log, mulScalar, neg, relu, square } from './unary.js';
 
 /** (x − μ)/√(σ² + eps)·γ + β over the last axis (biased variance, as PyTorch). */
 export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
@@ -63,16 +62,9 @@ function sumRows(t: Tensor, rows: number, cols: number): Tensor {
 export function dropout(x: Tensor, p: number, seed: number, training = true): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return mulScalar(x, 1);
-  const keepMask = noGrad(() => {
-    const u = rand(x.shape, seed);
-    // keep where u ≥ p: step(u − p) is 1 where u > p (u = p has probability ~0)
-    const shifted = addScalar(u, -p);
-    const k = step(shifted);
-    run('unary', [UNARY_OPS.mulScalar, k, k, k.size, 1 / (1 - p)], k.size);
-    u.dispose();
-    shifted.dispose();
-    return k;
-  });
+  // keep where u − p > 0 for u the stream's uniform (u = p has probability ~0), scaled by 1/(1 − p)
+  const keepMask = empty(x.shape);
+  run('dropoutMask', [keepMask, keepMask.size, seed | 0, p, 1 / (1 - p)], keepMask.size);
   const out = mul(x, keepMask);
   if (!out.requiresGrad) keepMask.dispose();
   return out;

@@ -9,6 +9,19 @@ import type { GpuKernelTable } from './table.js';
 
 const WG = 64;
 
+/** dropoutMask: y[i] = scale where uniform(i) − p > 0, else 0 (counter offset 0). */
+const mask = shader('dropoutMask', {
+  buffers: ['y'],
+  params: ['n:u32', 'seed:u32', 'drop:f32', 'scale:f32'],
+  workgroupSize: WG,
+  prelude: HASH64,
+  body: /* wgsl */ `
+  if (i >= p.n) { return; }
+  let z = h64_stream(h64_streamKey(p.seed), vec2u(i + 1u, 0u));
+  let u = f32(z.y >> 8u) * 5.9604644775390625e-8;
+  y[p.o_y + i] = select(0.0, p.scale, u - p.drop > 0.0);`,
+});
+
 const uniform = shader('randomUniform', {
   buffers: ['y'],
   params: ['n:u32', 'seed:u32', 'offset:u32'],
@@ -24,6 +37,9 @@ const uniform = shader('randomUniform', {
 });
 
 export const RANDOM: Partial<GpuKernelTable> = {
+  dropoutMask: ([y, n, seed, p, scale], run) => {
+    run(mask, [y], [n, seed, p, scale], Math.ceil(n / WG));
+  },
   randomUniform: ([y, n, seed, offset], run) => {
     run(uniform, [y], [n, seed, offset], Math.ceil(n / WG));
   },
