@@ -162,7 +162,16 @@ export class SyncChannel {
 
   /** The current call's arguments (a view: copy what must outlive the call). */
   get args(): Float64Array {
-    return this.#args.subarray(0, this.#words[NARGS]);
+    return this.#args.subarray(0, this.argCount);
+  }
+
+  /** The whole argument block, the call's `argCount` first: the pool reads it without making a view per call. */
+  get argBlock(): Float64Array {
+    return this.#args;
+  }
+
+  get argCount(): number {
+    return this.#words[NARGS];
   }
 
   /** A server is done with the current call; `error` if it threw (the first one is kept). */
@@ -230,7 +239,7 @@ export class SyncChannel {
         spins = 0;
       }
     }
-    if (this.#dead()) this.#assertAlive();
+    this.#assertAlive();
   }
 }
 

@@ -47,9 +47,7 @@ export function linear(g: OnnxGraph, layer: LinearLike, x: string, name: string)
 function linearQ8(g: OnnxGraph, q8: Q8Weights, bias: Tensor | null, x: string, name: string): string {
   const { outFeatures: n, inFeatures: k } = q8;
   const { codes, scale } = readQ8WeightsSync(q8);
-  const codesT = new Int8Array(codes.length);
-  for (let o = 0; o < n; o++) for (let i = 0; i < k; i++) codesT[i * n + o] = codes[o * k + i];
-  const wq = g.weight(`${name}_weight_quantized`, codesT, [k, n]);
+  const wq = g.weight(`${name}_weight_quantized`, transposed(codes, n, k), [k, n]);
   const ws = g.weight(`${name}_weight_scale`, scale, [n]);
   const [xq, xScale, xZero] = g.nodeN('DynamicQuantizeLinear', [x], 3, {}, `${name}_input_quantized`);
   const sums = g.node('MatMulInteger', [xq, wq, xZero], {}, `${name}_matmul_integer`);
@@ -63,18 +61,16 @@ function transposedWeight(g: OnnxGraph, w: Tensor, name: string): string {
   if (!names) storedTransposed.set(g, (names = new Map()));
   const known = names.get(w);
   if (known) return known;
-  const created = g.weight(name, transposed(w), [w.shape[1], w.shape[0]]);
+  const created = g.weight(name, transposed(w.toArray() as Float32Array, w.shape[0], w.shape[1]), [w.shape[1], w.shape[0]]);
   names.set(w, created);
   return created;
 }
 
-/** (out, in) → (in, out) */
-function transposed(t: Tensor): Float32Array {
-  const [out, inp] = t.shape;
-  const w = t.toArray() as Float32Array;
-  const wt = new Float32Array(w.length);
-  for (let o = 0; o < out; o++) for (let i = 0; i < inp; i++) wt[i * out + o] = w[o * inp + i];
-  return wt;
+/** A row-major (rows, cols) matrix as (cols, rows): a weight (out, in) as (in, out). */
+function transposed<T extends Float32Array | Int8Array>(m: T, rows: number, cols: number): T {
+  const t = new (m.constructor as new (length: number) => T)(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+  return t;
 }
 
 export function layerNorm(g: OnnxGraph, norm: LayerNormLike, x: string, eps: number, name: string): string {

@@ -25,7 +25,7 @@ export function serve({ module, memory, control, tid }: WorkerData): void {
     let error: unknown;
     if (tid < nt) {
       try {
-        callKernel(fns[channel.op], tid, nt, channel.args, channel.args.length);
+        callKernel(fns[channel.op], tid, nt, channel.argBlock, channel.argCount);
         Atomics.add(shares, tid, 1);
       } catch (e) {
         error = e;

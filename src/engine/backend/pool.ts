@@ -82,7 +82,7 @@ export class Pool {
     }
     const channel = this.#channel;
     channel.post(this.#ids.get(kernel)!, args, nt);
-    callKernel(fn, 0, nt, channel.args, args.length);
+    callKernel(fn, 0, nt, channel.argBlock, args.length);
     this.#shares[0]++;
     try {
       // A window's main thread cannot sleep: it spins.
