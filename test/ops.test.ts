@@ -234,6 +234,12 @@ await onEveryBackend(() => {
         const [u] = await readValues(() => [E.rand([n], 7)]);
         const scaleF = Math.fround(1 / (1 - p));
         assert.deepEqual(a, u.map((v) => (Math.fround(v - Math.fround(p)) > 0 ? scaleF : 0)), 'the mask is the stream thresholded at p');
+        // the vector loop and the scalar tail, at thresholds on and off the 2^-24 grid
+        for (const [len, q, seed] of [[1003, 0.5, 5], [4099, 0.1, 6], [67, Math.fround(3 / 16777216), 9]]) {
+          const [m, v] = await readValues(() => [E.dropout(E.ones([len]), q, seed), E.rand([len], seed)]);
+          const s = Math.fround(1 / (1 - q));
+          assert.deepEqual(m, v.map((w) => (Math.fround(w - Math.fround(q)) > 0 ? s : 0)), `mask of ${len} at p = ${q}`);
+        }
         assert.notDeepEqual(a, c, 'another seed, another mask');
         const scale = Math.fround(1 / (1 - p));
         assert.ok(a.every((v) => v === 0 || Math.abs(v - scale) < 1e-6), 'values are 0 or 1/(1−p)');

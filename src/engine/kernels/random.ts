@@ -5,7 +5,7 @@
 //   z      = mix(key + (offset + i + 1) · γ)     (splitmix64 output number offset + i)
 //   y[i]   = (z >> 40) · 2^-24                   top 24 bits: exact in f32, range [0, 1 − 2^-24]
 // mix is a 64-bit finaliser (xor-shift / multiply, three rounds) with full avalanche.
-import { GAMMA, mix, streamKey } from './hash';
+import { GAMMA, MIX1, MIX2, mix, mixTop24, streamKey } from './hash';
 import { shareStart } from './partition';
 
 const INV24: f32 = 1.0 / 16777216.0; // 2^-24
@@ -23,14 +23,34 @@ export function randomUniform(tid: i32, nt: i32, y: usize, n: i32, seed: i32, of
 }
 
 /** Inverted dropout's mask from stream (seed, counter i): y[i] = scale where uniform − p > 0, else 0
- *  (what rand, addScalar(−p), step and mulScalar(scale) give, in one pass). */
+ *  (what rand, addScalar(−p), step and mulScalar(scale) give, in one pass). The uniform is
+ *  k·2^-24 for k the top 24 bits of the hash, so it exceeds p exactly when k > ⌊p·2^24⌋; and mix's
+ *  last xor-shift (by 31) leaves the top 24 bits alone, so it is skipped. */
 export function dropoutMask(tid: i32, nt: i32, y: usize, n: i32, seed: i32, p: f32, scale: f32): void {
   const i0 = shareStart(n, tid, nt, 64), i1 = shareStart(n, tid + 1, nt, 64);
   const key = streamKey(seed);
+  const t = <u64>Math.floor(<f64>p * 16777216.0);
   let ctr = key + <u64>i0 * GAMMA;
-  for (let i = i0; i < i1; i++) {
-    ctr += GAMMA;
-    const u = <f32>(mix(ctr) >> 40) * INV24;
-    store<f32>(y + (<usize>i << 2), u - p > 0 ? scale : 0);
+  let i = i0;
+  // four at a time: two i64x2 counters, their top-24-bit codes compared as one i32x4
+  const vt = i32x4.splat(<i32>t), vs = f32x4.splat(scale), step = i64x2.splat(GAMMA * 4);
+  const m1 = i64x2.splat(MIX1), m2 = i64x2.splat(MIX2);
+  let c01 = i64x2(ctr + GAMMA, ctr + GAMMA * 2), c23 = i64x2(ctr + GAMMA * 3, ctr + GAMMA * 4);
+  for (; i + 4 <= i1; i += 4) {
+    const k = i8x16.shuffle(mixTop24x2(c01, m1, m2), mixTop24x2(c23, m1, m2), 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+    v128.store(y + (<usize>i << 2), v128.and(i32x4.gt_s(k, vt), vs));
+    c01 = i64x2.add(c01, step); c23 = i64x2.add(c23, step);
   }
+  ctr += <u64>(i - i0) * GAMMA;
+  for (; i < i1; i++) {
+    ctr += GAMMA;
+    store<f32>(y + (<usize>i << 2), mixTop24(ctr) > t ? scale : 0);
+  }
+}
+
+/** mixTop24 of both lanes; m1, m2 = the splatted multipliers. */
+// @ts-ignore: decorator
+@inline function mixTop24x2(z: v128, m1: v128, m2: v128): v128 {
+  z = i64x2.mul(v128.xor(z, i64x2.shr_u(z, 30)), m1);
+  return i64x2.shr_u(i64x2.mul(v128.xor(z, i64x2.shr_u(z, 27)), m2), 40);
 }
