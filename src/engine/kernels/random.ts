@@ -22,11 +22,11 @@ export function randomUniform(tid: i32, nt: i32, y: usize, n: i32, seed: i32, of
   }
 }
 
-/** Inverted dropout's mask from stream (seed, counter i): y[i] = scale where uniform − p > 0, else 0
- *  (what rand, addScalar(−p), step and mulScalar(scale) give, in one pass). The uniform is
- *  k·2^-24 for k the top 24 bits of the hash, so it exceeds p exactly when k > ⌊p·2^24⌋; and mix's
- *  last xor-shift (by 31) leaves the top 24 bits alone, so it is skipped. */
-export function dropoutMask(tid: i32, nt: i32, y: usize, n: i32, seed: i32, p: f32, scale: f32): void {
+/** Inverted dropout in one pass, from stream (seed, counter i): mask[i] = scale where uniform − p > 0,
+ *  else 0 (what rand, addScalar(−p), step and mulScalar(scale) give), and y[i] = x[i]·mask[i]. The
+ *  uniform is k·2^-24 for k the top 24 bits of the hash, so it exceeds p exactly when k > ⌊p·2^24⌋;
+ *  and mix's last xor-shift (by 31) leaves the top 24 bits alone, so it is skipped. */
+export function dropout(tid: i32, nt: i32, x: usize, mask: usize, y: usize, n: i32, seed: i32, p: f32, scale: f32): void {
   const i0 = shareStart(n, tid, nt, 64), i1 = shareStart(n, tid + 1, nt, 64);
   const key = streamKey(seed);
   const t = <u64>Math.floor(<f64>p * 16777216.0);
@@ -38,13 +38,19 @@ export function dropoutMask(tid: i32, nt: i32, y: usize, n: i32, seed: i32, p: f
   let c01 = i64x2(ctr + GAMMA, ctr + GAMMA * 2), c23 = i64x2(ctr + GAMMA * 3, ctr + GAMMA * 4);
   for (; i + 4 <= i1; i += 4) {
     const k = i8x16.shuffle(mixTop24x2(c01, m1, m2), mixTop24x2(c23, m1, m2), 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-    v128.store(y + (<usize>i << 2), v128.and(i32x4.gt_s(k, vt), vs));
+    const o = <usize>i << 2;
+    const m = v128.and(i32x4.gt_s(k, vt), vs);
+    v128.store(mask + o, m);
+    v128.store(y + o, f32x4.mul(v128.load(x + o), m));
     c01 = i64x2.add(c01, step); c23 = i64x2.add(c23, step);
   }
   ctr += <u64>(i - i0) * GAMMA;
   for (; i < i1; i++) {
     ctr += GAMMA;
-    store<f32>(y + (<usize>i << 2), mixTop24(ctr) > t ? scale : 0);
+    const o = <usize>i << 2;
+    const m: f32 = mixTop24(ctr) > t ? scale : 0;
+    store<f32>(mask + o, m);
+    store<f32>(y + o, load<f32>(x + o) * m);
   }
 }
 

@@ -62,12 +62,17 @@ function sumRows(t: Tensor, rows: number, cols: number): Tensor {
 export function dropout(x: Tensor, p: number, seed: number, training = true): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return mulScalar(x, 1);
-  // keep where u − p > 0 for u the stream's uniform (u = p has probability ~0), scaled by 1/(1 − p)
+  if (x.dtype !== 'float32') throw new Error(`dropout: expects float32, got ${x.dtype} ${fmt(x.shape)}`);
+  // One kernel writes the mask (keep where u − p > 0 for u the stream's uniform, scaled by 1/(1 − p))
+  // and x·mask; the mask stays for the backward.
   const keepMask = empty(x.shape);
-  run('dropoutMask', [keepMask, keepMask.size, seed | 0, p, 1 / (1 - p)], keepMask.size);
-  const out = mul(x, keepMask);
-  if (!out.requiresGrad) keepMask.dispose();
-  return out;
+  const out = empty(x.shape);
+  withContiguous([x], (xc) => run('dropout', [xc, keepMask, out, x.size, seed | 0, p, 1 / (1 - p)], x.size));
+  if (!x.requiresGrad || !isGradEnabled()) {
+    keepMask.dispose();
+    return out;
+  }
+  return record(out, 'dropout', [x], (dy) => [mul(dy, keepMask)]);
 }
 
 export interface CrossEntropyOptions {

@@ -9,9 +9,9 @@ import type { GpuKernelTable } from './table.js';
 
 const WG = 64;
 
-/** dropoutMask: y[i] = scale where uniform(i) − p > 0, else 0 (counter offset 0). */
-const mask = shader('dropoutMask', {
-  buffers: ['y'],
+/** dropout: mask[i] = scale where uniform(i) − p > 0, else 0 (counter offset 0); y[i] = x[i]·mask[i]. */
+const dropout = shader('dropout', {
+  buffers: ['x', 'mask', 'y'],
   params: ['n:u32', 'seed:u32', 'drop:f32', 'scale:f32'],
   workgroupSize: WG,
   prelude: HASH64,
@@ -19,7 +19,9 @@ const mask = shader('dropoutMask', {
   if (i >= p.n) { return; }
   let z = h64_stream(h64_streamKey(p.seed), vec2u(i + 1u, 0u));
   let u = f32(z.y >> 8u) * 5.9604644775390625e-8;
-  y[p.o_y + i] = select(0.0, p.scale, u - p.drop > 0.0);`,
+  let m = select(0.0, p.scale, u - p.drop > 0.0);
+  mask[p.o_mask + i] = m;
+  y[p.o_y + i] = x[p.o_x + i] * m;`,
 });
 
 const uniform = shader('randomUniform', {
@@ -37,8 +39,8 @@ const uniform = shader('randomUniform', {
 });
 
 export const RANDOM: Partial<GpuKernelTable> = {
-  dropoutMask: ([y, n, seed, p, scale], run) => {
-    run(mask, [y], [n, seed, p, scale], Math.ceil(n / WG));
+  dropout: ([x, mask, y, n, seed, p, scale], run) => {
+    run(dropout, [x, mask, y], [n, seed, p, scale], Math.ceil(n / WG));
   },
   randomUniform: ([y, n, seed, offset], run) => {
     run(uniform, [y], [n, seed, offset], Math.ceil(n / WG));
