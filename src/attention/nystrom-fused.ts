@@ -46,8 +46,10 @@ export function nystromForward(x: NystromCoreInputs): NystromForward {
   const [B, , n, d] = q.shape;
   const scale = 1 / Math.sqrt(Math.sqrt(d));
   const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
-  const qs = mulScalar(rowMask ? mul(q, rowMask) : q, scale); // Q' (B,H,n,d)
-  const ks = mulScalar(rowMask ? mul(k, rowMask) : k, scale); // K'
+  // Q' = (Q ⊙ mask)·s in one pass: with a 0/1 mask and s > 0, Q ⊙ (mask·s) has the same bits
+  const scaledMask = rowMask && mulScalar(rowMask, scale);
+  const qs = scaledMask ? mul(q, scaledMask) : mulScalar(q, scale); // Q' (B,H,n,d)
+  const ks = scaledMask ? mul(k, scaledMask) : mulScalar(k, scale); // K'
   const qt = segmentMeans(qs, m); // Q̃ (B,H,m,d)
   const kt = segmentMeans(ks, m); // K̃
   const f = softmax(matmul(qs, kt, { transB: true })); // F (B,H,n,m)
@@ -68,6 +70,7 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
   const [B, , n, d] = q.shape;
   const scale = 1 / Math.sqrt(Math.sqrt(d));
   const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
+  const scaledMask = rowMask && mulScalar(rowMask, scale);
   const saved = tidy(() => noGrad(() => nystromForward(x)));
   const { qs, ks, qt, kt, f, a, bk, z, fz, bv, out, convIn } = saved;
   const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
@@ -116,25 +119,22 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
     const dQt = add(matmul(dSa, kt), matmul(dSb, ks)); // (B,H,m,d)
     free(dSf, dSa, dSb);
     // Q̃ = segment means of Q', K̃ likewise
-    const dQ = landmarkAdjoint(dQs, dQt, scale, rowMask);
-    const dK = landmarkAdjoint(dKs, dKt, scale, rowMask);
+    const dQ = landmarkAdjoint(dQs, dQt, scale, scaledMask);
+    const dK = landmarkAdjoint(dKs, dKt, scale, scaledMask);
     free(dQs, dKs, dQt, dKt);
     return convWeight ? [dQ, dK, dV, dW] : [dQ, dK, dV];
   });
   return { out, fz, b: bk };
 }
 
-/** d(Q) from d(Q') and d(Q̃): dQ' += segment-mean adjoint of dQ̃; dQ = s·dQ' (⊙ mask). */
-function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scale: number, rowMask: Tensor | undefined): Tensor {
+/** d(Q) from d(Q') and d(Q̃): dQ' += segment-mean adjoint of dQ̃; dQ = s·dQ' (⊙ mask, as one product with mask·s). */
+function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scale: number, scaledMask: Tensor | undefined): Tensor {
   const spread = segmentMeansAdjoint(dLandmarks, dRows.shape[2]);
   const total = add(dRows, spread);
-  const scaled = mulScalar(total, scale);
+  const scaled = scaledMask ? mul(total, scaledMask) : mulScalar(total, scale);
   spread.dispose();
   total.dispose();
-  if (!rowMask) return scaled;
-  const masked = mul(scaled, rowMask);
-  scaled.dispose();
-  return masked;
+  return scaled;
 }
 
 
