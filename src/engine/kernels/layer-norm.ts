@@ -8,6 +8,7 @@
 // 2, 3 mod 4, combined at the end), so results do not depend on nt. The sums are f64 so that their
 // order barely matters: a row's sum of f32 values is exact unless its magnitudes span ~2^29.
 import { shareStart } from './partition';
+import { hi64, lo64 } from './widen';
 
 /** Σ x[c] over cols in f64. */
 function sum64(px: usize, cols: i32): f64 {
@@ -42,10 +43,6 @@ function sumSquares64(px: usize, cols: i32, mean: f32): f64 {
   return s;
 }
 
-// @ts-ignore: decorator
-@inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
-// @ts-ignore: decorator
-@inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)); }
 // @ts-ignore: decorator
 @inline function total(s0: v128, s1: v128): f64 {
   return (f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s1, 0)) + (f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 1));

@@ -8,6 +8,7 @@
 // max = −inf, x − max = NaN); −inf entries in an otherwise finite row give 0 (log: −inf).
 import { shareStart } from './partition';
 import { REDUCE_MAX, REDUCE_SUM } from './op-codes';
+import { hi64, lo64 } from './widen';
 import './elementwise'; // @global f32x4 helpers: expv, loadPartial, storePartial
 
 // @ts-ignore: decorator
@@ -23,7 +24,7 @@ import './elementwise'; // @global f32x4 helpers: expv, loadPartial, storePartia
 /** Sum of the four lanes of v in f64 (exact for f32 inputs up to the final additions). */
 // @ts-ignore: decorator
 @inline function hsum64(v: v128): f64 {
-  const w = f64x2.add(f64x2.promote_low_f32x4(v), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+  const w = f64x2.add(lo64(v), hi64(v));
   return f64x2.extract_lane(w, 0) + f64x2.extract_lane(w, 1);
 }
 
@@ -155,15 +156,11 @@ export function reduceCols(tid: i32, nt: i32, x: usize, y: usize, rows: i32, col
     store<f32>(y + (<usize>c << 2), <f32>acc);
   }
 }
-// @ts-ignore: decorator
-@inline function lo64(v: v128): v128 { return f64x2.promote_low_f32x4(v); }
 /** f32x4 of the f64 lanes (l0, l1, h0, h1), each rounded to nearest like a scalar <f32> cast. */
 // @ts-ignore: decorator
 @inline function pack(l: v128, h: v128): v128 {
   return v128.shuffle<f32>(f32x4.demote_f64x2_zero(l), f32x4.demote_f64x2_zero(h), 0, 1, 4, 5);
 }
-// @ts-ignore: decorator
-@inline function hi64(v: v128): v128 { return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)); }
 
 /** Row softmax: y = exp(x − max) / Σ exp(x − max). */
 export function softmaxRows(tid: i32, nt: i32, x: usize, y: usize, rows: i32, cols: i32): void {
