@@ -165,6 +165,22 @@ await onEveryBackend(() => {
         (a, b) => R.matmul(R.permute(a, [2, 0, 1]), b), [rng.array([4, 3, 2]), rng.array([3, 5])]);
       await gradCheck('same tensor twice', (a) => E.matmul(a, a, { transB: true }), (a) => R.matmul(a, a, { transB: true }), [rng.array([3, 4])]);
     });
+    test('bias: the gradient, and the bits of add(matmul(a, b), bias) on every GEMM path', async () => {
+      await gradCheck('matmul with bias', (a, b, c) => E.matmul(a, b, { transB: true, bias: c }),
+        (a, b, c) => R.add(R.matmul(a, b, { transB: true }), c), [rng.array([2, 5, 6]), rng.array([4, 6]), rng.array([4])]);
+      // packed tiles with edges, several K blocks, one row (unpacked), a batch, k = 0; the bias a view at an offset
+      const shapes: [number[], number[], boolean][] = [[[37, 29], [29, 70], false], [[9, 600], [33, 600], true], [[1, 40], [40, 77], false],
+        [[3, 13, 21], [21, 19], false], [[6, 0], [0, 5], false]];
+      for (const [as, bs, transB] of shapes) {
+        const n = bs[transB ? 0 : 1];
+        const [fused, separate] = await readValues(() => {
+          const a = E.randn(as, 1), b = E.randn(bs, 2), bias = E.slice(E.randn([2 * n], 3), 0, n, 2 * n);
+          return [E.matmul(a, b, { transB, bias }), E.add(E.matmul(a, b, { transB }), bias)];
+        });
+        assert.deepEqual(fused, separate, `${as} × ${bs}`);
+      }
+      E.tidy(() => assert.throws(() => E.matmul(E.ones([2, 3]), E.ones([3, 4]), { bias: E.ones([3]) }), /the bias must be float32 \[4\], got float32 \[3\]/));
+    });
   });
 
   describe('softmax family', () => {

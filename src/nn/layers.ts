@@ -1,6 +1,6 @@
 /** The building blocks of the models: Linear, Embedding, LayerNorm, Dropout, DepthwiseConv. */
 import {
-  add, assign, depthwiseConv1d, disposeQ8Weights, dropout, fmt, full, layerNorm, linearQ8, matmul, q8Weights, rand, randn,
+  assign, depthwiseConv1d, disposeQ8Weights, dropout, fmt, full, layerNorm, linearQ8, matmul, q8Weights, rand, randn,
   reshape, take, Tensor, zeros, type Q8Weights,
 } from '../engine/index.js';
 import { Module } from './module.js';
@@ -76,10 +76,10 @@ export class Linear extends Module {
     const features = x.shape[x.rank - 1];
     if (features !== this.inFeatures) throw new Error(`${this.#name()}: input ${fmt(x.shape)} has ${features} features`);
     if (this.#q8) return linearQ8(x, this.#q8, this.bias);
-    // One GEMM over all leading axes.
+    // One GEMM over all leading axes, the bias added in its pass.
     const rows = reshape(x, [-1, features]);
-    const y = matmul(rows, this.weight, { transB: true });
-    return reshape(this.bias ? add(y, this.bias) : y, [...x.shape.slice(0, -1), this.outFeatures]);
+    const y = matmul(rows, this.weight, { transB: true, ...(this.bias && { bias: this.bias }) });
+    return reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
   }
 
   override dispose(): void {

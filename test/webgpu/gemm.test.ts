@@ -1,8 +1,8 @@
 /**
  * The WebGPU GEMM against the WebAssembly one: E.matmul over plain, transposed, sliced, batched
  * and broadcast operands (sizes on and off the 64×64×16 tiles), the backend's matmul with alpha
- * and beta (beta = 0 ignores NaN in C, alpha = 0 ignores NaN in A, k = 0), and the 'gemm' kernel
- * entry with a padded C (batch and row strides of its own).
+ * and beta (beta = 0 ignores NaN in C, alpha = 0 ignores NaN in A, k = 0), the 'gemm' kernel
+ * entry with a padded C (batch and row strides of its own), and the bias row.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,16 +130,25 @@ describe('webgpu gemm', () => {
     assert.ok(zeroed.every((x) => x === 0));
   });
 
-  test("the 'gemm' kernel: C with its own batch and row strides, the padding untouched", compare('gemm kernel', 13, (rng) => {
+  test("the 'gemm' kernel: C with its own batch and row strides, the padding untouched, with and without a bias", compare('gemm kernel', 13, (rng) => {
     const [batch, m, n, k, ldc, cBatch] = [2, 13, 70, 20, 75, 13 * 75 + 9];
     const a = rand(rng, [batch, k, m]); // used transposed: A[b][i][p] at b·k·m + p·m + i
     const b = rand(rng, [n, k]); // used transposed and broadcast: B[p][j] at j·k + p
-    const c = rand(rng, [batch * cBatch]);
+    const bias = rand(rng, [n]);
     // Scratch for the WebAssembly kernel's packing (ignored on WebGPU): above gemmWorkBytes for k ≤ 256.
     const work = ((Math.ceil(m / 4) * 4 + Math.ceil(n / 8) * 8) * k + 32) * 4 + 128;
-    E.runKernel('gemm', [batch, m, n, k, a, k * m, 1, m, b, 0, 1, k, c, cBatch, ldc, 0.75, 0.25, work], 2 * batch * m * n * k);
-    return [c];
+    return [null, bias].map((row) => {
+      const c = rand(rng, [batch * cBatch]);
+      E.runKernel('gemm', [batch, m, n, k, a, k * m, 1, m, b, 0, 1, k, c, cBatch, ldc, 0.75, 0.25, row, work], 2 * batch * m * n * k);
+      return c;
+    });
   }));
+
+  test('matmul with a bias: add(matmul(a, b), bias), on and off the tiles, and k = 0', compare('bias', 14, (rng) => [
+    E.matmul(rand(rng, [70, 33]), rand(rng, [65, 33]), { transB: true, bias: rand(rng, [65]) }),
+    E.matmul(rand(rng, [3, 5, 8]), rand(rng, [8, 9]), { bias: rand(rng, [9]) }),
+    E.matmul(E.zeros([4, 0]), E.zeros([0, 6]), { bias: rand(rng, [6]) }),
+  ]));
 
   test('no GPU memory is left behind', async (t) => {
     if (typeof gpu === 'string') return t.skip(gpu);

@@ -8,7 +8,11 @@ import type { KernelArgs, KernelName } from './kernel-table.js';
 
 export type { BufferRef, DType, Handle, TypedArrayFor } from './buffer.js';
 
-/** C[b] = alpha·op(A[b])·op(B[b]) + beta·C[b]; strides in elements, batch stride 0 broadcasts. */
+/**
+ * C[b] = alpha·op(A[b])·op(B[b]) + beta·C[b] (+ bias); strides in elements, batch stride 0
+ * broadcasts. bias, a contiguous row of n, is added to every row of C last: the same bits as the
+ * product followed by a separate add.
+ */
 export interface MatmulSpec<Ref = BufferRef> {
   batch: number;
   m: number;
@@ -21,6 +25,7 @@ export interface MatmulSpec<Ref = BufferRef> {
   c: Ref; // contiguous [batch, m, n]
   alpha?: number;
   beta?: number;
+  bias?: Ref | null;
 }
 
 export type GemmChoice = 'auto' | 'wasm' | 'native';

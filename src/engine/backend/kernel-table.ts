@@ -66,7 +66,7 @@ export const KERNELS = {
     'batch', 'm', 'n', 'k',
     'a*', 'aBatchStride', 'aRowStride', 'aColStride',
     'b*', 'bBatchStride', 'bRowStride', 'bColStride',
-    'c*', 'cBatchStride', 'ldc', 'alpha', 'beta', 'work#',
+    'c*', 'cBatchStride', 'ldc', 'alpha', 'beta', 'bias*?', 'work#',
   ],
 } as const;
 

@@ -183,6 +183,8 @@ export class WasmBackend implements Backend {
     if (native && native.supports(addressed) && (this.#gemm === 'native' || native.worthIt(addressed))) {
       this.#timed(`gemm (native) ${spec.batch}×${spec.m}×${spec.k}×${spec.n}`, () => native.matmul(addressed));
       this.gemmCalls.native++;
+      // onnxruntime's product has no bias: the kernel's k = 0 case adds it in place (C = 1·C + bias)
+      if (spec.bias) this.wasmMatmul({ ...spec, k: 0, alpha: 0, beta: 1 });
       return;
     }
     this.wasmMatmul(spec);
@@ -220,7 +222,7 @@ export class WasmBackend implements Backend {
   wasmMatmul(spec: MatmulSpec): void {
     const { batch, m, n, k, a, aStrides, b, bStrides, c } = spec;
     const perThread = Number(this.#pool.exports.gemmWorkBytes(m, n, k));
-    const args = [batch, m, n, k, a, ...aStrides, b, ...bStrides, c, m * n, n, spec.alpha ?? 1, spec.beta ?? 0, perThread] as const;
+    const args = [batch, m, n, k, a, ...aStrides, b, ...bStrides, c, m * n, n, spec.alpha ?? 1, spec.beta ?? 0, spec.bias ?? null, perThread] as const;
     this.#dispatch('gemm', args, 2 * batch * m * n * k, this.#profile ? `gemm ${batch}×${m}×${k}×${n}` : 'gemm');
   }
 
@@ -265,5 +267,5 @@ function address(ref: BufferRef): number {
 }
 
 function addressedSpec(spec: MatmulSpec): MatmulSpec<number> {
-  return { ...spec, a: address(spec.a), b: address(spec.b), c: address(spec.c) };
+  return { ...spec, a: address(spec.a), b: address(spec.b), c: address(spec.c), bias: spec.bias ? address(spec.bias) : null };
 }

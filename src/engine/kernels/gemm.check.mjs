@@ -41,9 +41,10 @@ let seed = 12345;
 const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 31) - 1;
 
 // One case. tA/tB: operand stored transposed; padA/padB/padC: extra elements per stored row;
-// bcA/bcB: batch stride 0 (one matrix broadcast over the batch).
+// bcA/bcB: batch stride 0 (one matrix broadcast over the batch); bias: a row of n added to C,
+// whose result must have the bits of the product without it followed by a float32 add.
 function runCase(w, { batch = 1, m, n, k, tA = false, tB = false, alpha = 1, beta = 0,
-  padA = 0, padB = 0, padC = 0, bcA = false, bcB = false, nts = [1, 2, 3] }) {
+  padA = 0, padB = 0, padC = 0, bcA = false, bcB = false, bias = false, nts = [1, 2, 3] }) {
   w.reset();
   // A logical [batch, m, k]; stored row-major as [m][k+pad] or, transposed, [k][m+pad]
   const aRows = tA ? k : m, aCols = (tA ? m : k) + padA;
@@ -55,8 +56,10 @@ function runCase(w, { batch = 1, m, n, k, tA = false, tB = false, alpha = 1, bet
   const ldc = n + padC, cBS = m * ldc;
   const aLen = (bcA ? 1 : batch) * aRows * aCols, bLen = (bcB ? 1 : batch) * bRows * bCols;
   const cLen = batch * cBS;
-  const pa = w.alloc(aLen), pb = w.alloc(bLen), pc = w.alloc(cLen);
+  const pa = w.alloc(aLen), pb = w.alloc(bLen), pc = w.alloc(cLen), pbias = bias ? w.alloc(n) : 0;
   const A = w.f32(pa, aLen), B = w.f32(pb, bLen);
+  const bias32 = bias ? w.f32(pbias, n) : new Float32Array(n);
+  for (let j = 0; bias && j < n; j++) bias32[j] = rnd() * 4;
   for (let i = 0; i < aLen; i++) A[i] = rnd();
   for (let i = 0; i < bLen; i++) B[i] = rnd();
   const C0 = new Float32Array(cLen);
@@ -71,7 +74,7 @@ function runCase(w, { batch = 1, m, n, k, tA = false, tB = false, alpha = 1, bet
     let s = 0;
     for (let p = 0; p < k; p++) s += A[bi * aBS + i * aRS + p * aCS] * B[bi * bBS + p * bRS + j * bCS];
     const ci = bi * cBS + i * ldc + j;
-    ref[ci] = alpha * s + (beta === 0 ? 0 : beta * C0[ci]);
+    ref[ci] = alpha * s + (beta === 0 ? 0 : beta * C0[ci]) + bias32[j];
     maxRef = Math.max(maxRef, Math.abs(ref[ci]));
   }
 
@@ -81,11 +84,22 @@ function runCase(w, { batch = 1, m, n, k, tA = false, tB = false, alpha = 1, bet
     const pw = w.alloc(Math.ceil((wb * nt) / 4));
     const C = w.f32(pc, cLen);
     C.set(C0);
-    for (let tid = 0; tid < nt; tid++) {
-      w.ex.gemm(tid, nt, batch, m, n, k, pa, aBS, aRS, aCS, pb, bBS, bRS, bCS, pc, cBS, ldc,
-        alpha, beta, pw, wb);
+    const product = (withBias) => {
+      w.f32(pc, cLen).set(C0);
+      for (let tid = 0; tid < nt; tid++) {
+        w.ex.gemm(tid, nt, batch, m, n, k, pa, aBS, aRS, aCS, pb, bBS, bRS, bCS, pc, cBS, ldc,
+          alpha, beta, withBias ? pbias : 0, pw, wb);
+      }
+      return Float32Array.from(w.f32(pc, cLen));
+    };
+    const got = product(bias);
+    if (bias) {
+      const plain = product(false);
+      for (let bi = 0; bi < batch; bi++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+        const ci = bi * cBS + i * ldc + j;
+        if (!Object.is(got[ci], Math.fround(plain[ci] + bias32[j]))) throw new Error(`bias: (${i},${j}) is not the product + bias in float32 (nt=${nt})`);
+      }
     }
-    const got = Float32Array.from(w.f32(pc, cLen));
     const tol = 1e-5 * Math.sqrt(Math.max(k, 1)) * Math.max(maxRef, 1e-30) + 1e-30;
     let maxErr = 0;
     for (let bi = 0; bi < batch; bi++) for (let i = 0; i < m; i++) for (let j = 0; j < ldc; j++) {
@@ -131,6 +145,11 @@ function cases() {
   list.push({ m: 1, n: 1000, k: 300, nts: [1, 2, 3, 4] });
   list.push({ m: 4, n: 8, k: 8, nts: [1, 2] }); // smallest packed case
   list.push({ m: 6, n: 40, k: 9, tB: true, nts: [1, 2, 3] }); // last row block shorter than MR
+  // bias: packed tiles and edges, several K blocks, several column blocks, the unpacked paths, k = 0
+  list.push({ m: 37, n: 29, k: 65, bias: true }, { m: 130, n: 90, k: 600, beta: 0.5, bias: true, nts: [1, 2, 3] });
+  list.push({ m: 9, n: 2100, k: 17, bias: true, nts: [1, 2] }, { batch: 3, m: 13, n: 21, k: 19, tA: true, bias: true });
+  for (const tB of [false, true]) list.push({ m: 3, n: 77, k: 29, tB, bias: true, nts: [1, 2, 3] }, { m: 1, n: 45, k: 13, tB, beta: 0.5, bias: true });
+  list.push({ m: 8, n: 8, k: 0, bias: true }, { m: 8, n: 8, k: 8, alpha: 0, beta: 3, bias: true });
   return list;
 }
 
@@ -141,7 +160,7 @@ function timeIt(w, m, n, k) {
   for (let i = 0; i < A.length; i++) A[i] = rnd();
   for (let i = 0; i < B.length; i++) B[i] = rnd();
   const wb = w.ex.gemmWorkBytes(m, n, k), pw = w.alloc(wb / 4);
-  const run = () => w.ex.gemm(0, 1, 1, m, n, k, pa, 0, k, 1, pb, 0, n, 1, pc, 0, n, 1, 0, pw, wb);
+  const run = () => w.ex.gemm(0, 1, 1, m, n, k, pa, 0, k, 1, pb, 0, n, 1, pc, 0, n, 1, 0, 0, pw, wb);
   run(); run();
   let best = Infinity;
   const t0 = performance.now();

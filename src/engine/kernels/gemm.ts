@@ -1,4 +1,4 @@
-// Single-precision GEMM:  C[b] = alpha * A[b]·B[b] + beta * C[b]   for b in [0, batch)
+// Single-precision GEMM:  C[b] = alpha * A[b]·B[b] + beta * C[b] (+ bias)   for b in [0, batch)
 //   A[b] : m×k, element (i,p) at a + 4*(b*aBatchStride + i*aRowStride + p*aColStride)
 //   B[b] : k×n, element (p,j) at b + 4*(b*bBatchStride + p*bRowStride + j*bColStride)
 //   C[b] : m×n, element (i,j) at c + 4*(b*cBatchStride + i*ldc + j)
@@ -7,6 +7,8 @@
 // tile of f32x4 accumulators (the micro-kernel) sweeps one A panel against one B panel.
 // Threads split the output into tiles (never K), and K blocking depends only on k, so every C
 // element is computed by exactly the same sequence of operations whatever nt is.
+// bias (a row vector of n, or 0 for none) is added to each C row last, once the final K block is
+// in: the same bits as the product followed by a separate add.
 import { shareStart } from './partition';
 
 // Micro-tile 4×8 = 8 f32x4 accumulators. Measured (Node 20, this machine, 1 thread): 4×8, 3×12
@@ -31,18 +33,21 @@ function fma(a: v128, b: v128, c: v128): v128 {
 // mode 0: C = alpha*acc   (first K block, beta == 0: old C never read, may hold NaN)
 // mode 1: C = alpha*acc + beta*C   (first K block)
 // mode 2: C = alpha*acc + C        (later K blocks accumulate)
+// Then + bias where bias ≠ 0 (bp: the bias of these four columns).
 // Scalar tail code (mergeTile) repeats exactly these per-lane operations.
 // @inline
-function put(p: usize, acc: v128, va: v128, vb: v128, mode: i32): void {
+function put(p: usize, acc: v128, va: v128, vb: v128, mode: i32, bias: usize, bp: usize): void {
   let r = f32x4.mul(va, acc);
   if (mode == 1) r = f32x4.add(r, f32x4.mul(vb, v128.load(p)));
   else if (mode == 2) r = f32x4.add(r, v128.load(p));
+  if (bias) r = f32x4.add(r, v128.load(bp));
   v128.store(p, r);
 }
 
 // 4×8 tile over kc steps. ap: packed A panel [kc][4], bp: packed B panel [kc][8],
-// c: C tile, row stride ldc bytes. Per k step: 2 B vectors, 4 broadcast A values, 8 FMAs.
-function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32): void {
+// c: C tile, row stride ldc bytes, bias: the tile's 8 bias values (or 0). Per k step: 2 B vectors,
+// 4 broadcast A values, 8 FMAs.
+function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32, bias: usize): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
@@ -57,15 +62,16 @@ function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, 
     ap += 16; bp += 32;
   }
   const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
-  put(c, c00, va, vb, mode); put(c + 16, c01, va, vb, mode); c += ldc;
-  put(c, c10, va, vb, mode); put(c + 16, c11, va, vb, mode); c += ldc;
-  put(c, c20, va, vb, mode); put(c + 16, c21, va, vb, mode); c += ldc;
-  put(c, c30, va, vb, mode); put(c + 16, c31, va, vb, mode);
+  const b1 = bias + 16;
+  put(c, c00, va, vb, mode, bias, bias); put(c + 16, c01, va, vb, mode, bias, b1); c += ldc;
+  put(c, c10, va, vb, mode, bias, bias); put(c + 16, c11, va, vb, mode, bias, b1); c += ldc;
+  put(c, c20, va, vb, mode, bias, bias); put(c + 16, c21, va, vb, mode, bias, b1); c += ldc;
+  put(c, c30, va, vb, mode, bias, bias); put(c + 16, c31, va, vb, mode, bias, b1);
 }
 
 // Edge tile: the micro-kernel stored raw sums (alpha=1, mode 0) in tile [MR][NR]; apply the
 // same per-element formula as put() to the rows×cols corner that exists in C.
-function mergeTile(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, alpha: f32, beta: f32, mode: i32): void {
+function mergeTile(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, alpha: f32, beta: f32, mode: i32, bias: usize): void {
   for (let i = 0; i < rows; i++) {
     const t = tile + <usize>(i * NR * 4), ci = c + <usize>i * ldc;
     for (let j = 0; j < cols; j++) {
@@ -73,6 +79,7 @@ function mergeTile(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, alph
       let r = alpha * load<f32>(t + <usize>(j << 2));
       if (mode == 1) r = r + beta * load<f32>(q);
       else if (mode == 2) r = r + load<f32>(q);
+      if (bias) r = r + load<f32>(bias + <usize>(j << 2));
       store<f32>(q, r);
     }
   }
@@ -153,7 +160,7 @@ function packB(dst: usize, b: usize, rs: usize, cs: usize, kc: i32, cols: i32): 
 // 32 columns (8 accumulators) per pass, then 4, then single columns. Every column gets the
 // same per-lane fma chain over p whichever pass handles it, so thread chunking cannot change bits.
 function rowTimesB(k: i32, a: usize, acs: usize, b: usize, brs: usize, c: usize, j0: i32, j1: i32,
-  alpha: f32, beta: f32, mode: i32): void {
+  alpha: f32, beta: f32, mode: i32, bias: usize): void {
   const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
   let j = j0;
   for (; j + 32 <= j1; j += 32) {
@@ -167,14 +174,16 @@ function rowTimesB(k: i32, a: usize, acs: usize, b: usize, brs: usize, c: usize,
       s6 = fma(x, v128.load(bp, 96), s6); s7 = fma(x, v128.load(bp, 112), s7);
       ap += acs; bp += brs;
     }
-    const q = c + <usize>(j << 2);
-    put(q, s0, va, vb, mode); put(q + 16, s1, va, vb, mode); put(q + 32, s2, va, vb, mode); put(q + 48, s3, va, vb, mode);
-    put(q + 64, s4, va, vb, mode); put(q + 80, s5, va, vb, mode); put(q + 96, s6, va, vb, mode); put(q + 112, s7, va, vb, mode);
+    const q = c + <usize>(j << 2), bq = bias + <usize>(j << 2);
+    put(q, s0, va, vb, mode, bias, bq); put(q + 16, s1, va, vb, mode, bias, bq + 16);
+    put(q + 32, s2, va, vb, mode, bias, bq + 32); put(q + 48, s3, va, vb, mode, bias, bq + 48);
+    put(q + 64, s4, va, vb, mode, bias, bq + 64); put(q + 80, s5, va, vb, mode, bias, bq + 80);
+    put(q + 96, s6, va, vb, mode, bias, bq + 96); put(q + 112, s7, va, vb, mode, bias, bq + 112);
   }
   for (; j + 4 <= j1; j += 4) {
     let s0 = f32x4.splat(0), ap = a, bp = b + <usize>(j << 2);
     for (let p = 0; p < k; p++) { s0 = fma(v128.load32_splat(ap), v128.load(bp), s0); ap += acs; bp += brs; }
-    put(c + <usize>(j << 2), s0, va, vb, mode);
+    put(c + <usize>(j << 2), s0, va, vb, mode, bias, bias + <usize>(j << 2));
   }
   for (; j < j1; j++) {
     // one column in lane 0 of a vector: same arithmetic as the lanes above
@@ -183,6 +192,7 @@ function rowTimesB(k: i32, a: usize, acs: usize, b: usize, brs: usize, c: usize,
     const q = c + <usize>(j << 2);
     let r = alpha * f32x4.extract_lane(s0, 0);
     if (mode == 1) r = r + beta * load<f32>(q);
+    if (bias) r = r + load<f32>(bias + <usize>(j << 2));
     store<f32>(q, r);
   }
 }
@@ -204,7 +214,7 @@ function dotTail(k8: i32, k: i32, a: usize, b: usize, s: f32): f32 {
 // C[i, j0:j1] for B with unit row stride (B = Wᵀ of a row-major W: y = x·Wᵀ), A row contiguous.
 // Four columns share each A load; a lone column repeats exactly the same per-column operations.
 function rowDotB(k: i32, a: usize, b: usize, bcs: usize, c: usize, j0: i32, j1: i32,
-  alpha: f32, beta: f32, mode: i32): void {
+  alpha: f32, beta: f32, mode: i32, bias: usize): void {
   const k8 = k & ~7;
   let j = j0;
   for (; j < j1; ) {
@@ -225,6 +235,7 @@ function rowDotB(k: i32, a: usize, b: usize, bcs: usize, c: usize, j0: i32, j1: 
       const cq = c + <usize>((j + q) << 2);
       let r = alpha * dotTail(k8, k, a, b0 + <usize>q * bcs, s);
       if (mode == 1) r = r + beta * load<f32>(cq);
+      if (bias) r = r + load<f32>(bias + <usize>((j + q) << 2));
       store<f32>(cq, r);
     }
     j += cnt;
@@ -254,15 +265,17 @@ export function gemmWorkBytes(m: i32, n: i32, k: i32): i32 {
 function rect(
   m0: i32, m1: i32, n0: i32, n1: i32, k: i32,
   a: usize, ars: usize, acs: usize, b: usize, brs: usize, bcs: usize, c: usize, ldc: usize,
-  alpha: f32, beta: f32, ap: usize, bp: usize, tile: usize, small: bool,
+  alpha: f32, beta: f32, bias: usize, ap: usize, bp: usize, tile: usize, small: bool,
 ): void {
   if (k == 0 || alpha == 0) {
-    // C = beta*C (BLAS convention: A·B not evaluated, so NaN/Inf in A or B do not leak in)
+    // C = beta*C (+ bias) (BLAS convention: A·B not evaluated, so NaN/Inf in A or B do not leak in)
     for (let i = m0; i < m1; i++) {
       const ci = c + <usize>i * ldc;
       for (let j = n0; j < n1; j++) {
         const q = ci + <usize>(j << 2);
-        store<f32>(q, beta == 0 ? 0 : beta * load<f32>(q));
+        let r: f32 = beta == 0 ? 0 : beta * load<f32>(q);
+        if (bias) r = r + load<f32>(bias + <usize>(j << 2));
+        store<f32>(q, r);
       }
     }
     return;
@@ -271,8 +284,8 @@ function rect(
     const mode = beta == 0 ? 0 : 1;
     for (let i = m0; i < m1; i++) {
       const ai = a + <usize>i * ars, ci = c + <usize>i * ldc;
-      if (bcs == 4) rowTimesB(k, ai, acs, b, brs, ci, n0, n1, alpha, beta, mode);
-      else rowDotB(k, ai, b, bcs, ci, n0, n1, alpha, beta, mode);
+      if (bcs == 4) rowTimesB(k, ai, acs, b, brs, ci, n0, n1, alpha, beta, mode, bias);
+      else rowDotB(k, ai, b, bcs, ci, n0, n1, alpha, beta, mode, bias);
     }
     return;
   }
@@ -283,6 +296,7 @@ function rect(
       const kc = min(kcb, k - pc);
       packB(bp, b + <usize>pc * brs + <usize>jc * bcs, brs, bcs, kc, nc);
       const mode = pc > 0 ? 2 : beta == 0 ? 0 : 1;
+      const kBias = pc + kc >= k ? bias : 0; // with the last K block
       for (let ic = m0; ic < m1; ic += MC) {
         const mc = min(MC, m1 - ic);
         packA(ap, a + <usize>ic * ars + <usize>pc * acs, ars, acs, mc, kc);
@@ -290,14 +304,15 @@ function rect(
           const w = min(NR, nc - jr);
           const bpp = bp + <usize>(jr * kc << 2);
           let cp = c + <usize>ic * ldc + <usize>((jc + jr) << 2);
+          const bj = kBias ? kBias + <usize>((jc + jr) << 2) : 0;
           for (let ir = 0; ir < mc; ir += MR) {
             const h = min(MR, mc - ir);
             const app = ap + <usize>(ir * kc << 2);
             if (h == MR && w == NR) {
-              micro(kc, app, bpp, cp, ldc, alpha, beta, mode);
+              micro(kc, app, bpp, cp, ldc, alpha, beta, mode, bj);
             } else {
-              micro(kc, app, bpp, tile, <usize>(NR << 2), 1, 0, 0);
-              mergeTile(tile, cp, ldc, h, w, alpha, beta, mode);
+              micro(kc, app, bpp, tile, <usize>(NR << 2), 1, 0, 0, 0);
+              mergeTile(tile, cp, ldc, h, w, alpha, beta, mode, bj);
             }
             cp += <usize>MR * ldc;
           }
@@ -308,7 +323,8 @@ function rect(
 }
 
 /**
- * C = alpha·A·B + beta·C over a batch; thread tid of nt does its share of output tiles.
+ * C = alpha·A·B + beta·C (+ bias, a row of n, when bias ≠ 0) over a batch; thread tid of nt
+ * does its share of output tiles.
  * Strides in float32 elements (batch stride 0 broadcasts); pointers are byte offsets.
  * Work units are MR-row blocks of C, ordered (column chunk, batch, row block); when there are
  * fewer than 4·nt row blocks, N is also cut into NR-multiple chunks so all threads get work.
@@ -319,7 +335,7 @@ export function gemm(
   a: usize, aBatchStride: i32, aRowStride: i32, aColStride: i32,
   b: usize, bBatchStride: i32, bRowStride: i32, bColStride: i32,
   c: usize, cBatchStride: i32, ldc: i32,
-  alpha: f32, beta: f32,
+  alpha: f32, beta: f32, bias: usize,
   work: usize, workBytesPerThread: i32,
 ): void {
   if (batch <= 0 || m <= 0 || n <= 0) return;
@@ -353,7 +369,7 @@ export function gemm(
       a + ((bu * <usize>aBatchStride) << 2), <usize>aRowStride << 2, <usize>aColStride << 2,
       b + ((bu * <usize>bBatchStride) << 2), <usize>bRowStride << 2, <usize>bColStride << 2,
       c + ((bu * <usize>cBatchStride) << 2), ldcB,
-      alpha, beta, ap, bp, tile, small,
+      alpha, beta, bias, ap, bp, tile, small,
     );
     u += r1 - r0;
   }

@@ -1,7 +1,7 @@
 /**
- * GEMM in WGSL: C[b] = alpha·A[b]·B[b] + beta·C[b] for every batch b in one dispatch, with A and B
- * addressed by arbitrary element strides (transposes and broadcast batches, stride 0) and C by a
- * batch stride and a row stride. The semantics are the WebAssembly kernel's (kernels/gemm.ts):
+ * GEMM in WGSL: C[b] = alpha·A[b]·B[b] + beta·C[b] (+ bias, a row of n) for every batch b in one
+ * dispatch, with A and B addressed by arbitrary element strides (transposes and broadcast batches,
+ * stride 0) and C by a batch stride and a row stride. The semantics are the WebAssembly kernel's (kernels/gemm.ts):
  * beta = 0 never reads C (it may hold NaN), and alpha = 0 or k = 0 gives beta·C without
  * evaluating A·B.
  *
@@ -33,7 +33,7 @@ var<workgroup> Bs: array<f32, ${TK * (TILE + 1)}>; // Bs[kk * LD + col]
 
 /** A and B may be views of one allocation (x·xᵀ): the backend then binds it once. */
 const GEMM_SHADER = shader('gemm', {
-  buffers: ['a', 'b', 'c'],
+  buffers: ['a', 'b', 'c', 'bias'],
   params: [
     'batch:u32', 'm:u32', 'n:u32', 'k:u32',
     'aBatch:i32', 'aRow:i32', 'aCol:i32',
@@ -102,6 +102,7 @@ const GEMM_SHADER = shader('gemm', {
         } else if (p.beta != 0.0) {
           v = v + p.beta * c[at];
         }
+        if (p.o_bias != NONE) { v = v + bias[p.o_bias + col]; }
         c[at] = v;
       }
     }
@@ -110,7 +111,7 @@ const GEMM_SHADER = shader('gemm', {
 });
 
 /** MatmulSpec with C's layout of its own (the 'gemm' kernel's arguments). */
-type Gemm = Required<MatmulSpec> & { cBatchStride: number; ldc: number };
+type Gemm = Required<Omit<MatmulSpec, 'bias'>> & Pick<MatmulSpec, 'bias'> & { cBatchStride: number; ldc: number };
 
 function encodeGemm(g: Gemm, run: RunShader): void {
   if (g.batch <= 0 || g.m <= 0 || g.n <= 0) return;
@@ -122,7 +123,7 @@ function encodeGemm(g: Gemm, run: RunShader): void {
   // alpha = 0: A·B is not evaluated (NaN or Inf there must not reach C), as with k = 0.
   const k = g.alpha === 0 ? 0 : g.k;
   const params = [g.batch, g.m, g.n, k, ...g.aStrides, ...g.bStrides, g.cBatchStride, g.ldc, g.alpha, g.beta, tilesN, tiles];
-  run(GEMM_SHADER, [g.a, g.b, g.c], params, g.batch * tiles);
+  run(GEMM_SHADER, [g.a, g.b, g.c, g.bias ?? null], params, g.batch * tiles);
 }
 
 /** The backend's matmul: C contiguous [batch, m, n]; alpha 1 and beta 0 unless given. */
@@ -132,6 +133,6 @@ export function encodeMatmul(spec: MatmulSpec, run: RunShader): void {
 
 export const GEMM: Partial<GpuKernelTable> = {
   // The scratch argument is the CPU kernel's packing space: nothing to do with it here.
-  gemm: ([batch, m, n, k, a, aB, aR, aC, b, bB, bR, bC, c, cBatchStride, ldc, alpha, beta], run) =>
-    encodeGemm({ batch, m, n, k, a, aStrides: [aB, aR, aC], b, bStrides: [bB, bR, bC], c, cBatchStride, ldc, alpha, beta }, run),
+  gemm: ([batch, m, n, k, a, aB, aR, aC, b, bB, bR, bC, c, cBatchStride, ldc, alpha, beta, bias], run) =>
+    encodeGemm({ batch, m, n, k, a, aStrides: [aB, aR, aC], b, bStrides: [bB, bR, bC], c, cBatchStride, ldc, alpha, beta, bias }, run),
 };
