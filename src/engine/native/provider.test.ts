@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configureEngine, matmul, randn, tidy, Tensor } from '../index.js';
+import { add, configureEngine, matmul, randn, tidy, Tensor } from '../index.js';
 
 /** float64 reference of op(a)·op(b) for 2-D or batched 3-D row-major data. */
 function reference(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Float64Array {
@@ -54,6 +54,18 @@ test('gemm: native routes every operand layout to onnxruntime and matches float6
       assertClose(c.toArray(), reference(a, b, transA, transB), `native ${sa} × ${sb} transA=${transA} transB=${transB}`);
     });
   }
+  configureEngine({ gemm: 'auto' });
+});
+
+test('gemm: a bias row with a native product is added after it, as a separate add would', () => {
+  const engine = configureEngine({ gemm: 'native', threads: 2 });
+  tidy(() => {
+    const [a, b, bias] = [randn([65, 17], 1), randn([33, 17], 2), randn([33], 3)];
+    const before = engine.gemmCalls.native;
+    const fused = matmul(a, b, { transB: true, bias }).toArray();
+    assert.equal(engine.gemmCalls.native, before + 1, 'the product did not run natively');
+    assert.deepEqual(fused, add(matmul(a, b, { transB: true }), bias).toArray());
+  });
   configureEngine({ gemm: 'auto' });
 });
 
