@@ -3,7 +3,7 @@
  * segment of rows. With s = ⌊n/m⌋ the first (s+1)·m − n segments have s rows and the rest s+1,
  * so n divisible by m gives the official equal segments.
  */
-import { empty, fmt, record, runKernel, Tensor, withContiguous } from '../engine/index.js';
+import { empty, fmt, record, runKernel, sameShape, Tensor, withContiguous } from '../engine/index.js';
 
 /** Row ranges [start, end) of the m segments of n rows. */
 export function segmentBounds(n: number, m: number): [number, number][] {
@@ -30,11 +30,15 @@ export function segmentMeans(x: Tensor, m: number): Tensor {
   return record(out, 'segmentMeans', [x], (dy) => [segmentMeansAdjoint(dy, n)]);
 }
 
-/** dx[i] = dy[segment(i)] / |segment(i)|: segment means' adjoint, dy (B, H, m, d) → (B, H, n, d). */
-export function segmentMeansAdjoint(dy: Tensor, n: number): Tensor {
+/**
+ * dx[i] = dy[segment(i)] / |segment(i)|: segment means' adjoint, dy (B, H, m, d) → (B, H, n, d);
+ * plus acc (B, H, n, d) in the same pass when given (the bits of add(acc, adjoint)).
+ */
+export function segmentMeansAdjoint(dy: Tensor, n: number, acc?: Tensor): Tensor {
   const [B, H, m, d] = dy.shape;
   const dx = empty([B, H, n, d]);
-  withContiguous([dy], (g) => runKernel('segmentMeansGrad', [g, dx, B * H, n, d, m], dx.size));
+  if (acc && !sameShape(acc.shape, dx.shape)) throw new Error(`segmentMeansAdjoint: acc ${fmt(acc.shape)} is not ${fmt(dx.shape)}`);
+  withContiguous(acc ? [dy, acc] : [dy], (g, a) => runKernel('segmentMeansGrad', [g, dx, a ?? null, B * H, n, d, m], dx.size));
   return dx;
 }
 

@@ -129,10 +129,8 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
 
 /** d(Q) from d(Q') and d(Q̃): dQ' += segment-mean adjoint of dQ̃; dQ = s·dQ' (⊙ mask, as one product with mask·s). */
 function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scale: number, scaledMask: Tensor | undefined): Tensor {
-  const spread = segmentMeansAdjoint(dLandmarks, dRows.shape[2]);
-  const total = add(dRows, spread);
+  const total = segmentMeansAdjoint(dLandmarks, dRows.shape[2], dRows);
   const scaled = scaledMask ? mul(total, scaledMask) : mulScalar(total, scale);
-  spread.dispose();
   total.dispose();
   return scaled;
 }

@@ -7,7 +7,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as E from '../../src/engine/index.js';
-import { segmentBounds, segmentMeans } from '../../src/attention/landmarks.js';
+import { segmentBounds, segmentMeans, segmentMeansAdjoint } from '../../src/attention/landmarks.js';
+import { readValues } from '../check.js';
 import { matchesWasm, webgpuBackend } from './backends.js';
 import { randTensor } from './gpu-inputs.js';
 
@@ -85,6 +86,18 @@ describe('webgpu segment means', () => {
       const y = segmentMeans(x, 8);
       return [y, ...E.gradients([y], [x], [E.slice(randTensor(11, [3, 2, 8, 3]), 0, 1, 3)])];
     }, MEAN_TOL, gpu);
+  });
+
+  test('the adjoint with an accumulator: the bits of add(acc, adjoint), on WebAssembly and WebGPU', async (t) => {
+    const both = () => {
+      const dy = randTensor(12, [2, 3, 8, 5]), acc = randTensor(13, [2, 3, 37, 5]);
+      return [segmentMeansAdjoint(dy, 37, acc), E.add(acc, segmentMeansAdjoint(dy, 37))];
+    };
+    const [fused, separate] = await readValues(both);
+    assert.deepEqual(fused, separate);
+    if (typeof gpu === 'string') return t.skip(gpu);
+    const [gpuFused, gpuSeparate] = await matchesWasm('adjoint + acc', both, MEAN_TOL, gpu);
+    assert.deepEqual(gpuFused, gpuSeparate);
   });
 
   test('segments follow segmentBounds when m does not divide n (n = 37, m = 8)', async (t) => {

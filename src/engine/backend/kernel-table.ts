@@ -47,7 +47,7 @@ export const KERNELS = {
   dwconvGradInput: ['dy*', 'w*', 'dx*', ...CONV],
   dwconvGradWeight: ['dy*', 'x*', 'dw*', ...CONV],
   segmentMeans: ['x*', 'y*', 'bh', 'n', 'd', 'm'],
-  segmentMeansGrad: ['dy*', 'dx*', 'bh', 'n', 'd', 'm'],
+  segmentMeansGrad: ['dy*', 'dx*', 'acc*?', 'bh', 'n', 'd', 'm'],
   flashForward: ['q*', 'k*', 'v*', 'bias*?', 'out*', 'stats*', ...FLASH_DROP],
   flashProbs: ['q*', 'k*', 'bias*?', 'stats*', 'probs*', ...FLASH],
   flashBackwardQuery: ['q*', 'k*', 'v*', 'bias*?', 'out*', 'dout*', 'stats*', 'delta*', 'dq*?', ...FLASH_DROP],

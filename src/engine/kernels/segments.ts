@@ -37,7 +37,7 @@ export function segmentMeans(tid: i32, nt: i32, x: usize, y: usize, bh: i32, n: 
 }
 
 /** dx[bh, i, :] = dy[bh, segment(i), :] / |segment(i)|: the adjoint of segmentMeans. */
-export function segmentMeansGrad(tid: i32, nt: i32, dy: usize, dx: usize, bh: i32, n: i32, d: i32, m: i32): void {
+export function segmentMeansGrad(tid: i32, nt: i32, dy: usize, dx: usize, acc: usize, bh: i32, n: i32, d: i32, m: i32): void {
   const units = bh * m;
   const u1 = shareStart(units, tid + 1, nt, 1);
   for (let u = shareStart(units, tid, nt, 1); u < u1; u++) {
@@ -47,12 +47,19 @@ export function segmentMeansGrad(tid: i32, nt: i32, dy: usize, dx: usize, bh: i3
     const r1 = segmentStart(j + 1, n, m);
     const len = <f32>(r1 - r0);
     const g = dy + ((<usize>u * <usize>d) << 2);
-    const base = dx + ((<usize>b * <usize>n * <usize>d) << 2);
+    const base = (<usize>b * <usize>n * <usize>d) << 2;
     for (let r = r0; r < r1; r++) {
-      const row = base + ((<usize>r * <usize>d) << 2);
+      const o = base + ((<usize>r * <usize>d) << 2);
+      const row = dx + o, from = acc + o;
       let c = 0;
-      for (; c + 4 <= d; c += 4) v128.store(row + (<usize>c << 2), f32x4.div(v128.load(g + (<usize>c << 2)), f32x4.splat(len)));
-      for (; c < d; c++) store<f32>(row + (<usize>c << 2), load<f32>(g + (<usize>c << 2)) / len);
+      for (; c + 4 <= d; c += 4) {
+        const q = f32x4.div(v128.load(g + (<usize>c << 2)), f32x4.splat(len));
+        v128.store(row + (<usize>c << 2), acc ? f32x4.add(v128.load(from + (<usize>c << 2)), q) : q);
+      }
+      for (; c < d; c++) {
+        const q = load<f32>(g + (<usize>c << 2)) / len;
+        store<f32>(row + (<usize>c << 2), acc ? load<f32>(from + (<usize>c << 2)) + q : q);
+      }
     }
   }
 }

@@ -45,7 +45,7 @@ const segmentMeans = shader('segmentMeans', {
 
 /** dx[b, r, c] = dy[b, segment(r), c] / |segment(r)|, one invocation per element of dx. */
 const segmentMeansGrad = shader('segmentMeansGrad', {
-  buffers: ['dy', 'dx'],
+  buffers: ['dy', 'dx', 'acc'],
   params: ['total:u32', 'n:u32', 'd:u32', 'm:u32'],
   workgroupSize: WG,
   prelude: RULES,
@@ -57,7 +57,9 @@ const segmentMeansGrad = shader('segmentMeansGrad', {
   let r = row - b * p.n;
   let j = segOf(r, p.n, p.m);
   let len = segStart(j + 1u, p.n, p.m) - segStart(j, p.n, p.m);
-  dx[p.o_dx + i] = dy[p.o_dy + (b * p.m + j) * p.d + c] / f32(len);`,
+  var v = dy[p.o_dy + (b * p.m + j) * p.d + c] / f32(len);
+  if (p.o_acc != NONE) { v = acc[p.o_acc + i] + v; }
+  dx[p.o_dx + i] = v;`,
 });
 
 export const SEGMENTS: Partial<GpuKernelTable> = {
@@ -65,8 +67,8 @@ export const SEGMENTS: Partial<GpuKernelTable> = {
     const total = bh * m * d;
     if (m > 0) run(segmentMeans, [x, y], [total, n, d, m], Math.ceil(total / WG));
   },
-  segmentMeansGrad: ([dy, dx, bh, n, d, m], run) => {
+  segmentMeansGrad: ([dy, dx, acc, bh, n, d, m], run) => {
     const total = bh * n * d;
-    if (m > 0) run(segmentMeansGrad, [dy, dx], [total, n, d, m], Math.ceil(total / WG));
+    if (m > 0) run(segmentMeansGrad, [dy, dx, acc], [total, n, d, m], Math.ceil(total / WG));
   },
 };
