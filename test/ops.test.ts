@@ -269,6 +269,16 @@ await onEveryBackend(() => {
       const [mask] = await readValues(() => [E.dropout(E.ones(x.shape), 0.5, 3)]);
       const keep = R.nd(x.shape, mask.map((v) => (v ? 1 : 0)));
       await gradCheck('dropout', (t) => E.dropout(t, 0.5, 3), (t) => R.dropout(t, keep, 0.5), [x]);
+      await gradCheck('addDropout', (r, t) => E.addDropout(r, t, 0.5, 3), (r, t) => R.add(r, R.dropout(t, keep, 0.5)), [rng.array([5, 7]), x]);
+    });
+    test('addDropout: the bits of add(residual, dropout(x)), training or not', async () => {
+      const [fused, separate, evalFused, evalSeparate] = await readValues(() => {
+        const r = E.randn([3, 1001], 1), x = E.randn([3, 1001], 2);
+        return [E.addDropout(r, x, 0.2, 8), E.add(r, E.dropout(x, 0.2, 8)), E.addDropout(r, x, 0.2, 8, false), E.add(r, x)];
+      });
+      assert.deepEqual(fused, separate);
+      assert.deepEqual(evalFused, evalSeparate);
+      E.tidy(() => assert.throws(() => E.addDropout(E.ones([2, 3]), E.ones([3, 2]), 0.1, 1), /addDropout: residual \[2, 3\] and x \[3, 2\] differ/));
     });
   });
 

@@ -1,6 +1,6 @@
 /** The building blocks of the models: Linear, Embedding, LayerNorm, Dropout, DepthwiseConv. */
 import {
-  assign, depthwiseConv1d, disposeQ8Weights, dropout, fmt, full, layerNorm, linearQ8, matmul, q8Weights, rand, randn,
+  add, addDropout, assign, depthwiseConv1d, disposeQ8Weights, dropout, fmt, full, layerNorm, linearQ8, matmul, q8Weights, rand, randn,
   reshape, take, Tensor, zeros, type Q8Weights,
 } from '../engine/index.js';
 import { Module } from './module.js';
@@ -141,6 +141,11 @@ export class Dropout extends Module {
 
   forward(x: Tensor): Tensor {
     return this.training && this.p > 0 ? dropout(x, this.p, nextSeed()) : x;
+  }
+
+  /** residual + forward(x), in one pass while training (a residual connection). */
+  addTo(residual: Tensor, x: Tensor): Tensor {
+    return this.training && this.p > 0 ? addDropout(residual, x, this.p, nextSeed()) : add(residual, x);
   }
 }
 

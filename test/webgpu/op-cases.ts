@@ -166,7 +166,7 @@ export const OP_CASES: OpCase[] = [
   },
   {
     name: 'random streams and dropout (bit-identical masks)', tol: 0,
-    run: (E) => [E.rand([3, 1000], 17), E.dropout(E.ones([2000]), 0.3, 9)],
+    run: (E) => [E.rand([3, 1000], 17), E.dropout(E.ones([2000]), 0.3, 9), E.addDropout(E.full([1001], 0.5), E.ones([1001]), 0.3, 9)],
   },
   {
     name: 'fused AdamW update (decay on one tensor)', tol: 1e-6,

@@ -32,7 +32,7 @@ export const KERNELS = {
   castI32F32: ['x*', 'y*', 'n'],
   castF32I32: ['x*', 'y*', 'n'],
   randomUniform: ['y*', 'n', 'seed', 'offset'],
-  dropout: ['x*', 'mask*', 'y*', 'n', 'seed', 'p', 'scale'],
+  dropout: ['x*', 'residual*?', 'mask*', 'y*', 'n', 'seed', 'p', 'scale'],
   reduceRows: ['op', 'x*', 'y*', 'rows', 'cols'],
   reduceCols: ['x*', 'y*', 'rows', 'cols'],
   softmaxRows: ['x*', 'y*', 'rows', 'cols'],

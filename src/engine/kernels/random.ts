@@ -23,10 +23,11 @@ export function randomUniform(tid: i32, nt: i32, y: usize, n: i32, seed: i32, of
 }
 
 /** Inverted dropout in one pass, from stream (seed, counter i): mask[i] = scale where uniform − p > 0,
- *  else 0 (what rand, addScalar(−p), step and mulScalar(scale) give), and y[i] = x[i]·mask[i]. The
+ *  else 0 (what rand, addScalar(−p), step and mulScalar(scale) give), and y[i] = x[i]·mask[i], plus
+ *  residual[i] when residual ≠ 0 (a residual connection's add, in the same pass). The
  *  uniform is k·2^-24 for k the top 24 bits of the hash, so it exceeds p exactly when k > ⌊p·2^24⌋;
  *  and mix's last xor-shift (by 31) leaves the top 24 bits alone, so it is skipped. */
-export function dropout(tid: i32, nt: i32, x: usize, mask: usize, y: usize, n: i32, seed: i32, p: f32, scale: f32): void {
+export function dropout(tid: i32, nt: i32, x: usize, residual: usize, mask: usize, y: usize, n: i32, seed: i32, p: f32, scale: f32): void {
   const i0 = shareStart(n, tid, nt, 64), i1 = shareStart(n, tid + 1, nt, 64);
   const key = streamKey(seed);
   const t = <u64>Math.floor(<f64>p * 16777216.0);
@@ -41,7 +42,8 @@ export function dropout(tid: i32, nt: i32, x: usize, mask: usize, y: usize, n: i
     const o = <usize>i << 2;
     const m = v128.and(i32x4.gt_s(k, vt), vs);
     v128.store(mask + o, m);
-    v128.store(y + o, f32x4.mul(v128.load(x + o), m));
+    const v = f32x4.mul(v128.load(x + o), m);
+    v128.store(y + o, residual ? f32x4.add(v128.load(residual + o), v) : v);
     c01 = i64x2.add(c01, step); c23 = i64x2.add(c23, step);
   }
   ctr += <u64>(i - i0) * GAMMA;
@@ -50,7 +52,8 @@ export function dropout(tid: i32, nt: i32, x: usize, mask: usize, y: usize, n: i
     const o = <usize>i << 2;
     const m: f32 = mixTop24(ctr) > t ? scale : 0;
     store<f32>(mask + o, m);
-    store<f32>(y + o, load<f32>(x + o) * m);
+    const v = load<f32>(x + o) * m;
+    store<f32>(y + o, residual ? load<f32>(residual + o) + v : v);
   }
 }
 

@@ -60,19 +60,32 @@ function sumRows(t: Tensor, rows: number, cols: number): Tensor {
  * The mask comes from a counter-based generator: the same seed gives the same mask.
  */
 export function dropout(x: Tensor, p: number, seed: number, training = true): Tensor {
+  return dropoutKernel(x, null, p, seed, training);
+}
+
+/** residual + dropout(x) in one pass (a residual connection): the same values as add(residual, dropout(x)). */
+export function addDropout(residual: Tensor, x: Tensor, p: number, seed: number, training = true): Tensor {
+  if (!sameShape(residual.shape, x.shape)) throw new Error(`addDropout: residual ${fmt(residual.shape)} and x ${fmt(x.shape)} differ`);
+  return dropoutKernel(x, residual, p, seed, training);
+}
+
+function dropoutKernel(x: Tensor, residual: Tensor | null, p: number, seed: number, training: boolean): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
-  if (!training || p === 0) return mulScalar(x, 1);
-  if (x.dtype !== 'float32') throw new Error(`dropout: expects float32, got ${x.dtype} ${fmt(x.shape)}`);
+  if (!training || p === 0) return residual ? add(residual, x) : mulScalar(x, 1);
+  for (const t of residual ? [x, residual] : [x]) {
+    if (t.dtype !== 'float32') throw new Error(`dropout: expects float32, got ${t.dtype} ${fmt(t.shape)}`);
+  }
   // One kernel writes the mask (keep where u − p > 0 for u the stream's uniform, scaled by 1/(1 − p))
-  // and x·mask; the mask stays for the backward.
+  // and x·mask (+ residual); the mask stays for the backward.
   const keepMask = empty(x.shape);
   const out = empty(x.shape);
-  withContiguous([x], (xc) => run('dropout', [xc, keepMask, out, x.size, seed | 0, p, 1 / (1 - p)], x.size));
-  if (!x.requiresGrad || !isGradEnabled()) {
-    keepMask.dispose();
-    return out;
-  }
-  return record(out, 'dropout', [x], (dy) => [mul(dy, keepMask)]);
+  withContiguous(residual ? [x, residual] : [x], (xc, rc) =>
+    run('dropout', [xc, rc ?? null, keepMask, out, x.size, seed | 0, p, 1 / (1 - p)], x.size));
+  const inputs = residual ? [x, residual] : [x];
+  const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  if (!recording || !x.requiresGrad) keepMask.dispose();
+  if (!recording) return out;
+  return record(out, 'dropout', inputs, (dy) => [x.requiresGrad ? mul(dy, keepMask) : null, ...(residual ? [dy] : [])]);
 }
 
 export interface CrossEntropyOptions {

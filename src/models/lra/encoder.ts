@@ -126,9 +126,9 @@ class LraBlock extends Module {
   }
 
   forward(x: Tensor, mask: Tensor): Tensor {
-    const attended = add(x, this.dropout.forward(this.attention.forward(this.norm1.forward(x), mask)));
+    const attended = this.dropout.addTo(x, this.attention.forward(this.norm1.forward(x), mask));
     const hidden = this.ffnOut.forward(this.dropout.forward(gelu(this.ffnIn.forward(this.norm2.forward(attended)))));
-    return add(attended, this.dropout.forward(hidden));
+    return this.dropout.addTo(attended, hidden);
   }
 }
 

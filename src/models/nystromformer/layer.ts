@@ -3,7 +3,7 @@
  *   attention.self → attention.output (dense, dropout, LayerNorm(x + input))
  *   → intermediate (dense, activation) → output (dense, dropout, LayerNorm(x + attention output)).
  */
-import { add, Tensor } from '../../engine/index.js';
+import type { Tensor } from '../../engine/index.js';
 import { Dropout, LayerNorm, Linear, Module, release, stage } from '../../nn/index.js';
 import { activation } from '../activations.js';
 import { NystromformerConfig } from './config.js';
@@ -23,7 +23,7 @@ class ResidualOutput extends Module {
   }
 
   forward(x: Tensor, residual: Tensor): Tensor {
-    return this.norm.forward(add(this.dropout.forward(this.dense.forward(x)), residual));
+    return this.norm.forward(this.dropout.addTo(residual, this.dense.forward(x)));
   }
 }
 

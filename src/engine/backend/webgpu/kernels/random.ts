@@ -9,9 +9,9 @@ import type { GpuKernelTable } from './table.js';
 
 const WG = 64;
 
-/** dropout: mask[i] = scale where uniform(i) − p > 0, else 0 (counter offset 0); y[i] = x[i]·mask[i]. */
+/** dropout: mask[i] = scale where uniform(i) − p > 0, else 0 (counter offset 0); y[i] = x[i]·mask[i] (+ residual[i]). */
 const dropout = shader('dropout', {
-  buffers: ['x', 'mask', 'y'],
+  buffers: ['x', 'residual', 'mask', 'y'],
   params: ['n:u32', 'seed:u32', 'drop:f32', 'scale:f32'],
   workgroupSize: WG,
   prelude: HASH64,
@@ -21,7 +21,9 @@ const dropout = shader('dropout', {
   let u = f32(z.y >> 8u) * 5.9604644775390625e-8;
   let m = select(0.0, p.scale, u - p.drop > 0.0);
   mask[p.o_mask + i] = m;
-  y[p.o_y + i] = x[p.o_x + i] * m;`,
+  var v = x[p.o_x + i] * m;
+  if (p.o_residual != NONE) { v = residual[p.o_residual + i] + v; }
+  y[p.o_y + i] = v;`,
 });
 
 const uniform = shader('randomUniform', {
@@ -39,8 +41,8 @@ const uniform = shader('randomUniform', {
 });
 
 export const RANDOM: Partial<GpuKernelTable> = {
-  dropout: ([x, mask, y, n, seed, p, scale], run) => {
-    run(dropout, [x, mask, y], [n, seed, p, scale], Math.ceil(n / WG));
+  dropout: ([x, residual, mask, y, n, seed, p, scale], run) => {
+    run(dropout, [x, residual, mask, y], [n, seed, p, scale], Math.ceil(n / WG));
   },
   randomUniform: ([y, n, seed, offset], run) => {
     run(uniform, [y], [n, seed, offset], Math.ceil(n / WG));
