@@ -8,6 +8,7 @@
 //   grad weight   dw[h,t]     = Σ_{b,i,c} dy[b,h,i,c] · x[b,h,i+t−p,c]
 // Taps are always summed in increasing t, so results do not depend on the thread split.
 import { shareStart } from './partition';
+import { hi64, lo64 } from './widen';
 
 const ROWS: i32 = 16; // output rows per work unit
 
@@ -92,28 +93,28 @@ export function dwconvGradWeight(tid: i32, nt: i32, dy: usize, x: usize, dw: usi
   const p = K >> 1;
   for (let o = o0; o < o1;) {
     const h = o / K, t = o - h * K;
-    // Four taps of one head at once: their runs over dy and x overlap in all but a few rows, so
-    // each row is read from memory once for the four (one tap at a time streamed it K times).
-    const taps = t + TAPS <= K && o + TAPS <= o1 ? TAPS : 1;
+    // Up to TAPS taps of one head at once: their runs over dy and x overlap in all but a few rows,
+    // so each row is read from memory once for the group (one tap at a time streamed it K times).
+    const taps = min(TAPS, min(K - t, o1 - o));
     tapGroupGrad(dy, x, dw + (<usize>o << 2), B, H, n, d, h, t, p, taps);
     o += taps;
   }
 }
 
-const TAPS: i32 = 4;
+const TAPS: i32 = 8;
 
 /**
- * dw[h, t + j] for j < taps (1 or TAPS): per tap and b, the dot product of its run of dy and x
+ * dw[h, t + j] for j < taps (1 … TAPS): per tap and b, the dot product of its run of dy and x
  * rows in 64-float blocks (f32 within a block, block totals and the tail in f64), added over b.
- * Each tap's sum is formed in the same order whether it runs alone or in a group, so results do
- * not depend on the thread split.
+ * Each tap's sum is formed in the same order whatever group it runs in, so results do not depend
+ * on the thread split.
  */
 function tapGroupGrad(dy: usize, x: usize, out: usize, B: i32, H: i32, n: i32, d: i32, h: i32, t: i32, p: i32, taps: i32): void {
   const pitch = <usize>d << 2;
-  let acc0: f64 = 0, acc1: f64 = 0, acc2: f64 = 0, acc3: f64 = 0;
+  let acc0: f64 = 0, acc1: f64 = 0, acc2: f64 = 0, acc3: f64 = 0, acc4: f64 = 0, acc5: f64 = 0, acc6: f64 = 0, acc7: f64 = 0;
   for (let b = 0; b < B; b++) {
     const base = (<usize>b * <usize>H + <usize>h) * <usize>n * pitch;
-    let in0: f64 = 0, in1: f64 = 0, in2: f64 = 0, in3: f64 = 0;
+    let in0: f64 = 0, in1: f64 = 0, in2: f64 = 0, in3: f64 = 0, in4: f64 = 0, in5: f64 = 0, in6: f64 = 0, in7: f64 = 0;
     let blocks = 0;
     for (let j = 0; j < taps; j++) blocks = max(blocks, tapLength(n, d, p, t + j) >> 6);
     for (let q = 0; q < blocks; q++) {
@@ -121,22 +122,56 @@ function tapGroupGrad(dy: usize, x: usize, out: usize, B: i32, H: i32, n: i32, d
       for (let j = 0; j < taps; j++) {
         if (q >= tapLength(n, d, p, t + j) >> 6) continue;
         const s = block64(dy + base + tapStart(p, t + j) * pitch + off, x + base + (tapStart(p, t + j) + <usize>(t + j - p)) * pitch + off);
-        if (j == 0) in0 += s; else if (j == 1) in1 += s; else if (j == 2) in2 += s; else in3 += s;
+        switch (j) {
+          case 0: in0 += s; break;
+          case 1: in1 += s; break;
+          case 2: in2 += s; break;
+          case 3: in3 += s; break;
+          case 4: in4 += s; break;
+          case 5: in5 += s; break;
+          case 6: in6 += s; break;
+          case 7: in7 += s; break;
+        }
       }
     }
     for (let j = 0; j < taps; j++) {
       const len = tapLength(n, d, p, t + j);
       const a = dy + base + tapStart(p, t + j) * pitch, c = x + base + (tapStart(p, t + j) + <usize>(t + j - p)) * pitch;
-      let tail: f64 = j == 0 ? in0 : j == 1 ? in1 : j == 2 ? in2 : in3;
+      let tail: f64 = 0;
+      switch (j) {
+        case 0: tail += in0; break;
+        case 1: tail += in1; break;
+        case 2: tail += in2; break;
+        case 3: tail += in3; break;
+        case 4: tail += in4; break;
+        case 5: tail += in5; break;
+        case 6: tail += in6; break;
+        case 7: tail += in7; break;
+      }
       for (let i = len & ~63; i < len; i++) tail += <f64>load<f32>(a + (<usize>i << 2)) * <f64>load<f32>(c + (<usize>i << 2));
-      if (j == 0) acc0 += tail; else if (j == 1) acc1 += tail; else if (j == 2) acc2 += tail; else acc3 += tail;
+      switch (j) {
+        case 0: acc0 += tail; break;
+        case 1: acc1 += tail; break;
+        case 2: acc2 += tail; break;
+        case 3: acc3 += tail; break;
+        case 4: acc4 += tail; break;
+        case 5: acc5 += tail; break;
+        case 6: acc6 += tail; break;
+        case 7: acc7 += tail; break;
+      }
     }
   }
-  store<f32>(out, <f32>acc0);
-  if (taps > 1) {
-    store<f32>(out + 4, <f32>acc1);
-    store<f32>(out + 8, <f32>acc2);
-    store<f32>(out + 12, <f32>acc3);
+  for (let j = 0; j < taps; j++) {
+    switch (j) {
+    case 0: store<f32>(out + 0, <f32>acc0); break;
+    case 1: store<f32>(out + 4, <f32>acc1); break;
+    case 2: store<f32>(out + 8, <f32>acc2); break;
+    case 3: store<f32>(out + 12, <f32>acc3); break;
+    case 4: store<f32>(out + 16, <f32>acc4); break;
+    case 5: store<f32>(out + 20, <f32>acc5); break;
+    case 6: store<f32>(out + 24, <f32>acc6); break;
+    case 7: store<f32>(out + 28, <f32>acc7); break;
+    }
   }
 }
 
@@ -167,6 +202,6 @@ function tapGroupGrad(dy: usize, x: usize, out: usize, B: i32, H: i32, n: i32, d
     s3 = madd(v128.load(pa + j, 48), v128.load(pb + j, 48), s3);
   }
   const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-  const w = f64x2.add(f64x2.promote_low_f32x4(s), f64x2.promote_low_f32x4(v128.shuffle<f32>(s, s, 2, 3, 0, 1)));
+  const w = f64x2.add(lo64(s), hi64(s));
   return f64x2.extract_lane(w, 0) + f64x2.extract_lane(w, 1);
 }
