@@ -3,8 +3,9 @@
 //   B[b] : k×n, element (p,j) at b + 4*(b*bBatchStride + p*bRowStride + j*bColStride)
 //   C[b] : m×n, element (i,j) at c + 4*(b*cBatchStride + i*ldc + j)
 // Structure (GotoBLAS/BLIS): the K dimension is cut into KC blocks, B into KC×NC blocks packed as
-// NR-wide column panels, A into MC×KC blocks packed as MR-tall row panels, and an MR×NR register
-// tile of f32x4 accumulators (the micro-kernel) sweeps one A panel against one B panel.
+// NR-wide column panels, A into MC×KC blocks of MR-tall row panels (packed, or read in place when
+// row-major), and an MR×NR register tile of f32x4 accumulators (the micro-kernel) sweeps one A
+// panel against one B panel.
 // Threads split the output into tiles (never K), and K blocking depends only on k, so every C
 // element is computed by exactly the same sequence of operations whatever nt is.
 // bias (a row vector of n, or 0 for none) is added to each C row last, once the final K block is
@@ -44,22 +45,24 @@ function put(p: usize, acc: v128, va: v128, vb: v128, mode: i32, bias: usize, bp
   v128.store(p, r);
 }
 
-// 4×8 tile over kc steps. ap: packed A panel [kc][4], bp: packed B panel [kc][8],
-// c: C tile, row stride ldc bytes, bias: the tile's 8 bias values (or 0). Per k step: 2 B vectors,
-// 4 broadcast A values, 8 FMAs.
-function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32, bias: usize): void {
+// 4×8 tile over kc steps. ap: four rows of A, rs bytes apart, each step cs bytes further (a packed
+// panel [kc][4]: rs 4, cs 16; A in place: its own strides), bp: packed B panel [kc][8], c: C tile,
+// row stride ldc bytes, bias: the tile's 8 bias values (or 0). Per k step: 2 B vectors, 4
+// broadcast A values, 8 FMAs.
+function micro(kc: i32, ap: usize, rs: usize, cs: usize, bp: usize, c: usize, ldc: usize, alpha: f32, beta: f32, mode: i32, bias: usize): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const rs2 = rs << 1, rs3 = rs2 + rs;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
     c00 = fma(a, b0, c00); c01 = fma(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
+    a = v128.load32_splat(ap + rs);
     c10 = fma(a, b0, c10); c11 = fma(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
+    a = v128.load32_splat(ap + rs2);
     c20 = fma(a, b0, c20); c21 = fma(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
+    a = v128.load32_splat(ap + rs3);
     c30 = fma(a, b0, c30); c31 = fma(a, b1, c31);
-    ap += 16; bp += 32;
+    ap += cs; bp += 32;
   }
   const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
   const b1 = bias + 16;
@@ -299,7 +302,12 @@ function rect(
       const kBias = pc + kc >= k ? bias : 0; // with the last K block
       for (let ic = m0; ic < m1; ic += MC) {
         const mc = min(MC, m1 - ic);
-        packA(ap, a + <usize>ic * ars + <usize>pc * acs, ars, acs, mc, kc);
+        // Row-major A is read in place (four rows streamed side by side: the same sums, without
+        // the packing pass); other layouts, and a last panel of fewer than MR rows, are packed
+        // (a transposed A read in place would touch a new cache line every k step).
+        const direct = acs == 4 ? mc & ~(MR - 1) : 0;
+        const a0 = a + <usize>ic * ars + <usize>pc * acs;
+        if (direct < mc) packA(ap, a0 + <usize>direct * ars, ars, acs, mc - direct, kc);
         for (let jr = 0; jr < nc; jr += NR) {
           const w = min(NR, nc - jr);
           const bpp = bp + <usize>(jr * kc << 2);
@@ -307,11 +315,13 @@ function rect(
           const bj = kBias ? kBias + <usize>((jc + jr) << 2) : 0;
           for (let ir = 0; ir < mc; ir += MR) {
             const h = min(MR, mc - ir);
-            const app = ap + <usize>(ir * kc << 2);
+            const inPlace = ir < direct;
+            const app = inPlace ? a0 + <usize>ir * ars : ap + <usize>((ir - direct) * kc << 2);
+            const rs: usize = inPlace ? ars : 4, cs: usize = inPlace ? acs : MR << 2;
             if (h == MR && w == NR) {
-              micro(kc, app, bpp, cp, ldc, alpha, beta, mode, bj);
+              micro(kc, app, rs, cs, bpp, cp, ldc, alpha, beta, mode, bj);
             } else {
-              micro(kc, app, bpp, tile, <usize>(NR << 2), 1, 0, 0, 0);
+              micro(kc, app, rs, cs, bpp, tile, <usize>(NR << 2), 1, 0, 0, 0);
               mergeTile(tile, cp, ldc, h, w, alpha, beta, mode, bj);
             }
             cp += <usize>MR * ldc;
