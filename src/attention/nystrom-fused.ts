@@ -42,7 +42,15 @@ export interface NystromForward {
  * reference the fused op is tested against; without it, the fused op's forward.
  */
 export function nystromForward(x: NystromCoreInputs): NystromForward {
-  const { q, k, v, m, convWeight, mask, keyBias, zeroPads } = x;
+  const kernels = nystromKernels(x);
+  return { ...kernels, ...nystromCombine(x, kernels, x.inverse(kernels.a, x.iterations, x.init)) };
+}
+
+type NystromKernels = Pick<NystromForward, 'qs' | 'ks' | 'qt' | 'kt' | 'f' | 'a' | 'bk'>;
+
+/** Q', K', the landmarks and the three softmax kernels F, A, B. */
+function nystromKernels(x: NystromCoreInputs): NystromKernels {
+  const { q, k, m, mask, keyBias, zeroPads } = x;
   const [B, , n, d] = q.shape;
   const scale = 1 / Math.sqrt(Math.sqrt(d));
   const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
@@ -55,13 +63,20 @@ export function nystromForward(x: NystromCoreInputs): NystromForward {
   const f = softmax(matmul(qs, kt, { transB: true })); // F (B,H,n,m)
   const a = softmax(matmul(qt, kt, { transB: true })); // A (B,H,m,m)
   const bk = softmax(matmul(qt, ks, { transB: true }), { mask: keyBias }); // B (B,H,m,n)
-  const z = x.inverse(a, x.iterations, x.init); // Z (B,H,m,m)
+  return { qs, ks, qt, kt, f, a, bk };
+}
+
+/** With Z ≈ A⁺: F·Z, B·V and the output. */
+function nystromCombine(x: NystromCoreInputs, { f, bk }: NystromKernels, z: Tensor): Pick<NystromForward, 'z' | 'fz' | 'bv' | 'out' | 'convIn'> {
+  const { q, v, convWeight, mask, zeroPads } = x;
+  const [B, , n] = q.shape;
+  const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
   const fz = matmul(f, z); // F·Z (B,H,n,m)
   const bv = matmul(bk, v); // B·V (B,H,m,d)
   let out = matmul(fz, bv); // (B,H,n,d)
   const convIn = convWeight ? (rowMask ? mul(v, rowMask) : v) : undefined;
   if (convWeight && convIn) out = add(out, depthwiseConv1d(convIn, convWeight));
-  return { qs, ks, qt, kt, f, a, bk, z, fz, bv, out, convIn };
+  return { z, fz, bv, out, convIn };
 }
 
 /** The fused op: nystromForward without autograd, and a hand-written backward. Also returns F·Z and B (valid when keepFactors). */
@@ -70,16 +85,23 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
   const [B, , n, d] = q.shape;
   const scale = 1 / Math.sqrt(Math.sqrt(d));
   const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
-  const scaledMask = rowMask && mulScalar(rowMask, scale);
-  const saved = tidy(() => noGrad(() => nystromForward(x)));
-  const { qs, ks, qt, kt, f, a, bk, z, fz, bv, out, convIn } = saved;
   const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
-  const keep = new Set<Tensor | undefined>([out, ...(x.keepFactors ? [fz, bk] : [])]);
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
     // Nothing will run backward: free what it would have needed.
+    const saved = tidy(() => noGrad(() => nystromForward(x)));
+    const keep = new Set<Tensor | undefined>([saved.out, ...(x.keepFactors ? [saved.fz, saved.bk] : [])]);
     Object.values(saved).forEach((t) => t && t !== q && t !== k && t !== v && !keep.has(t) && t.dispose());
-    return { out, fz, b: bk };
+    return { out: saved.out, fz: saved.fz, b: saved.bk };
   }
+  const scaledMask = rowMask && mulScalar(rowMask, scale);
+  const kernels = tidy(() => noGrad(() => nystromKernels(x)));
+  const { qs, ks, qt, kt, f, a, bk } = kernels;
+  // Z = pinv(A) recorded from a leaf copy of A: the backward differentiates this graph instead of
+  // replaying the iterations (its tensors live as long as the other saved ones).
+  const leaf = noGrad(() => mulScalar(a, 1));
+  leaf.requiresGrad = true;
+  const z = withGrad(() => x.inverse(leaf, x.iterations, x.init));
+  const { fz, bv, out, convIn } = tidy(() => noGrad(() => nystromCombine(x, kernels, z)));
   record(out, 'nystromAttention', inputs, (dOut) => {
     const free = (...ts: Tensor[]) => ts.forEach((t) => t.dispose());
     // out = FZ·BV:  dFZ = dO·BVᵀ, dBV = FZᵀ·dO
@@ -105,7 +127,7 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
       dW = gW;
     }
     // Z = pinv(A): the m×m iteration differentiated by autograd (small)
-    const dA = pinvVjp(a, dZ, x);
+    const [dA] = gradients([z], [leaf], [dZ]);
     free(dZ);
     // softmax backward of the three kernels: dS = P ⊙ (dP − Σ dP⊙P)
     const dSf = softmaxAdjoint(f, dF); // (B,H,n,m)
@@ -136,14 +158,4 @@ function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scale: number, scale
 }
 
 
-/** dA of ⟨dZ, pinv(A)⟩, through the iterations and the init scalar c. */
-function pinvVjp(a: Tensor, dZ: Tensor, x: NystromCoreInputs): Tensor {
-  return withGrad(() => {
-    const leaf = mulScalar(a, 1); // a fresh leaf: the saved A is not part of any graph
-    leaf.requiresGrad = true;
-    const z = x.inverse(leaf, x.iterations, x.init);
-    const [dA] = gradients([z], [leaf], [dZ]);
-    return dA;
-  });
-}
 
