@@ -45,7 +45,7 @@ export const KERNELS = {
   gatherLastGrad: ['dy*', 'idx*', 'dx*', 'rows', 'cols', 'k'],
   dwconv: ['x*', 'w*', 'y*', ...CONV],
   dwconvGradInput: ['dy*', 'w*', 'dx*', ...CONV],
-  dwconvGradWeight: ['dy*', 'x*', 'dw*', ...CONV],
+  dwconvGradWeight: ['dy*', 'x*', 'dw*', ...CONV, 'work#'],
   segmentMeans: ['x*', 'y*', 'bh', 'n', 'd', 'm'],
   segmentMeansGrad: ['dy*', 'dx*', 'acc*?', 'bh', 'n', 'd', 'm'],
   flashForward: ['q*', 'k*', 'v*', 'bias*?', 'out*', 'stats*', ...FLASH_DROP],

@@ -87,8 +87,11 @@ export function dwconvGradInput(tid: i32, nt: i32, dy: usize, w: usize, dx: usiz
 
 /** dw[h,t] = Σ_b ⟨dy[b,h,i0:i1,:], x[b,h,i0+t−p:i1+t−p,:]⟩ with i0 = max(0, p−t),
  *  i1 = min(n, n+p−t): each term is a dot product of two contiguous runs of (i1−i0)·d floats.
- *  Threads split the H·K outputs; dots use f32x4 blocks of 64 with f64 block totals. */
-export function dwconvGradWeight(tid: i32, nt: i32, dy: usize, x: usize, dw: usize, B: i32, H: i32, n: i32, d: i32, K: i32): void {
+ *  Threads split the H·K outputs; dots use f32x4 blocks of 64 with f64 block totals. work: per
+ *  thread, workBytes ≥ DWCONV_WORK_BYTES of scratch for the sums of a group of taps. */
+export function dwconvGradWeight(tid: i32, nt: i32, dy: usize, x: usize, dw: usize, B: i32, H: i32, n: i32, d: i32, K: i32, work: usize, workBytes: i32): void {
+  if (workBytes < DWCONV_WORK_BYTES) unreachable(); // the caller's scratch is too small
+  const sums = (work + <usize>tid * <usize>workBytes + 7) & ~<usize>7;
   const o0 = shareStart(H * K, tid, nt, 1), o1 = shareStart(H * K, tid + 1, nt, 1);
   const p = K >> 1;
   for (let o = o0; o < o1;) {
@@ -96,83 +99,51 @@ export function dwconvGradWeight(tid: i32, nt: i32, dy: usize, x: usize, dw: usi
     // Up to TAPS taps of one head at once: their runs over dy and x overlap in all but a few rows,
     // so each row is read from memory once for the group (one tap at a time streamed it K times).
     const taps = min(TAPS, min(K - t, o1 - o));
-    tapGroupGrad(dy, x, dw + (<usize>o << 2), B, H, n, d, h, t, p, taps);
+    tapGroupGrad(dy, x, dw + (<usize>o << 2), B, H, n, d, h, t, p, taps, sums);
     o += taps;
   }
 }
 
-const TAPS: i32 = 8;
+const TAPS: i32 = 16;
+/** Scratch a thread needs: f64 sums per tap of a group, for one b and in total, and alignment
+ *  (ops/conv.ts passes this many). */
+const DWCONV_WORK_BYTES: i32 = 2 * TAPS * 8 + 8;
 
 /**
  * dw[h, t + j] for j < taps (1 … TAPS): per tap and b, the dot product of its run of dy and x
  * rows in 64-float blocks (f32 within a block, block totals and the tail in f64), added over b.
  * Each tap's sum is formed in the same order whatever group it runs in, so results do not depend
- * on the thread split.
+ * on the thread split. sums: f64 scratch, [TAPS] for the current b, then [TAPS] over all b.
  */
-function tapGroupGrad(dy: usize, x: usize, out: usize, B: i32, H: i32, n: i32, d: i32, h: i32, t: i32, p: i32, taps: i32): void {
+function tapGroupGrad(dy: usize, x: usize, out: usize, B: i32, H: i32, n: i32, d: i32, h: i32, t: i32, p: i32, taps: i32, sums: usize): void {
   const pitch = <usize>d << 2;
-  let acc0: f64 = 0, acc1: f64 = 0, acc2: f64 = 0, acc3: f64 = 0, acc4: f64 = 0, acc5: f64 = 0, acc6: f64 = 0, acc7: f64 = 0;
+  const total = sums + <usize>(TAPS << 3);
+  for (let j = 0; j < taps; j++) store<f64>(total + (<usize>j << 3), 0);
   for (let b = 0; b < B; b++) {
     const base = (<usize>b * <usize>H + <usize>h) * <usize>n * pitch;
-    let in0: f64 = 0, in1: f64 = 0, in2: f64 = 0, in3: f64 = 0, in4: f64 = 0, in5: f64 = 0, in6: f64 = 0, in7: f64 = 0;
     let blocks = 0;
-    for (let j = 0; j < taps; j++) blocks = max(blocks, tapLength(n, d, p, t + j) >> 6);
+    for (let j = 0; j < taps; j++) {
+      store<f64>(sums + (<usize>j << 3), 0);
+      blocks = max(blocks, tapLength(n, d, p, t + j) >> 6);
+    }
     for (let q = 0; q < blocks; q++) {
       const off = <usize>q << 8; // 64 floats
       for (let j = 0; j < taps; j++) {
         if (q >= tapLength(n, d, p, t + j) >> 6) continue;
-        const s = block64(dy + base + tapStart(p, t + j) * pitch + off, x + base + (tapStart(p, t + j) + <usize>(t + j - p)) * pitch + off);
-        switch (j) {
-          case 0: in0 += s; break;
-          case 1: in1 += s; break;
-          case 2: in2 += s; break;
-          case 3: in3 += s; break;
-          case 4: in4 += s; break;
-          case 5: in5 += s; break;
-          case 6: in6 += s; break;
-          case 7: in7 += s; break;
-        }
+        const at = sums + (<usize>j << 3);
+        store<f64>(at, load<f64>(at) + block64(dy + base + tapStart(p, t + j) * pitch + off, x + base + (tapStart(p, t + j) + <usize>(t + j - p)) * pitch + off));
       }
     }
     for (let j = 0; j < taps; j++) {
       const len = tapLength(n, d, p, t + j);
       const a = dy + base + tapStart(p, t + j) * pitch, c = x + base + (tapStart(p, t + j) + <usize>(t + j - p)) * pitch;
-      let tail: f64 = 0;
-      switch (j) {
-        case 0: tail += in0; break;
-        case 1: tail += in1; break;
-        case 2: tail += in2; break;
-        case 3: tail += in3; break;
-        case 4: tail += in4; break;
-        case 5: tail += in5; break;
-        case 6: tail += in6; break;
-        case 7: tail += in7; break;
-      }
+      let tail = load<f64>(sums + (<usize>j << 3));
       for (let i = len & ~63; i < len; i++) tail += <f64>load<f32>(a + (<usize>i << 2)) * <f64>load<f32>(c + (<usize>i << 2));
-      switch (j) {
-        case 0: acc0 += tail; break;
-        case 1: acc1 += tail; break;
-        case 2: acc2 += tail; break;
-        case 3: acc3 += tail; break;
-        case 4: acc4 += tail; break;
-        case 5: acc5 += tail; break;
-        case 6: acc6 += tail; break;
-        case 7: acc7 += tail; break;
-      }
+      const at = total + (<usize>j << 3);
+      store<f64>(at, load<f64>(at) + tail);
     }
   }
-  for (let j = 0; j < taps; j++) {
-    switch (j) {
-    case 0: store<f32>(out + 0, <f32>acc0); break;
-    case 1: store<f32>(out + 4, <f32>acc1); break;
-    case 2: store<f32>(out + 8, <f32>acc2); break;
-    case 3: store<f32>(out + 12, <f32>acc3); break;
-    case 4: store<f32>(out + 16, <f32>acc4); break;
-    case 5: store<f32>(out + 20, <f32>acc5); break;
-    case 6: store<f32>(out + 24, <f32>acc6); break;
-    case 7: store<f32>(out + 28, <f32>acc7); break;
-    }
-  }
+  for (let j = 0; j < taps; j++) store<f32>(out + (<usize>j << 2), <f32>load<f64>(total + (<usize>j << 3)));
 }
 
 /** The first dy row tap t reads (rows i with i + t − p inside [0, n)). */

@@ -8,6 +8,9 @@ import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, run, withContiguous } from './kernel.js';
 
+/** Scratch per thread for dwconvGradWeight's f64 sums: 2 × 16 taps × 8 bytes + alignment (kernels/conv.ts). */
+const DWCONV_WORK_BYTES = 264;
+
 /** x [B, H, n, d], weight [H, 1, K, 1] (or [H, K]) → [B, H, n, d]. */
 export function depthwiseConv1d(x: Tensor, weight: Tensor): Tensor {
   if (x.dtype !== 'float32' || weight.dtype !== 'float32') {
@@ -43,7 +46,7 @@ export function depthwiseConv1dAdjoint(dy: Tensor, x: Tensor, weight: Tensor, wa
   const dw = wantW ? empty(weight.shape) : null;
   withContiguous([x, weight, dy], (xc, wc, dyc) => {
     if (dx && dx.size > 0) run('dwconvGradInput', [dyc, wc, dx, ...dims], work);
-    if (dw) run('dwconvGradWeight', [dyc, xc, dw, ...dims], work);
+    if (dw) run('dwconvGradWeight', [dyc, xc, dw, ...dims, DWCONV_WORK_BYTES], work);
   });
   return [dx, dw];
 }

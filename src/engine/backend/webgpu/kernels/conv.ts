@@ -82,5 +82,6 @@ export const CONV: Partial<GpuKernelTable> = {
     const total = B * H * n * d;
     run(conv, [dy, w, dx], [total, H, n, d, K, 1], Math.ceil(total / WG));
   },
+  // The scratch argument is the CPU kernel's: nothing to do with it here.
   dwconvGradWeight: ([dy, x, dw, B, H, n, d, K], run) => run(gradWeight, [dy, x, dw], [B, H, n, d, K], H * K),
 };
