@@ -521,7 +521,8 @@ function testConv(c) {
     const [gx] = c.run(`dwconvGradInput ${label}`, [{ p: dx, n: N }], (tid, nt) => c.ex.dwconvGradInput(tid, nt, dy, w, dx, B, H, n, d, K));
     compare(`dwconvGradInput ${label}`, gx, rdx, (i) => 4e-7 * mdx[i] + 1e-30);
     current = 'dwconvGradWeight';
-    const [gw] = c.run(`dwconvGradWeight ${label}`, [{ p: dw, n: H * K }], (tid, nt) => c.ex.dwconvGradWeight(tid, nt, dy, x, dw, B, H, n, d, K));
+    const workBytes = 264, work = c.alloc((3 * workBytes) / 4); // per thread (ops/conv.ts), up to 3 threads
+    const [gw] = c.run(`dwconvGradWeight ${label}`, [{ p: dw, n: H * K }], (tid, nt) => c.ex.dwconvGradWeight(tid, nt, dy, x, dw, B, H, n, d, K, work, workBytes));
     compare(`dwconvGradWeight ${label}`, gw, rdw, (i) => 2e-7 * mdw[i] + 1e-30);
   }
 }
