@@ -42,20 +42,31 @@ export interface NystromForward {
  * reference the fused op is tested against; without it, the fused op's forward.
  */
 export function nystromForward(x: NystromCoreInputs): NystromForward {
-  const kernels = nystromKernels(x);
-  return { ...kernels, ...nystromCombine(x, kernels, x.inverse(kernels.a, x.iterations, x.init)) };
+  const masks = rowMasks(x);
+  const kernels = nystromKernels(x, masks);
+  return { ...kernels, ...nystromCombine(x, masks, kernels, x.inverse(kernels.a, x.iterations, x.init)) };
 }
 
 type NystromKernels = Pick<NystromForward, 'qs' | 'ks' | 'qt' | 'kt' | 'f' | 'a' | 'bk'>;
 
-/** Q', K', the landmarks and the three softmax kernels F, A, B. */
-function nystromKernels(x: NystromCoreInputs): NystromKernels {
-  const { q, k, m, mask, keyBias, zeroPads } = x;
+/** Q' and K''s scale s, and the rows the official code zeroes: the mask (B,1,n,1) and mask·s. */
+interface RowMasks {
+  scale: number;
+  rowMask?: Tensor;
+  scaledMask?: Tensor;
+}
+
+function rowMasks({ q, mask, zeroPads }: NystromCoreInputs): RowMasks {
   const [B, , n, d] = q.shape;
   const scale = 1 / Math.sqrt(Math.sqrt(d));
-  const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
+  const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined;
+  return { scale, rowMask, scaledMask: rowMask && mulScalar(rowMask, scale) };
+}
+
+/** Q', K', the landmarks and the three softmax kernels F, A, B. */
+function nystromKernels(x: NystromCoreInputs, { scale, scaledMask }: RowMasks): NystromKernels {
+  const { q, k, m, keyBias } = x;
   // Q' = (Q ⊙ mask)·s in one pass: with a 0/1 mask and s > 0, Q ⊙ (mask·s) has the same bits
-  const scaledMask = rowMask && mulScalar(rowMask, scale);
   const qs = scaledMask ? mul(q, scaledMask) : mulScalar(q, scale); // Q' (B,H,n,d)
   const ks = scaledMask ? mul(k, scaledMask) : mulScalar(k, scale); // K'
   const qt = segmentMeans(qs, m); // Q̃ (B,H,m,d)
@@ -67,10 +78,9 @@ function nystromKernels(x: NystromCoreInputs): NystromKernels {
 }
 
 /** With Z ≈ A⁺: F·Z, B·V and the output. */
-function nystromCombine(x: NystromCoreInputs, { f, bk }: NystromKernels, z: Tensor): Pick<NystromForward, 'z' | 'fz' | 'bv' | 'out' | 'convIn'> {
-  const { q, v, convWeight, mask, zeroPads } = x;
-  const [B, , n] = q.shape;
-  const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
+function nystromCombine(
+  { v, convWeight }: NystromCoreInputs, { rowMask }: RowMasks, { f, bk }: NystromKernels, z: Tensor,
+): Pick<NystromForward, 'z' | 'fz' | 'bv' | 'out' | 'convIn'> {
   const fz = matmul(f, z); // F·Z (B,H,n,m)
   const bv = matmul(bk, v); // B·V (B,H,m,d)
   let out = matmul(fz, bv); // (B,H,n,d)
@@ -81,10 +91,7 @@ function nystromCombine(x: NystromCoreInputs, { f, bk }: NystromKernels, z: Tens
 
 /** The fused op: nystromForward without autograd, and a hand-written backward. Also returns F·Z and B (valid when keepFactors). */
 export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b: Tensor } {
-  const { q, k, v, convWeight, mask, zeroPads } = x;
-  const [B, , n, d] = q.shape;
-  const scale = 1 / Math.sqrt(Math.sqrt(d));
-  const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined; // (B,1,n,1)
+  const { q, k, v, convWeight } = x;
   const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
     // Nothing will run backward: free what it would have needed.
@@ -93,15 +100,16 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
     Object.values(saved).forEach((t) => t && t !== q && t !== k && t !== v && !keep.has(t) && t.dispose());
     return { out: saved.out, fz: saved.fz, b: saved.bk };
   }
-  const scaledMask = rowMask && mulScalar(rowMask, scale);
-  const kernels = tidy(() => noGrad(() => nystromKernels(x)));
+  const masks = rowMasks(x);
+  const { scale, rowMask, scaledMask } = masks;
+  const kernels = tidy(() => noGrad(() => nystromKernels(x, masks)));
   const { qs, ks, qt, kt, f, a, bk } = kernels;
   // Z = pinv(A) recorded from a leaf copy of A: the backward differentiates this graph instead of
   // replaying the iterations (its tensors live as long as the other saved ones).
   const leaf = noGrad(() => mulScalar(a, 1));
   leaf.requiresGrad = true;
   const z = withGrad(() => x.inverse(leaf, x.iterations, x.init));
-  const { fz, bv, out, convIn } = tidy(() => noGrad(() => nystromCombine(x, kernels, z)));
+  const { fz, bv, out, convIn } = tidy(() => noGrad(() => nystromCombine(x, masks, kernels, z)));
   record(out, 'nystromAttention', inputs, (dOut) => {
     const free = (...ts: Tensor[]) => ts.forEach((t) => t.dispose());
     // out = FZ·BV:  dFZ = dO·BVᵀ, dBV = FZᵀ·dO

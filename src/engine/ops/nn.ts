@@ -72,16 +72,15 @@ export function addDropout(residual: Tensor, x: Tensor, p: number, seed: number,
 function dropoutKernel(x: Tensor, residual: Tensor | null, p: number, seed: number, training: boolean): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return residual ? add(residual, x) : mulScalar(x, 1);
-  for (const t of residual ? [x, residual] : [x]) {
+  const inputs = residual ? [x, residual] : [x];
+  for (const t of inputs) {
     if (t.dtype !== 'float32') throw new Error(`dropout: expects float32, got ${t.dtype} ${fmt(t.shape)}`);
   }
   // One kernel writes the mask (keep where u − p > 0 for u the stream's uniform, scaled by 1/(1 − p))
   // and x·mask (+ residual); the mask stays for the backward.
   const keepMask = empty(x.shape);
   const out = empty(x.shape);
-  withContiguous(residual ? [x, residual] : [x], (xc, rc) =>
-    run('dropout', [xc, rc ?? null, keepMask, out, x.size, seed | 0, p, 1 / (1 - p)], x.size));
-  const inputs = residual ? [x, residual] : [x];
+  withContiguous(inputs, (xc, rc) => run('dropout', [xc, rc ?? null, keepMask, out, x.size, seed | 0, p, 1 / (1 - p)], x.size));
   const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!recording || !x.requiresGrad) keepMask.dispose();
   if (!recording) return out;
