@@ -95,6 +95,8 @@ describe('webgpu segment means', () => {
     };
     const [fused, separate] = await readValues(both);
     assert.deepEqual(fused, separate);
+    E.tidy(() => assert.throws(() => segmentMeansAdjoint(E.zeros([1, 1, 4, 2]), 9, E.zeros([1, 1, 8, 2])),
+      /segmentMeansAdjoint: acc \[1, 1, 8, 2\] is not \[1, 1, 9, 2\]/));
     if (typeof gpu === 'string') return t.skip(gpu);
     const [gpuFused, gpuSeparate] = await matchesWasm('adjoint + acc', both, MEAN_TOL, gpu);
     assert.deepEqual(gpuFused, gpuSeparate);
