@@ -69,6 +69,14 @@ test('bench lra-step --profile: a step-profile line per kernel, the most time fi
   // a training step runs the update, the conv's backward, a named op and a shaped product
   for (const k of ['adamw', 'dwconvGradWeight', 'unaryGrad(gelu)']) assert.ok(kernels.includes(k), `${k} in ${kernels.join(', ')}`);
   assert.ok(kernels.some((k) => /^gemm \d+×\d+×\d+×\d+$/.test(k)), 'GEMM lines carry their shape');
+  for (const l of profile) {
+    // products carry their rate, 2·batch·m·k·n over their time; nothing else does
+    const dims = /^gemm (\d+)×(\d+)×(\d+)×(\d+)$/.exec(l.kernel as string);
+    if (!dims) { assert.equal(l.gflops, undefined, `${l.kernel} has no rate`); continue; }
+    const flops = 2 * (l.calls as number) * dims.slice(1).reduce((p, d) => p * Number(d), 1);
+    const ms = l.ms as number, gflops = l.gflops as number; // ms rounded to 0.01, the rate to 0.1
+    assert.ok(Math.abs(gflops - flops / ms / 1e6) <= gflops * (0.01 + 0.005 / ms) + 0.1, `${l.kernel}: ${gflops} GFLOP/s`);
+  }
   const ms = profile.slice(0, -1).map((l) => l.ms as number);
   assert.deepEqual(ms, [...ms].sort((a, b) => b - a), 'the most time first');
   const total = profile.reduce((sum, l) => sum + (l.share as number), 0);

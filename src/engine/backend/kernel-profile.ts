@@ -25,17 +25,20 @@ export interface KernelTime {
   kernel: string;
   calls: number;
   ms: number;
+  /** Floating-point operations done (matrix products only; 0 for the rest). */
+  flops: number;
 }
 
 export class KernelProfile {
   readonly #times = new Map<string, KernelTime>();
 
-  add(kernel: string, ms: number): void {
+  add(kernel: string, ms: number, flops = 0): void {
     const t = this.#times.get(kernel);
     if (t) {
       t.calls++;
       t.ms += ms;
-    } else this.#times.set(kernel, { kernel, calls: 1, ms });
+      t.flops += flops;
+    } else this.#times.set(kernel, { kernel, calls: 1, ms, flops });
   }
 
   /** Every kernel that ran, the most time first. */

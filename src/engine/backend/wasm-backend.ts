@@ -142,7 +142,7 @@ export class WasmBackend implements Backend {
   }
 
   /** dispatch, its time profiled under `label` (the GEMM's carries its shape). */
-  #dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number, label: string): void {
+  #dispatch<K extends KernelName>(kernel: K, args: KernelArgs<K>, work: number, label: string, flops = 0): void {
     const values: readonly (number | BufferRef | null | ListArg)[] = args;
     const kinds = argKinds(kernel);
     const flat: number[] = [];
@@ -170,7 +170,7 @@ export class WasmBackend implements Backend {
       if (this.#profile) {
         const t0 = performance.now();
         this.#pool.run(kernel, flat, work);
-        this.#profile.add(label, performance.now() - t0);
+        this.#profile.add(label, performance.now() - t0, flops);
       } else this.#pool.run(kernel, flat, work);
     } finally {
       for (const at of scratch) this.#arena.free(at);
@@ -181,7 +181,7 @@ export class WasmBackend implements Backend {
     const native = this.#native;
     const addressed = addressedSpec(spec);
     if (native && native.supports(addressed) && (this.#gemm === 'native' || native.worthIt(addressed))) {
-      this.#timed(`gemm (native) ${spec.batch}×${spec.m}×${spec.k}×${spec.n}`, () => native.matmul(addressed));
+      this.#timed(`gemm (native) ${spec.batch}×${spec.m}×${spec.k}×${spec.n}`, () => native.matmul(addressed), 2 * spec.batch * spec.m * spec.n * spec.k);
       this.gemmCalls.native++;
       // onnxruntime's product has no bias: the kernel's k = 0 case adds it in place (C = 1·C + bias)
       if (spec.bias) this.wasmMatmul({ ...spec, k: 0, alpha: 0, beta: 1 });
@@ -223,7 +223,8 @@ export class WasmBackend implements Backend {
     const { batch, m, n, k, a, aStrides, b, bStrides, c } = spec;
     const perThread = Number(this.#pool.exports.gemmWorkBytes(m, n, k));
     const args = [batch, m, n, k, a, ...aStrides, b, ...bStrides, c, m * n, n, spec.alpha ?? 1, spec.beta ?? 0, spec.bias ?? null, perThread] as const;
-    this.#dispatch('gemm', args, 2 * batch * m * n * k, this.#profile ? `gemm ${batch}×${m}×${k}×${n}` : 'gemm');
+    const flops = 2 * batch * m * n * k;
+    this.#dispatch('gemm', args, flops, this.#profile ? `gemm ${batch}×${m}×${k}×${n}` : 'gemm', flops);
   }
 
   /**
@@ -241,10 +242,10 @@ export class WasmBackend implements Backend {
     return profile.entries();
   }
 
-  #timed(kernel: string, fn: () => void): void {
+  #timed(kernel: string, fn: () => void, flops = 0): void {
     const t0 = this.#profile ? performance.now() : 0;
     fn();
-    this.#profile?.add(kernel, performance.now() - t0);
+    this.#profile?.add(kernel, performance.now() - t0, flops);
   }
 
   /** Kernels finish before dispatch returns. */
