@@ -117,6 +117,66 @@ import {
   if (r > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
+// Vector constants of the math functions below, kept in memory: V8 (Node 20) rebuilds a
+// v128.const from general registers at every use inside a loop (several instructions each),
+// while a load-splat from memory is one. kf(X_K) is the constant X in all four lanes.
+const EXP_MIN_K = memory.data<f32>([-104.0]);
+const EXP_MAX_K = memory.data<f32>([89.0]);
+const LOG2E_K = memory.data<f32>([LOG2E]);
+const ROUNDER_K = memory.data<f32>([ROUNDER]);
+const LN2_HI_K = memory.data<f32>([LN2_HI]);
+const LN2_LO_K = memory.data<f32>([LN2_LO]);
+const EP4_K = memory.data<f32>([EP4]);
+const EP3_K = memory.data<f32>([EP3]);
+const EP2_K = memory.data<f32>([EP2]);
+const EP1_K = memory.data<f32>([EP1]);
+const EP0_K = memory.data<f32>([EP0]);
+const ONE_K = memory.data<f32>([1.0]);
+const ROUNDER_BITS_K = memory.data<i32>([0x4b400000]);
+const EXP_BIAS_K = memory.data<i32>([127]);
+const TWO_K = memory.data<f32>([2.0]);
+const LR2_K = memory.data<f32>([LR2]);
+const LR1_K = memory.data<f32>([LR1]);
+const LR0_K = memory.data<f32>([LR0]);
+const HALF_K = memory.data<f32>([0.5]);
+const INF_K = memory.data<f32>([Infinity]);
+const MINUS_INF_K = memory.data<f32>([-Infinity]);
+const TP4_K = memory.data<f32>([TP4]);
+const TP3_K = memory.data<f32>([TP3]);
+const TP2_K = memory.data<f32>([TP2]);
+const TP1_K = memory.data<f32>([TP1]);
+const TP0_K = memory.data<f32>([TP0]);
+const MINUS_TWO_K = memory.data<f32>([-2.0]);
+const SIGN_BIT_K = memory.data<i32>([0x80000000]);
+const TANH_SPLIT_K = memory.data<f32>([0.55]);
+const FP6_K = memory.data<f32>([FP6]);
+const FP5_K = memory.data<f32>([FP5]);
+const FP4_K = memory.data<f32>([FP4]);
+const FP3_K = memory.data<f32>([FP3]);
+const FP2_K = memory.data<f32>([FP2]);
+const FP1_K = memory.data<f32>([FP1]);
+const FP0_K = memory.data<f32>([FP0]);
+const Q10_K = memory.data<f32>([Q10]);
+const Q9_K = memory.data<f32>([Q9]);
+const Q8_K = memory.data<f32>([Q8]);
+const Q7_K = memory.data<f32>([Q7]);
+const Q6_K = memory.data<f32>([Q6]);
+const Q5_K = memory.data<f32>([Q5]);
+const Q4_K = memory.data<f32>([Q4]);
+const Q3_K = memory.data<f32>([Q3]);
+const Q2_K = memory.data<f32>([Q2]);
+const Q1_K = memory.data<f32>([Q1]);
+const Q0_K = memory.data<f32>([Q0]);
+const ERF_SPLIT_K = memory.data<f32>([ERF_SPLIT]);
+const SQRT1_2_K = memory.data<f32>([SQRT1_2]);
+const GELU_C_K = memory.data<f32>([GELU_C]);
+const TWO_SQRT_2_PI_K = memory.data<f32>([2.0 * SQRT_2_PI]);
+const MINUS_HALF_K = memory.data<f32>([-0.5]);
+const INV_SQRT_2PI_K = memory.data<f32>([INV_SQRT_2PI]);
+const THREE_GELU_C_K = memory.data<f32>([3.0 * GELU_C]);
+// @ts-ignore: decorator
+@inline function kf(at: usize): v128 { return v128.load32_splat(at); }
+
 // ---------------------------------------------------------------- exp
 // exp(x) = 2^k · e^r,  k = round(x·log2 e),  r = x − k·ln2 (Cody–Waite: ln2 = HI + LO, HI has 15
 // significant bits so k·HI and x − k·HI are exact), e^r = 1 + r + r²·P(r) on |r| ≤ ln2/2 with P a
@@ -128,21 +188,21 @@ import {
 
 // @ts-ignore: decorator
 @global function expv(x: v128): v128 {
-  x = f32x4.pmin(f32x4.pmax(x, sp(-104.0)), sp(89.0));
-  const kr = mad(x, sp(LOG2E), sp(ROUNDER));
-  const k = sub(kr, sp(ROUNDER)); // round-to-nearest(x·log2 e), exact
-  let r = sub(x, mul(k, sp(LN2_HI)));
-  r = sub(r, mul(k, sp(LN2_LO)));
-  let p = mad(r, sp(EP4), sp(EP3));
-  p = mad(r, p, sp(EP2));
-  p = mad(r, p, sp(EP1));
-  p = mad(r, p, sp(EP0));
-  p = add(mad(mul(r, r), p, r), sp(1.0));
-  const ki = i32x4.sub(kr, i32x4.splat(0x4b400000)); // integer k from the bits of kr
+  x = f32x4.pmin(f32x4.pmax(x, kf(EXP_MIN_K)), kf(EXP_MAX_K));
+  const kr = mad(x, kf(LOG2E_K), kf(ROUNDER_K));
+  const k = sub(kr, kf(ROUNDER_K)); // round-to-nearest(x·log2 e), exact
+  let r = sub(x, mul(k, kf(LN2_HI_K)));
+  r = sub(r, mul(k, kf(LN2_LO_K)));
+  let p = mad(r, kf(EP4_K), kf(EP3_K));
+  p = mad(r, p, kf(EP2_K));
+  p = mad(r, p, kf(EP1_K));
+  p = mad(r, p, kf(EP0_K));
+  p = add(mad(mul(r, r), p, r), kf(ONE_K));
+  const ki = i32x4.sub(kr, kf(ROUNDER_BITS_K)); // integer k from the bits of kr
   const k1 = i32x4.shr_s(ki, 1);
   const k2 = i32x4.sub(ki, k1);
-  const s1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23); // bits of 2^k1
-  const s2 = i32x4.shl(i32x4.add(k2, i32x4.splat(127)), 23);
+  const s1 = i32x4.shl(i32x4.add(k1, kf(EXP_BIAS_K)), 23); // bits of 2^k1
+  const s2 = i32x4.shl(i32x4.add(k2, kf(EXP_BIAS_K)), 23);
   return mul(mul(p, s1), s2);
 }
 
@@ -160,17 +220,17 @@ import {
   const t = i32x4.sub(xs, i32x4.splat(0x3f3504f3));
   const e = i32x4.add(i32x4.shr_s(t, 23), v128.and(tiny, i32x4.splat(-23)));
   const m = i32x4.add(v128.and(t, i32x4.splat(0x007fffff)), i32x4.splat(0x3f3504f3));
-  const f = sub(m, sp(1.0));
-  const s = div(f, add(f, sp(2.0)));
+  const f = sub(m, kf(ONE_K));
+  const s = div(f, add(f, kf(TWO_K)));
   const z = mul(s, s);
-  const R = mul(z, mad(z, mad(z, sp(LR2), sp(LR1)), sp(LR0)));
-  const hf = mul(mul(f, f), sp(0.5));
+  const R = mul(z, mad(z, mad(z, kf(LR2_K), kf(LR1_K)), kf(LR0_K)));
+  const hf = mul(mul(f, f), kf(HALF_K));
   const ef = f32x4.convert_i32x4_s(e);
-  const lo = mad(ef, sp(LN2_LO), mul(s, add(hf, R)));
-  let y = mad(ef, sp(LN2_HI), add(sub(lo, hf), f));
-  y = sel(v128.or(f32x4.ne(x, x), f32x4.eq(x, sp(Infinity))), x, y);
+  const lo = mad(ef, kf(LN2_LO_K), mul(s, add(hf, R)));
+  let y = mad(ef, kf(LN2_HI_K), add(sub(lo, hf), f));
+  y = sel(v128.or(f32x4.ne(x, x), f32x4.eq(x, kf(INF_K))), x, y);
   y = sel(f32x4.lt(x, sp(0.0)), sp(NaN), y);
-  return sel(f32x4.eq(x, sp(0.0)), sp(-Infinity), y);
+  return sel(f32x4.eq(x, sp(0.0)), kf(MINUS_INF_K), y);
 }
 
 // ---------------------------------------------------------------- tanh
@@ -182,14 +242,14 @@ import {
 @global function tanhv(x: v128): v128 {
   const a = f32x4.abs(x);
   const z = mul(x, x);
-  let p = mad(z, sp(TP4), sp(TP3));
-  p = mad(z, p, sp(TP2));
-  p = mad(z, p, sp(TP1));
-  p = mad(z, p, sp(TP0));
+  let p = mad(z, kf(TP4_K), kf(TP3_K));
+  p = mad(z, p, kf(TP2_K));
+  p = mad(z, p, kf(TP1_K));
+  p = mad(z, p, kf(TP0_K));
   const small = mad(mul(x, z), p, x);
-  const e = expv(mul(a, sp(-2.0)));
-  const big = v128.or(div(sub(sp(1.0), e), add(sp(1.0), e)), v128.and(x, i32x4.splat(0x80000000)));
-  return sel(f32x4.lt(a, sp(0.55)), small, big);
+  const e = expv(mul(a, kf(MINUS_TWO_K)));
+  const big = v128.or(div(sub(kf(ONE_K), e), add(kf(ONE_K), e)), v128.and(x, kf(SIGN_BIT_K)));
+  return sel(f32x4.lt(a, kf(TANH_SPLIT_K)), small, big);
 }
 
 // ---------------------------------------------------------------- erf, erfc, Φ
@@ -202,28 +262,28 @@ import {
 /** erf(x) for |x| < ERF_SPLIT, given z = x². */
 // @ts-ignore: decorator
 @inline function erfSmall(x: v128, z: v128): v128 {
-  let p = mad(z, sp(FP6), sp(FP5));
-  p = mad(z, p, sp(FP4));
-  p = mad(z, p, sp(FP3));
-  p = mad(z, p, sp(FP2));
-  p = mad(z, p, sp(FP1));
-  p = mad(z, p, sp(FP0));
+  let p = mad(z, kf(FP6_K), kf(FP5_K));
+  p = mad(z, p, kf(FP4_K));
+  p = mad(z, p, kf(FP3_K));
+  p = mad(z, p, kf(FP2_K));
+  p = mad(z, p, kf(FP1_K));
+  p = mad(z, p, kf(FP0_K));
   return mad(x, p, x);
 }
 /** erfc(a) for a ≥ 0 (accurate for a ≥ ERF_SPLIT), given a2 ≈ a² (passed in so callers can
  *  supply a more accurate square). */
 function erfcPos(a: v128, a2: v128): v128 {
-  const t = div(sp(1.0), mad(a, sp(0.5), sp(1.0)));
-  let q = mad(t, sp(Q10), sp(Q9));
-  q = mad(t, q, sp(Q8));
-  q = mad(t, q, sp(Q7));
-  q = mad(t, q, sp(Q6));
-  q = mad(t, q, sp(Q5));
-  q = mad(t, q, sp(Q4));
-  q = mad(t, q, sp(Q3));
-  q = mad(t, q, sp(Q2));
-  q = mad(t, q, sp(Q1));
-  q = mad(t, q, sp(Q0));
+  const t = div(kf(ONE_K), mad(a, kf(HALF_K), kf(ONE_K)));
+  let q = mad(t, kf(Q10_K), kf(Q9_K));
+  q = mad(t, q, kf(Q8_K));
+  q = mad(t, q, kf(Q7_K));
+  q = mad(t, q, kf(Q6_K));
+  q = mad(t, q, kf(Q5_K));
+  q = mad(t, q, kf(Q4_K));
+  q = mad(t, q, kf(Q3_K));
+  q = mad(t, q, kf(Q2_K));
+  q = mad(t, q, kf(Q1_K));
+  q = mad(t, q, kf(Q0_K));
   return mul(t, expv(sub(q, a2)));
 }
 
@@ -232,8 +292,8 @@ function erfcPos(a: v128, a2: v128): v128 {
   const a = f32x4.abs(x);
   const z = mul(x, x);
   const small = erfSmall(x, z);
-  const big = v128.or(sub(sp(1.0), erfcPos(a, z)), v128.and(x, i32x4.splat(0x80000000)));
-  return sel(f32x4.lt(a, sp(ERF_SPLIT)), small, big);
+  const big = v128.or(sub(kf(ONE_K), erfcPos(a, z)), v128.and(x, kf(SIGN_BIT_K)));
+  return sel(f32x4.lt(a, kf(ERF_SPLIT_K)), small, big);
 }
 
 // Φ(x) = ½·erfc(−x/√2), the standard normal CDF. With u = x/√2 and u² taken as ½·x·x (one
@@ -243,13 +303,13 @@ function erfcPos(a: v128, a2: v128): v128 {
 // Activations mostly lie in the polynomial's range: when all four lanes do, the erfc branch (an
 // exp and a division) is skipped; the lanes get the same values either way.
 function phiv(x: v128): v128 {
-  const u = mul(x, sp(SQRT1_2));
+  const u = mul(x, kf(SQRT1_2_K));
   const a = f32x4.abs(u);
-  const inSmall = f32x4.lt(a, sp(ERF_SPLIT));
-  const small = mad(erfSmall(u, mul(u, u)), sp(0.5), sp(0.5));
+  const inSmall = f32x4.lt(a, kf(ERF_SPLIT_K));
+  const small = mad(erfSmall(u, mul(u, u)), kf(HALF_K), kf(HALF_K));
   if (i32x4.all_true(inSmall)) return small;
-  const h = mul(erfcPos(a, mul(mul(x, x), sp(0.5))), sp(0.5));
-  const big = sel(f32x4.lt(x, sp(0.0)), h, sub(sp(1.0), h));
+  const h = mul(erfcPos(a, mul(mul(x, x), kf(HALF_K))), kf(HALF_K));
+  const big = sel(f32x4.lt(x, sp(0.0)), h, sub(kf(ONE_K), h));
   return sel(inSmall, small, big);
 }
 
@@ -259,16 +319,16 @@ function phiv(x: v128): v128 {
 // @ts-ignore: decorator
 @global function sigmoidv(x: v128): v128 {
   const e = expv(f32x4.neg(f32x4.abs(x)));
-  const s = div(sp(1.0), add(sp(1.0), e));
+  const s = div(kf(ONE_K), add(kf(ONE_K), e));
   return sel(f32x4.ge(x, sp(0.0)), s, mul(e, s));
 }
 // GELU (erf form) = x·Φ(x); GELU (tanh form) = ½x(1 + tanh g) = x·σ(2g),
 // g = √(2/π)·(x + 0.044715x³). Both return the limit 0 at x = −inf (not −inf·0 = NaN).
 function geluv(x: v128): v128 {
-  return sel(f32x4.eq(x, sp(-Infinity)), sp(0.0), mul(x, phiv(x)));
+  return sel(f32x4.eq(x, kf(MINUS_INF_K)), sp(0.0), mul(x, phiv(x)));
 }
 function geluTanhArg2(x: v128): v128 { // 2g
-  return mul(mad(mul(mul(x, x), x), sp(GELU_C), x), sp(2.0 * SQRT_2_PI));
+  return mul(mad(mul(mul(x, x), x), kf(GELU_C_K), x), kf(TWO_SQRT_2_PI_K));
 }
 function geluTanhv(x: v128): v128 {
   return sel(f32x4.eq(x, sp(-Infinity)), sp(0.0), mul(x, sigmoidv(geluTanhArg2(x))));
@@ -381,14 +441,14 @@ export function unary(tid: i32, nt: i32, op: i32, x: usize, y: usize, n: i32, al
 //   abs dy·sign(x) (0 at 0) · x² 2x·dy · erf dy·(2/√π)e^(−x²) · 1/x −dy·y² · step 0.
 function geluGradv(x: v128): v128 {
   const phi = phiv(x);
-  const d = mad(mul(x, expv(mul(mul(x, x), sp(-0.5)))), sp(INV_SQRT_2PI), phi);
-  return sel(f32x4.eq(f32x4.abs(x), sp(Infinity)), phi, d); // limits at ±inf: 0 and 1
+  const d = mad(mul(x, expv(mul(mul(x, x), kf(MINUS_HALF_K)))), kf(INV_SQRT_2PI_K), phi);
+  return sel(f32x4.eq(f32x4.abs(x), kf(INF_K)), phi, d); // limits at ±inf: 0 and 1
 }
 function geluTanhGradv(x: v128): v128 {
   const s = sigmoidv(geluTanhArg2(x));
-  const dg = mul(mad(mul(x, x), sp(3.0 * GELU_C), sp(1.0)), sp(2.0 * SQRT_2_PI)); // d(2g)/dx
-  const d = mad(mul(mul(x, s), sub(sp(1.0), s)), dg, s);
-  return sel(f32x4.eq(f32x4.abs(x), sp(Infinity)), s, d);
+  const dg = mul(mad(mul(x, x), kf(THREE_GELU_C_K), kf(ONE_K)), kf(TWO_SQRT_2_PI_K)); // d(2g)/dx
+  const d = mad(mul(mul(x, s), sub(kf(ONE_K), s)), dg, s);
+  return sel(f32x4.eq(f32x4.abs(x), kf(INF_K)), s, d);
 }
 // @ts-ignore: decorator
 @inline function ugrad(op: i32, x: v128, y: v128, dy: v128, alpha: f32): v128 {

@@ -22,6 +22,8 @@ export function randomUniform(tid: i32, nt: i32, y: usize, n: i32, seed: i32, of
   }
 }
 
+const MIX1_K = memory.data<u64>([MIX1]), MIX2_K = memory.data<u64>([MIX2]), STEP4_K = memory.data<u64>([GAMMA * 4]);
+
 /** Inverted dropout in one pass, from stream (seed, counter i): mask[i] = scale where uniform − p > 0,
  *  else 0 (what rand, addScalar(−p), step and mulScalar(scale) give), and y[i] = x[i]·mask[i], plus
  *  residual[i] when residual ≠ 0 (a residual connection's add, in the same pass). The
@@ -34,8 +36,9 @@ export function dropout(tid: i32, nt: i32, x: usize, residual: usize, mask: usiz
   let ctr = key + <u64>i0 * GAMMA;
   let i = i0;
   // four at a time: two i64x2 counters, their top-24-bit codes compared as one i32x4
-  const vt = i32x4.splat(<i32>t), vs = f32x4.splat(scale), step = i64x2.splat(GAMMA * 4);
-  const m1 = i64x2.splat(MIX1), m2 = i64x2.splat(MIX2);
+  const vt = i32x4.splat(<i32>t), vs = f32x4.splat(scale), step = v128.load64_splat(STEP4_K);
+  // loaded, not v128.const: V8 rebuilds a constant at every use in the loop, a loaded value stays in a register
+  const m1 = v128.load64_splat(MIX1_K), m2 = v128.load64_splat(MIX2_K);
   let c01 = i64x2(ctr + GAMMA, ctr + GAMMA * 2), c23 = i64x2(ctr + GAMMA * 3, ctr + GAMMA * 4);
   for (; i + 4 <= i1; i += 4) {
     const k = i8x16.shuffle(mixTop24x2(c01, m1, m2), mixTop24x2(c23, m1, m2), 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
