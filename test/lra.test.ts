@@ -6,9 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backward, noGrad, Tensor, tidy } from '../src/engine/index.js';
+import { backward, full, gradients, noGrad, randn, Tensor, tidy } from '../src/engine/index.js';
+import { linformerAttention, nystromAttention, orthogonalRandomFeatures, performerAttention, softmaxAttention } from '../src/attention/index.js';
 import { generateListOps, listOpsTokens, LISTOPS_VOCAB } from '../src/data/listops.js';
-import { LraClassifier, parseAttention } from '../src/models/index.js';
+import { LraClassifier, LRA_NYSTROM, parseAttention } from '../src/models/index.js';
 import { manualSeed } from '../src/nn/index.js';
 import { AdamW } from '../src/train/index.js';
 import { assertClose } from './check.js';
@@ -69,6 +70,31 @@ for (const attention of ['softmax', 'nystrom-8', 'linformer-16', 'performer-16']
     labels.dispose();
   });
 }
+
+// The encoder runs a batch without padding unmasked (it reads the mask once anyway); that is only
+// a saving if an all-ones mask changes no bit of any attention's output or gradients.
+test('every LRA attention: an all-ones mask gives the same bits as no mask, forward and backward', () => {
+  const [B, H, n, d] = [2, 2, 24, 8];
+  const conv = randn([H, 1, 5, 1], 4, 0, 0.2);
+  const attentions: Record<string, (q: Tensor, k: Tensor, v: Tensor, mask?: Tensor) => Tensor> = {
+    softmax: (q, k, v, mask) => softmaxAttention(q, k, v, { mask }),
+    nystrom: (q, k, v, mask) => nystromAttention(q, k, v, { ...LRA_NYSTROM, numLandmarks: 5, mask, convWeight: conv }),
+    linformer: (q, k, v, mask) => linformerAttention(q, k, v, { projectKeys: randn([6, n], 5), projectValues: randn([6, n], 6), mask }),
+    performer: (q, k, v, mask) => performerAttention(q, k, v, { features: orthogonalRandomFeatures(7, d, 8), mask }),
+  };
+  for (const [name, attend] of Object.entries(attentions)) {
+    tidy(() => {
+      const [q, k, v] = [1, 2, 3].map((seed) => Object.assign(randn([B, H, n, d], seed), { requiresGrad: true }));
+      const dy = randn([B, H, n, d], 9);
+      const run = (mask?: Tensor) => {
+        const out = attend(q, k, v, mask);
+        return [out, ...gradients([out], [q, k, v], [dy])].map((t) => Array.from(t.toArray()));
+      };
+      const [masked, unmasked] = [run(full([B, n], 1)), run()];
+      ['output', 'dq', 'dk', 'dv'].forEach((what, i) => assert.deepEqual(masked[i], unmasked[i], `${name}: ${what}`));
+    });
+  }
+});
 
 test('mean pooling ignores padding (softmax attention): extra padded positions change nothing', () => {
   manualSeed(1);
