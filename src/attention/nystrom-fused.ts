@@ -7,7 +7,7 @@
  * Legend: B batch, H heads, n tokens, d head size, m landmarks.
  */
 import {
-  add, depthwiseConv1d, depthwiseConv1dAdjoint, gradients, isGradEnabled, matmul, mul, mulScalar, noGrad,
+  add, depthwiseConv1d, depthwiseConv1dAdjoint, full, gradients, isGradEnabled, matmul, mul, mulScalar, noGrad,
   record, reshape, softmax, softmaxAdjoint, Tensor, tidy, withGrad,
 } from '../engine/index.js';
 import { segmentMeans, segmentMeansAdjoint } from './landmarks.js';
@@ -49,26 +49,26 @@ export function nystromForward(x: NystromCoreInputs): NystromForward {
 
 type NystromKernels = Pick<NystromForward, 'qs' | 'ks' | 'qt' | 'kt' | 'f' | 'a' | 'bk'>;
 
-/** Q' and K''s scale s, and the rows the official code zeroes: the mask (B,1,n,1) and mask·s. */
+/** The rows the official code zeroes, the mask (B,1,n,1), and Q' and K''s factor: mask·s, or s alone
+ *  (a broadcast scalar: the product reads Q's strided view in place, with mulScalar's bits). */
 interface RowMasks {
-  scale: number;
   rowMask?: Tensor;
-  scaledMask?: Tensor;
+  scaledMask: Tensor;
 }
 
 function rowMasks({ q, mask, zeroPads }: NystromCoreInputs): RowMasks {
   const [B, , n, d] = q.shape;
   const scale = 1 / Math.sqrt(Math.sqrt(d));
   const rowMask = zeroPads && mask ? reshape(mask, [B, 1, n, 1]) : undefined;
-  return { scale, rowMask, scaledMask: rowMask && mulScalar(rowMask, scale) };
+  return { rowMask, scaledMask: rowMask ? mulScalar(rowMask, scale) : full([1, 1, 1, 1], scale) };
 }
 
 /** Q', K', the landmarks and the three softmax kernels F, A, B. */
-function nystromKernels(x: NystromCoreInputs, { scale, scaledMask }: RowMasks): NystromKernels {
+function nystromKernels(x: NystromCoreInputs, { scaledMask }: RowMasks): NystromKernels {
   const { q, k, m, keyBias } = x;
   // Q' = (Q ⊙ mask)·s in one pass: with a 0/1 mask and s > 0, Q ⊙ (mask·s) has the same bits
-  const qs = scaledMask ? mul(q, scaledMask) : mulScalar(q, scale); // Q' (B,H,n,d)
-  const ks = scaledMask ? mul(k, scaledMask) : mulScalar(k, scale); // K'
+  const qs = mul(q, scaledMask); // Q' (B,H,n,d)
+  const ks = mul(k, scaledMask); // K'
   const qt = segmentMeans(qs, m); // Q̃ (B,H,m,d)
   const kt = segmentMeans(ks, m); // K̃
   const f = softmax(matmul(qs, kt, { transB: true })); // F (B,H,n,m)
@@ -101,7 +101,7 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
     return { out: saved.out, fz: saved.fz, b: saved.bk };
   }
   const masks = rowMasks(x);
-  const { scale, rowMask, scaledMask } = masks;
+  const { rowMask, scaledMask } = masks;
   const kernels = tidy(() => noGrad(() => nystromKernels(x, masks)));
   const { qs, ks, qt, kt, f, a, bk } = kernels;
   // Z = pinv(A) recorded from a leaf copy of A: the backward differentiates this graph instead of
@@ -149,8 +149,8 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
     const dQt = add(matmul(dSa, kt), matmul(dSb, ks)); // (B,H,m,d)
     free(dSf, dSa, dSb);
     // Q̃ = segment means of Q', K̃ likewise
-    const dQ = landmarkAdjoint(dQs, dQt, scale, scaledMask);
-    const dK = landmarkAdjoint(dKs, dKt, scale, scaledMask);
+    const dQ = landmarkAdjoint(dQs, dQt, scaledMask);
+    const dK = landmarkAdjoint(dKs, dKt, scaledMask);
     free(dQs, dKs, dQt, dKt);
     return convWeight ? [dQ, dK, dV, dW] : [dQ, dK, dV];
   });
@@ -158,9 +158,9 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
 }
 
 /** d(Q) from d(Q') and d(Q̃): dQ' += segment-mean adjoint of dQ̃; dQ = s·dQ' (⊙ mask, as one product with mask·s). */
-function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scale: number, scaledMask: Tensor | undefined): Tensor {
+function landmarkAdjoint(dRows: Tensor, dLandmarks: Tensor, scaledMask: Tensor): Tensor {
   const total = segmentMeansAdjoint(dLandmarks, dRows.shape[2], dRows);
-  const scaled = scaledMask ? mul(total, scaledMask) : mulScalar(total, scale);
+  const scaled = mul(total, scaledMask);
   total.dispose();
   return scaled;
 }
