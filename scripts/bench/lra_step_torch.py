@@ -18,6 +18,10 @@ so ms is the time until the GPU has finished the step. Only there the line has p
 over the warm-up and timed steps (reset with torch.cuda.reset_peak_memory_stats()) minus torch.cuda.memory_allocated()
 before them (the model's weights and the batch), in MiB, so AdamW's state counts. Fails with a message when
 torch.cuda.is_available() is false.
+--profile: after the timing, one more step under torch.profiler, printed as its operators (the most self time
+first) and the share of the step in matrix products (aten::mm, bmm, addmm, baddbmm), beside the engine's
+`bench lra-step --profile`; with --json, one {"bench":"step-profile","impl":"torch",...,"kernel":OP,"calls":C,"ms":T,
+"share":S} line per operator, before the timing line.
 Needs Debian's torch and OpenBLAS: apt-get install -y python3-torch libopenblas0-pthread.
 """
 import argparse
@@ -74,7 +78,30 @@ class Encoder(torch.nn.Module):
         return self.head(pooled)
 
 
-def measure(n, batch, attention, repeats, warmup, device):
+PRODUCTS = ('aten::mm', 'aten::bmm', 'aten::addmm', 'aten::baddbmm')
+
+
+def print_profile(step, context, as_json, rows=15):
+    """One step under torch.profiler: its top operators by self time, and the matrix products' share.
+    As JSON, one line per operator in the shape of the engine's step-profile lines."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    ops = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in ops)
+    products = sum(e.self_cpu_time_total for e in ops if e.key in PRODUCTS)
+    for e in ops[:rows]:
+        ms = e.self_cpu_time_total / 1e3
+        if as_json:
+            print(json.dumps({'bench': 'step-profile', 'impl': 'torch', **context, 'kernel': e.key, 'calls': e.count,
+                              'ms': round(ms, 2), 'share': round(e.self_cpu_time_total / total, 4)}))
+        else:
+            print(f'  {e.key:32s} {e.count:6d} calls {ms:9.1f} ms {100 * e.self_cpu_time_total / total:5.1f}%')
+    if not as_json:
+        print(f'  matrix products: {products / 1e3:.0f} ms of {total / 1e3:.0f} ms self time ({100 * products / total:.1f}%)')
+
+
+def measure(n, batch, attention, repeats, warmup, device, profile=None):
     """(ms, peak_mb): peak_mb None on the CPU."""
     torch.manual_seed(0)
     model = Encoder(n, attention).to(device)
@@ -103,6 +130,8 @@ def measure(n, batch, attention, repeats, warmup, device):
         sync(device)
         times.append((time.perf_counter() - t0) * 1000)
     peak_mb = round(max(0, torch.cuda.max_memory_allocated(device) - before) / 2 ** 20) if cuda else None
+    if profile:
+        profile(step)
     return statistics.median(times), peak_mb
 
 
@@ -117,6 +146,7 @@ def main():
     ap.add_argument('--repeats', type=int, default=3)
     ap.add_argument('--warmup', type=int, default=1)
     ap.add_argument('--malloc-tuned', action='store_true')
+    ap.add_argument('--profile', action='store_true', help='after the timing, one more step under torch.profiler')
     args = ap.parse_args()
     if args.malloc_tuned and 'MALLOC_MMAP_THRESHOLD_' not in os.environ:
         env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(2 ** 32), MALLOC_TRIM_THRESHOLD_=str(2 ** 36))
@@ -126,7 +156,9 @@ def main():
     fixtures_on(device)
     for n in (int(s) for s in args.n.split(',')):
         for attention in (s.strip() for s in args.attention.split(',')):
-            ms, peak_mb = measure(n, args.batch, attention, args.repeats, args.warmup, device)
+            context = {'attention': attention, 'n': n, 'batch': args.batch}
+            profile = args.profile and (lambda step: print_profile(step, context, args.json))
+            ms, peak_mb = measure(n, args.batch, attention, args.repeats, args.warmup, device, profile)
             r = {'bench': 'lra-step', 'device': device.type, 'impl': 'torch', 'attention': attention, 'n': n, 'batch': args.batch,
                  'ms': round(ms), **({'peak_mb': peak_mb} if peak_mb is not None else {})}
             memory = f", {peak_mb} MB" if peak_mb is not None else ''
