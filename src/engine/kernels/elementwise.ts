@@ -126,47 +126,16 @@ const LOG2E_K = memory.data<f32>([LOG2E]);
 const ROUNDER_K = memory.data<f32>([ROUNDER]);
 const LN2_HI_K = memory.data<f32>([LN2_HI]);
 const LN2_LO_K = memory.data<f32>([LN2_LO]);
-const EP4_K = memory.data<f32>([EP4]);
-const EP3_K = memory.data<f32>([EP3]);
-const EP2_K = memory.data<f32>([EP2]);
-const EP1_K = memory.data<f32>([EP1]);
-const EP0_K = memory.data<f32>([EP0]);
 const ONE_K = memory.data<f32>([1.0]);
 const ROUNDER_BITS_K = memory.data<i32>([0x4b400000]);
 const EXP_BIAS_K = memory.data<i32>([127]);
 const TWO_K = memory.data<f32>([2.0]);
-const LR2_K = memory.data<f32>([LR2]);
-const LR1_K = memory.data<f32>([LR1]);
-const LR0_K = memory.data<f32>([LR0]);
 const HALF_K = memory.data<f32>([0.5]);
 const INF_K = memory.data<f32>([Infinity]);
 const MINUS_INF_K = memory.data<f32>([-Infinity]);
-const TP4_K = memory.data<f32>([TP4]);
-const TP3_K = memory.data<f32>([TP3]);
-const TP2_K = memory.data<f32>([TP2]);
-const TP1_K = memory.data<f32>([TP1]);
-const TP0_K = memory.data<f32>([TP0]);
 const MINUS_TWO_K = memory.data<f32>([-2.0]);
 const SIGN_BIT_K = memory.data<i32>([0x80000000]);
 const TANH_SPLIT_K = memory.data<f32>([0.55]);
-const FP6_K = memory.data<f32>([FP6]);
-const FP5_K = memory.data<f32>([FP5]);
-const FP4_K = memory.data<f32>([FP4]);
-const FP3_K = memory.data<f32>([FP3]);
-const FP2_K = memory.data<f32>([FP2]);
-const FP1_K = memory.data<f32>([FP1]);
-const FP0_K = memory.data<f32>([FP0]);
-const Q10_K = memory.data<f32>([Q10]);
-const Q9_K = memory.data<f32>([Q9]);
-const Q8_K = memory.data<f32>([Q8]);
-const Q7_K = memory.data<f32>([Q7]);
-const Q6_K = memory.data<f32>([Q6]);
-const Q5_K = memory.data<f32>([Q5]);
-const Q4_K = memory.data<f32>([Q4]);
-const Q3_K = memory.data<f32>([Q3]);
-const Q2_K = memory.data<f32>([Q2]);
-const Q1_K = memory.data<f32>([Q1]);
-const Q0_K = memory.data<f32>([Q0]);
 const ERF_SPLIT_K = memory.data<f32>([ERF_SPLIT]);
 const SQRT1_2_K = memory.data<f32>([SQRT1_2]);
 const GELU_C_K = memory.data<f32>([GELU_C]);
@@ -174,8 +143,16 @@ const TWO_SQRT_2_PI_K = memory.data<f32>([2.0 * SQRT_2_PI]);
 const MINUS_HALF_K = memory.data<f32>([-0.5]);
 const INV_SQRT_2PI_K = memory.data<f32>([INV_SQRT_2PI]);
 const THREE_GELU_C_K = memory.data<f32>([3.0 * GELU_C]);
+// Polynomial coefficients, c0 first: kc(TABLE, i) is cᵢ in all four lanes.
+const EXP_P = memory.data<f32>([EP0, EP1, EP2, EP3, EP4]);
+const LOG_R = memory.data<f32>([LR0, LR1, LR2]);
+const TANH_P = memory.data<f32>([TP0, TP1, TP2, TP3, TP4]);
+const ERF_P = memory.data<f32>([FP0, FP1, FP2, FP3, FP4, FP5, FP6]);
+const ERFC_Q = memory.data<f32>([Q0, Q1, Q2, Q3, Q4, Q5, Q6, Q7, Q8, Q9, Q10]);
 // @ts-ignore: decorator
 @inline function kf(at: usize): v128 { return v128.load32_splat(at); }
+// @ts-ignore: decorator
+@inline function kc(table: usize, i: i32): v128 { return v128.load32_splat(table + <usize>(i << 2)); }
 
 // ---------------------------------------------------------------- exp
 // exp(x) = 2^k · e^r,  k = round(x·log2 e),  r = x − k·ln2 (Cody–Waite: ln2 = HI + LO, HI has 15
@@ -193,10 +170,10 @@ const THREE_GELU_C_K = memory.data<f32>([3.0 * GELU_C]);
   const k = sub(kr, kf(ROUNDER_K)); // round-to-nearest(x·log2 e), exact
   let r = sub(x, mul(k, kf(LN2_HI_K)));
   r = sub(r, mul(k, kf(LN2_LO_K)));
-  let p = mad(r, kf(EP4_K), kf(EP3_K));
-  p = mad(r, p, kf(EP2_K));
-  p = mad(r, p, kf(EP1_K));
-  p = mad(r, p, kf(EP0_K));
+  let p = mad(r, kc(EXP_P, 4), kc(EXP_P, 3));
+  p = mad(r, p, kc(EXP_P, 2));
+  p = mad(r, p, kc(EXP_P, 1));
+  p = mad(r, p, kc(EXP_P, 0));
   p = add(mad(mul(r, r), p, r), kf(ONE_K));
   const ki = i32x4.sub(kr, kf(ROUNDER_BITS_K)); // integer k from the bits of kr
   const k1 = i32x4.shr_s(ki, 1);
@@ -223,7 +200,7 @@ const THREE_GELU_C_K = memory.data<f32>([3.0 * GELU_C]);
   const f = sub(m, kf(ONE_K));
   const s = div(f, add(f, kf(TWO_K)));
   const z = mul(s, s);
-  const R = mul(z, mad(z, mad(z, kf(LR2_K), kf(LR1_K)), kf(LR0_K)));
+  const R = mul(z, mad(z, mad(z, kc(LOG_R, 2), kc(LOG_R, 1)), kc(LOG_R, 0)));
   const hf = mul(mul(f, f), kf(HALF_K));
   const ef = f32x4.convert_i32x4_s(e);
   const lo = mad(ef, kf(LN2_LO_K), mul(s, add(hf, R)));
@@ -242,10 +219,10 @@ const THREE_GELU_C_K = memory.data<f32>([3.0 * GELU_C]);
 @global function tanhv(x: v128): v128 {
   const a = f32x4.abs(x);
   const z = mul(x, x);
-  let p = mad(z, kf(TP4_K), kf(TP3_K));
-  p = mad(z, p, kf(TP2_K));
-  p = mad(z, p, kf(TP1_K));
-  p = mad(z, p, kf(TP0_K));
+  let p = mad(z, kc(TANH_P, 4), kc(TANH_P, 3));
+  p = mad(z, p, kc(TANH_P, 2));
+  p = mad(z, p, kc(TANH_P, 1));
+  p = mad(z, p, kc(TANH_P, 0));
   const small = mad(mul(x, z), p, x);
   const e = expv(mul(a, kf(MINUS_TWO_K)));
   const big = v128.or(div(sub(kf(ONE_K), e), add(kf(ONE_K), e)), v128.and(x, kf(SIGN_BIT_K)));
@@ -262,28 +239,28 @@ const THREE_GELU_C_K = memory.data<f32>([3.0 * GELU_C]);
 /** erf(x) for |x| < ERF_SPLIT, given z = x². */
 // @ts-ignore: decorator
 @inline function erfSmall(x: v128, z: v128): v128 {
-  let p = mad(z, kf(FP6_K), kf(FP5_K));
-  p = mad(z, p, kf(FP4_K));
-  p = mad(z, p, kf(FP3_K));
-  p = mad(z, p, kf(FP2_K));
-  p = mad(z, p, kf(FP1_K));
-  p = mad(z, p, kf(FP0_K));
+  let p = mad(z, kc(ERF_P, 6), kc(ERF_P, 5));
+  p = mad(z, p, kc(ERF_P, 4));
+  p = mad(z, p, kc(ERF_P, 3));
+  p = mad(z, p, kc(ERF_P, 2));
+  p = mad(z, p, kc(ERF_P, 1));
+  p = mad(z, p, kc(ERF_P, 0));
   return mad(x, p, x);
 }
 /** erfc(a) for a ≥ 0 (accurate for a ≥ ERF_SPLIT), given a2 ≈ a² (passed in so callers can
  *  supply a more accurate square). */
 function erfcPos(a: v128, a2: v128): v128 {
   const t = div(kf(ONE_K), mad(a, kf(HALF_K), kf(ONE_K)));
-  let q = mad(t, kf(Q10_K), kf(Q9_K));
-  q = mad(t, q, kf(Q8_K));
-  q = mad(t, q, kf(Q7_K));
-  q = mad(t, q, kf(Q6_K));
-  q = mad(t, q, kf(Q5_K));
-  q = mad(t, q, kf(Q4_K));
-  q = mad(t, q, kf(Q3_K));
-  q = mad(t, q, kf(Q2_K));
-  q = mad(t, q, kf(Q1_K));
-  q = mad(t, q, kf(Q0_K));
+  let q = mad(t, kc(ERFC_Q, 10), kc(ERFC_Q, 9));
+  q = mad(t, q, kc(ERFC_Q, 8));
+  q = mad(t, q, kc(ERFC_Q, 7));
+  q = mad(t, q, kc(ERFC_Q, 6));
+  q = mad(t, q, kc(ERFC_Q, 5));
+  q = mad(t, q, kc(ERFC_Q, 4));
+  q = mad(t, q, kc(ERFC_Q, 3));
+  q = mad(t, q, kc(ERFC_Q, 2));
+  q = mad(t, q, kc(ERFC_Q, 1));
+  q = mad(t, q, kc(ERFC_Q, 0));
   return mul(t, expv(sub(q, a2)));
 }
 
