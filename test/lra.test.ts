@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backward, full, gradients, noGrad, randn, Tensor, tidy } from '../src/engine/index.js';
-import { linformerAttention, nystromAttention, orthogonalRandomFeatures, performerAttention, softmaxAttention } from '../src/attention/index.js';
+import { checkMaskValues, linformerAttention, nystromAttention, orthogonalRandomFeatures, performerAttention, softmaxAttention } from '../src/attention/index.js';
 import { generateListOps, listOpsTokens, LISTOPS_VOCAB } from '../src/data/listops.js';
 import { LraClassifier, LRA_NYSTROM, parseAttention } from '../src/models/index.js';
 import { manualSeed } from '../src/nn/index.js';
@@ -73,6 +73,12 @@ for (const attention of ['softmax', 'nystrom-8', 'linformer-16', 'performer-16']
 
 // The encoder runs a batch without padding unmasked (it reads the mask once anyway); that is only
 // a saving if an all-ones mask changes no bit of any attention's output or gradients.
+test('checkMaskValues says whether a mask has padding, and rejects values other than 0 and 1', () => {
+  assert.equal(checkMaskValues('m', [1, 1, 1, 1, 1, 0], 3), true);
+  assert.equal(checkMaskValues('m', [1, 1, 1, 1, 1, 1], 3), false);
+  assert.throws(() => checkMaskValues('m', [1, 0, 1, 0.5], 2), /m: mask values must be 0 or 1, got 0.5 at \[1, 1\]/);
+});
+
 test('every LRA attention: an all-ones mask gives the same bits as no mask, forward and backward', () => {
   const [B, H, n, d] = [2, 2, 24, 8];
   const conv = randn([H, 1, 5, 1], 4, 0, 0.2);

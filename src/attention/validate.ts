@@ -32,12 +32,15 @@ export function checkMask(op: string, mask: Tensor, B: number, n: number, keys =
   if (perOpChecks() && canCheckValues()) checkMaskValues(op, tidy(() => noGrad(() => contiguous(mask).toArray())), n);
 }
 
-/** Values of a (B, n) mask, row-major, must be 0 or 1. */
-export function checkMaskValues(op: string, values: ArrayLike<number>, n: number): void {
+/** Values of a (B, n) mask, row-major, must be 0 or 1. Returns whether any is 0 (padding). */
+export function checkMaskValues(op: string, values: ArrayLike<number>, n: number): boolean {
+  let padded = false;
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
-    if (x !== 0 && x !== 1) throw new Error(`${op}: mask values must be 0 or 1, got ${x} at [${Math.floor(i / n)}, ${i % n}]`);
+    if (x === 0) padded = true;
+    else if (x !== 1) throw new Error(`${op}: mask values must be 0 or 1, got ${x} at [${Math.floor(i / n)}, ${i % n}]`);
   }
+  return padded;
 }
 
 /** Rejects NaN and ±Infinity in the inputs (they would spread through every landmark), where per-op checks run. */

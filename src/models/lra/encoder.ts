@@ -159,12 +159,7 @@ export class LraEncoder extends Module {
     // The batch's one check of its mask and one of its output; the blocks' ops skip their own reads.
     // A batch without padding runs its attention unmasked: multiplying by ones and adding zero
     // biases changes no bit, so only the time goes (Image and Pathfinder batches are all tokens).
-    let padded = true;
-    if (canCheckValues()) {
-      const values = mask.toArray();
-      checkMaskValues('LRA encoder', values, n);
-      padded = values.some((v) => v === 0);
-    }
+    const padded = canCheckValues() ? checkMaskValues('LRA encoder', mask.toArray(), n) : true;
     if (mask.dtype === 'int32') mask = cast(mask, 'float32'); // batches from collate
     const positions = Tensor.from(Int32Array.from({ length: n }, (_, i) => i), [n], 'int32');
     let x = this.dropout.forward(add(this.tokens.forward(ids), this.positions.forward(positions)));
