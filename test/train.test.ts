@@ -11,12 +11,12 @@ import { majorityTask } from '../src/data/synthetic.js';
 import { maskedExamples } from '../src/data/mlm.js';
 import { NystromformerForSequenceClassification } from '../src/models/index.js';
 import { manualSeed } from '../src/nn/index.js';
-import { AdamW, SGD, epochBatches, learningRate, train, type TrainerOptions } from '../src/train/index.js';
+import { AdamW, SGD, epochBatches, learningRate, scheduledMomentum, train, type TrainerOptions } from '../src/train/index.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const tempDir = () => mkdtempSync(join(tmpdir(), 'nystromformer-train-'));
 
-test('schedules: warm-up, linear and cosine decay, one-cycle', () => {
+test('schedules: warm-up, linear and cosine decay', () => {
   const s = { base: 1, total: 110, warmup: 10 };
   assert.equal(learningRate({ ...s, kind: 'linear' }, 0), 0.1);
   assert.equal(learningRate({ ...s, kind: 'linear' }, 9), 1);
@@ -25,8 +25,55 @@ test('schedules: warm-up, linear and cosine decay, one-cycle', () => {
   assert.ok(Math.abs(learningRate({ ...s, kind: 'cosine' }, 60) - 0.5) < 1e-12);
   assert.ok(Math.abs(learningRate({ ...s, kind: 'cosine' }, 35) - 0.5 * (1 + Math.cos(Math.PI / 4))) < 1e-12);
   assert.equal(learningRate({ ...s, kind: 'constant', warmup: 0 }, 77), 1);
-  assert.equal(learningRate({ ...s, kind: 'onecycle' }, 4), 0.5);
+  assert.equal(scheduledMomentum({ ...s, kind: 'linear' }, 4), undefined, 'only onecycle sets the momentum');
   assert.throws(() => learningRate({ ...s, kind: 'steep' as never }, 1), /schedule must be one of/);
+});
+
+/** PyTorch's OneCycleLR over AdamW as the official LRA code builds them (scripts/fixtures/make_onecycle_fixture.py). */
+const oneCycleFixture = JSON.parse(readFileSync(join(repo, 'test/fixtures/train/onecycle.json'), 'utf8')) as {
+  cases: { max_lr: number; total: number; warmup: number; lr: number[]; beta1: number[]; weights_before?: number[]; weights_after?: number[] }[];
+};
+
+test('onecycle: the lr and β₁ of PyTorch OneCycleLR at every step (warm-up 5 of 20, 1000 of 5000, none)', () => {
+  assert.equal(oneCycleFixture.cases.length, 3);
+  for (const c of oneCycleFixture.cases) {
+    const s = { kind: 'onecycle' as const, base: c.max_lr, total: c.total, warmup: c.warmup };
+    assert.equal(c.lr.length, c.total);
+    c.lr.forEach((want, step) => {
+      assert.ok(Math.abs(learningRate(s, step) - want) <= 1e-15 * c.max_lr, `total ${c.total} step ${step}: lr ${learningRate(s, step)}, PyTorch ${want}`);
+      const beta1 = scheduledMomentum(s, step)!;
+      assert.ok(Math.abs(beta1 - c.beta1[step]) <= 1e-15, `total ${c.total} step ${step}: β₁ ${beta1}, PyTorch ${c.beta1[step]}`);
+    });
+  }
+});
+
+test('onecycle: AdamW with the cycled β₁ ends where PyTorch AdamW + OneCycleLR ends (20 steps)', () => {
+  const c = oneCycleFixture.cases[0];
+  const s = { kind: 'onecycle' as const, base: c.max_lr, total: c.total, warmup: c.warmup };
+  const w = parameter(Tensor.from(c.weights_before!, [6]));
+  const opt = new AdamW([['w', w]], { eps: 1e-6, weightDecay: 0 });
+  for (let step = 0; step < c.total; step++) {
+    w.grad = Tensor.from(Array.from({ length: 6 }, (_, i) => Math.sin(0.7 * (step + 1) + i)), [6]);
+    opt.apply(learningRate(s, step), 1, scheduledMomentum(s, step));
+    w.grad.dispose();
+    w.grad = null;
+  }
+  const got = Array.from(w.toArray());
+  got.forEach((x, i) => assert.ok(Math.abs(x - c.weights_after![i]) <= 1e-6, `w[${i}] = ${x}, PyTorch ${c.weights_after![i]}`));
+  // without the cycled β₁ (0.9 throughout) the weights land measurably elsewhere: the check can fail
+  const w2 = parameter(Tensor.from(c.weights_before!, [6]));
+  const plain = new AdamW([['w', w2]], { eps: 1e-6, weightDecay: 0 });
+  for (let step = 0; step < c.total; step++) {
+    w2.grad = Tensor.from(Array.from({ length: 6 }, (_, i) => Math.sin(0.7 * (step + 1) + i)), [6]);
+    plain.apply(learningRate(s, step), 1);
+    w2.grad.dispose();
+    w2.grad = null;
+  }
+  assert.ok(Array.from(w2.toArray()).some((x, i) => Math.abs(x - c.weights_after![i]) > 1e-5));
+  opt.dispose();
+  plain.dispose();
+  w.dispose();
+  w2.dispose();
 });
 
 test('AdamW: bias-corrected update, decoupled decay except on biases; SGD momentum; clipping', async () => {

@@ -2,7 +2,8 @@
  * `nystromformer lra --task listops --attention nystrom-64`: trains the LRA encoder (docs/algorithm.md §3) on
  * one of the five tasks and reports test accuracy, time per step and peak memory. The paper's
  * settings are the defaults (AdamW lr 1e-4, no weight decay, one-cycle schedule, each task's length,
- * batch, warm-up and steps); every one can be overridden. The run folder holds config.json,
+ * batch, warm-up, steps and validation interval); every one can be overridden. As in the official code,
+ * the test set scores the model of the best validation. The run folder holds config.json,
  * checkpoints/, best/ and result.json; loadLraRun (models/lra/run.ts) and `export` read it back.
  * `lra-data` writes generated data to files.
  */
@@ -13,7 +14,7 @@ import { generatedListOps, generatedSizes, generatePathfinder, lraTask, writeLis
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeDir } from '../io/make-dir.js';
 import { LraClassifier } from '../models/index.js';
-import { writeLraConfig } from '../models/lra/run.js';
+import { loadLraRun, writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
 import { evaluateClassifier, openRunFolder, train } from '../train/index.js';
 import { countProgress, stepProgress } from './progress.js';
@@ -46,7 +47,7 @@ function settings(o: LraCommandOptions) {
   return {
     // A shorter run keeps the paper's warm-up fraction (ListOps: 1000 of 5000 steps), not its warm-up length.
     task, steps, warmup: Math.min(o.warmup ?? Math.max(1, Math.round((task.warmup * steps) / task.steps)), steps), batchSize: o.batchSize ?? task.batchSize, length: o.length ?? task.length,
-    evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)),
+    evalEvery: o.evalEvery ?? Math.min(task.evalEvery, steps),
   };
 }
 
@@ -81,11 +82,16 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
     onEval: (e) => say(`${process.stderr.isTTY ? '\n' : ''}step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;
-  const testScore = await evaluateClassifier(model, splits.test, batchSize, 0, false);
+  // The official code tests the weights of the best validation (best/), not the last ones; both are reported.
+  const finalScore = await evaluateClassifier(model, splits.test, batchSize, 0, false);
+  const best = loadLraRun(out);
+  const testScore = await evaluateClassifier(best, splits.test, batchSize, 0, false);
+  best.dispose();
   const report = {
     bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, lr: o.lr, warmup, seed: o.seed,
-    data: o.data ?? 'generated', train_examples: splits.train.length,
-    val_accuracy: result.final.accuracy, test_accuracy: testScore.accuracy, test_loss: testScore.loss,
+    data: o.data ?? 'generated', train_examples: splits.train.length, eval_every: evalEvery,
+    val_accuracy: result.final.accuracy, best_val_accuracy: result.best?.value, best_step: result.best?.step,
+    test_accuracy: testScore.accuracy, test_loss: testScore.loss, final_test_accuracy: finalScore.accuracy,
     ms_per_step: Math.round((seconds * 1000) / Math.max(1, result.step - result.resumedAt)), peak_mb: Math.round((b.peakBytes - before) / 2 ** 20),
   };
   writeFileAtomicSync(join(out, 'result.json'), JSON.stringify(report, null, 2) + '\n');

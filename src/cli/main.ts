@@ -198,7 +198,7 @@ program
   .option('--length <n>', 'longest input; longer ones are truncated (default: the paper\'s)', positiveInt)
   .option('--train-size <n>', 'training examples used (generated tasks: generated; ListOps 96000, Pathfinder 80000)', positiveInt)
   .option('--eval-size <n>', 'validation and test examples each (generated: ListOps 2000, Pathfinder 10000)', positiveInt)
-  .option('--eval-every <n>', 'validate every n steps (default: a tenth of the steps)', positiveInt)
+  .option('--eval-every <n>', "validate every n steps; the best validation's weights are tested (default: the paper's interval, e.g. ListOps 50)", positiveInt)
   .option('--seed <s>', 'seed', seed, 1)
   .option('--out <dir>', 'run folder (default: runs/lra-<task>-<attention>); a folder that holds a run is refused without --resume or --overwrite')
   .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at the end only)', positiveInt)

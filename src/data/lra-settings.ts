@@ -19,6 +19,8 @@ export interface LraSettings {
   batchSize: number;
   warmup: number;
   steps: number;
+  /** Steps between validations (the official code's eval_frequency); the best one's weights are tested. */
+  evalEvery: number;
   vocabSize: number;
   classes: number;
   /** Two documents per example (Retrieval). */
@@ -31,24 +33,24 @@ export interface LraSettings {
 
 export const LRA_SETTINGS: Readonly<Record<LraTaskName, LraSettings>> = {
   listops: {
-    length: 2000, batchSize: 32, warmup: 1000, steps: 5000, vocabSize: LISTOPS_VOCAB_SIZE, classes: 10,
+    length: 2000, batchSize: 32, warmup: 1000, steps: 5000, evalEvery: 50, vocabSize: LISTOPS_VOCAB_SIZE, classes: 10,
     dataHelp: 'folder of basic_train.tsv, basic_val.tsv, basic_test.tsv (default: generated)',
     generated: { train: 96000, eval: 2000 },
   },
   text: {
-    length: 4000, batchSize: 32, warmup: 8000, steps: 20000, vocabSize: BYTE_VOCAB_SIZE, classes: 2,
+    length: 4000, batchSize: 32, warmup: 8000, steps: 20000, evalEvery: 500, vocabSize: BYTE_VOCAB_SIZE, classes: 2,
     dataHelp: 'the aclImdb folder (train/ and test/, pos/ and neg/); LRA validates on the test set',
   },
   retrieval: {
-    length: 4000, batchSize: 32, warmup: 800, steps: 30000, vocabSize: BYTE_VOCAB_SIZE, classes: 2, dual: true,
+    length: 4000, batchSize: 32, warmup: 800, steps: 30000, evalEvery: 300, vocabSize: BYTE_VOCAB_SIZE, classes: 2, dual: true,
     dataHelp: `folder of ${Object.values(AAN_FILES).join(', ')}`,
   },
   image: {
-    length: 1024, batchSize: 256, warmup: 175, steps: 35000, vocabSize: GRAY_VOCAB_SIZE, classes: 10,
+    length: 1024, batchSize: 256, warmup: 175, steps: 35000, evalEvery: 175, vocabSize: GRAY_VOCAB_SIZE, classes: 10,
     dataHelp: 'CIFAR-10 binary batches (cifar-10-batches-bin) or an IDX image set such as Fashion-MNIST (apt install dataset-fashion-mnist: /usr/share/datasets/fashion-mnist)',
   },
   pathfinder: {
-    length: 1024, batchSize: 256, warmup: 312, steps: 62400, vocabSize: GRAY_VOCAB_SIZE, classes: 2,
+    length: 1024, batchSize: 256, warmup: 312, steps: 62400, evalEvery: 312, vocabSize: GRAY_VOCAB_SIZE, classes: 2,
     dataHelp: 'the pathfinder32 folder of LRA (curv_baseline/imgs, curv_baseline/metadata; default: generated)',
     generated: { train: 80000, eval: 10000 },
   },

@@ -1,7 +1,7 @@
 /** Layer train: optimizers, schedules, batching, checkpoints, the training loop. */
 export { AdamW, SGD, Optimizer, noDecay } from './optimizers.js';
 export type { OptimizerState, AdamWOptions, NamedParameters } from './optimizers.js';
-export { learningRate, SCHEDULES } from './schedules.js';
+export { learningRate, scheduledMomentum, SCHEDULES } from './schedules.js';
 export type { Schedule, ScheduleKind } from './schedules.js';
 export { epochBatches, collate, exampleLength } from './batches.js';
 export type { Batch } from './batches.js';

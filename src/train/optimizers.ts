@@ -29,15 +29,18 @@ export abstract class Optimizer {
     this.params = [...byTensor].map(([t, name]) => [name, t]);
   }
 
-  /** One update with learning rate lr; gradients are multiplied by gradScale (clipping, accumulation). */
-  apply(lr: number, gradScale = 1): void {
+  /**
+   * One update with learning rate lr; gradients are multiplied by gradScale (clipping, accumulation).
+   * `momentum`, when a schedule sets it (onecycle), replaces AdamW's β₁ or SGD's momentum for this step.
+   */
+  apply(lr: number, gradScale = 1, momentum?: number): void {
     this.step++;
     const withGrad = this.params.flatMap(([name, p]) => (p.grad ? [{ name, w: p, g: p.grad }] : []));
-    if (withGrad.length > 0) this.update(withGrad, lr, gradScale);
+    if (withGrad.length > 0) this.update(withGrad, lr, gradScale, momentum);
   }
 
   /** Updates every parameter that has a gradient, in one engine call. */
-  protected abstract update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void;
+  protected abstract update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number, momentum?: number): void;
 
   /** The state tensor `key` of a parameter, zeros at first (flat, as checkpoints store it). */
   protected slot(name: string, key: string, size: number): Tensor {
@@ -134,8 +137,9 @@ export class AdamW extends Optimizer {
     return ['m', 'v'];
   }
 
-  protected update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void {
-    const [beta1, beta2] = [this.#beta1, this.#beta2];
+  protected update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number, momentum?: number): void {
+    // PyTorch's bias correction uses the step's β₁ even when a schedule changes it: 1 − β₁(t)^t.
+    const [beta1, beta2] = [momentum ?? this.#beta1, this.#beta2];
     adamwStep(
       params.map(({ name, w, g }) => ({ w, g, m: this.slot(name, 'm', w.size), v: this.slot(name, 'v', w.size), decay: !this.#exempt(name) })),
       { gradScale, lr, beta1, beta2, c1: 1 - beta1 ** this.step, c2: 1 - beta2 ** this.step, eps: this.#eps, shrink: 1 - lr * this.#decay },
@@ -152,10 +156,11 @@ export class SGD extends Optimizer {
     return this.momentum > 0 ? ['momentum'] : [];
   }
 
-  protected update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number): void {
+  /** A scheduled momentum applies only to an SGD built with momentum (one without keeps no buffer). */
+  protected update(params: readonly { name: string; w: Tensor; g: Tensor }[], lr: number, gradScale: number, momentum?: number): void {
     sgdStep(
       params.map(({ name, w, g }) => ({ w, g, buf: this.momentum > 0 ? this.slot(name, 'momentum', w.size) : null })),
-      { gradScale, lr, momentum: this.momentum, weightDecay: this.weightDecay },
+      { gradScale, lr, momentum: this.momentum > 0 ? (momentum ?? this.momentum) : 0, weightDecay: this.weightDecay },
     );
   }
 }

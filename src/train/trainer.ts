@@ -16,7 +16,7 @@ import { collate, epochBatches, exampleLength, type Batch } from './batches.js';
 import { latestCheckpoint, loadTrainingState, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { AdamW, Optimizer, SGD } from './optimizers.js';
 import { openRunFolder } from './run-folder.js';
-import { learningRate, type ScheduleKind } from './schedules.js';
+import { learningRate, scheduledMomentum, type ScheduleKind } from './schedules.js';
 
 export interface TrainerOptions {
   steps: number;
@@ -167,7 +167,7 @@ async function trainWith(
       );
     }
     const lr = learningRate(schedule, state.step);
-    optimizer.apply(lr, scale);
+    optimizer.apply(lr, scale, scheduledMomentum(schedule, state.step));
     optimizer.zeroGrad();
     state.step++;
     const record: StepRecord = { type: 'step', step: state.step, epoch: state.epoch, loss, lr, grad_norm: norm, tokens, seconds: (performance.now() - started) / 1000 };
