@@ -145,9 +145,12 @@ test('lra-report: seeds are averaged within one budget, budgets side by side, an
   const runs = [
     run('nystrom-64', 1, 0.187), run('nystrom-64', 2, 0.163), run('nystrom-64', 3, 0.318),
     run('nystrom-64', 1, 0.33, 5000), run('nystrom-64', 2, 0.31, 5000),
-    run('softmax', 1, 0.319), run('softmax', 2, 0.2, 600),
+    run('softmax', 1, 0.319), { ...run('softmax', 2, 0.2, 600), result: { ...run('softmax', 2, 0.2, 600).result, best_step: 450 } },
   ];
   const md = reportMarkdown(runs, []);
+  // which weights the test scored: the best validation's (with its step) or, in older runs, the last
+  assert.match(md, /\| 20\.0 \| best val, step 450 \|/);
+  assert.match(md, /\| 31\.9 \| last \|/);
   assert.match(md, /\| nystrom-64 \(here\) \| mean 22\.3 over seeds 1, 2, 3: 18\.7, 16\.3, 31\.8 \(2500 steps\)<br>mean 32\.0 over seeds 1, 2: 33\.0, 31\.0 \(5000 steps\) \|/);
   assert.match(md, /\| softmax \(here\) \| 20\.0 \(600 steps, seed 2\)<br>31\.9 \(2500 steps, seed 1\) \|/);
   const svg = reportSvg(runs, []);
