@@ -1,6 +1,6 @@
 /**
  * The Nyström core as one autograd node with a hand-written backward (docs/algorithm.md §1). Only the
- * tensors the backward needs are kept — Q', K' (n×d), F, B, F·Z (n×m) and m-sized ones — and
+ * tensors the backward needs are kept — Q', K' (n×d), F, B (n×m) and m-sized ones — and
  * backward frees each temporary as soon as it is used, so memory stays O(n·m + n·d) per head.
  * The composition in nystrom.ts (plain engine ops under autograd) is its test reference.
  *
@@ -27,19 +27,21 @@ export interface NystromCoreInputs {
   /** Zero padded rows of Q, K and V (the official code) or not (Hugging Face). */
   zeroPads: boolean;
   inverse: (a: Tensor, iterations: number, init: 'original' | 'exact') => Tensor;
-  /** Keep F·Z and B for the caller (inspection); otherwise they are freed when not needed. */
+  /** Also compute F·Z and keep B for the caller (inspection); otherwise B is freed when not needed. */
   keepFactors: boolean;
 }
 
 /** The forward's tensors: what the backward reads, and the output. */
 export interface NystromForward {
   qs: Tensor; ks: Tensor; qt: Tensor; kt: Tensor; f: Tensor; a: Tensor; bk: Tensor; z: Tensor;
-  fz: Tensor; bv: Tensor; out: Tensor; convIn: Tensor | undefined;
+  bv: Tensor; w: Tensor; out: Tensor; convIn: Tensor | undefined;
 }
 
 /**
- * out = (F·Z)·(B·V) + DWConv(V ⊙ mask), composed from engine ops. Under autograd this is the
+ * out = F·(Z·(B·V)) + DWConv(V ⊙ mask), composed from engine ops. Under autograd this is the
  * reference the fused op is tested against; without it, the fused op's forward.
+ * The official code multiplies (F·Z)·(B·V): the same product, but F·Z costs n·m² per head more (and
+ * its backward twice that), while Z·(B·V) is m×m times m×d.
  */
 export function nystromForward(x: NystromCoreInputs): NystromForward {
   const masks = rowMasks(x);
@@ -77,28 +79,34 @@ function nystromKernels(x: NystromCoreInputs, { scaledMask }: RowMasks): Nystrom
   return { qs, ks, qt, kt, f, a, bk };
 }
 
-/** With Z ≈ A⁺: F·Z, B·V and the output. */
+/** With Z ≈ A⁺: B·V, W = Z·(B·V) and the output F·W. */
 function nystromCombine(
   { v, convWeight }: NystromCoreInputs, { rowMask }: RowMasks, { f, bk }: NystromKernels, z: Tensor,
-): Pick<NystromForward, 'z' | 'fz' | 'bv' | 'out' | 'convIn'> {
-  const fz = matmul(f, z); // F·Z (B,H,n,m)
+): Pick<NystromForward, 'z' | 'bv' | 'w' | 'out' | 'convIn'> {
   const bv = matmul(bk, v); // B·V (B,H,m,d)
-  let out = matmul(fz, bv); // (B,H,n,d)
+  const w = matmul(z, bv); // W = Z·(B·V) (B,H,m,d)
+  let out = matmul(f, w); // (B,H,n,d)
   const convIn = convWeight ? (rowMask ? mul(v, rowMask) : v) : undefined;
   if (convWeight && convIn) out = add(out, depthwiseConv1d(convIn, convWeight));
-  return { z, fz, bv, out, convIn };
+  return { z, bv, w, out, convIn };
 }
 
-/** The fused op: nystromForward without autograd, and a hand-written backward. Also returns F·Z and B (valid when keepFactors). */
-export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b: Tensor } {
+/** F·Z (B,H,n,m), the left factor of the approximate attention matrix, for inspection (keepFactors). */
+export function leftFactor(saved: Pick<NystromForward, 'f' | 'z'>): Tensor {
+  return noGrad(() => matmul(saved.f, saved.z));
+}
+
+/** The fused op: nystromForward without autograd, and a hand-written backward. Also returns F·Z and B when keepFactors. */
+export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor | null; b: Tensor | null } {
   const { q, k, v, convWeight } = x;
   const inputs = convWeight ? [q, k, v, convWeight] : [q, k, v];
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
     // Nothing will run backward: free what it would have needed.
     const saved = tidy(() => noGrad(() => nystromForward(x)));
-    const keep = new Set<Tensor | undefined>([saved.out, ...(x.keepFactors ? [saved.fz, saved.bk] : [])]);
+    const fz = x.keepFactors ? leftFactor(saved) : null;
+    const keep = new Set<Tensor | undefined>([saved.out, ...(x.keepFactors ? [saved.bk] : [])]);
     Object.values(saved).forEach((t) => t && t !== q && t !== k && t !== v && !keep.has(t) && t.dispose());
-    return { out: saved.out, fz: saved.fz, b: saved.bk };
+    return { out: saved.out, fz, b: x.keepFactors ? saved.bk : null };
   }
   const masks = rowMasks(x);
   const { rowMask, scaledMask } = masks;
@@ -109,16 +117,17 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
   const leaf = noGrad(() => mulScalar(a, 1));
   leaf.requiresGrad = true;
   const z = withGrad(() => x.inverse(leaf, x.iterations, x.init));
-  const { fz, bv, out, convIn } = tidy(() => noGrad(() => nystromCombine(x, masks, kernels, z)));
+  const { bv, w, out, convIn } = tidy(() => noGrad(() => nystromCombine(x, masks, kernels, z)));
+  const fz = x.keepFactors ? leftFactor({ f, z }) : null;
   record(out, 'nystromAttention', inputs, (dOut) => {
     const free = (...ts: Tensor[]) => ts.forEach((t) => t.dispose());
-    // out = FZ·BV:  dFZ = dO·BVᵀ, dBV = FZᵀ·dO
-    const dFz = matmul(dOut, bv, { transB: true }); // (B,H,n,m)
-    const dBv = matmul(fz, dOut, { transA: true }); // (B,H,m,d)
-    // FZ = F·Z:  dF = dFZ·Zᵀ, dZ = Fᵀ·dFZ
-    const dF = matmul(dFz, z, { transB: true });
-    const dZ = matmul(f, dFz, { transA: true });
-    free(dFz);
+    // out = F·W:  dF = dO·Wᵀ, dW = Fᵀ·dO
+    const dF = matmul(dOut, w, { transB: true }); // (B,H,n,m)
+    const dW0 = matmul(f, dOut, { transA: true }); // (B,H,m,d)
+    // W = Z·BV:  dZ = dW·BVᵀ, dBV = Zᵀ·dW
+    const dZ = matmul(dW0, bv, { transB: true }); // (B,H,m,m)
+    const dBv = matmul(z, dW0, { transA: true }); // (B,H,m,d)
+    free(dW0);
     // BV = B·V:  dB = dBV·Vᵀ, dV = Bᵀ·dBV
     const dBk = matmul(dBv, v, { transB: true }); // (B,H,m,n)
     let dV = matmul(bk, dBv, { transA: true }); // (B,H,n,d)
@@ -154,7 +163,7 @@ export function nystromFused(x: NystromCoreInputs): { out: Tensor; fz: Tensor; b
     free(dQs, dKs, dQt, dKt);
     return convWeight ? [dQ, dK, dV, dW] : [dQ, dK, dV];
   });
-  return { out, fz, b: bk };
+  return { out, fz, b: x.keepFactors ? bk : null };
 }
 
 /** d(Q) from d(Q') and d(Q̃): dQ' += segment-mean adjoint of dQ̃; dQ = s·dQ' (⊙ mask, as one product with mask·s). */

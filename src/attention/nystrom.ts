@@ -4,16 +4,16 @@
  *   Q' = (Q ⊙ mask)/d^¼,  K' = (K ⊙ mask)/d^¼          landmarks Q̃ = P·Q', K̃ = P·K' (segment means)
  *   F = softmax(Q'K̃ᵀ)   A = softmax(Q̃K̃ᵀ)   B = softmax(Q̃K'ᵀ − 1e9·(1 − mask))
  *   Z ≈ A⁺ by the iteration Z ← ¼Z(13I − AZ(15I − AZ(7I − AZ))), Z₀ = Aᵀ/c
- *   out = (F·Z)·(B·V) + DWConv(V ⊙ mask)
+ *   out = F·(Z·(B·V)) + DWConv(V ⊙ mask)      (the official code's (F·Z)·(B·V), associated the cheaper way)
  *
- * Shapes: B batch, H heads, n tokens, d head size, m landmarks; F, F·Z (B,H,n,m), B (B,H,m,n),
+ * Shapes: B batch, H heads, n tokens, d head size, m landmarks; F (B,H,n,m), B (B,H,m,n),
  * A, Z (B,H,m,m). No n×n tensor is ever formed: time and memory are O(n·m + n·d) per head.
  */
 import {
   add, arange, cast, composite, concat, depthwiseConv1d, div, eq, fmt, full, gather, matmul, max, min, mul, mulScalar,
   padAxis, reshape, slice, softmax, sub, sum, Tensor, tensor, transpose, addScalar, where,
 } from '../engine/index.js';
-import { nystromForward, nystromFused } from './nystrom-fused.js';
+import { leftFactor, nystromForward, nystromFused } from './nystrom-fused.js';
 import { checkFinite, checkMask, checkQkv } from './validate.js';
 
 export interface NystromOptions {
@@ -99,10 +99,10 @@ function core(
   const zeroPads = variant === 'original';
   if (impl === 'fused') {
     const r = nystromFused({ q, k, v, m, iterations, init, convWeight, mask, keyBias, zeroPads, inverse: iterativeInverse, keepFactors });
-    return { out: r.out, factors: keepFactors ? { fz: r.fz, b: r.b } : null };
+    return { out: r.out, factors: r.fz && r.b && { fz: r.fz, b: r.b } };
   }
   const r = nystromForward({ q, k, v, m, iterations, init, convWeight, mask, keyBias, zeroPads, inverse: iterativeInverse, keepFactors });
-  return { out: r.out, factors: { fz: r.fz, b: r.bk } };
+  return { out: r.out, factors: keepFactors ? { fz: leftFactor(r), b: r.bk } : null };
 }
 
 /**

@@ -70,7 +70,7 @@ export function dynamicPooling(g: OnnxGraph, n: string, m: number): string {
  * Nyström attention (docs/algorithm.md §1, nystromForward):
  *   Q' = (Q ⊙ mask)/d^¼, K' likewise; Q̃ = P·Q', K̃ = P·K'
  *   F = softmax(Q'K̃ᵀ), A = softmax(Q̃K̃ᵀ), B = softmax(Q̃K'ᵀ + key bias)
- *   out = (F·Z)·(B·V), Z ≈ A⁺ (iterativeInverse)
+ *   out = F·(Z·(B·V)), Z ≈ A⁺ (iterativeInverse)
  */
 export function nystromAttention(
   g: OnnxGraph, q: string, k: string, v: string, d: number, inputs: AttentionInputs, plan: NystromPlan,
@@ -89,9 +89,9 @@ export function nystromAttention(
   const a = softmax(g.node('MatMul', [qt, ktT]), 'kernel_a'); // (B,H,m,m)
   const b = softmax(g.node('Add', [g.node('MatMul', [qt, transposeLast(g, ks)]), keyBias]), 'kernel_b'); // (B,H,m,n)
   const z = iterativeInverse(g, a, plan);
-  const fz = g.node('MatMul', [f, z], {}, 'fz'); // (B,H,n,m)
   const bv = g.node('MatMul', [b, v], {}, 'bv'); // (B,H,m,d)
-  return g.node('MatMul', [fz, bv], {}, 'attended');
+  const w = g.node('MatMul', [z, bv], {}, 'zbv'); // Z·(B·V) (B,H,m,d): cheaper than F·Z first
+  return g.node('MatMul', [f, w], {}, 'attended');
 }
 
 /**
