@@ -66,8 +66,8 @@ test('bench lra-step --profile: a step-profile line per kernel, the most time fi
   }
   const kernels = profile.map((l) => l.kernel as string);
   assert.equal(kernels.at(-1), '(outside kernels)');
-  // a training step runs the update, the conv's backward, a named op and a shaped product
-  for (const k of ['adamw', 'dwconvGradWeight', 'unaryGrad(gelu)']) assert.ok(kernels.includes(k), `${k} in ${kernels.join(', ')}`);
+  // a training step runs the update, the conv's backward, GELU with its slope, an op named by its code and a shaped product
+  for (const k of ['adamw', 'dwconvGradWeight', 'geluWithGrad', 'binary(mul)']) assert.ok(kernels.includes(k), `${k} in ${kernels.join(', ')}`);
   assert.ok(kernels.some((k) => /^gemm \d+×\d+×\d+×\d+$/.test(k)), 'GEMM lines carry their shape');
   for (const l of profile) {
     // products carry their rate, 2·batch·m·k·n over their time; nothing else does

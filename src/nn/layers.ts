@@ -79,7 +79,10 @@ export class Linear extends Module {
     // One GEMM over all leading axes, the bias added in its pass.
     const rows = reshape(x, [-1, features]);
     const y = matmul(rows, this.weight, { transB: true, ...(this.bias && { bias: this.bias }) });
-    return reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    const out = reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    // The view shares y's storage: let it be the only owner, so that a caller's dispose frees the data.
+    if (out !== y) y.dispose();
+    return out;
   }
 
   override dispose(): void {

@@ -24,6 +24,7 @@ const FLASH_DROP = ['BH', 'n', 'nk', 'd', 'scale', 'biasStride', 'dropSeed', 'dr
 export const KERNELS = {
   unary: ['op', 'x*', 'y*', 'n', 'alpha'],
   unaryGrad: ['op', 'x*', 'y*', 'dy*', 'dx*', 'n', 'alpha'],
+  geluWithGrad: ['x*', 'y*', 'd*', 'n'],
   binary: ['op', 'a*', 'b*', 'out*', 'n', 'desc*?'],
   where: ['cond*', 'a*', 'b*', 'out*', 'n', 'desc*'],
   copyStrided: ['x*', 'y*', 'n', 'desc*'],

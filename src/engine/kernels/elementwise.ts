@@ -302,7 +302,11 @@ function phiv(x: v128): v128 {
 // GELU (erf form) = x·Φ(x); GELU (tanh form) = ½x(1 + tanh g) = x·σ(2g),
 // g = √(2/π)·(x + 0.044715x³). Both return the limit 0 at x = −inf (not −inf·0 = NaN).
 function geluv(x: v128): v128 {
-  return sel(f32x4.eq(x, kf(MINUS_INF_K)), sp(0.0), mul(x, phiv(x)));
+  return geluOf(x, phiv(x));
+}
+// @ts-ignore: decorator
+@inline function geluOf(x: v128, phi: v128): v128 {
+  return sel(f32x4.eq(x, kf(MINUS_INF_K)), sp(0.0), mul(x, phi));
 }
 function geluTanhArg2(x: v128): v128 { // 2g
   return mul(mad(mul(mul(x, x), x), kf(GELU_C_K), x), kf(TWO_SQRT_2_PI_K));
@@ -417,7 +421,10 @@ export function unary(tid: i32, nt: i32, op: i32, x: usize, y: usize, n: i32, al
 //   s = σ(2g) · sigmoid dy·y(1−y) · x+α dy · x·α dy·α · x^α dy·α·x^(α−1) (0 when α = 0) ·
 //   abs dy·sign(x) (0 at 0) · x² 2x·dy · erf dy·(2/√π)e^(−x²) · 1/x −dy·y² · step 0.
 function geluGradv(x: v128): v128 {
-  const phi = phiv(x);
+  return geluGradOf(x, phiv(x));
+}
+// @ts-ignore: decorator
+@inline function geluGradOf(x: v128, phi: v128): v128 {
   const d = mad(mul(x, expv(mul(mul(x, x), kf(MINUS_HALF_K)))), kf(INV_SQRT_2PI_K), phi);
   return sel(f32x4.eq(f32x4.abs(x), kf(INF_K)), phi, d); // limits at ±inf: 0 and 1
 }
@@ -498,6 +505,29 @@ export function unaryGrad(tid: i32, nt: i32, op: i32, x: usize, y: usize, dy: us
     case UNARY_RECIPROCAL: unaryGradRange(UNARY_RECIPROCAL, x, y, dy, dx, s, e, alpha); break;
     case UNARY_STEP: unaryGradRange(UNARY_STEP, x, y, dy, dx, s, e, alpha); break;
     default: unaryGradRange(-1, x, y, dy, dx, s, e, alpha);
+  }
+}
+
+// ---------------------------------------------------------------- GELU with its derivative
+/**
+ * y = GELU(x) and d = GELU′(x) from one Φ(x) per element, for training: the backward is then dy·d,
+ * with the bits of unary and unaryGrad (the same operations), and without a second Φ.
+ */
+export function geluWithGrad(tid: i32, nt: i32, x: usize, y: usize, d: usize, n: i32): void {
+  const s = shareStart(n, tid, nt, 64);
+  const e = shareStart(n, tid + 1, nt, 64);
+  let i = s;
+  for (; i + 4 <= e; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o), phi = phiv(v);
+    v128.store(y + o, geluOf(v, phi));
+    v128.store(d + o, geluGradOf(v, phi));
+  }
+  if (i < e) {
+    const o = <usize>i << 2;
+    const v = loadPartial(x + o, e - i), phi = phiv(v);
+    storePartial(y + o, e - i, geluOf(v, phi));
+    storePartial(d + o, e - i, geluGradOf(v, phi));
   }
 }
 

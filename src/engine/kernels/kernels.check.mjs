@@ -228,6 +228,23 @@ function testUnaryGrad(c) {
   }
 }
 
+/** geluWithGrad: y and the slope have the bits of unary(gelu) and of unaryGrad(gelu) at dy = 1. */
+function testGeluWithGrad(c) {
+  current = 'geluWithGrad';
+  const op = UNARY.findIndex(([name]) => name === 'gelu');
+  for (const n of SIZES) {
+    const xa = randArr(n, -6, 6);
+    if (n >= 4) [xa[0], xa[1], xa[2]] = [-Infinity, Infinity, NaN];
+    c.reset();
+    const x = c.put(xa), y = c.alloc(n), d = c.alloc(n), y1 = c.alloc(n), ones = c.put(new Float32Array(n).fill(1)), d1 = c.alloc(n);
+    c.run(`gelu+slope n=${n}`, [{ p: y, n }, { p: d, n }], (tid, nt) => c.ex.geluWithGrad(tid, nt, x, y, d, n));
+    c.ex.unary(0, 1, op, x, y1, n, 0);
+    c.ex.unaryGrad(0, 1, op, x, y1, ones, d1, n, 0);
+    bitsEqual(`gelu n=${n}`, c.u32(y, n), c.u32(y1, n));
+    bitsEqual(`gelu' n=${n}`, c.u32(d, n), c.u32(d1, n));
+  }
+}
+
 /** Writes a descriptor [rank, shape, strides...] into memory. */
 function putDesc(c, shape, ...strides) {
   return c.put(Int32Array.from([shape.length, ...shape, ...strides.flat()]));
@@ -639,7 +656,7 @@ async function checkBuild(file) {
   const c = new Ctx(inst.exports, memory);
   results.clear();
   seed = 0x12345;
-  for (const t of [testUnary, testUnaryGrad, testBinary, testWhere, testCopy, testFillCast, testReduce, testSoftmax, testIndexing, testConv, testRandom, testOptimizers]) {
+  for (const t of [testUnary, testUnaryGrad, testGeluWithGrad, testBinary, testWhere, testCopy, testFillCast, testReduce, testSoftmax, testIndexing, testConv, testRandom, testOptimizers]) {
     try { t(c); } catch (e) { current = t.name; fail(t.name, `threw ${e.stack}`); }
   }
   let failed = 0;

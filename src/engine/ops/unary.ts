@@ -1,6 +1,6 @@
 /** Elementwise functions of one tensor. Kernel: unary / unaryGrad (src/engine/kernels/elementwise.ts). */
-import { record } from '../autograd.js';
-import { UNARY_GRADIENT, UNARY_OPS as CODE, type UnaryOp } from '../backend/op-codes.js';
+import { isGradEnabled, record } from '../autograd.js';
+import { BINARY_OPS, UNARY_GRADIENT, UNARY_OPS as CODE, type UnaryOp } from '../backend/op-codes.js';
 import { Tensor } from '../tensor.js';
 import { empty, run, withContiguous } from './kernel.js';
 
@@ -26,8 +26,22 @@ export const sqrt = (x: Tensor) => unary('sqrt', x);
 export const rsqrt = (x: Tensor) => unary('rsqrt', x);
 export const tanh = (x: Tensor) => unary('tanh', x);
 export const relu = (x: Tensor) => unary('relu', x);
-/** GELU, exact erf form: x·Φ(x). */
-export const gelu = (x: Tensor) => unary('gelu', x);
+/**
+ * GELU, exact erf form: x·Φ(x). When it will be differentiated, one kernel also writes GELU′(x) from
+ * the same Φ(x), and the backward is dy·GELU′(x) (the bits of the unary gradient kernel, without
+ * evaluating Φ again); x is then not kept for the backward.
+ */
+export function gelu(x: Tensor): Tensor {
+  if (!(isGradEnabled() && x.requiresGrad) || x.dtype !== 'float32') return unary('gelu', x);
+  const y = empty(x.shape);
+  const slope = empty(x.shape);
+  withContiguous([x], (xc) => run('geluWithGrad', [xc, y, slope, x.size], x.size));
+  return record(y, 'gelu', [x], (dy) => {
+    const dx = empty(x.shape);
+    withContiguous([dy], (dyc) => run('binary', [BINARY_OPS.mul, dyc, slope, dx, x.size, null], x.size));
+    return [dx];
+  });
+}
 /** GELU, tanh approximation (Hugging Face "gelu_new"). */
 export const geluTanh = (x: Tensor) => unary('geluTanh', x);
 export const sigmoid = (x: Tensor) => unary('sigmoid', x);

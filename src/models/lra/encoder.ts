@@ -127,7 +127,10 @@ class LraBlock extends Module {
 
   forward(x: Tensor, mask: Tensor | undefined): Tensor {
     const attended = this.dropout.addTo(x, this.attention.forward(this.norm1.forward(x), mask));
-    const hidden = this.ffnOut.forward(this.dropout.forward(gelu(this.ffnIn.forward(this.norm2.forward(attended)))));
+    const pre = this.ffnIn.forward(this.norm2.forward(attended));
+    const activated = gelu(pre);
+    pre.dispose(); // gelu's backward keeps its slope, not its input: no need to hold n×ffn floats until the step ends
+    const hidden = this.ffnOut.forward(this.dropout.forward(activated));
     return this.dropout.addTo(attended, hidden);
   }
 }

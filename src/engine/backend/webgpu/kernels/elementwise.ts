@@ -321,6 +321,20 @@ const unaryGrad = kernel({
   st_dx(i, r);`,
 });
 
+// ---------------------------------------------------------------- GELU with its derivative
+// y = GELU(x) and d = GELU′(x) for training (the WebAssembly kernel shares Φ(x) between them).
+const geluWithGrad = kernel({
+  name: 'geluWithGrad',
+  buffers: ['x', 'y', 'd'],
+  params: ['n:u32'],
+  prelude: MATH,
+  body: /* wgsl */ `
+  if (i >= p.n) { return; }
+  let v = ld_x(i);
+  st_y(i, select(geluF(v), v, isNan(v)));
+  st_d(i, geluGrad(v));`,
+});
+
 // ---------------------------------------------------------------- strided offsets
 // Descriptor (i32): [rank, shape[rank], strides_0[rank], strides_1[rank], …], strides in
 // elements (0 on broadcast axes). The output is contiguous over shape; stridedOffset gives input
@@ -482,6 +496,7 @@ fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
 export const ELEMENTWISE: Partial<GpuKernelTable> = {
   unary: ([op, x, y, n, alpha], run) => unary(run, [x, y], [op, n, alpha], n),
   unaryGrad: ([op, x, y, dy, dx, n, alpha], run) => unaryGrad(run, [x, y, dy, dx], [op, n, alpha], n),
+  geluWithGrad: ([x, y, d, n], run) => geluWithGrad(run, [x, y, d], [n], n),
   binary: ([op, a, b, out, n, desc], run) => binary(run, [a, b, out, desc], [op, n], n),
   where: ([cond, a, b, out, n, desc], run) => where(run, [cond, a, b, out, desc], [n], n),
   copyStrided: ([x, y, n, desc], run) => copyStrided(run, [x, y, desc], [n], n),
