@@ -89,9 +89,23 @@ class LraAttention extends Module {
 
   forward(x: Tensor, mask: Tensor | undefined): Tensor {
     const [B, n, dim] = x.shape;
-    const split = (t: Tensor) => permute(reshape(t, [B, n, this.heads, dim / this.heads]), [0, 2, 1, 3]);
-    const [q, k, v] = [this.query, this.key, this.value].map((l) => split(l.forward(x)));
     const kind = this.kind;
+    // (B, n, dim) → (B, H, n, d): a strided view, or a copy whose source is freed at once. The copy is
+    // made once where the attention would copy the view at every use: V feeds products and the
+    // Nyström conv (forward and backward), and the fused softmax kernels read all three
+    // contiguous. Nyström's Q and K go straight into a product with the mask.
+    const split = (projection: Linear, copy: boolean) => {
+      const flat = projection.forward(x);
+      const shaped = reshape(flat, [B, n, this.heads, dim / this.heads]);
+      const view = permute(shaped, [0, 2, 1, 3]);
+      if (!copy) return view;
+      const laid = contiguous(view);
+      for (const t of [flat, shaped, view]) if (t !== laid) t.dispose();
+      return laid;
+    };
+    const q = split(this.query, kind.name === 'softmax');
+    const k = split(this.key, kind.name === 'softmax');
+    const v = split(this.value, true);
     let o: Tensor;
     if (kind.name === 'softmax') {
       const p = this.attentionDropout;
