@@ -13,6 +13,9 @@ export const ACTIVATIONS: Readonly<Record<string, (x: Tensor) => Tensor>> = Obje
   sigmoid,
 });
 
+/** Activations whose backward keeps no reference to their input (gelu keeps its slope): a layer may free the input once applied. */
+export const FREES_INPUT: ReadonlySet<(x: Tensor) => Tensor> = new Set([gelu]);
+
 export function activation(name: string): (x: Tensor) => Tensor {
   return lookup(ACTIVATIONS, name, 'activation');
 }

@@ -5,7 +5,7 @@
  */
 import type { Tensor } from '../../engine/index.js';
 import { Dropout, LayerNorm, Linear, Module, release, stage } from '../../nn/index.js';
-import { activation } from '../activations.js';
+import { activation, FREES_INPUT } from '../activations.js';
 import { NystromformerConfig } from './config.js';
 import { AttentionSettings, NystromformerSelfAttention } from './self-attention.js';
 
@@ -65,7 +65,12 @@ export class NystromformerLayer extends Module {
     const { context, attention } = stage(() => this.attention.self.forward(x, mask, wantAttention));
     const attended = stage(() => this.attention.output.forward(context, x));
     release(context);
-    const hidden = stage(() => this.output.forward(this.#act(this.intermediate.dense.forward(attended)), attended));
+    const hidden = stage(() => {
+      const pre = this.intermediate.dense.forward(attended);
+      const activated = this.#act(pre);
+      if (FREES_INPUT.has(this.#act)) pre.dispose(); // in training, kept until the step ends otherwise
+      return this.output.forward(activated, attended);
+    });
     release(attended);
     return attention ? { hidden, attention } : { hidden };
   }
