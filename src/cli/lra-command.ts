@@ -82,11 +82,15 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
     onEval: (e) => say(`${process.stderr.isTTY ? '\n' : ''}step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
   });
   const seconds = (performance.now() - started) / 1000;
-  // The official code tests the weights of the best validation (best/), not the last ones; both are reported.
+  // The official code tests the weights of the best validation (best/), not the last ones; both are
+  // reported. When the last validation was the best, they are the same weights: one pass scores both.
   const finalScore = await evaluateClassifier(model, splits.test, batchSize, 0, false);
-  const best = loadLraRun(out);
-  const testScore = await evaluateClassifier(best, splits.test, batchSize, 0, false);
-  best.dispose();
+  let testScore = finalScore;
+  if (result.best && result.best.step !== result.step) {
+    const best = loadLraRun(out);
+    testScore = await evaluateClassifier(best, splits.test, batchSize, 0, false);
+    best.dispose();
+  }
   const report = {
     bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, lr: o.lr, warmup, seed: o.seed,
     data: o.data ?? 'generated', train_examples: splits.train.length, eval_every: evalEvery,
