@@ -10,6 +10,7 @@ import { backward, full, gradients, noGrad, randn, Tensor, tidy } from '../src/e
 import { checkMaskValues, linformerAttention, nystromAttention, orthogonalRandomFeatures, performerAttention, softmaxAttention } from '../src/attention/index.js';
 import { generateListOps, listOpsTokens, LISTOPS_VOCAB } from '../src/data/listops.js';
 import { LraClassifier, LRA_NYSTROM, parseAttention } from '../src/models/index.js';
+import { loadLraRun } from '../src/models/lra/run.js';
 import { manualSeed } from '../src/nn/index.js';
 import { AdamW } from '../src/train/index.js';
 import { assertClose } from './check.js';
@@ -111,6 +112,27 @@ test('mean pooling ignores padding (softmax attention): extra padded positions c
   model.dispose();
 });
 
+test('padTo: the input is padded with masked tokens and pooling averages over all padTo positions', () => {
+  const config = { vocabSize: 32, maxLength: 24, classes: 3, attention: 'nystrom-4', dim: 16, ffn: 32, dropout: 0 };
+  manualSeed(3);
+  const fixed = new LraClassifier({ ...config, padTo: 24 });
+  manualSeed(3);
+  const dynamic = new LraClassifier(config); // the same weights, mean over the real tokens
+  const rows = [[11, 2, 3, 15, 4, 4, 9], [12, 5, 6, 7, 15, 1, 1, 1, 2, 3, 4]];
+  noGrad(() => tidy(() => {
+    const pooledFixed = fixed.encoder.forward(batch(rows, 11).inputIds, batch(rows, 11).attentionMask).toArray();
+    const full = batch(rows, 24); // padded by hand to the fixed length
+    const pooledDynamic = dynamic.encoder.forward(full.inputIds, full.attentionMask).toArray();
+    // the official mean: Σ over the real tokens / 24 = (the mean over the real tokens) · length / 24
+    const want = Float32Array.from(pooledDynamic, (v, i) => (v * rows[Math.floor(i / 16)].length) / 24);
+    assertClose(pooledFixed, want, { rtol: 1e-5, atol: 1e-7 }, 'pooled, padTo 24');
+    assert.ok(want.some((v) => Math.abs(v) > 1e-2), 'a weak test: pooled values near 0');
+  }));
+  assert.throws(() => new LraClassifier({ ...config, padTo: 25 }), /padTo must be 0 or an integer in \[1, maxLength = 24\], got 25/);
+  fixed.dispose();
+  dynamic.dispose();
+});
+
 test('the dual encoder (Retrieval): a head over [x0, x1, x0·x1, x0 − x1], two documents required; length limit', () => {
   manualSeed(2);
   const model = new LraClassifier({ vocabSize: 32, maxLength: 16, classes: 2, attention: 'nystrom-4', dim: 16, ffn: 32, dual: true, dropout: 0 });
@@ -129,7 +151,7 @@ test('CLI: nystromformer lra trains on generated ListOps, writes the official TS
   try {
     const run = (args: string[]) => spawnSync(process.execPath, [join(repo, 'bin/nystromformer.js'), 'lra', '--steps', '6', '--warmup', '2', '--length', '128',
       '--train-size', '48', '--eval-size', '16', '--eval-every', '3', '--batch-size', '8', '--json', ...args], { encoding: 'utf8', timeout: 120_000 });
-    const first = run(['--out', join(out, 'a')]);
+    const first = run(['--out', join(out, 'a'), '--dynamic-padding']);
     assert.equal(first.status, 0, first.stderr);
     const a = JSON.parse(first.stdout);
     assert.equal(a.steps, 6);
@@ -149,9 +171,17 @@ test('CLI: nystromformer lra trains on generated ListOps, writes the official TS
     // the LRA encoder on 8×128 tokens (nystrom-64) measured 58 MB; 256 MB would mean something n²-sized or leaked
     assert.ok(a.ms_per_step > 0 && a.peak_mb > 0 && a.peak_mb < 256, `ms ${a.ms_per_step}, peak ${a.peak_mb} MB`);
     assert.ok(existsSync(join(out, 'a', 'data', 'basic_train.tsv')));
-    const again = run(['--out', join(out, 'b'), '--data', join(out, 'a', 'data')]);
+    const again = run(['--out', join(out, 'b'), '--data', join(out, 'a', 'data'), '--dynamic-padding']);
     assert.equal(again.status, 0, again.stderr);
     assert.equal(JSON.parse(again.stdout).test_accuracy, a.test_accuracy, 'the same data and seed give the same result');
+    // by default, as the official code: every input padded to the length rounded up to a power of two
+    const fixed = run(['--out', join(out, 'd'), '--data', join(out, 'a', 'data'), '--length', '100']);
+    assert.equal(fixed.status, 0, fixed.stderr);
+    assert.equal(JSON.parse(fixed.stdout).pad_to, 128);
+    assert.equal(a.pad_to, 0);
+    const config = JSON.parse(readFileSync(join(out, 'd', 'config.json'), 'utf8'));
+    assert.deepEqual([config.padTo, config.maxLength], [128, 128]);
+    assert.equal(loadLraRun(join(out, 'd')).config.padTo, 128);
     const bad = run(['--out', join(out, 'c'), '--attention', 'reformer-4']);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /LRA attention must be softmax, nystrom-<m>, linformer-<k> or performer-<m>/);

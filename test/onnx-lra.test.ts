@@ -112,6 +112,15 @@ test('ONNX = engine: LRA nystrom-8 with n below, at and above m, uneven and even
   }
 });
 
+test('ONNX = engine: LRA nystrom-8 padded to a fixed length (padTo 32): shorter inputs, and one already 32 long', async () => {
+  const model = tinyModel('nystrom-8', { maxLength: 32, padTo: 32 });
+  try {
+    await checkAgainstEngine(model, 'nystrom-8 padTo 32', { 'n=20': [doc(20, 13, 16)], 'n=32': [doc(32, 25, 17)] });
+  } finally {
+    model.dispose();
+  }
+});
+
 test('ONNX = engine: LRA linformer-16, E and F cut to n or used whole', async () => {
   const model = tinyModel('linformer-16');
   try {

@@ -110,6 +110,11 @@ test('epoch batches: every example once, deterministic per (seed, epoch), simila
   assert.deepEqual(a.flat().sort((x, y) => x - y), lengths.map((_, i) => i));
   const spread = a.map((batch) => Math.max(...batch.map((i) => lengths[i])) - Math.min(...batch.map((i) => lengths[i])));
   assert.ok(spread.reduce((s, x) => s + x, 0) / spread.length < 30, 'pooled batches pad little');
+  // unbucketed (fixed-length inputs): the same examples, drawn at random, so a batch spans most lengths
+  const random = epochBatches(lengths, 8, 3, 0, false);
+  assert.deepEqual(random.flat().sort((x, y) => x - y), lengths.map((_, i) => i));
+  const randomSpread = random.map((batch) => Math.max(...batch.map((i) => lengths[i])) - Math.min(...batch.map((i) => lengths[i])));
+  assert.ok(randomSpread.reduce((s, x) => s + x, 0) / randomSpread.length > 150, 'random batches mix lengths');
 });
 
 const SMALL = {

@@ -5,11 +5,14 @@ a run folder that `nystromformer plot` and `nystromformer lra-report` read besid
 
     /usr/bin/python3 scripts/lra/lra_text_torch.py --data DIR --out runs/torch-text-1 \\
         [--attention nystrom-64|softmax] [--steps N] [--batch-size B] [--length L] [--lr 1e-4] [--warmup W] \\
-        [--eval-every E] [--seed S] [--train-size N] [--eval-size N] [--threads 2] [--attention-dropout 0.1]
+        [--eval-every E] [--seed S] [--train-size N] [--eval-size N] [--threads 2] [--attention-dropout 0.1] \
+        [--dynamic-padding]
 
 Model (src/models/lra/encoder.ts): byte embeddings (257 ids) and learned positions N(0, 0.02); 2 pre-LN blocks
-(dim 64, 2 heads of 32, FFN 128 with GELU), a final LayerNorm, mean pooling over unmasked tokens (ours; the
-official code divides by the padded length), Linear(64, 128) → ReLU → Linear(128, 2). Linear layers and the
+(dim 64, 2 heads of 32, FFN 128 with GELU), a final LayerNorm, mean pooling, Linear(64, 128) → ReLU →
+Linear(128, 2). As ours and the official code, every input is padded to L rounded up to a power of two (4000 →
+4096; the position table too) and pooling averages over all of those positions; with --dynamic-padding, as
+ours with it, each batch is padded to its longest input and pooling averages over the real tokens. Linear layers and the
 Nyström conv (35 taps, no bias) keep PyTorch's default initialisation. Dropout 0.1 after the embeddings, the
 attention output and both FFN layers. Attention: the official Nyström formulas with 64 landmarks (uneven
 segments when m does not divide n, as ours; exact attention when m ≥ n), no attention dropout; softmax is
@@ -19,8 +22,8 @@ are scripts/fixtures/make_attention_fixtures.py's, which the library's attention
 Training as `nystromformer lra` and the official code: AdamW (betas 0.9, 0.999, eps 1e-6, no weight decay) under
 PyTorch's OneCycleLR (linear, the peak at step W, β₁ cycled 0.95 → 0.85 → 0.95), cross-entropy, the test score
 taken from the best evaluation's weights;
-the same batches in the same order (src/train/batches.ts ported: seeded shuffles, pools of 32 batches
-sorted by length, each batch padded to its longest). Data as src/data/lra-bytes.ts reads it: neg files then pos
+the same batches in the same order (src/train/batches.ts ported: seeded shuffles; with --dynamic-padding,
+pools of 32 batches sorted by length). Data as src/data/lra-bytes.ts reads it: neg files then pos
 files, each sorted by name, decoded as UTF-8, `<br />` → newline, the first L bytes of the UTF-8 encoding,
 byte b → id b + 1, 0 pads; LRA validates on the test split. Written to --out:
     train.jsonl   {"type":"step","step","epoch","loss","lr","grad_norm","tokens","seconds"} per step and
@@ -94,19 +97,26 @@ def shuffle(xs, rand):
     return xs
 
 
-def epoch_batches(lengths, batch_size, seed, epoch):
+def epoch_batches(lengths, batch_size, seed, epoch, bucket):
     rand = seeded_random(seed * 1000003 + epoch)
     order = shuffle(list(range(len(lengths))), rand)
     batches = []
     for p in range(0, len(order), batch_size * POOL_BATCHES):
-        pool = sorted(order[p:p + batch_size * POOL_BATCHES], key=lambda i: lengths[i])  # stable, as Array.sort
+        pool = order[p:p + batch_size * POOL_BATCHES]
+        if bucket:
+            pool = sorted(pool, key=lambda i: lengths[i])  # stable, as Array.sort
         batches.extend(pool[b:b + batch_size] for b in range(0, len(pool), batch_size))
     return shuffle(batches, rand)
 
 
-def collate(examples):
-    """ids (B, n) int64 padded with 0, mask (B, n) float32, labels (B,): n is the batch's longest."""
-    n = max(len(ids) for ids, _ in examples)
+def pad_to(length, dynamic):
+    """lra-command.ts officialPadTo: the fixed input length, or 0 with --dynamic-padding."""
+    return 0 if dynamic else 2 ** math.ceil(math.log2(length))
+
+
+def collate(examples, fixed):
+    """ids (B, n) int64 padded with 0, mask (B, n) float32, labels (B,): n is `fixed`, else the batch's longest."""
+    n = fixed or max(len(ids) for ids, _ in examples)
     ids = torch.zeros(len(examples), n, dtype=torch.long)
     mask = torch.zeros(len(examples), n)
     for b, (row, _) in enumerate(examples):
@@ -156,8 +166,9 @@ class Block(torch.nn.Module):
 
 
 class Classifier(torch.nn.Module):
-    def __init__(self, length, attention, vocab=257, dim=64, ffn=128, layers=2, heads=2, classes=2, dropout=0.1, attention_dropout=0.0):
+    def __init__(self, length, attention, vocab=257, dim=64, ffn=128, layers=2, heads=2, classes=2, dropout=0.1, attention_dropout=0.0, pad_to=0):
         super().__init__()
+        self.pad_to = pad_to
         self.tokens, self.positions = torch.nn.Embedding(vocab, dim), torch.nn.Embedding(length, dim)
         for table in (self.tokens, self.positions):
             torch.nn.init.normal_(table.weight, std=0.02)
@@ -171,7 +182,9 @@ class Classifier(torch.nn.Module):
         for block in self.blocks:
             x = block(x, mask)
         weights = mask[..., None]
-        pooled = (self.final_norm(x) * weights).sum(1) / weights.sum(1).clamp(min=1)  # mean of unmasked tokens
+        total = (self.final_norm(x) * weights).sum(1)
+        # padTo: the official mean over all positions; else the mean of the unmasked tokens
+        pooled = total / self.pad_to if self.pad_to else total / weights.sum(1).clamp(min=1)
         return self.output(torch.relu(self.hidden(pooled)))
 
 
@@ -182,7 +195,7 @@ def evaluate(model, examples, batch_size):
     model.eval()
     loss, correct = 0.0, 0
     for i in range(0, len(examples), batch_size):
-        ids, mask, labels = collate(examples[i:i + batch_size])
+        ids, mask, labels = collate(examples[i:i + batch_size], model.pad_to)
         logits = model(ids, mask)
         loss += torch.nn.functional.cross_entropy(logits, labels).item() * len(labels)
         correct += (logits.argmax(-1) == labels).sum().item()
@@ -207,6 +220,7 @@ def parse_args():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--dropout', type=float, default=0.1)
     ap.add_argument('--attention-dropout', type=float, default=0.1, help="softmax only: dropout on the probabilities (ours and the official code's: 0.1)")
+    ap.add_argument('--dynamic-padding', action='store_true', help='pad each batch to its longest input and average over the real tokens (as ours with the flag)')
     a = ap.parse_args()
     if not a.out and not a.eval_weights:
         ap.error('--out is required (or --eval-weights)')
@@ -226,7 +240,10 @@ def eval_weights(a):
     """Our run's weights in this model, evaluated on the test split: the forward passes agree when the numbers do."""
     tensors, _ = read_safetensors(a.eval_weights)
     state = {name.removeprefix('encoder.'): t for name, t in tensors.items()}
-    model = Classifier(state['positions.weight'].shape[0], a.attention)
+    # the run's config.json (beside best/ or checkpoints/): padTo, absent in runs made before it
+    config_path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(a.eval_weights))), 'config.json')
+    fixed = json.load(open(config_path)).get('padTo', 0) if os.path.exists(config_path) else pad_to(a.length, a.dynamic_padding)
+    model = Classifier(state['positions.weight'].shape[0], a.attention, pad_to=fixed)
     model.load_state_dict(state)  # strict: a missing or unused name fails, naming it
     test = read_split(a.data, 'test', a.length)[:a.eval_size]
     loss, accuracy = evaluate(model, test, a.batch_size)
@@ -253,13 +270,14 @@ def main():
           f'{a.steps} steps of {a.batch_size} → {a.out}', file=sys.stderr)
 
     torch.manual_seed(a.seed)
-    model = Classifier(a.length, a.attention, dropout=a.dropout, attention_dropout=a.attention_dropout)
+    fixed = pad_to(a.length, a.dynamic_padding)
+    model = Classifier(fixed or a.length, a.attention, dropout=a.dropout, attention_dropout=a.attention_dropout, pad_to=fixed)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-6, weight_decay=0)
     # the official code's schedule, which also cycles β₁ (0.95 → 0.85 → 0.95); src/train/schedules.ts matches it
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, pct_start=a.warmup / a.steps, anneal_strategy='linear', total_steps=a.steps)
     lengths = [len(ids) for ids, _ in train]
     epoch, cursor = 0, 0
-    batches = epoch_batches(lengths, a.batch_size, a.seed, epoch)
+    batches = epoch_batches(lengths, a.batch_size, a.seed, epoch, not fixed)
     log = open(os.path.join(a.out, 'train.jsonl'), 'a')
     started = time.perf_counter()
     last = best = None
@@ -267,11 +285,11 @@ def main():
         t0 = time.perf_counter()
         if cursor >= len(batches):
             epoch, cursor = epoch + 1, 0
-            batches = epoch_batches(lengths, a.batch_size, a.seed, epoch)
+            batches = epoch_batches(lengths, a.batch_size, a.seed, epoch, not fixed)
         examples = [train[i] for i in batches[cursor]]
         cursor += 1
         model.train()
-        ids, mask, labels = collate(examples)
+        ids, mask, labels = collate(examples, model.pad_to)
         loss = torch.nn.functional.cross_entropy(model(ids, mask), labels)
         opt.zero_grad()
         loss.backward()
@@ -297,7 +315,7 @@ def main():
     test_loss, test_accuracy = best['loss'], best['accuracy']
     result = {
         'bench': 'lra', 'implementation': 'PyTorch', 'task': 'text', 'attention': a.attention, 'steps': a.steps, 'batch': a.batch_size,
-        'length': a.length, 'lr': a.lr, 'warmup': a.warmup, 'seed': a.seed, 'data': a.data, 'train_examples': len(train),
+        'length': a.length, 'pad_to': fixed, 'lr': a.lr, 'warmup': a.warmup, 'seed': a.seed, 'data': a.data, 'train_examples': len(train),
         'eval_every': a.eval_every, 'val_accuracy': last['accuracy'], 'best_val_accuracy': best['accuracy'], 'best_step': best['step'],
         'test_accuracy': test_accuracy, 'test_loss': test_loss, 'final_test_accuracy': last['accuracy'],
         'ms_per_step': round(seconds * 1000 / a.steps), 'peak_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

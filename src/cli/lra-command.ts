@@ -14,7 +14,7 @@ import { generatedListOps, generatedSizes, generatePathfinder, lraTask, writeLis
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeDir } from '../io/make-dir.js';
 import { LraClassifier } from '../models/index.js';
-import { loadLraRun, writeLraConfig } from '../models/lra/run.js';
+import { loadLraRun, readLraConfig, writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
 import { evaluateClassifier, openRunFolder, train } from '../train/index.js';
 import { countProgress, stepProgress } from './progress.js';
@@ -29,6 +29,8 @@ export interface LraCommandOptions {
   batchSize?: number;
   lr: number;
   length?: number;
+  /** Pad each batch to its longest example and pool over the real tokens (faster); the default pads as the official code. */
+  dynamicPadding?: boolean;
   trainSize?: number;
   evalSize?: number;
   evalEvery?: number;
@@ -51,6 +53,12 @@ function settings(o: LraCommandOptions) {
   };
 }
 
+/**
+ * The official code's fixed input length: the task's length rounded up to a power of two (ListOps 2000 → 2048,
+ * Text and Retrieval 4000 → 4096, Image and Pathfinder 1024), the rest masked padding; 0 with --dynamic-padding.
+ */
+export const officialPadTo = (length: number, dynamic = false): number => (dynamic ? 0 : 2 ** Math.ceil(Math.log2(length)));
+
 /** AdamW's ε in the official LRA code (run_tasks.py), not PyTorch's default 1e-8. */
 export const LRA_ADAM_EPS = 1e-6;
 
@@ -65,7 +73,13 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
   const say = (line: string) => (o.json ? undefined : console.error(line));
   const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out, progress: countProgress });
   manualSeed(o.seed);
-  const model = new LraClassifier({ vocabSize: task.vocabSize, maxLength: length, classes: task.classes, attention: o.attention, dual: task.dual });
+  // A resumed run rebuilds the model its folder describes (runs made before fixed-length padding have none).
+  const fresh = () => {
+    const padTo = officialPadTo(length, o.dynamicPadding);
+    return { vocabSize: task.vocabSize, maxLength: padTo || length, classes: task.classes, attention: o.attention, dual: task.dual, padTo };
+  };
+  const model = new LraClassifier(o.resume ? readLraConfig(out) : fresh());
+  const { padTo } = model.config;
   // Before training: a run folder describes its model from the first checkpoint on (loadLraRun, export).
   writeLraConfig(out, model);
   say(`LRA ${o.task}, ${o.attention}: ${splits.train.length} train / ${splits.val.length} val / ${splits.test.length} test examples of up to ${length} tokens, ${steps} steps of ${batchSize} → ${out}`);
@@ -77,6 +91,8 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
     // AdamW as the official LRA code: betas (0.9, 0.999), ε 1e-6, no weight decay
     steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0, adamEps: LRA_ADAM_EPS,
     clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume, overwrite: o.overwrite,
+    // fixed-length inputs gain nothing from batching similar lengths: batches are drawn at random, as the official code's
+    bucketByLength: padTo === 0,
     onReady: () => saveRunOptions(out, o),
     onStep: stepProgress(steps, !o.json && process.stderr.isTTY),
     onEval: (e) => say(`${process.stderr.isTTY ? '\n' : ''}step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
@@ -92,7 +108,7 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
     best.dispose();
   }
   const report = {
-    bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, lr: o.lr, warmup, seed: o.seed,
+    bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, pad_to: padTo, lr: o.lr, warmup, seed: o.seed,
     data: o.data ?? 'generated', train_examples: splits.train.length, eval_every: evalEvery,
     val_accuracy: result.final.accuracy, best_val_accuracy: result.best?.value, best_step: result.best?.step,
     test_accuracy: testScore.accuracy, test_loss: testScore.loss, final_test_accuracy: finalScore.accuracy,

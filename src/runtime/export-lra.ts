@@ -51,9 +51,16 @@ interface DocumentInputs extends AttentionInputs {
   rowMask: string;
 }
 
-/** ids, mask (B, n) int64 → the mean of the unmasked tokens' final states (B, D). */
+/** ids, mask (B, n) int64 → the pooled final states (B, D), as LraEncoder.forward (see LraConfig.padTo). */
 function encoder(g: OnnxGraph, model: LraEncoder, ids: string, mask: string): string {
-  const { maxLength, attention } = model.config;
+  const { maxLength, attention, padTo } = model.config;
+  if (padTo) {
+    // masked padding up to padTo tokens (none past it: a longer input fails at the position table)
+    const n = g.node('Gather', [g.node('Shape', [ids]), g.ints([1], [])], { axis: attr.int(0) });
+    const extra = g.node('Max', [g.node('Sub', [g.ints([padTo], []), n]), g.ints([0], [])]);
+    const pads = g.node('Concat', [g.ints([0, 0, 0]), g.node('Unsqueeze', [extra, g.ints([0])])], { axis: attr.int(0) }, 'pads'); // [0, 0, 0, padTo − n]
+    [ids, mask] = [g.node('Pad', [ids, pads], {}, 'padded_ids'), g.node('Pad', [mask, pads], {}, 'padded_mask')];
+  }
   const n = g.node('Gather', [g.node('Shape', [ids]), g.ints([1], [])], { axis: attr.int(0) }, 'n'); // int64 scalar
   const length = g.node('Unsqueeze', [n, g.ints([0])], {}, 'length'); // [n]
   const maskF = g.node('Cast', [mask], { to: attr.int(CAST_FLOAT) }, 'mask'); // (B, n)
@@ -81,11 +88,13 @@ function encoder(g: OnnxGraph, model: LraEncoder, ids: string, mask: string): st
     const inner = activation(g, 'gelu', linear(g, block.ffnIn, layerNorm(g, block.norm2, attended, block.norm2.eps, `${name}_norm2`), `${name}_ffn_in`));
     x = g.node('Add', [attended, linear(g, block.ffnOut, inner, `${name}_ffn_out`)], {}, `${name}_out`);
   });
-  // mean over unmasked tokens; an all-padding row pools to 0 (its count is clamped to 1)
   const weights = g.node('Unsqueeze', [maskF, g.ints([2])], {}, 'pool_weights'); // (B, n, 1)
   const final = layerNorm(g, model.finalNorm, x, model.finalNorm.eps, 'final_norm');
   const total = g.node('ReduceSum', [g.node('Mul', [final, weights]), g.ints([1])], { keepdims: attr.int(0) }, 'pool_total'); // (B, D)
-  const count = g.node('Max', [g.node('ReduceSum', [weights, g.ints([1])], { keepdims: attr.int(0) }), g.floats([1])], {}, 'pool_count'); // (B, 1)
+  // padTo: the mean over all positions; else over the unmasked tokens, an all-padding row pooling to 0 (its count clamped to 1)
+  const count = padTo
+    ? g.floats([padTo])
+    : g.node('Max', [g.node('ReduceSum', [weights, g.ints([1])], { keepdims: attr.int(0) }), g.floats([1])], {}, 'pool_count'); // (B, 1)
   return g.node('Div', [total, count], {}, 'pooled');
 }
 

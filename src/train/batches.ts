@@ -1,7 +1,7 @@
 /**
  * Length-bucketed dynamic padding: each epoch shuffles the examples (seeded by seed and epoch, so
  * the order can be rebuilt on resume), sorts pools of 32 batches by length so that a batch pads to
- * similar lengths, and shuffles the batches.
+ * similar lengths (unless told not to), and shuffles the batches.
  */
 import { seededRandom, Tensor } from '../engine/index.js';
 import type { TokenExample } from '../data/synthetic.js';
@@ -17,13 +17,14 @@ function shuffle<T>(xs: T[], rand: () => number): T[] {
   return xs;
 }
 
-/** The batches (lists of example indices) of one epoch. */
-export function epochBatches(lengths: readonly number[], batchSize: number, seed: number, epoch: number): number[][] {
+/** The batches (lists of example indices) of one epoch; `bucket` false leaves them in shuffled order (fixed-length inputs). */
+export function epochBatches(lengths: readonly number[], batchSize: number, seed: number, epoch: number, bucket = true): number[][] {
   const rand = seededRandom(seed * 1000003 + epoch);
   const order = shuffle(lengths.map((_, i) => i), rand);
   const batches: number[][] = [];
   for (let p = 0; p < order.length; p += batchSize * POOL_BATCHES) {
-    const pool = order.slice(p, p + batchSize * POOL_BATCHES).sort((a, b) => lengths[a] - lengths[b]);
+    const pool = order.slice(p, p + batchSize * POOL_BATCHES);
+    if (bucket) pool.sort((a, b) => lengths[a] - lengths[b]);
     for (let b = 0; b < pool.length; b += batchSize) batches.push(pool.slice(b, b + batchSize));
   }
   return shuffle(batches, rand);

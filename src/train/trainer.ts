@@ -41,6 +41,8 @@ export interface TrainerOptions {
   checkpointEvery: number;
   seed: number;
   padId: number;
+  /** Batch examples of similar length together (default); false draws batches at random (inputs of one fixed length). */
+  bucketByLength?: boolean;
   /** Run folder: train.jsonl, checkpoints/, best/ and metrics.json. */
   out?: string;
   /** Continue from the run folder's latest checkpoint. */
@@ -113,12 +115,13 @@ async function trainWith(
   o.onReady?.();
 
   const lengths = trainSet.map(exampleLength);
-  let batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
+  const bucket = o.bucketByLength !== false;
+  let batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch, bucket);
   const nextBatch = () => {
     if (state.batch >= batches.length) {
       state.epoch++;
       state.batch = 0;
-      batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
+      batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch, bucket);
     }
     return batches[state.batch++].map((i) => trainSet[i]);
   };

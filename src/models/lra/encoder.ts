@@ -1,6 +1,6 @@
 /**
  * The Long Range Arena encoder as the Nyströmformer authors ran it (docs/algorithm.md §3): token and learned
- * position embeddings, pre-LN blocks with a final LayerNorm, mean pooling over unmasked tokens, and
+ * position embeddings, pre-LN blocks with a final LayerNorm, mean pooling (see `padTo`), and
  * a classifier Linear(dim, 128) → ReLU → Linear(128, classes). For Retrieval, a dual encoder whose
  * head sees [x₀, x₁, x₀·x₁, x₀ − x₁]. The attention is chosen by name:
  *   softmax | nystrom-32|64|128|256 (conv 35) | linformer-<k> | performer-<m>
@@ -21,7 +21,7 @@
  * drops probabilities tile by tile from a seeded mask it regenerates in the backward (softmax-attention.ts).
  */
 import {
-  add, cast, checkedBoundary, concat, contiguous, crossEntropy, div, fmt, full, gelu, maximum, mul, permute, randn, relu, reshape, slice, sub, sum, Tensor,
+  add, cast, checkedBoundary, concat, contiguous, crossEntropy, div, fmt, full, gelu, maximum, mul, mulScalar, pad, permute, randn, relu, reshape, slice, sub, sum, Tensor,
 } from '../../engine/index.js';
 import {
   assertFinite, canCheckValues, checkMaskValues, linformerAttention, nystromAttention, orthogonalRandomFeatures, performerAttention, softmaxAttention,
@@ -42,6 +42,12 @@ export interface LraConfig {
   dropout?: number;
   /** Retrieval: two documents per example, one shared encoder. */
   dual?: boolean;
+  /**
+   * The official code's fixed-length inputs: every input is padded with masked tokens to this length, and
+   * pooling averages the masked final states over all padTo positions (so it scales with the true length).
+   * 0 (the default): inputs keep their length and pooling averages over the unmasked tokens.
+   */
+  padTo?: number;
 }
 
 type Kind = { name: 'softmax' } | { name: 'nystrom' | 'linformer' | 'performer'; size: number };
@@ -161,6 +167,9 @@ export class LraEncoder extends Module {
     const { vocabSize, maxLength, dim, ffn, layers, heads, dropout } = config;
     const kind = parseAttention(config.attention);
     if (dim % heads !== 0) throw new Error(`LRA encoder: dim ${dim} is not divisible by heads ${heads}`);
+    if (config.padTo !== 0 && !(Number.isInteger(config.padTo) && config.padTo > 0 && config.padTo <= maxLength)) {
+      throw new Error(`LRA encoder: padTo must be 0 or an integer in [1, maxLength = ${maxLength}], got ${config.padTo}`);
+    }
     this.tokens = this.addModule('tokens', new Embedding(vocabSize, dim, { std: LRA_EMBEDDING_STD }));
     this.positions = this.addModule('positions', new Embedding(maxLength, dim, { std: LRA_EMBEDDING_STD }));
     this.blocks = this.addModule('blocks', new ModuleList(Array.from({ length: layers }, () => new LraBlock(dim, ffn, heads, kind, maxLength, dropout))));
@@ -168,11 +177,17 @@ export class LraEncoder extends Module {
     this.dropout = this.addModule('dropout', new Dropout(dropout));
   }
 
-  /** ids (B, n) int32, mask (B, n) float32 0/1 → the mean of the unmasked tokens' final states (B, dim). */
+  /** ids (B, n) int32, mask (B, n) 0/1 → the pooled final states (B, dim): see `LraConfig.padTo`. */
   forward(ids: Tensor, mask: Tensor): Tensor {
+    const { maxLength, padTo } = this.config;
+    if (ids.rank !== 2) throw new Error(`LRA encoder: ids must be (batch, sequence), got ${fmt(ids.shape)}`);
+    if (ids.shape[1] > maxLength) throw new Error(`LRA encoder: an input of ${ids.shape[1]} tokens is longer than maxLength ${maxLength}`);
+    if (mask.rank !== 2 || mask.shape[0] !== ids.shape[0] || mask.shape[1] !== ids.shape[1]) throw new Error(`LRA encoder: mask ${fmt(mask.shape)} does not match ids ${fmt(ids.shape)}`);
+    if (padTo > ids.shape[1]) {
+      const widths = [[0, 0], [0, padTo - ids.shape[1]]] as const;
+      [ids, mask] = [pad(ids, widths), pad(mask, widths)];
+    }
     const [B, n] = ids.shape;
-    if (n > this.config.maxLength) throw new Error(`LRA encoder: an input of ${n} tokens is longer than maxLength ${this.config.maxLength}`);
-    if (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== n) throw new Error(`LRA encoder: mask ${fmt(mask.shape)} does not match ids ${fmt(ids.shape)}`);
     // The batch's one check of its mask and one of its output; the blocks' ops skip their own reads.
     // A batch without padding runs its attention unmasked: multiplying by ones and adding zero
     // biases changes no bit, so only the time goes (Image and Pathfinder batches are all tokens).
@@ -185,7 +200,9 @@ export class LraEncoder extends Module {
     });
     const weights = reshape(mask, [B, n, 1]);
     const total = sum(mul(this.finalNorm.forward(x), weights), 1); // (B, dim)
-    const pooled = div(total, maximum(sum(weights, 1), full([1], 1))); // an all-padding row pools to 0, not NaN
+    const pooled = padTo
+      ? mulScalar(total, 1 / n) // the official mean over all positions, pads counting as zeros
+      : div(total, maximum(sum(weights, 1), full([1], 1))); // an all-padding row pools to 0, not NaN
     assertFinite('LRA encoder', 'pooled output', pooled);
     return pooled;
   }
@@ -210,7 +227,7 @@ export class LraClassifier extends Module {
 
   constructor(config: LraConfig) {
     super();
-    const full = { dim: 64, ffn: 128, layers: 2, heads: 2, dropout: 0.1, ...config, dual: config.dual === true };
+    const full = { dim: 64, ffn: 128, layers: 2, heads: 2, dropout: 0.1, padTo: 0, ...config, dual: config.dual === true };
     const { dual, ...encoderConfig } = full;
     this.encoder = this.addModule('encoder', new LraEncoder(encoderConfig));
     this.hidden = this.addModule('hidden', new Linear(dual ? 4 * full.dim : full.dim, 128, PYTORCH));

@@ -68,9 +68,10 @@ export function lraConfigFromJSON(json: unknown, source: string): Required<LraCo
   }
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new Error(`${source}: dropout must be a number in [0, 1), got ${JSON.stringify(dropout)}`);
   if (typeof dual !== 'boolean') throw new Error(`${source}: dual must be true or false, got ${JSON.stringify(dual)}`);
+  const padTo = c.padTo === undefined || c.padTo === 0 ? 0 : count('padTo'); // absent in runs made before fixed-length padding
   return {
     vocabSize: count('vocabSize'), maxLength: count('maxLength'), classes: count('classes'), attention,
-    dim: count('dim'), ffn: count('ffn'), layers: count('layers'), heads: count('heads'), dropout, dual,
+    dim: count('dim'), ffn: count('ffn'), layers: count('layers'), heads: count('heads'), dropout, dual, padTo,
   };
 }
 
