@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readListOps } from '../src/data/index.js';
+import { LISTOPS_VOCAB, readListOps } from '../src/data/index.js';
 import { loadLraRun } from '../src/models/lra/run.js';
 import { evaluateClassifier } from '../src/train/index.js';
 import { withTempDir } from './helpers.js';
@@ -34,6 +34,23 @@ test('CLI: eval --task listops on an lra run gives the accuracy evaluateClassifi
   model.dispose();
   assert.equal(r.accuracy, expected.accuracy);
   assert.ok(Math.abs(r.loss - expected.loss) < 1e-5, `loss ${r.loss} vs ${expected.loss}`);
+
+  // a run trained without closing brackets (--drop-brackets) is evaluated on its test data without them too
+  const bare = join(dir, 'bare');
+  const bareTrained = cli(['lra', '--task', 'listops', '--attention', 'nystrom-8', '--length', '64', '--train-size', '32', '--eval-size', '16',
+    '--steps', '3', '--batch-size', '8', '--drop-brackets', '--data', data, '--out', bare, '--json']);
+  assert.equal(bareTrained.status, 0, bareTrained.stderr);
+  const bareEvaluated = JSON.parse(cli(['eval', '--model', bare, '--task', 'listops', '--data', data, '--json']).stdout);
+  const bareModel = loadLraRun(bare);
+  const close = LISTOPS_VOCAB[']'];
+  const bareExamples = examples.map((e) => ({ ...e, inputIds: e.inputIds.filter((id) => id !== close) }));
+  assert.ok(examples.some((e) => e.inputIds.includes(close)), 'the test data has brackets to drop');
+  const bareExpected = await evaluateClassifier(bareModel, bareExamples, 16, 0, false);
+  bareModel.dispose();
+  assert.ok(Math.abs(bareEvaluated.loss - bareExpected.loss) < 1e-5, `loss without brackets ${bareEvaluated.loss} vs ${bareExpected.loss}`);
+  const wrongTask = cli(['lra', '--task', 'image', '--drop-brackets', '--data', data, '--out', join(dir, 'x')]);
+  assert.equal(wrongTask.status, 1);
+  assert.match(wrongTask.stderr, /--drop-brackets is for ListOps, not --task image/);
 
   const human = cli(['eval', '--model', run, '--task', 'listops', '--data', data]);
   assert.equal(human.status, 0, human.stderr);

@@ -31,6 +31,8 @@ export interface LraCommandOptions {
   length?: number;
   /** Pad each batch to its longest example and pool over the real tokens (faster); the default pads as the official code. */
   dynamicPadding?: boolean;
+  /** ListOps: drop the closing brackets, as the LRA pipeline the paper's code used did. */
+  dropBrackets?: boolean;
   trainSize?: number;
   evalSize?: number;
   evalEvery?: number;
@@ -71,7 +73,8 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
   // Before any work (the data is generated or read next): a folder holding a run is refused, unless resumed or overwritten.
   openRunFolder(out, { resume: o.resume, overwrite: o.overwrite, command: 'lra' });
   const say = (line: string) => (o.json ? undefined : console.error(line));
-  const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out, progress: countProgress });
+  if (o.dropBrackets && o.task !== 'listops') throw new Error(`lra: --drop-brackets is for ListOps, not --task ${o.task}`);
+  const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out, progress: countProgress, dropBrackets: o.dropBrackets });
   manualSeed(o.seed);
   // A resumed run rebuilds the model its folder describes (runs made before fixed-length padding have none).
   const fresh = () => {

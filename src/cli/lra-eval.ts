@@ -3,10 +3,24 @@
  * best/ or checkpoints/, read by loadLraRun) evaluated on the test split of data in the official layout,
  * read by the same loaders as `lra --data` (src/cli/lra-tasks.ts).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadLraRun } from '../models/lra/run.js';
 import { evaluateClassifier } from '../train/index.js';
 import { lraTask } from '../data/index.js';
 import { countProgress } from './progress.js';
+import { OPTIONS_FILE } from './run-options.js';
+
+/** Whether the run was trained on ListOps without closing brackets (its options.json), so that its test data is fed the same way. */
+function trainedWithoutBrackets(run: string): boolean {
+  const path = join(run, OPTIONS_FILE);
+  if (!existsSync(path)) return false;
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { dropBrackets?: boolean }).dropBrackets === true;
+  } catch (e) {
+    throw new Error(`eval: cannot read the run's options from ${path}: ${(e as Error).message}`);
+  }
+}
 
 export interface LraEvalOptions {
   model: string;
@@ -38,7 +52,9 @@ export async function lraEval(o: LraEvalOptions): Promise<LraEvalResult> {
   try {
     const { maxLength, attention } = model.config;
     if (o.seqLen !== undefined && o.seqLen > maxLength) throw new Error(`eval: --seq-len ${o.seqLen} is longer than the run's maxLength ${maxLength} (${o.model}/config.json)`);
-    const { test } = await task.load({ data: o.data, length: o.seqLen ?? maxLength, seed: o.seed, out: o.model, testOnly: true, progress: countProgress });
+    const { test } = await task.load({
+      data: o.data, length: o.seqLen ?? maxLength, seed: o.seed, out: o.model, testOnly: true, progress: countProgress, dropBrackets: trainedWithoutBrackets(o.model),
+    });
     if (test.length === 0) throw new Error(`eval: ${o.data} has no ${o.task} test examples`);
     const r = await evaluateClassifier(model, test, o.batchSize, 0, false);
     return { task: o.task, model: o.model, attention, examples: test.length, loss: r.loss, accuracy: r.accuracy, seconds: Math.round((performance.now() - started) / 100) / 10 };

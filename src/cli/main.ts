@@ -197,6 +197,7 @@ program
   .option('--lr <rate>', 'peak learning rate (paper: 1e-4)', positiveNumber, 1e-4)
   .option('--length <n>', 'longest input; longer ones are truncated (default: the paper\'s)', positiveInt)
   .option('--dynamic-padding', 'pad each batch to its longest example and average over the real tokens (faster); by default, as the official code, every input is padded to the length rounded up to a power of two (ListOps 2048) and pooling averages over all positions')
+  .option('--drop-brackets', "ListOps: feed the expressions without their closing brackets, as LRA's input pipeline did until June 2021 (its tokenizer kept alphanumeric tokens only), the one the paper's code used; `eval` of the run does the same")
   .option('--train-size <n>', 'training examples used (generated tasks: generated; ListOps 96000, Pathfinder 80000)', positiveInt)
   .option('--eval-size <n>', 'validation and test examples each (generated: ListOps 2000, Pathfinder 10000)', positiveInt)
   .option('--eval-every <n>', "validate every n steps; the best validation's weights are tested (default: the paper's interval, e.g. ListOps 50)", positiveInt)

@@ -92,6 +92,12 @@ function valueOf(t: Tree): number {
   return typeof t === 'number' ? t : apply(t.op, t.args.map(valueOf));
 }
 
+/**
+ * The ids of an expression without its closing brackets: what LRA's input pipeline fed models until June 2021,
+ * its tokenizer keeping alphanumeric tokens only (the pipeline the paper's code prepared its data with).
+ */
+export const withoutBrackets = (ids: readonly number[]): number[] => ids.filter((id) => id !== LISTOPS_VOCAB[']']);
+
 /** The tokens of a Source string: parentheses dropped, `X` read as `]`. */
 export function listOpsTokens(source: string): string[] {
   return source.replace(/[()]/g, ' ').split(/\s+/).filter((t) => t.length > 0).map((t) => (t === 'X' ? ']' : t));

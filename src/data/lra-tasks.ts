@@ -8,7 +8,7 @@ import { writeFileAtomicSync } from '../io/atomic.js';
 import { lookup } from '../io/lookup.js';
 import { makeDir } from '../io/make-dir.js';
 import { readImageFolder } from './images.js';
-import { generateListOps, LISTOPS_VOCAB, listOpsTokens, readListOps, writeListOpsTsv, type ListOpsExample } from './listops.js';
+import { generateListOps, LISTOPS_VOCAB, listOpsTokens, readListOps, withoutBrackets, writeListOpsTsv, type ListOpsExample } from './listops.js';
 import { readAan, readImdbBytes } from './lra-bytes.js';
 import { AAN_FILES, generatedSizes, LRA_SETTINGS, type LraSettings, type LraTaskName } from './lra-settings.js';
 import { generatePathfinder, readPathfinder } from './pathfinder.js';
@@ -32,6 +32,8 @@ export interface LoadOptions {
   testOnly?: boolean;
   /** Told of generation's progress (the CLI draws a bar); silent when absent. */
   progress?: CountProgress;
+  /** ListOps: the expressions without their closing brackets (see withoutBrackets). */
+  dropBrackets?: boolean;
 }
 
 export interface LraTask extends LraSettings {
@@ -89,12 +91,16 @@ export const LRA_TASKS: Readonly<Record<LraTaskName, LraTask>> = {
   listops: {
     ...LRA_SETTINGS.listops,
     async load(o) {
+      let splits: Splits;
       if (o.data) {
         const read = async (split: string) => (o.testOnly && split !== 'test' ? [] : readListOps(join(o.data!, `basic_${split}.tsv`)));
-        return limit({ train: await read('train'), val: await read('val'), test: await read('test') }, o);
+        splits = { train: await read('train'), val: await read('val'), test: await read('test') };
+      } else {
+        const sizes = generatedSizes(this, o);
+        splits = await runListOps(join(o.out, 'data'), { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed }, o.progress);
       }
-      const sizes = generatedSizes(this, o);
-      return runListOps(join(o.out, 'data'), { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed }, o.progress);
+      if (o.dropBrackets) for (const xs of Object.values(splits)) for (const e of xs) e.inputIds = withoutBrackets(e.inputIds);
+      return limit(splits, o);
     },
   },
   text: {
