@@ -153,6 +153,11 @@ test('lra-report: seeds are averaged within one budget, budgets side by side, an
   assert.match(md, /\| 31\.9 \| last \|/);
   assert.match(md, /\| nystrom-64 \(here\) \| mean 22\.3 over seeds 1, 2, 3: 18\.7, 16\.3, 31\.8 \(2500 steps\)<br>mean 32\.0 over seeds 1, 2: 33\.0, 31\.0 \(5000 steps\) \|/);
   assert.match(md, /\| softmax \(here\) \| 20\.0 \(600 steps, seed 2\)<br>31\.9 \(2500 steps, seed 1\) \|/);
+  // how inputs were fed: padded to a fixed length, and ListOps without its closing brackets
+  const fixed = run('nystrom-64', 4, 0.3);
+  const fixedMd = reportMarkdown([{ ...fixed, result: { ...fixed.result, length: 2000, pad_to: 2048, drop_brackets: true } }], []);
+  assert.match(fixedMd, /\| 32 \| 2000 → 2048, no \] \| 0\.001 \|/);
+  assert.match(md, /\| 32 \| 512 \| 0\.001 \|/);
   const svg = reportSvg(runs, []);
   assert.match(svg, /listops nystrom-64 \(2 seeds, 5000 steps\)/);
   assert.doesNotMatch(svg, /2500 steps/);

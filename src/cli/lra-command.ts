@@ -111,7 +111,7 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
     best.dispose();
   }
   const report = {
-    bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, pad_to: padTo, lr: o.lr, warmup, seed: o.seed,
+    bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, pad_to: padTo, ...(o.dropBrackets && { drop_brackets: true }), lr: o.lr, warmup, seed: o.seed,
     data: o.data ?? 'generated', train_examples: splits.train.length, eval_every: evalEvery,
     val_accuracy: result.final.accuracy, best_val_accuracy: result.best?.value, best_step: result.best?.step,
     test_accuracy: testScore.accuracy, test_loss: testScore.loss, final_test_accuracy: finalScore.accuracy,

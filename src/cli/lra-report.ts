@@ -40,6 +40,10 @@ export interface Run {
     val_accuracy: number; test_accuracy: number; ms_per_step: number; peak_mb: number;
     /** The step whose weights the test scored (the best validation); absent in runs that tested their last weights. */
     best_step?: number;
+    /** The fixed input length (0 or absent: each batch padded to its longest input). */
+    pad_to?: number;
+    /** ListOps fed without its closing brackets (--drop-brackets). */
+    drop_brackets?: boolean;
     /** Who trained it, when not this library (scripts/lra/lra_text_torch.py writes 'PyTorch'). */
     implementation?: string };
   curve: [number, number][];
@@ -141,11 +145,12 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
   for (const m of models) row(m, 'here', runs.filter((r) => !isPaperBudget(r)));
   for (const m of models) row(m, 'here, paper budget', paper);
   for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
-  lines.push('', "The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their budget and data below (paper: the paper's steps, length and batch for the task).", '', '## Runs', '',
+  lines.push('', "The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their budget and data below (paper: the paper's steps, length and batch for the task; length → N: every input padded to N, as the official code; no ]: ListOps without its closing brackets, as the paper's pipeline fed it).", '', '## Runs', '',
     '| task | model | seed | budget | steps | batch | length | lr | train examples | data | val acc | test acc | tested | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of runs) {
     const r = run.result;
-    lines.push(`| ${r.task} | ${modelOf(run)} | ${r.seed ?? '–'} | ${isPaperBudget(run) ? 'paper' : 'reduced'} | ${r.steps} | ${r.batch} | ${r.length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.best_step === undefined ? 'last' : `best val, step ${r.best_step}`} | ${r.ms_per_step} | ${r.peak_mb} |`);
+    const length = `${r.length}${r.pad_to ? ` → ${r.pad_to}` : ''}${r.drop_brackets ? ', no ]' : ''}`;
+    lines.push(`| ${r.task} | ${modelOf(run)} | ${r.seed ?? '–'} | ${isPaperBudget(run) ? 'paper' : 'reduced'} | ${r.steps} | ${r.batch} | ${length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.best_step === undefined ? 'last' : `best val, step ${r.best_step}`} | ${r.ms_per_step} | ${r.peak_mb} |`);
   }
   if (scaling.length > 0) {
     const ns = [...new Set(scaling.map((s) => s.n))].sort((a, b) => a - b);
