@@ -156,7 +156,10 @@ test('lra-report: seeds are averaged within one budget, budgets side by side, an
   // how inputs were fed: padded to a fixed length, and ListOps without its closing brackets
   const fixed = run('nystrom-64', 4, 0.3);
   const fixedMd = reportMarkdown([{ ...fixed, result: { ...fixed.result, length: 2000, pad_to: 2048, drop_brackets: true } }], []);
-  assert.match(fixedMd, /\| 32 \| 2000 → 2048, no \] \| 0\.001 \|/);
+  assert.match(fixedMd, /\| 32 \| 2000 \(padded to 2048, no \]\) \| 0\.001 \|/);
+  // seeds fed differently are not averaged together
+  const both = reportMarkdown([run('nystrom-64', 1, 0.2), { ...fixed, result: { ...fixed.result, pad_to: 512 } }], []);
+  assert.match(both, /\| 20\.0 \(2500 steps, batches padded to their longest, seed 1\)<br>30\.0 \(2500 steps, padded to 512, seed 4\) \|/);
   assert.match(md, /\| 32 \| 512 \| 0\.001 \|/);
   const svg = reportSvg(runs, []);
   assert.match(svg, /listops nystrom-64 \(2 seeds, 5000 steps\)/);

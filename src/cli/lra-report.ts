@@ -101,7 +101,11 @@ export function isPaperBudget(r: Run): boolean {
   return r.result.steps === task.steps && r.result.length === task.length && r.result.batch === task.batchSize;
 }
 
-const budgetKey = (r: Run) => `${r.result.steps}/${r.result.length}/${r.result.batch}`;
+/** How the run fed its inputs, where not as batches padded to their longest: a fixed length, ListOps without brackets. */
+const feeding = (r: Run) => [r.result.pad_to ? `padded to ${r.result.pad_to}` : '', r.result.drop_brackets ? 'no ]' : ''].filter(Boolean).join(', ');
+
+/** Seeds are averaged only within one budget, fed one way. */
+const budgetKey = (r: Run) => `${r.result.steps}/${r.result.length}/${r.result.batch}/${feeding(r)}`;
 
 /** Mean test accuracy (%) of several runs (the seeds of one budget). */
 function meanAccuracy(runs: Run[]): number | undefined {
@@ -124,9 +128,11 @@ function accuracyCell(runs: Run[]): string {
   const groups = byBudget(runs);
   // length and batch are named only where they tell this cell's budgets apart
   const shapes = new Set(groups.map((g) => `${g[0].result.length}/${g[0].result.batch}`));
+  const feedings = new Set(groups.map((g) => feeding(g[0])));
   return groups.map((group) => {
     const { length, batch } = group[0].result;
-    const budget = `${group[0].result.steps} steps${shapes.size > 1 ? ` × ${batch}, length ${length}` : ''}`;
+    const fed = feedings.size > 1 ? `, ${feeding(group[0]) || 'batches padded to their longest'}` : '';
+    const budget = `${group[0].result.steps} steps${shapes.size > 1 ? ` × ${batch}, length ${length}` : ''}${fed}`;
     if (group.length === 1) return `${pct(group[0].result.test_accuracy)} (${budget}, seed ${group[0].result.seed ?? '–'})`;
     const seeds = group.map((r) => r.result.seed ?? '–').join(', ');
     return `mean ${meanAccuracy(group)!.toFixed(1)} over seeds ${seeds}: ${group.map((r) => pct(r.result.test_accuracy)).join(', ')} (${budget})`;
@@ -145,11 +151,11 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
   for (const m of models) row(m, 'here', runs.filter((r) => !isPaperBudget(r)));
   for (const m of models) row(m, 'here, paper budget', paper);
   for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
-  lines.push('', "The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their budget and data below (paper: the paper's steps, length and batch for the task; length → N: every input padded to N, as the official code; no ]: ListOps without its closing brackets, as the paper's pipeline fed it).", '', '## Runs', '',
+  lines.push('', "The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their budget and data below (paper: the paper's steps, length and batch for the task; padded to N: every input padded to N tokens, as the official code; no ]: ListOps without its closing brackets, as the paper's pipeline fed it).", '', '## Runs', '',
     '| task | model | seed | budget | steps | batch | length | lr | train examples | data | val acc | test acc | tested | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of runs) {
     const r = run.result;
-    const length = `${r.length}${r.pad_to ? ` → ${r.pad_to}` : ''}${r.drop_brackets ? ', no ]' : ''}`;
+    const length = `${r.length}${feeding(run) ? ` (${feeding(run)})` : ''}`;
     lines.push(`| ${r.task} | ${modelOf(run)} | ${r.seed ?? '–'} | ${isPaperBudget(run) ? 'paper' : 'reduced'} | ${r.steps} | ${r.batch} | ${length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.best_step === undefined ? 'last' : `best val, step ${r.best_step}`} | ${r.ms_per_step} | ${r.peak_mb} |`);
   }
   if (scaling.length > 0) {
