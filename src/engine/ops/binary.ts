@@ -26,13 +26,13 @@ function binaryKernel(name: BinaryOp, a: Tensor, b: Tensor): Tensor {
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
-  // d(a+b) = (dy, dy), summed over broadcast axes
-  return record(binaryKernel('add', a, b), 'add', [a, b], (dy) => [sumTo(dy, a.shape), sumTo(dy, b.shape)]);
+  // d(a+b) = (dy, dy), summed over broadcast axes (not for an input without grad, e.g. a mask's bias)
+  return record(binaryKernel('add', a, b), 'add', [a, b], (dy) => [a.requiresGrad ? sumTo(dy, a.shape) : null, b.requiresGrad ? sumTo(dy, b.shape) : null]);
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
   return record(binaryKernel('sub', a, b), 'sub', [a, b], (dy) => [
-    sumTo(dy, a.shape),
+    a.requiresGrad ? sumTo(dy, a.shape) : null,
     b.requiresGrad ? reduceOwned(neg(dy), b) : null,
   ]);
 }
