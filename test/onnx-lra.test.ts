@@ -112,10 +112,10 @@ test('ONNX = engine: LRA nystrom-8 with n below, at and above m, uneven and even
   }
 });
 
-test('ONNX = engine: LRA nystrom-8 padded to a fixed length (padTo 32): shorter inputs, and one already 32 long', async () => {
-  const model = tinyModel('nystrom-8', { maxLength: 32, padTo: 32 });
+test('ONNX = engine: LRA nystrom-8 padded to a fixed length (padTo 32): shorter inputs, one 32 long, one longer', async () => {
+  const model = tinyModel('nystrom-8', { maxLength: 40, padTo: 32 });
   try {
-    await checkAgainstEngine(model, 'nystrom-8 padTo 32', { 'n=20': [doc(20, 13, 16)], 'n=32': [doc(32, 25, 17)] });
+    await checkAgainstEngine(model, 'nystrom-8 padTo 32', { 'n=20': [doc(20, 13, 16)], 'n=32': [doc(32, 25, 17)], 'n=36 (past padTo)': [doc(36, 30, 18)] });
   } finally {
     model.dispose();
   }

@@ -91,9 +91,9 @@ function encoder(g: OnnxGraph, model: LraEncoder, ids: string, mask: string): st
   const weights = g.node('Unsqueeze', [maskF, g.ints([2])], {}, 'pool_weights'); // (B, n, 1)
   const final = layerNorm(g, model.finalNorm, x, model.finalNorm.eps, 'final_norm');
   const total = g.node('ReduceSum', [g.node('Mul', [final, weights]), g.ints([1])], { keepdims: attr.int(0) }, 'pool_total'); // (B, D)
-  // padTo: the mean over all positions; else over the unmasked tokens, an all-padding row pooling to 0 (its count clamped to 1)
+  // padTo: the mean over all n positions; else over the unmasked tokens, an all-padding row pooling to 0 (its count clamped to 1)
   const count = padTo
-    ? g.floats([padTo])
+    ? g.node('Cast', [n], { to: attr.int(CAST_FLOAT) }, 'pool_count')
     : g.node('Max', [g.node('ReduceSum', [weights, g.ints([1])], { keepdims: attr.int(0) }), g.floats([1])], {}, 'pool_count'); // (B, 1)
   return g.node('Div', [total, count], {}, 'pooled');
 }
