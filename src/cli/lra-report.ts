@@ -44,7 +44,7 @@ export interface Run {
     pad_to?: number;
     /** ListOps fed without its closing brackets (--drop-brackets). */
     drop_brackets?: boolean;
-    /** Who trained it, when not this library (scripts/lra/lra_text_torch.py writes 'PyTorch'). */
+    /** Who trained it, when not this library (scripts/lra/lra_torch.py writes 'PyTorch'). */
     implementation?: string };
   curve: [number, number][];
 }

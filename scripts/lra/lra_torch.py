@@ -1,17 +1,18 @@
 #!/usr/bin/python3
-"""The PyTorch side of `nystromformer lra --task text`: the same LRA encoder (docs/algorithm.md §3), initialised
-as the official LRA code leaves it, trained with the same settings on the same aclImdb-layout folder, writing
-a run folder that `nystromformer plot` and `nystromformer lra-report` read beside ours.
+"""The PyTorch side of `nystromformer lra --task text|listops`: the same LRA encoder (docs/algorithm.md §3),
+initialised as the official LRA code leaves it, trained with the same settings on the same data (an
+aclImdb-layout folder; ListOps TSVs), writing a run folder that `nystromformer plot` and
+`nystromformer lra-report` read beside ours.
 
-    /usr/bin/python3 scripts/lra/lra_text_torch.py --data DIR --out runs/torch-text-1 \\
+    /usr/bin/python3 scripts/lra/lra_torch.py --data DIR --out runs/torch-text-1 [--task text|listops] \\
         [--attention nystrom-64|softmax] [--steps N] [--batch-size B] [--length L] [--lr 1e-4] [--warmup W] \\
-        [--eval-every E] [--seed S] [--train-size N] [--eval-size N] [--threads 2] [--attention-dropout 0.1] \
-        [--dynamic-padding]
+        [--eval-every E] [--seed S] [--train-size N] [--eval-size N] [--threads 2] [--attention-dropout 0.1] \\
+        [--dynamic-padding] [--drop-brackets]
 
-Model (src/models/lra/encoder.ts): byte embeddings (257 ids) and learned positions N(0, 0.02); 2 pre-LN blocks
-(dim 64, 2 heads of 32, FFN 128 with GELU), a final LayerNorm, mean pooling, Linear(64, 128) → ReLU →
-Linear(128, 2). As ours and the official code, every input is padded to L rounded up to a power of two (4000 →
-4096; the position table too) and pooling averages over all of those positions; with --dynamic-padding, as
+Model (src/models/lra/encoder.ts): token embeddings (Text: 257 byte ids; ListOps: 32) and learned positions
+N(0, 0.02); 2 pre-LN blocks (dim 64, 2 heads of 32, FFN 128 with GELU), a final LayerNorm, mean pooling,
+Linear(64, 128) → ReLU → Linear(128, classes). As ours and the official code, every input is padded to L
+rounded up to a power of two (4000 → 4096, 2000 → 2048; the position table too) and pooling averages over all of those positions; with --dynamic-padding, as
 ours with it, each batch is padded to its longest input and pooling averages over the real tokens. Linear layers and the
 Nyström conv (35 taps, no bias) keep PyTorch's default initialisation. Dropout 0.1 after the embeddings, the
 attention output and both FFN layers. Attention: the official Nyström formulas with 64 landmarks (uneven
@@ -23,17 +24,20 @@ Training as `nystromformer lra` and the official code: AdamW (betas 0.9, 0.999, 
 PyTorch's OneCycleLR (linear, the peak at step W, β₁ cycled 0.95 → 0.85 → 0.95), cross-entropy, the test score
 taken from the best evaluation's weights;
 the same batches in the same order (src/train/batches.ts ported: seeded shuffles; with --dynamic-padding,
-pools of 32 batches sorted by length). Data as src/data/lra-bytes.ts reads it: neg files then pos
+pools of 32 batches sorted by length). Text as src/data/lra-bytes.ts reads it: neg files then pos
 files, each sorted by name, decoded as UTF-8, `<br />` → newline, the first L bytes of the UTF-8 encoding,
-byte b → id b + 1, 0 pads; LRA validates on the test split. Written to --out:
+byte b → id b + 1, 0 pads; LRA validates on the test split. ListOps as src/data/listops.ts reads it:
+basic_{train,val,test}.tsv, parentheses dropped, `X` read as `]`, ids as LISTOPS_VOCAB (digits 1–10, MAX MIN
+MED SM 11–14, `]` 15; --drop-brackets removes 15); validated on val, the test split scored with the best
+validation's weights. Written to --out:
     train.jsonl   {"type":"step","step","epoch","loss","lr","grad_norm","tokens","seconds"} per step and
                   {"type":"eval","step","loss","accuracy"} every --eval-every steps and at the end
     result.json   the fields of ours (task, attention, steps, batch, length, lr, warmup, seed, data,
                   train_examples, val_accuracy, test_accuracy, test_loss, ms_per_step, peak_mb = peak RSS)
                   plus "implementation": "PyTorch"
 
-    --eval-weights RUN_DIR/best/weights.safetensors   (with --data, --attention, --length; no --out needed)
-evaluates the weights of one of our `lra --task text` runs with this model instead of training, and prints
+    --eval-weights RUN_DIR/best/weights.safetensors   (with --data, --task, --attention, --length; no --out)
+evaluates the weights of one of our `lra --task text|listops` runs with this model instead of training, and prints
 {"loss","accuracy","examples"}: the same numbers as our run's last evaluation when both forward passes agree.
 Needs Debian's torch: apt-get install -y python3-torch libopenblas0-pthread.
 """
@@ -52,8 +56,13 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
 from make_attention_fixtures import dwconv, nystrom_attention, read_safetensors  # noqa: E402
 
-PAPER = {'length': 4000, 'batch': 32, 'warmup': 8000, 'steps': 20000, 'eval_every': 500}  # LRA Text (lra-settings.ts)
+# lra-settings.ts: the paper's settings, vocabulary and classes per task
+PAPER = {
+    'text': {'length': 4000, 'batch': 32, 'warmup': 8000, 'steps': 20000, 'eval_every': 500, 'vocab': 257, 'classes': 2},
+    'listops': {'length': 2000, 'batch': 32, 'warmup': 1000, 'steps': 5000, 'eval_every': 50, 'vocab': 32, 'classes': 10},
+}
 LABELS = ('neg', 'pos')
+LISTOPS_VOCAB = {**{str(d): d + 1 for d in range(10)}, '[MAX': 11, '[MIN': 12, '[MED': 13, '[SM': 14, ']': 15}  # src/data/listops.ts
 POOL_BATCHES = 32  # src/train/batches.ts
 MASK_NEG = -1e9
 
@@ -76,6 +85,34 @@ def read_split(path, split, max_bytes):
                 continue  # readImdb skips empty reviews
             out.append(([b + 1 for b in text.encode('utf-8')[:max_bytes]], label))
     return out
+
+
+def read_listops(path, split, max_tokens, drop_brackets):
+    """[(ids, label)] of basic_<split>.tsv, as readListOps reads it (then withoutBrackets, then cut to max_tokens)."""
+    file = os.path.join(path, f'basic_{split}.tsv')
+    if not os.path.exists(file):
+        sys.exit(f'{file}: not found (expected the LRA ListOps layout: basic_{{train,val,test}}.tsv)')
+    out = []
+    with open(file, encoding='utf-8') as f:
+        header = f.readline().rstrip('\n').split('\t')
+        source, target = header.index('Source'), header.index('Target')
+        for line in f:
+            if line.strip() == '':
+                continue
+            cells = line.rstrip('\n').split('\t')
+            tokens = [']' if t == 'X' else t for t in re.sub(r'[()]', ' ', cells[source]).split()]
+            ids = [LISTOPS_VOCAB[t] for t in tokens if not (drop_brackets and t == ']')]
+            out.append((ids[:max_tokens], int(cells[target])))
+    return out
+
+
+def read_splits(a):
+    """(train, val, test); Text validates on its test split."""
+    if a.task == 'text':
+        test = read_split(a.data, 'test', a.length)[:a.eval_size]
+        return read_split(a.data, 'train', a.length)[:a.train_size], test, test
+    train, val, test = (read_listops(a.data, split, a.length, a.drop_brackets) for split in ('train', 'val', 'test'))
+    return train[:a.train_size], val[:a.eval_size], test[:a.eval_size]
 
 
 # ---- batches: src/engine/seeded.ts + src/train/batches.ts ----------------------------------------------
@@ -204,13 +241,14 @@ def evaluate(model, examples, batch_size):
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--data', required=True, help='aclImdb-layout folder: {train,test}/{pos,neg}/*.txt')
+    ap.add_argument('--data', required=True, help='Text: aclImdb-layout folder ({train,test}/{pos,neg}/*.txt); ListOps: basic_{train,val,test}.tsv')
+    ap.add_argument('--task', default='text', choices=sorted(PAPER), help='text (default) or listops')
     ap.add_argument('--out', help='run folder to write (refused when it holds a train.jsonl or result.json)')
     ap.add_argument('--eval-weights', help="evaluate this weights.safetensors of our run (its names without 'encoder.') instead of training")
     ap.add_argument('--attention', default='nystrom-64', help='nystrom-<m> or softmax')
-    ap.add_argument('--steps', type=int, default=PAPER['steps'])
-    ap.add_argument('--batch-size', type=int, default=PAPER['batch'])
-    ap.add_argument('--length', type=int, default=PAPER['length'])
+    ap.add_argument('--steps', type=int, help="optimizer steps (default: the paper's for the task)")
+    ap.add_argument('--batch-size', type=int, help="default: the paper's")
+    ap.add_argument('--length', type=int, help="longest input (default: the paper's)")
     ap.add_argument('--lr', type=float, default=1e-4)
     ap.add_argument('--warmup', type=int, help="one-cycle warm-up steps (default: the paper's share, 8000 of 20000)")
     ap.add_argument('--eval-every', type=int, help="validate every n steps (default: the paper's 500, or the steps when fewer)")
@@ -221,6 +259,7 @@ def parse_args():
     ap.add_argument('--dropout', type=float, default=0.1)
     ap.add_argument('--attention-dropout', type=float, default=0.1, help="softmax only: dropout on the probabilities (ours and the official code's: 0.1)")
     ap.add_argument('--dynamic-padding', action='store_true', help='pad each batch to its longest input and average over the real tokens (as ours with the flag)')
+    ap.add_argument('--drop-brackets', action='store_true', help="ListOps without its closing brackets (as ours with the flag)")
     a = ap.parse_args()
     if not a.out and not a.eval_weights:
         ap.error('--out is required (or --eval-weights)')
@@ -230,9 +269,13 @@ def parse_args():
         value = getattr(a, flag)
         if value is not None and value < 1:
             ap.error(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
+    if a.drop_brackets and a.task != 'listops':
+        ap.error('--drop-brackets is for --task listops')
+    paper = PAPER[a.task]
+    a.steps, a.batch_size, a.length = a.steps or paper['steps'], a.batch_size or paper['batch'], a.length or paper['length']
     # as lra-command.ts: a shorter run keeps the paper's warm-up share
-    a.warmup = min(a.warmup if a.warmup is not None else max(1, round(PAPER['warmup'] * a.steps / PAPER['steps'])), a.steps)
-    a.eval_every = a.eval_every or min(PAPER['eval_every'], a.steps)
+    a.warmup = min(a.warmup if a.warmup is not None else max(1, round(paper['warmup'] * a.steps / paper['steps'])), a.steps)
+    a.eval_every = a.eval_every or min(paper['eval_every'], a.steps)
     return a
 
 
@@ -243,9 +286,10 @@ def eval_weights(a):
     # the run's config.json (beside best/ or checkpoints/): padTo, absent in runs made before it
     config_path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(a.eval_weights))), 'config.json')
     fixed = json.load(open(config_path)).get('padTo', 0) if os.path.exists(config_path) else pad_to(a.length, a.dynamic_padding)
-    model = Classifier(state['positions.weight'].shape[0], a.attention, pad_to=fixed)
+    paper = PAPER[a.task]
+    model = Classifier(state['positions.weight'].shape[0], a.attention, vocab=paper['vocab'], classes=paper['classes'], pad_to=fixed)
     model.load_state_dict(state)  # strict: a missing or unused name fails, naming it
-    test = read_split(a.data, 'test', a.length)[:a.eval_size]
+    test = read_splits(a)[2]
     loss, accuracy = evaluate(model, test, a.batch_size)
     print(json.dumps({'weights': a.eval_weights, 'examples': len(test), 'loss': loss, 'accuracy': accuracy}))
 
@@ -264,14 +308,15 @@ def main():
         if os.path.exists(os.path.join(a.out, name)):
             sys.exit(f'{a.out} already holds a run ({name}): choose another --out or remove it')
     os.makedirs(a.out, exist_ok=True)
-    train = read_split(a.data, 'train', a.length)[:a.train_size]
-    test = read_split(a.data, 'test', a.length)[:a.eval_size]
-    print(f'PyTorch LRA text, {a.attention}: {len(train)} train / {len(test)} test examples of up to {a.length} bytes, '
+    train, val, test = read_splits(a)
+    print(f'PyTorch LRA {a.task}, {a.attention}: {len(train)} train / {len(val)} val / {len(test)} test examples of up to {a.length} tokens, '
           f'{a.steps} steps of {a.batch_size} → {a.out}', file=sys.stderr)
 
     torch.manual_seed(a.seed)
     fixed = pad_to(a.length, a.dynamic_padding)
-    model = Classifier(fixed or a.length, a.attention, dropout=a.dropout, attention_dropout=a.attention_dropout, pad_to=fixed)
+    paper = PAPER[a.task]
+    model = Classifier(fixed or a.length, a.attention, vocab=paper['vocab'], classes=paper['classes'], dropout=a.dropout,
+                       attention_dropout=a.attention_dropout, pad_to=fixed)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-6, weight_decay=0)
     # the official code's schedule, which also cycles β₁ (0.95 → 0.85 → 0.95); src/train/schedules.ts matches it
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, pct_start=a.warmup / a.steps, anneal_strategy='linear', total_steps=a.steps)
@@ -301,23 +346,29 @@ def main():
                   'tokens': sum(lengths[i] for i in batches[cursor - 1]), 'seconds': time.perf_counter() - t0}
         log.write(json.dumps(record) + '\n')
         if (step + 1) % a.eval_every == 0 or step + 1 == a.steps:
-            val_loss, accuracy = evaluate(model, test, a.batch_size)
+            val_loss, accuracy = evaluate(model, val, a.batch_size)
             last = {'type': 'eval', 'step': step + 1, 'loss': val_loss, 'accuracy': accuracy}
             log.write(json.dumps(last) + '\n')
             if best is None or accuracy > best['accuracy']:
                 best = last
+                best_state = {k: v.clone() for k, v in model.state_dict().items()}
             print(f'step {step + 1}: val loss {val_loss:.4f}, accuracy {100 * accuracy:.1f}%', file=sys.stderr)
         log.flush()
     log.close()
     seconds = time.perf_counter() - started
-    # LRA Text validates on the test split, and the official code tests the best validation's weights:
-    # the best evaluation is the test score (the last one is reported beside it, as `lra` does)
-    test_loss, test_accuracy = best['loss'], best['accuracy']
+    # the official code tests the best validation's weights (the last ones are reported beside them, as `lra`
+    # does); LRA Text validates on the test split, so there the evaluations are the test scores
+    if val is test:
+        (test_loss, test_accuracy), final_accuracy = (best['loss'], best['accuracy']), last['accuracy']
+    else:
+        final_accuracy = evaluate(model, test, a.batch_size)[1]
+        model.load_state_dict(best_state)
+        test_loss, test_accuracy = evaluate(model, test, a.batch_size)
     result = {
-        'bench': 'lra', 'implementation': 'PyTorch', 'task': 'text', 'attention': a.attention, 'steps': a.steps, 'batch': a.batch_size,
-        'length': a.length, 'pad_to': fixed, 'lr': a.lr, 'warmup': a.warmup, 'seed': a.seed, 'data': a.data, 'train_examples': len(train),
+        'bench': 'lra', 'implementation': 'PyTorch', 'task': a.task, 'attention': a.attention, 'steps': a.steps, 'batch': a.batch_size,
+        'length': a.length, 'pad_to': fixed, **({'drop_brackets': True} if a.drop_brackets else {}), 'lr': a.lr, 'warmup': a.warmup, 'seed': a.seed, 'data': a.data, 'train_examples': len(train),
         'eval_every': a.eval_every, 'val_accuracy': last['accuracy'], 'best_val_accuracy': best['accuracy'], 'best_step': best['step'],
-        'test_accuracy': test_accuracy, 'test_loss': test_loss, 'final_test_accuracy': last['accuracy'],
+        'test_accuracy': test_accuracy, 'test_loss': test_loss, 'final_test_accuracy': final_accuracy,
         'ms_per_step': round(seconds * 1000 / a.steps), 'peak_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         'threads': a.threads, 'torch': torch.__version__,
     }
