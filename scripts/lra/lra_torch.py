@@ -12,8 +12,9 @@ aclImdb-layout folder; ListOps TSVs), writing a run folder that `nystromformer p
 Model (src/models/lra/encoder.ts): token embeddings (Text: 257 byte ids; ListOps: 32) and learned positions
 N(0, 0.02); 2 pre-LN blocks (dim 64, 2 heads of 32, FFN 128 with GELU), a final LayerNorm, mean pooling,
 Linear(64, 128) → ReLU → Linear(128, classes). As ours and the official code, every input is padded to L
-rounded up to a power of two (4000 → 4096, 2000 → 2048; the position table too) and pooling averages over all of those positions; with --dynamic-padding, as
-ours with it, each batch is padded to its longest input and pooling averages over the real tokens. Linear layers and the
+rounded up to a power of two (4000 → 4096, 2000 → 2048; the position table too) and pooling averages over
+all of those positions; with --dynamic-padding, as ours with it, each batch is padded to its longest input
+and pooling averages over the real tokens. Linear layers and the
 Nyström conv (35 taps, no bias) keep PyTorch's default initialisation. Dropout 0.1 after the embeddings, the
 attention output and both FFN layers. Attention: the official Nyström formulas with 64 landmarks (uneven
 segments when m does not divide n, as ours; exact attention when m ≥ n), no attention dropout; softmax is
@@ -106,13 +107,18 @@ def read_listops(path, split, max_tokens, drop_brackets):
     return out
 
 
+def read_task_split(a, split):
+    """One split of --task's data, at --length."""
+    if a.task == 'text':
+        return read_split(a.data, split, a.length)
+    return read_listops(a.data, split, a.length, a.drop_brackets)
+
+
 def read_splits(a):
     """(train, val, test); Text validates on its test split."""
-    if a.task == 'text':
-        test = read_split(a.data, 'test', a.length)[:a.eval_size]
-        return read_split(a.data, 'train', a.length)[:a.train_size], test, test
-    train, val, test = (read_listops(a.data, split, a.length, a.drop_brackets) for split in ('train', 'val', 'test'))
-    return train[:a.train_size], val[:a.eval_size], test[:a.eval_size]
+    test = read_task_split(a, 'test')[:a.eval_size]
+    val = test if a.task == 'text' else read_task_split(a, 'val')[:a.eval_size]
+    return read_task_split(a, 'train')[:a.train_size], val, test
 
 
 # ---- batches: src/engine/seeded.ts + src/train/batches.ts ----------------------------------------------
@@ -289,7 +295,7 @@ def eval_weights(a):
     paper = PAPER[a.task]
     model = Classifier(state['positions.weight'].shape[0], a.attention, vocab=paper['vocab'], classes=paper['classes'], pad_to=fixed)
     model.load_state_dict(state)  # strict: a missing or unused name fails, naming it
-    test = read_splits(a)[2]
+    test = read_task_split(a, 'test')[:a.eval_size]
     loss, accuracy = evaluate(model, test, a.batch_size)
     print(json.dumps({'weights': a.eval_weights, 'examples': len(test), 'loss': loss, 'accuracy': accuracy}))
 
