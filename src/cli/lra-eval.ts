@@ -3,24 +3,14 @@
  * best/ or checkpoints/, read by loadLraRun) evaluated on the test split of data in the official layout,
  * read by the same loaders as `lra --data` (src/cli/lra-tasks.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadLraRun } from '../models/lra/run.js';
 import { evaluateClassifier } from '../train/index.js';
 import { lraTask } from '../data/index.js';
 import { countProgress } from './progress.js';
-import { OPTIONS_FILE } from './run-options.js';
+import { readRunOptions } from './run-options.js';
 
 /** Whether the run was trained on ListOps without closing brackets (its options.json), so that its test data is fed the same way. */
-function trainedWithoutBrackets(run: string): boolean {
-  const path = join(run, OPTIONS_FILE);
-  if (!existsSync(path)) return false;
-  try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { dropBrackets?: boolean }).dropBrackets === true;
-  } catch (e) {
-    throw new Error(`eval: cannot read the run's options from ${path}: ${(e as Error).message}`);
-  }
-}
+const trainedWithoutBrackets = (run: string): boolean => readRunOptions('eval', run)?.dropBrackets === true;
 
 export interface LraEvalOptions {
   model: string;

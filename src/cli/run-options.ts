@@ -33,12 +33,7 @@ export function runOptions<T extends { resume?: boolean }>(command: string, out:
     if (o.resume) console.error(`warning: ${path} is missing (a run of an earlier version): resuming with the options given now`);
     return o;
   }
-  let stored: Record<string, unknown>;
-  try {
-    stored = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${command}: cannot read the run's options from ${path}: ${(e as Error).message}`);
-  }
+  const stored = readRunOptions(command, out)!;
   const merged: Record<string, unknown> = { ...o };
   for (const key of new Set([...Object.keys(stored), ...Object.keys(o)])) {
     if (PER_INVOCATION.has(key)) continue;
@@ -54,6 +49,17 @@ export function runOptions<T extends { resume?: boolean }>(command: string, out:
     );
   }
   return merged as T;
+}
+
+/** The options a run folder was started with (its options.json), or undefined for a run made before them. */
+export function readRunOptions(command: string, out: string): Record<string, unknown> | undefined {
+  const path = join(out, OPTIONS_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${command}: cannot read the run's options from ${path}: ${(e as Error).message}`);
+  }
 }
 
 /** Writes the run's options (those of the run, not of this invocation) to its folder, atomically. */
