@@ -233,6 +233,35 @@ class Classifier(torch.nn.Module):
 
 # ---- training: src/train/trainer.ts + src/train/schedules.ts ----------------------------------------------
 
+def optimizer_for(model, lr, warmup, steps):
+    """AdamW and the official code's schedule, which also cycles β₁ (0.95 → 0.85 → 0.95); src/train/schedules.ts matches it."""
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-6, weight_decay=0)
+    return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, pct_start=warmup / steps, anneal_strategy='linear', total_steps=steps)
+
+
+def batch_stream(lengths, batch_size, seed, bucket):
+    """(epoch, example indices) of every batch, epoch after epoch: the trainer's order."""
+    epoch = 0
+    while True:
+        for batch in epoch_batches(lengths, batch_size, seed, epoch, bucket):
+            yield epoch, batch
+        epoch += 1
+
+
+def train_step(model, opt, schedule, examples):
+    """One optimizer step on a batch, as the trainer takes it: (loss, global gradient norm, lr)."""
+    model.train()
+    ids, mask, labels = collate(examples, model.pad_to)
+    loss = torch.nn.functional.cross_entropy(model(ids, mask), labels)
+    opt.zero_grad()
+    loss.backward()
+    grad_norm = math.sqrt(sum(float(p.grad.pow(2).sum()) for p in model.parameters() if p.grad is not None))
+    lr = opt.param_groups[0]['lr']
+    opt.step()
+    schedule.step()
+    return loss.item(), grad_norm, lr
+
+
 @torch.no_grad()
 def evaluate(model, examples, batch_size):
     model.eval()
@@ -323,33 +352,18 @@ def main():
     paper = PAPER[a.task]
     model = Classifier(fixed or a.length, a.attention, vocab=paper['vocab'], classes=paper['classes'], dropout=a.dropout,
                        attention_dropout=a.attention_dropout, pad_to=fixed)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.999), eps=1e-6, weight_decay=0)
-    # the official code's schedule, which also cycles β₁ (0.95 → 0.85 → 0.95); src/train/schedules.ts matches it
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, pct_start=a.warmup / a.steps, anneal_strategy='linear', total_steps=a.steps)
+    opt, schedule = optimizer_for(model, a.lr, a.warmup, a.steps)
     lengths = [len(ids) for ids, _ in train]
-    epoch, cursor = 0, 0
-    batches = epoch_batches(lengths, a.batch_size, a.seed, epoch, not fixed)
+    batches = batch_stream(lengths, a.batch_size, a.seed, not fixed)
     log = open(os.path.join(a.out, 'train.jsonl'), 'a')
     started = time.perf_counter()
     last = best = None
     for step in range(a.steps):
         t0 = time.perf_counter()
-        if cursor >= len(batches):
-            epoch, cursor = epoch + 1, 0
-            batches = epoch_batches(lengths, a.batch_size, a.seed, epoch, not fixed)
-        examples = [train[i] for i in batches[cursor]]
-        cursor += 1
-        model.train()
-        ids, mask, labels = collate(examples, model.pad_to)
-        loss = torch.nn.functional.cross_entropy(model(ids, mask), labels)
-        opt.zero_grad()
-        loss.backward()
-        grad_norm = math.sqrt(sum(float(p.grad.pow(2).sum()) for p in model.parameters() if p.grad is not None))
-        lr = opt.param_groups[0]['lr']
-        opt.step()
-        schedule.step()
-        record = {'type': 'step', 'step': step + 1, 'epoch': epoch, 'loss': loss.item(), 'lr': lr, 'grad_norm': grad_norm,
-                  'tokens': sum(lengths[i] for i in batches[cursor - 1]), 'seconds': time.perf_counter() - t0}
+        epoch, batch = next(batches)
+        loss, grad_norm, lr = train_step(model, opt, schedule, [train[i] for i in batch])
+        record = {'type': 'step', 'step': step + 1, 'epoch': epoch, 'loss': loss, 'lr': lr, 'grad_norm': grad_norm,
+                  'tokens': sum(lengths[i] for i in batch), 'seconds': time.perf_counter() - t0}
         log.write(json.dumps(record) + '\n')
         if (step + 1) % a.eval_every == 0 or step + 1 == a.steps:
             val_loss, accuracy = evaluate(model, val, a.batch_size)

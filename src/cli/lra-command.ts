@@ -16,7 +16,7 @@ import { makeDir } from '../io/make-dir.js';
 import { LraClassifier } from '../models/index.js';
 import { loadLraRun, readLraConfig, writeLraConfig } from '../models/lra/run.js';
 import { manualSeed } from '../nn/index.js';
-import { evaluateClassifier, openRunFolder, train } from '../train/index.js';
+import { evaluateClassifier, openRunFolder, train, type TrainerOptions } from '../train/index.js';
 import { countProgress, stepProgress } from './progress.js';
 import { runOptions, saveRunOptions } from './run-options.js';
 
@@ -61,8 +61,18 @@ function settings(o: LraCommandOptions) {
  */
 export const officialPadTo = (length: number, dynamic = false): number => (dynamic ? 0 : 2 ** Math.ceil(Math.log2(length)));
 
-/** AdamW's ε in the official LRA code (run_tasks.py), not PyTorch's default 1e-8. */
-export const LRA_ADAM_EPS = 1e-6;
+/**
+ * How the official LRA code trains (run_tasks.py): AdamW with betas (0.9, 0.999), ε 1e-6 (not PyTorch's
+ * default 1e-8) and no weight decay, under OneCycleLR, without clipping or accumulation. Fixed-length
+ * inputs (padTo > 0) gain nothing from batching similar lengths: their batches are drawn at random, as the
+ * official code's. test/lra-training.test.ts checks these settings against PyTorch step by step.
+ */
+export function lraTrainerOptions(s: { steps: number; batchSize: number; lr: number; warmup: number; evalEvery: number; seed: number; padTo: number }): TrainerOptions {
+  return {
+    steps: s.steps, batchSize: s.batchSize, lr: s.lr, schedule: 'onecycle', warmup: s.warmup, optimizer: 'adamw', weightDecay: 0, adamEps: 1e-6,
+    clipNorm: 0, accumulate: 1, evalEvery: s.evalEvery, patience: 0, checkpointEvery: s.steps, seed: s.seed, padId: 0, bucketByLength: s.padTo === 0,
+  };
+}
 
 const runFolder = (o: LraCommandOptions) => o.out ?? join('runs', `lra-${o.task}-${o.attention}`);
 
@@ -91,11 +101,8 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
   b.resetPeak();
   const started = performance.now();
   const result = await train(model, splits.train, splits.val, {
-    // AdamW as the official LRA code: betas (0.9, 0.999), ε 1e-6, no weight decay
-    steps, batchSize, lr: o.lr, schedule: 'onecycle', warmup, optimizer: 'adamw', weightDecay: 0, adamEps: LRA_ADAM_EPS,
-    clipNorm: 0, accumulate: 1, evalEvery, patience: 0, checkpointEvery: o.checkpointEvery ?? steps, seed: o.seed, padId: 0, out, resume: o.resume, overwrite: o.overwrite,
-    // fixed-length inputs gain nothing from batching similar lengths: batches are drawn at random, as the official code's
-    bucketByLength: padTo === 0,
+    ...lraTrainerOptions({ steps, batchSize, lr: o.lr, warmup, evalEvery, seed: o.seed, padTo }),
+    checkpointEvery: o.checkpointEvery ?? steps, out, resume: o.resume, overwrite: o.overwrite,
     onReady: () => saveRunOptions(out, o),
     onStep: stepProgress(steps, !o.json && process.stderr.isTTY),
     onEval: (e) => say(`${process.stderr.isTTY ? '\n' : ''}step ${e.step}: val loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(1)}%`),
