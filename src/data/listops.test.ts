@@ -17,17 +17,38 @@ test('evaluation by hand: MAX, MIN, MED (truncated), SM (mod 10), nesting, both 
   assert.throws(() => evaluateListOps('3 [MAX 1 ]'), /digit 3 outside any operator/);
 });
 
-test('generator: seeded, lengths within bounds, every label the value of its expression, all classes', () => {
+/** Levels of an expression, the root's being 1 and a digit one level below its operator. */
+function levels(source: string): number {
+  let open = 0;
+  let deepest = 0;
+  for (const t of listOpsTokens(source)) {
+    if (t.startsWith('[')) open++;
+    else if (t === ']') open--;
+    else deepest = Math.max(deepest, open + 1);
+  }
+  return deepest;
+}
+
+test('generator: seeded, lengths strictly within bounds, every label the value of its expression, all classes', () => {
   const a = generateListOps({ count: 60, seed: 3, minLength: 100, maxLength: 400 });
   assert.deepEqual(a, generateListOps({ count: 60, seed: 3, minLength: 100, maxLength: 400 }));
   assert.notDeepEqual(a, generateListOps({ count: 60, seed: 4, minLength: 100, maxLength: 400 }));
   for (const e of a) {
     const n = listOpsTokens(e.source).length;
-    assert.ok(n >= 100 && n <= 400, `length ${n}`);
+    assert.ok(n > 100 && n < 400, `length ${n}`);
     assert.equal(evaluateListOps(e.source), e.target);
     assert.ok(e.source.startsWith('( ['), 'the official wrapped form');
   }
   assert.ok(new Set(a.map((e) => e.target)).size >= 8, 'labels spread over the classes');
+});
+
+test("generator: trees have LRA's levels (the root is level 1, the last holds digits only)", () => {
+  assert.equal(levels('( [MAX 2 9 ( [MIN 4 7 ] ) 0 ] )'), 3);
+  for (const maxDepth of [3, 10]) {
+    const depths = generateListOps({ count: 40, seed: 5, minLength: 20, maxLength: 200, maxDepth }).map((e) => levels(e.source));
+    // LRA's generate_tree(1, max_depth): operators on levels 1 to max_depth − 1, digits down to max_depth
+    assert.equal(Math.max(...depths), maxDepth, `maxDepth ${maxDepth}: deepest ${Math.max(...depths)}`);
+  }
 });
 
 test('TSV: write, then read into token ids; bad rows name the file and line', async () => {

@@ -29,9 +29,10 @@ export interface ListOpsExample {
 export interface ListOpsOptions {
   count: number;
   seed: number;
-  /** Token counts (operators, digits and brackets) allowed, as LRA's 500–2000. */
+  /** Token counts (operators, digits and brackets) strictly between these, as LRA's 500 and 2000. */
   minLength?: number;
   maxLength?: number;
+  /** Levels of a tree, the root's being 1; the last holds digits only (LRA's max_depth: 10). */
   maxDepth?: number;
   maxArgs?: number;
   /** Called with the number drawn so far, every 500 expressions and at the end (generation takes minutes at LRA's sizes). */
@@ -40,14 +41,18 @@ export interface ListOpsOptions {
 
 type Tree = number | { op: Operator; args: Tree[] };
 
-/** Expressions whose token count lies in [minLength, maxLength], with their values. */
+/**
+ * Expressions whose token count lies strictly between minLength and maxLength, with their values, drawn as
+ * LRA's generator (lra_benchmarks/data/listops.py) draws them: the root is level 1, a node above the last
+ * level is an operator with probability 1/4 (VALUE_P) and has 2–maxArgs arguments, trees of another
+ * length are rejected.
+ */
 export function generateListOps(o: ListOpsOptions): ListOpsExample[] {
   const { count, seed, minLength = 500, maxLength = 2000, maxDepth = 10, maxArgs = 10 } = o;
-  if (!(minLength >= 1 && maxLength >= minLength)) throw new Error(`ListOps: need 1 ≤ minLength ≤ maxLength, got ${minLength}, ${maxLength}`);
+  if (!(minLength >= 0 && maxLength >= minLength + 2)) throw new Error(`ListOps: need 0 ≤ minLength < maxLength − 1 (lengths strictly between), got ${minLength}, ${maxLength}`);
   const rand = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-  // A node is an operator with probability 1/4 above the depth limit (LRA's VALUE_P), a digit otherwise;
-  // trees are drawn until one has an acceptable length, and each is cut off once it grows too long.
+  // Growth stops once a tree is too long to be kept: it will be rejected anyway, so no kept tree changes.
   const grow = (depth: number, budget: { left: number }): Tree => {
     if (depth >= maxDepth || budget.left <= 0 || rand() >= 0.25) {
       budget.left--;
@@ -60,10 +65,11 @@ export function generateListOps(o: ListOpsOptions): ListOpsExample[] {
   const out: ListOpsExample[] = [];
   for (let tries = 0; out.length < count; tries++) {
     if (tries > 1000 * count + 100_000) throw new Error(`ListOps: could not draw expressions of ${minLength}–${maxLength} tokens (depth ${maxDepth}, ${maxArgs} arguments)`);
-    const budget = { left: maxLength + 1 };
-    const root: Tree = { op: OPERATORS[int(0, 3)], args: Array.from({ length: int(2, maxArgs) }, () => grow(1, budget)) };
+    const budget = { left: maxLength };
+    // a root that is a digit is one token long, always rejected: draw operators only
+    const root: Tree = { op: OPERATORS[int(0, 3)], args: Array.from({ length: int(2, maxArgs) }, () => grow(2, budget)) };
     const tokens = flatten(root);
-    if (tokens.length < minLength || tokens.length > maxLength) continue;
+    if (tokens.length <= minLength || tokens.length >= maxLength) continue;
     out.push({ source: wrapped(root), target: valueOf(root) });
     if (out.length % 500 === 0 || out.length === count) o.onProgress?.(out.length);
   }
