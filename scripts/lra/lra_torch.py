@@ -311,6 +311,9 @@ def parse_args():
     # as lra-command.ts: a shorter run keeps the paper's warm-up share
     a.warmup = min(a.warmup if a.warmup is not None else max(1, round(paper['warmup'] * a.steps / paper['steps'])), a.steps)
     a.eval_every = a.eval_every or min(paper['eval_every'], a.steps)
+    if a.warmup < 2:
+        # OneCycleLR's first phase would end at step 0 and it divides by its length (ours starts at the peak)
+        ap.error(f'PyTorch\'s OneCycleLR cannot warm up over {a.warmup} step: give --warmup 2 or more (or more --steps)')
     return a
 
 
