@@ -16,7 +16,8 @@ import { LraClassifier } from '../src/models/index.js';
 import { loadModuleTensors, moduleTensors } from '../src/nn/index.js';
 import { train, type StepRecord } from '../src/train/index.js';
 
-const fixtures = join(fileURLToPath(new URL('../../', import.meta.url)), 'test', 'fixtures', 'train');
+// LRA_STEPS_FIXTURES: another folder the script wrote (its --shapes paper: ListOps' size, too slow to run here)
+const fixtures = process.env.LRA_STEPS_FIXTURES ?? join(fileURLToPath(new URL('../../', import.meta.url)), 'test', 'fixtures', 'train');
 
 interface Case {
   pad_to: number;
@@ -66,8 +67,11 @@ for (const [name, want] of Object.entries(fixture.cases)) {
       const now = after[param].data as Float32Array;
       let sum = 0;
       for (let i = 0; i < now.length; i++) sum += (now[i] - before[i]) ** 2;
-      // ≤ 3e-5 measured (Adam divides small gradients by their own size); updates under 1e-3 compared absolutely
-      assert.ok(Math.abs(Math.sqrt(sum) - norm) < 1e-4 * Math.max(norm, 1e-3), `${param}: update norm ${Math.sqrt(sum)}, PyTorch ${norm}`);
+      // ≤ 3e-5 measured (Adam divides small gradients by their own size); updates under 1e-3 compared absolutely.
+      // A key bias shifts every key alike, which moves the scores only through landmarks that average pads in:
+      // its gradient is a small difference of large sums (1.8e-4 measured at ListOps' size, --shapes paper).
+      const tolerance = param.endsWith('attention.key.bias') ? 1e-3 : 1e-4;
+      assert.ok(Math.abs(Math.sqrt(sum) - norm) < tolerance * Math.max(norm, 1e-3), `${param}: update norm ${Math.sqrt(sum)}, PyTorch ${norm}`);
     }
     model.dispose();
   });
