@@ -41,7 +41,7 @@ test('attention names', () => {
 
 /** The seeded first loss of each attention (manualSeed(5), the batch below), to 1e-4: a change to
  * initialisation, the encoder or the attention's forward moves it; float noise across kernels does not. */
-const FIRST_LOSS: Record<string, number> = { softmax: 2.30379, 'nystrom-8': 2.32214, 'linformer-16': 2.32664, 'performer-16': 2.30247 };
+const FIRST_LOSS: Record<string, number> = { softmax: 2.42133, 'nystrom-8': 2.25194, 'linformer-16': 2.47687, 'performer-16': 2.23819 };
 
 for (const attention of ['softmax', 'nystrom-8', 'linformer-16', 'performer-16']) {
   test(`${attention}: a few AdamW steps on ListOps lower the loss of a fixed batch and fit it`, () => {
@@ -158,15 +158,15 @@ test('CLI: nystromformer lra trains on generated ListOps, writes the official TS
     // seed 1, generated data: known results (6 steps learn nothing yet; these pin the data, init and training loop)
     const [firstStep, secondStep] = readFileSync(join(out, 'a', 'train.jsonl'), 'utf8').split('\n').slice(0, 2).map((l) => JSON.parse(l));
     assert.equal(firstStep.step, 1);
-    assert.ok(Math.abs(firstStep.loss - 2.26001) < 1e-4, `seeded step-1 loss ${firstStep.loss}`);
+    assert.ok(Math.abs(firstStep.loss - 2.48547) < 1e-4, `seeded step-1 loss ${firstStep.loss}`);
     // OneCycleLR as the official code: lr/25 at the first step, the peak at the last warm-up step
     assert.equal(firstStep.lr, 1e-4 / 25);
     assert.equal(secondStep.lr, 1e-4);
     // the test set scores the best validation's weights: step 3 (step 6 only ties it)
     assert.equal(a.best_step, 3);
     assert.equal(a.eval_every, 3);
-    assert.ok(Math.abs(a.test_loss - 2.40300) < 1e-3, `seeded test loss ${a.test_loss}`);
-    assert.equal(Math.round(a.test_accuracy * 16), 2, `seeded test accuracy ${a.test_accuracy}`);
+    assert.ok(Math.abs(a.test_loss - 2.31842) < 1e-3, `seeded test loss ${a.test_loss}`);
+    assert.equal(Math.round(a.test_accuracy * 16), 0, `seeded test accuracy ${a.test_accuracy}`);
     assert.equal(typeof a.final_test_accuracy, 'number');
     // the LRA encoder on 8×128 tokens (nystrom-64) measured 58 MB; 256 MB would mean something n²-sized or leaked
     assert.ok(a.ms_per_step > 0 && a.peak_mb > 0 && a.peak_mb < 256, `ms ${a.ms_per_step}, peak ${a.peak_mb} MB`);
