@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { grayLevel } from '../src/io/index.js';
 import { isPaperBudget, reportMarkdown, reportSvg, type Run } from '../src/cli/lra-report.js';
 import { byteIds, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
+import { LISTOPS_GENERATOR } from '../src/data/listops.js';
 import { collate } from '../src/train/index.js';
 import { withTempDir } from './helpers.js';
 
@@ -236,7 +237,7 @@ test('generated ListOps is written to the run folder once and read back as gener
   const settings = { length: 64, trainSize: 40, evalSize: 8, seed: 3, out: dir };
   const generated = await LRA_TASKS.listops.load(settings);
   const stamp = join(dir, 'data', 'generated.json');
-  assert.deepEqual(JSON.parse(readFileSync(stamp, 'utf8')), { length: 64, train: 40, eval: 8, seed: 3 });
+  assert.deepEqual(JSON.parse(readFileSync(stamp, 'utf8')), { length: 64, train: 40, eval: 8, seed: 3, generator: LISTOPS_GENERATOR });
   // a marker in the file proves the second load reads it rather than generating again
   const trainFile = join(dir, 'data', 'basic_train.tsv');
   const read = await LRA_TASKS.listops.load(settings);
@@ -246,4 +247,12 @@ test('generated ListOps is written to the run folder once and read back as gener
   const other = await LRA_TASKS.listops.load({ ...settings, seed: 4 });
   assert.notDeepEqual(other.train, generated.train);
   assert.equal(JSON.parse(readFileSync(stamp, 'utf8')).seed, 4, 'other settings generate again and restamp');
+  // data an earlier generator made (its stamp names none, or another): kept by a resumed run, else made again
+  const fresh = await LRA_TASKS.listops.load(settings);
+  writeFileSync(stamp, JSON.stringify({ length: 64, train: 40, eval: 8, seed: 3 }) + '\n');
+  writeFileSync(trainFile, readFileSync(trainFile, 'utf8').replace(/\t(\d)\n/, (_, d) => `\t${(Number(d) + 1) % 10}\n`));
+  const resumed = await LRA_TASKS.listops.load({ ...settings, resume: true });
+  assert.notDeepEqual(resumed.train, fresh.train, 'a resumed run reads its folder as it is');
+  assert.deepEqual((await LRA_TASKS.listops.load(settings)).train, fresh.train, 'a new run generates again');
+  assert.equal(JSON.parse(readFileSync(stamp, 'utf8')).generator, LISTOPS_GENERATOR);
 }));

@@ -84,7 +84,7 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
   openRunFolder(out, { resume: o.resume, overwrite: o.overwrite, command: 'lra' });
   const say = (line: string) => (o.json ? undefined : console.error(line));
   if (o.dropBrackets && o.task !== 'listops') throw new Error(`lra: --drop-brackets is for ListOps, not --task ${o.task}`);
-  const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out, progress: countProgress, dropBrackets: o.dropBrackets });
+  const splits = await task.load({ data: o.data, length, trainSize: o.trainSize, evalSize: o.evalSize, seed: o.seed, out, progress: countProgress, dropBrackets: o.dropBrackets, resume: o.resume });
   manualSeed(o.seed);
   // A resumed run rebuilds the model its folder describes (runs made before fixed-length padding have none).
   const fresh = () => {

@@ -41,6 +41,9 @@ export interface ListOpsOptions {
 
 type Tree = number | { op: Operator; args: Tree[] };
 
+/** Raised whenever the generator draws other expressions for the same seed (2: LRA's levels and strict lengths). */
+export const LISTOPS_GENERATOR = 2;
+
 /**
  * Expressions whose token count lies strictly between minLength and maxLength, with their values, drawn as
  * LRA's generator (lra_benchmarks/data/listops.py) draws them: the root is level 1, a node above the last

@@ -8,7 +8,7 @@ import { writeFileAtomicSync } from '../io/atomic.js';
 import { lookup } from '../io/lookup.js';
 import { makeDir } from '../io/make-dir.js';
 import { readImageFolder } from './images.js';
-import { generateListOps, LISTOPS_VOCAB, listOpsTokens, readListOps, withoutBrackets, writeListOpsTsv, type ListOpsExample } from './listops.js';
+import { generateListOps, LISTOPS_GENERATOR, LISTOPS_VOCAB, listOpsTokens, readListOps, withoutBrackets, writeListOpsTsv, type ListOpsExample } from './listops.js';
 import { readAan, readImdbBytes } from './lra-bytes.js';
 import { AAN_FILES, generatedSizes, LRA_SETTINGS, type LraSettings, type LraTaskName } from './lra-settings.js';
 import { generatePathfinder, readPathfinder } from './pathfinder.js';
@@ -34,6 +34,8 @@ export interface LoadOptions {
   progress?: CountProgress;
   /** ListOps: the expressions without their closing brackets (see withoutBrackets). */
   dropBrackets?: boolean;
+  /** A resumed run: data generated earlier in its folder is kept as it is (whichever generator made it). */
+  resume?: boolean;
 }
 
 export interface LraTask extends LraSettings {
@@ -73,12 +75,15 @@ export function generatedListOps(length: number, train: number, evalSize: number
   return { train: make(train, seed), val: make(evalSize, seed + 1), test: make(evalSize, seed + 2) };
 }
 
-/** Generated ListOps in a run folder's data/, reused when `generated.json` says it was made with these settings. */
-async function runListOps(dir: string, settings: { length: number; train: number; eval: number; seed: number }, progress?: CountProgress): Promise<Splits> {
+/**
+ * Generated ListOps in a run folder's data/, reused when `generated.json` says it was made with these settings
+ * by this generator, or when the run resumes (its data stays what it started with).
+ */
+async function runListOps(dir: string, settings: { length: number; train: number; eval: number; seed: number }, resume: boolean, progress?: CountProgress): Promise<Splits> {
   const stamp = join(dir, 'generated.json');
-  const wanted = JSON.stringify(settings);
+  const wanted = JSON.stringify({ ...settings, generator: LISTOPS_GENERATOR });
   const read = (split: string) => readListOps(join(dir, `basic_${split}.tsv`));
-  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted) return { train: await read('train'), val: await read('val'), test: await read('test') };
+  if (existsSync(stamp) && (resume || readFileSync(stamp, 'utf8').trim() === wanted)) return { train: await read('train'), val: await read('val'), test: await read('test') };
   const splits = generatedListOps(settings.length, settings.train, settings.eval, settings.seed, progress);
   makeDir(dir);
   for (const [split, examples] of Object.entries(splits)) writeListOpsTsv(join(dir, `basic_${split}.tsv`), examples);
@@ -97,7 +102,7 @@ export const LRA_TASKS: Readonly<Record<LraTaskName, LraTask>> = {
         splits = { train: await read('train'), val: await read('val'), test: await read('test') };
       } else {
         const sizes = generatedSizes(this, o);
-        splits = await runListOps(join(o.out, 'data'), { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed }, o.progress);
+        splits = await runListOps(join(o.out, 'data'), { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed }, o.resume === true, o.progress);
       }
       if (o.dropBrackets) for (const xs of Object.values(splits)) for (const e of xs) e.inputIds = withoutBrackets(e.inputIds);
       return limit(splits, o);
