@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { grayLevel } from '../src/io/index.js';
 import { isPaperBudget, reportMarkdown, reportSvg, type Run } from '../src/cli/lra-report.js';
-import { byteIds, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
+import { byteIds, listOpsGeneratorOf, readAan, readCifar10Batch, readIdxImages, readImageFolder } from '../src/data/index.js';
 import { LISTOPS_GENERATOR } from '../src/data/listops.js';
 import { collate } from '../src/train/index.js';
 import { withTempDir } from './helpers.js';
@@ -161,6 +161,11 @@ test('lra-report: seeds are averaged within one budget, budgets side by side, an
   // seeds fed differently are not averaged together
   const both = reportMarkdown([run('nystrom-64', 1, 0.2), { ...fixed, result: { ...fixed.result, pad_to: 512 } }], []);
   assert.match(both, /\| 20\.0 \(2500 steps, batches padded to their longest, seed 1\)<br>30\.0 \(2500 steps, padded to 512, seed 4\) \|/);
+  // nor seeds on data of different generators; the generator is named where recorded
+  const older = run('nystrom-64', 1, 0.2), newer = run('nystrom-64', 2, 0.4);
+  const generators = reportMarkdown([older, { ...newer, result: { ...newer.result, data: 'generated', generator: 2 } }], []);
+  assert.match(generators, /\| 20\.0 \(2500 steps, seed 1\)<br>40\.0 \(2500 steps, generator 2, seed 2\) \|/);
+  assert.match(generators, /\| generated \(generator 2\) \| 40\.0 \|/);
   assert.match(md, /\| 32 \| 512 \| 0\.001 \|/);
   const svg = reportSvg(runs, []);
   assert.match(svg, /listops nystrom-64 \(2 seeds, 5000 steps\)/);
@@ -253,6 +258,9 @@ test('generated ListOps is written to the run folder once and read back as gener
   writeFileSync(trainFile, readFileSync(trainFile, 'utf8').replace(/\t(\d)\n/, (_, d) => `\t${(Number(d) + 1) % 10}\n`));
   const resumed = await LRA_TASKS.listops.load({ ...settings, resume: true });
   assert.notDeepEqual(resumed.train, fresh.train, 'a resumed run reads its folder as it is');
+  assert.equal(listOpsGeneratorOf(dir), 1, 'a stamp that names no generator: the first one (what result.json records)');
   assert.deepEqual((await LRA_TASKS.listops.load(settings)).train, fresh.train, 'a new run generates again');
   assert.equal(JSON.parse(readFileSync(stamp, 'utf8')).generator, LISTOPS_GENERATOR);
+  assert.equal(listOpsGeneratorOf(dir), LISTOPS_GENERATOR);
+  assert.equal(listOpsGeneratorOf(join(dir, 'nowhere')), undefined);
 }));

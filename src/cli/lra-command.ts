@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { backend } from '../engine/index.js';
-import { generatedListOps, generatedSizes, generatePathfinder, lraTask, writeListOpsTsv, writePathfinder } from '../data/index.js';
+import { generatedListOps, generatedSizes, generatePathfinder, listOpsGeneratorOf, lraTask, writeListOpsTsv, writePathfinder } from '../data/index.js';
 import { writeFileAtomicSync } from '../io/atomic.js';
 import { makeDir } from '../io/make-dir.js';
 import { LraClassifier } from '../models/index.js';
@@ -119,7 +119,7 @@ export async function lraCommand(given: LraCommandOptions, command?: Command): P
   }
   const report = {
     bench: 'lra', task: o.task, attention: o.attention, steps: result.step, batch: batchSize, length, pad_to: padTo, ...(o.dropBrackets && { drop_brackets: true }), lr: o.lr, warmup, seed: o.seed,
-    data: o.data ?? 'generated', train_examples: splits.train.length, eval_every: evalEvery,
+    data: o.data ?? 'generated', ...(!o.data && o.task === 'listops' && { generator: listOpsGeneratorOf(out) }), train_examples: splits.train.length, eval_every: evalEvery,
     val_accuracy: result.final.accuracy, best_val_accuracy: result.best?.value, best_step: result.best?.step,
     test_accuracy: testScore.accuracy, test_loss: testScore.loss, final_test_accuracy: finalScore.accuracy,
     ms_per_step: Math.round((seconds * 1000) / Math.max(1, result.step - result.resumedAt)), peak_mb: Math.round((b.peakBytes - before) / 2 ** 20),

@@ -44,6 +44,8 @@ export interface Run {
     pad_to?: number;
     /** ListOps fed without its closing brackets (--drop-brackets). */
     drop_brackets?: boolean;
+    /** Generated ListOps: the generator's version (2: LRA's tree depth; absent in runs before it was recorded). */
+    generator?: number;
     /** Who trained it, when not this library (scripts/lra/lra_torch.py writes 'PyTorch'). */
     implementation?: string };
   curve: [number, number][];
@@ -104,8 +106,11 @@ export function isPaperBudget(r: Run): boolean {
 /** How the run fed its inputs, where not as batches padded to their longest: a fixed length, ListOps without brackets. */
 const feeding = (r: Run) => [r.result.pad_to ? `padded to ${r.result.pad_to}` : '', r.result.drop_brackets ? 'no ]' : ''].filter(Boolean).join(', ');
 
-/** Seeds are averaged only within one budget, fed one way. */
-const budgetKey = (r: Run) => `${r.result.steps}/${r.result.length}/${r.result.batch}/${feeding(r)}`;
+/** Which generated data: named only for runs that recorded their generator. */
+const dataOf = (r: Run) => `${r.result.data ?? '–'}${r.result.generator ? ` (generator ${r.result.generator})` : ''}`;
+
+/** Seeds are averaged only within one budget, fed one way, on one kind of data. */
+const budgetKey = (r: Run) => `${r.result.steps}/${r.result.length}/${r.result.batch}/${feeding(r)}/${r.result.generator ?? ''}`;
 
 /** Mean test accuracy (%) of several runs (the seeds of one budget). */
 function meanAccuracy(runs: Run[]): number | undefined {
@@ -131,7 +136,8 @@ function accuracyCell(runs: Run[]): string {
   const feedings = new Set(groups.map((g) => feeding(g[0])));
   return groups.map((group) => {
     const { length, batch } = group[0].result;
-    const fed = feedings.size > 1 ? `, ${feeding(group[0]) || 'batches padded to their longest'}` : '';
+    const fed = (feedings.size > 1 ? `, ${feeding(group[0]) || 'batches padded to their longest'}` : '') +
+      (group[0].result.generator ? `, generator ${group[0].result.generator}` : '');
     const budget = `${group[0].result.steps} steps${shapes.size > 1 ? ` × ${batch}, length ${length}` : ''}${fed}`;
     if (group.length === 1) return `${pct(group[0].result.test_accuracy)} (${budget}, seed ${group[0].result.seed ?? '–'})`;
     const seeds = group.map((r) => r.result.seed ?? '–').join(', ');
@@ -151,12 +157,12 @@ export function reportMarkdown(runs: Run[], scaling: StepBench[]): string {
   for (const m of models) row(m, 'here', runs.filter((r) => !isPaperBudget(r)));
   for (const m of models) row(m, 'here, paper budget', paper);
   for (const [model, values] of Object.entries(PAPER)) lines.push(`| ${model} (paper) | ${tasks.map((t) => values[TASKS.indexOf(t)].toFixed(2)).join(' | ')} |`);
-  lines.push('', "The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their budget and data below (paper: the paper's steps, length and batch for the task; padded to N: every input padded to N tokens, as the official code; no ]: ListOps without its closing brackets, as the paper's pipeline fed it).", '', '## Runs', '',
+  lines.push('', "The paper trained with its full budgets on the official data (docs/algorithm.md §3; Image is CIFAR-10); runs here state their budget and data below (paper: the paper's steps, length and batch for the task; padded to N: every input padded to N tokens, as the official code; no ]: ListOps without its closing brackets, as the paper's pipeline fed it; generator 2: ListOps generated with LRA's tree depth, where runs that name no generator drew trees one level deeper).", '', '## Runs', '',
     '| task | model | seed | budget | steps | batch | length | lr | train examples | data | val acc | test acc | tested | ms/step | peak MB |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of runs) {
     const r = run.result;
     const length = `${r.length}${feeding(run) ? ` (${feeding(run)})` : ''}`;
-    lines.push(`| ${r.task} | ${modelOf(run)} | ${r.seed ?? '–'} | ${isPaperBudget(run) ? 'paper' : 'reduced'} | ${r.steps} | ${r.batch} | ${length} | ${r.lr} | ${r.train_examples ?? '–'} | ${r.data ?? '–'} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.best_step === undefined ? 'last' : `best val, step ${r.best_step}`} | ${r.ms_per_step} | ${r.peak_mb} |`);
+    lines.push(`| ${r.task} | ${modelOf(run)} | ${r.seed ?? '–'} | ${isPaperBudget(run) ? 'paper' : 'reduced'} | ${r.steps} | ${r.batch} | ${length} | ${r.lr} | ${r.train_examples ?? '–'} | ${dataOf(run)} | ${pct(r.val_accuracy)} | ${pct(r.test_accuracy)} | ${r.best_step === undefined ? 'last' : `best val, step ${r.best_step}`} | ${r.ms_per_step} | ${r.peak_mb} |`);
   }
   if (scaling.length > 0) {
     const ns = [...new Set(scaling.map((s) => s.n))].sort((a, b) => a - b);

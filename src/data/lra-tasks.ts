@@ -75,6 +75,12 @@ export function generatedListOps(length: number, train: number, evalSize: number
   return { train: make(train, seed), val: make(evalSize, seed + 1), test: make(evalSize, seed + 2) };
 }
 
+/** The version of the generator that made a run folder's ListOps data (1: before generated.json named it), or undefined if it has none. */
+export function listOpsGeneratorOf(runDir: string): number | undefined {
+  const stamp = join(runDir, 'data', 'generated.json');
+  return existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')).generator ?? 1) : undefined;
+}
+
 /**
  * Generated ListOps in a run folder's data/, reused when `generated.json` says it was made with these settings
  * by this generator, or when the run resumes (its data stays what it started with).
