@@ -220,12 +220,12 @@ function parity(): void {
   const inputs = {
     big: r.array([300, 400]), row: r.array([400]), a: r.array([2, 100, 130]), b: r.array([130, 90]),
     kA: r.array([64, 600]), kB: r.array([600, 72]), x4: r.array([2, 4, 200, 64]), w4: r.array([4, 1, 5, 1]),
-    table: r.array([500, 32]), logits: r.array([256, 300], -5, 5),
+    table: r.array([500, 32]), logits: r.array([256, 300], -5, 5), drop: r.array([70001]),
   };
   const cot = r.randn([4096, 32]);
   const compute = (): Float32Array[] => E.tidy(() => {
     const t = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toTensor(v)])) as Record<keyof typeof inputs, E.Tensor>;
-    for (const k of ['big', 'a', 'b', 'x4', 'w4', 'table', 'logits'] as const) t[k].requiresGrad = true;
+    for (const k of ['big', 'a', 'b', 'x4', 'w4', 'table', 'logits', 'drop'] as const) t[k].requiresGrad = true;
     const outs: E.Tensor[] = [
       E.gelu(t.big), E.exp(E.transpose(t.big)), E.add(t.big, t.row), E.mul(E.transpose(t.big), E.transpose(t.big)),
       E.sum(t.big), E.sum(t.big, -1), E.sum(t.big, 0), E.max(t.big, -1), E.mean(E.reshape(t.big, [300, 20, 20]), 1),
@@ -235,7 +235,9 @@ function parity(): void {
     ];
     const loss = E.add(E.add(E.sum(E.mul(E.softmax(t.logits), t.logits)), E.sum(E.square(E.matmul(t.a, t.b)))),
       E.add(E.sum(E.depthwiseConv1d(t.x4, t.w4)), E.sum(E.mul(E.layerNorm(t.big), t.row))));
-    const gs = E.gradients([loss], [t.logits, t.a, t.b, t.x4, t.w4, t.big]);
+    // dropout's gradient reads its mask bits: 70001 elements end in a partial word, past the threads' 64-element shares
+    const dropped = E.sum(E.mul(E.dropout(t.drop, 0.3, 12), E.square(t.drop)));
+    const gs = E.gradients([E.add(loss, dropped)], [t.logits, t.a, t.b, t.x4, t.w4, t.big, t.drop]);
     const emb = E.take(t.table, toTensor(R.reshape(ids, [64, 64]), 'int32'));
     const [gTable] = E.gradients([emb], [t.table], [toTensor(R.reshape(cot, [64, 64, 32]))]);
     return [...outs, ...gs, gTable].map(values);

@@ -169,6 +169,14 @@ export const OP_CASES: OpCase[] = [
     run: (E) => [E.rand([3, 1000], 17), E.dropout(E.ones([2000]), 0.3, 9), E.addDropout(E.full([1001], 0.5), E.ones([1001]), 0.3, 9)],
   },
   {
+    // the backward reads the mask as bits: lengths off a 32-element word, and a residual
+    name: 'dropout and addDropout with gradients (bit mask)', tol: 0,
+    run: (E, rng) => {
+      const x = input(E, rng, [3, 67]), r = input(E, rng, [3, 67]);
+      return [...withGradients(E, rng, E.dropout(x, 0.3, 4), [x]), ...withGradients(E, rng, E.addDropout(r, x, 0.2, 5), [r, x])];
+    },
+  },
+  {
     name: 'fused AdamW update (decay on one tensor)', tol: 1e-6,
     run: (E, rng) => {
       const make = (shape: number[]) => E.tensor(Float32Array.from(rng.array(shape).data), shape);

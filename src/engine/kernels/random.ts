@@ -24,17 +24,21 @@ export function randomUniform(tid: i32, nt: i32, y: usize, n: i32, seed: i32, of
 
 const MIX1_K = memory.data<u64>([MIX1]), MIX2_K = memory.data<u64>([MIX2]), STEP4_K = memory.data<u64>([GAMMA * 4]);
 
-/** Inverted dropout in one pass, from stream (seed, counter i): mask[i] = scale where uniform − p > 0,
- *  else 0 (what rand, addScalar(−p), step and mulScalar(scale) give), and y[i] = x[i]·mask[i], plus
- *  residual[i] when residual ≠ 0 (a residual connection's add, in the same pass). The
- *  uniform is k·2^-24 for k the top 24 bits of the hash, so it exceeds p exactly when k > ⌊p·2^24⌋;
- *  and mix's last xor-shift (by 31) leaves the top 24 bits alone, so it is skipped. */
+/** Inverted dropout in one pass, from stream (seed, counter i): element i is kept where
+ *  uniform − p > 0 (what rand, addScalar(−p) and step give), y[i] = x[i]·m with m = scale if kept
+ *  else 0, plus residual[i] when residual ≠ 0 (a residual connection's add, in the same pass).
+ *  Unless mask = 0, the keep bits go to mask: bit i & 31 of u32 word i >> 5 (n/32 words where a
+ *  float mask would take n: dropoutGrad reads them). The uniform is k·2^-24 for k the top 24 bits
+ *  of the hash, so it exceeds p exactly when k > ⌊p·2^24⌋; and mix's last xor-shift (by 31)
+ *  leaves the top 24 bits alone, so it is skipped. Thread shares are whole multiples of 64
+ *  elements, so each mask word has one writer. */
 export function dropout(tid: i32, nt: i32, x: usize, residual: usize, mask: usize, y: usize, n: i32, seed: i32, p: f32, scale: f32): void {
   const i0 = shareStart(n, tid, nt, 64), i1 = shareStart(n, tid + 1, nt, 64);
   const key = streamKey(seed);
   const t = <u64>Math.floor(<f64>p * 16777216.0);
   let ctr = key + <u64>i0 * GAMMA;
   let i = i0;
+  let bits: u32 = 0;
   // four at a time: two i64x2 counters, their top-24-bit codes compared as one i32x4
   const vt = i32x4.splat(<i32>t), vs = f32x4.splat(scale), step = v128.load64_splat(STEP4_K);
   // loaded, not v128.const: V8 rebuilds a constant at every use in the loop, a loaded value stays in a register
@@ -43,20 +47,43 @@ export function dropout(tid: i32, nt: i32, x: usize, residual: usize, mask: usiz
   for (; i + 4 <= i1; i += 4) {
     const k = i8x16.shuffle(mixTop24x2(c01, m1, m2), mixTop24x2(c23, m1, m2), 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
     const o = <usize>i << 2;
-    const m = v128.and(i32x4.gt_s(k, vt), vs);
-    v128.store(mask + o, m);
-    const v = f32x4.mul(v128.load(x + o), m);
+    const keep = i32x4.gt_s(k, vt);
+    const v = f32x4.mul(v128.load(x + o), v128.and(keep, vs));
     v128.store(y + o, residual ? f32x4.add(v128.load(residual + o), v) : v);
+    if (mask) {
+      bits |= <u32>i32x4.bitmask(keep) << <u32>(i & 31);
+      if (((i + 4) & 31) == 0) { store<u32>(mask + (<usize>(i >> 5) << 2), bits); bits = 0; }
+    }
     c01 = i64x2.add(c01, step); c23 = i64x2.add(c23, step);
   }
   ctr += <u64>(i - i0) * GAMMA;
   for (; i < i1; i++) {
     ctr += GAMMA;
     const o = <usize>i << 2;
-    const m: f32 = mixTop24(ctr) > t ? scale : 0;
-    store<f32>(mask + o, m);
-    const v = load<f32>(x + o) * m;
+    const kept = mixTop24(ctr) > t;
+    const v = load<f32>(x + o) * (kept ? scale : 0);
     store<f32>(y + o, residual ? load<f32>(residual + o) + v : v);
+    if (kept) bits |= <u32>1 << <u32>(i & 31);
+  }
+  // the share's last, partial word (only at n)
+  if (mask && i0 < i1 && (i1 & 31) != 0) store<u32>(mask + (<usize>(i1 >> 5) << 2), bits);
+}
+
+/** dx[i] = dy[i]·m, m = scale where bit i of mask (as dropout wrote it) is set, else 0: the
+ *  products of dy with dropout's float mask, bit for bit. */
+export function dropoutGrad(tid: i32, nt: i32, dy: usize, mask: usize, dx: usize, n: i32, scale: f32): void {
+  const i0 = shareStart(n, tid, nt, 64), i1 = shareStart(n, tid + 1, nt, 64);
+  const vs = f32x4.splat(scale), lane = i32x4(1, 2, 4, 8);
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const nibble = (load<u32>(mask + (<usize>(i >> 5) << 2)) >> <u32>(i & 31)) & 15;
+    const keep = i32x4.ne(v128.and(i32x4.splat(<i32>nibble), lane), i32x4.splat(0));
+    const o = <usize>i << 2;
+    v128.store(dx + o, f32x4.mul(v128.load(dy + o), v128.and(keep, vs)));
+  }
+  for (; i < i1; i++) {
+    const kept = ((load<u32>(mask + (<usize>(i >> 5) << 2)) >> <u32>(i & 31)) & 1) != 0;
+    store<f32>(dx + (<usize>i << 2), load<f32>(dy + (<usize>i << 2)) * (kept ? scale : 0));
   }
 }
 

@@ -76,15 +76,20 @@ function dropoutKernel(x: Tensor, residual: Tensor | null, p: number, seed: numb
   for (const t of inputs) {
     if (t.dtype !== 'float32') throw new Error(`dropout: expects float32, got ${t.dtype} ${fmt(t.shape)}`);
   }
-  // One kernel writes the mask (keep where u − p > 0 for u the stream's uniform, scaled by 1/(1 − p))
-  // and x·mask (+ residual); the mask stays for the backward.
-  const keepMask = empty(x.shape);
+  // One kernel writes x·mask (+ residual), mask = 1/(1 − p) where u − p > 0 for u the stream's
+  // uniform, else 0; for the backward it keeps the mask as bits (n/32 words: a float mask would
+  // hold n floats from forward to backward).
+  const keep = isGradEnabled() && x.requiresGrad;
+  const bits = keep ? empty([Math.ceil(x.size / 32)], 'int32') : null;
   const out = empty(x.shape);
-  withContiguous(inputs, (xc, rc) => run('dropout', [xc, rc ?? null, keepMask, out, x.size, seed | 0, p, 1 / (1 - p)], x.size));
-  const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (!recording || !x.requiresGrad) keepMask.dispose();
-  if (!recording) return out;
-  return record(out, 'dropout', inputs, (dy) => [x.requiresGrad ? mul(dy, keepMask) : null, ...(residual ? [dy] : [])]);
+  const scale = 1 / (1 - p);
+  withContiguous(inputs, (xc, rc) => run('dropout', [xc, rc ?? null, bits, out, x.size, seed | 0, p, scale], x.size));
+  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return out;
+  return record(out, 'dropout', inputs, (dy) => {
+    const dx = bits && empty(x.shape);
+    if (dx) withContiguous([dy], (dyc) => run('dropoutGrad', [dyc, bits!, dx, x.size, scale], x.size));
+    return [dx, ...(residual ? [dy] : [])];
+  });
 }
 
 export interface CrossEntropyOptions {
