@@ -123,7 +123,9 @@ class LraAttention extends Module {
       const cut = (p: Tensor) => (n === p.shape[1] ? p : contiguous(slice(p, 1, 0, n)));
       o = linformerAttention(q, k, v, { projectKeys: cut(this.projectKeys!), projectValues: cut(this.projectValues!), mask });
     }
-    return this.out.forward(reshape(contiguous(permute(o, [0, 2, 1, 3])), [B, n, dim]));
+    const merged = contiguous(permute(o, [0, 2, 1, 3]));
+    if (kind.name === 'nystrom') o.dispose(); // its backward keeps its own tensors (softmax's and Performer's read their output)
+    return this.out.forward(reshape(merged, [B, n, dim]));
   }
 }
 
@@ -148,9 +150,13 @@ class LraBlock extends Module {
   forward(x: Tensor, mask: Tensor | undefined): Tensor {
     const attended = this.dropout.addTo(x, this.attention.forward(this.norm1.forward(x), mask));
     const pre = this.ffnIn.forward(this.norm2.forward(attended));
+    // Backwards keep what they need (gelu its slope, dropout its mask bits), not these inputs: freed
+    // now rather than held, n×ffn floats each, until the step ends.
     const activated = gelu(pre);
-    pre.dispose(); // gelu's backward keeps its slope, not its input: no need to hold n×ffn floats until the step ends
-    const hidden = this.ffnOut.forward(this.dropout.forward(activated));
+    pre.dispose();
+    const dropped = this.dropout.forward(activated);
+    if (dropped !== activated) activated.dispose();
+    const hidden = this.ffnOut.forward(dropped);
     return this.dropout.addTo(attended, hidden);
   }
 }
