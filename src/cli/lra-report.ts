@@ -106,8 +106,11 @@ export function isPaperBudget(r: Run): boolean {
 /** How the run fed its inputs, where not as batches padded to their longest: a fixed length, ListOps without brackets. */
 const feeding = (r: Run) => [r.result.pad_to ? `padded to ${r.result.pad_to}` : '', r.result.drop_brackets ? 'no ]' : ''].filter(Boolean).join(', ');
 
-/** Which generated data: named only for runs that recorded their generator. */
-const dataOf = (r: Run) => `${r.result.data ?? '–'}${r.result.generator ? ` (generator ${r.result.generator})` : ''}`;
+/** Which ListOps generator made the run's data, for runs that recorded it. */
+const generatorOf = (r: Run) => (r.result.generator ? `generator ${r.result.generator}` : '');
+
+/** The run's data, with its generator where recorded. */
+const dataOf = (r: Run) => `${r.result.data ?? '–'}${generatorOf(r) ? ` (${generatorOf(r)})` : ''}`;
 
 /** Seeds are averaged only within one budget, fed one way, on one kind of data. */
 const budgetKey = (r: Run) => `${r.result.steps}/${r.result.length}/${r.result.batch}/${feeding(r)}/${r.result.generator ?? ''}`;
@@ -137,7 +140,7 @@ function accuracyCell(runs: Run[]): string {
   return groups.map((group) => {
     const { length, batch } = group[0].result;
     const fed = (feedings.size > 1 ? `, ${feeding(group[0]) || 'batches padded to their longest'}` : '') +
-      (group[0].result.generator ? `, generator ${group[0].result.generator}` : '');
+      (generatorOf(group[0]) ? `, ${generatorOf(group[0])}` : '');
     const budget = `${group[0].result.steps} steps${shapes.size > 1 ? ` × ${batch}, length ${length}` : ''}${fed}`;
     if (group.length === 1) return `${pct(group[0].result.test_accuracy)} (${budget}, seed ${group[0].result.seed ?? '–'})`;
     const seeds = group.map((r) => r.result.seed ?? '–').join(', ');

@@ -29,9 +29,10 @@ export const RESUME_MAY_CHANGE_FLAGS = RESUME_MAY_CHANGE.map(flag).join(', ');
  */
 export function runOptions<T extends { resume?: boolean }>(command: string, out: string, o: T, given: GivenOnCommandLine = () => true): T {
   if (!o.resume) return o;
+  const path = join(out, OPTIONS_FILE);
   const stored = readRunOptions(command, out);
   if (!stored) {
-    console.error(`warning: ${join(out, OPTIONS_FILE)} is missing (a run of an earlier version): resuming with the options given now`);
+    console.error(`warning: ${path} is missing (a run of an earlier version): resuming with the options given now`);
     return o;
   }
   const merged: Record<string, unknown> = { ...o };
@@ -44,7 +45,7 @@ export function runOptions<T extends { resume?: boolean }>(command: string, out:
     const [now, then] = [(o as Record<string, unknown>)[key], stored[key]];
     if (JSON.stringify(now) === JSON.stringify(then) || RESUME_MAY_CHANGE.includes(key)) continue;
     throw new Error(
-      `${command}: ${flag(key)} ${shown(now)} differs from this run's ${shown(then)} (${join(out, OPTIONS_FILE)}); a resumed run keeps the settings it was started with. ` +
+      `${command}: ${flag(key)} ${shown(now)} differs from this run's ${shown(then)} (${path}); a resumed run keeps the settings it was started with. ` +
       `Leave ${flag(key)} out, or start a new run (--overwrite, or another --out). Only ${RESUME_MAY_CHANGE_FLAGS} may change on --resume.`,
     );
   }

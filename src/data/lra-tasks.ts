@@ -75,9 +75,13 @@ export function generatedListOps(length: number, train: number, evalSize: number
   return { train: make(train, seed), val: make(evalSize, seed + 1), test: make(evalSize, seed + 2) };
 }
 
+/** Where a run folder keeps its generated ListOps, and the file that says how it was made. */
+const RUN_DATA = 'data';
+const STAMP = 'generated.json';
+
 /** The version of the generator that made a run folder's ListOps data (1: before generated.json named it), or undefined if it has none. */
 export function listOpsGeneratorOf(runDir: string): number | undefined {
-  const stamp = join(runDir, 'data', 'generated.json');
+  const stamp = join(runDir, RUN_DATA, STAMP);
   return existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')).generator ?? 1) : undefined;
 }
 
@@ -85,8 +89,9 @@ export function listOpsGeneratorOf(runDir: string): number | undefined {
  * Generated ListOps in a run folder's data/, reused when `generated.json` says it was made with these settings
  * by this generator, or when the run resumes (its data stays what it started with).
  */
-async function runListOps(dir: string, settings: { length: number; train: number; eval: number; seed: number }, resume: boolean, progress?: CountProgress): Promise<Splits> {
-  const stamp = join(dir, 'generated.json');
+async function runListOps(runDir: string, settings: { length: number; train: number; eval: number; seed: number }, resume: boolean, progress?: CountProgress): Promise<Splits> {
+  const dir = join(runDir, RUN_DATA);
+  const stamp = join(dir, STAMP);
   const wanted = JSON.stringify({ ...settings, generator: LISTOPS_GENERATOR });
   const read = (split: string) => readListOps(join(dir, `basic_${split}.tsv`));
   if (existsSync(stamp) && (resume || readFileSync(stamp, 'utf8').trim() === wanted)) return { train: await read('train'), val: await read('val'), test: await read('test') };
@@ -108,7 +113,7 @@ export const LRA_TASKS: Readonly<Record<LraTaskName, LraTask>> = {
         splits = { train: await read('train'), val: await read('val'), test: await read('test') };
       } else {
         const sizes = generatedSizes(this, o);
-        splits = await runListOps(join(o.out, 'data'), { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed }, o.resume === true, o.progress);
+        splits = await runListOps(o.out, { length: o.length, train: sizes.train, eval: sizes.eval, seed: o.seed }, o.resume === true, o.progress);
       }
       if (o.dropBrackets) for (const xs of Object.values(splits)) for (const e of xs) e.inputIds = withoutBrackets(e.inputIds);
       return limit(splits, o);

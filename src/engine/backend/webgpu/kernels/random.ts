@@ -9,11 +9,17 @@ import type { GpuKernelTable } from './table.js';
 
 const WG = 64;
 
-/** Whether dropout keeps element e: uniform(e) − drop > 0 (counter offset 0), as random.ts's dropout. */
+/** Whether dropout keeps element e: uniform(e) − drop > 0 (counter offset 0), as random.ts's dropout;
+ *  and element e's output, x[e]·m (+ residual[e]) with m = scale if kept, else 0. */
 const KEEP = /* wgsl */ `
 fn kept(key: vec2u, e: u32, drop: f32) -> bool {
   let z = h64_stream(key, vec2u(e + 1u, 0u));
   return f32(z.y >> 8u) * 5.9604644775390625e-8 - drop > 0.0;
+}
+fn dropOne(e: u32, keep: bool) {
+  var v = x[p.o_x + e] * select(0.0, p.scale, keep);
+  if (p.o_residual != NONE) { v = residual[p.o_residual + e] + v; }
+  y[p.o_y + e] = v;
 }`;
 
 /** dropout without a mask: y[i] = x[i]·m (+ residual[i]), m = scale where element i is kept, else 0. */
@@ -24,9 +30,7 @@ const dropout = shader('dropout', {
   prelude: HASH64 + KEEP,
   body: /* wgsl */ `
   if (i >= p.n) { return; }
-  var v = x[p.o_x + i] * select(0.0, p.scale, kept(h64_streamKey(p.seed), i, p.drop));
-  if (p.o_residual != NONE) { v = residual[p.o_residual + i] + v; }
-  y[p.o_y + i] = v;`,
+  dropOne(i, kept(h64_streamKey(p.seed), i, p.drop));`,
 });
 
 /** dropout keeping its mask: invocation w does elements 32w … 32w + 31 and writes their keep bits as mask word w. */
@@ -41,9 +45,7 @@ const dropoutBits = shader('dropoutBits', {
   var bits = 0u;
   for (var e = i * 32u; e < min(p.n, i * 32u + 32u); e++) {
     let keep = kept(key, e, p.drop);
-    var v = x[p.o_x + e] * select(0.0, p.scale, keep);
-    if (p.o_residual != NONE) { v = residual[p.o_residual + e] + v; }
-    y[p.o_y + e] = v;
+    dropOne(e, keep);
     if (keep) { bits = bits | (1u << (e % 32u)); }
   }
   mask[p.o_mask + i] = bits;`,
