@@ -39,6 +39,16 @@ const errorsBelow = (errors: unknown) => {
   for (const [k, e] of Object.entries(errors as Record<string, unknown>)) assert.ok(typeof e === 'number' && e >= 0, `${k} = ${e}`);
 };
 
+test('a reader that stops early (`| head -1`) ends the command quietly: exit 0, nothing on stderr', () => {
+  // head exits after the first line; the lines after it meet a closed pipe (EPIPE)
+  const cmd = `set -o pipefail; "${process.execPath}" bin/nystromformer.js bench gemm --json --impl wasm --threads 2 `
+    + '--sizes 64x32x48,64x32x48,64x32x48,64x32x48 --seconds 0.3 | head -1';
+  const r = spawnSync('bash', ['-c', cmd], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.stderr, '');
+  assert.equal(r.status, 0);
+  assert.equal((JSON.parse(r.stdout) as { bench: string }).bench, 'gemm');
+});
+
 test('bench gemm: {"bench":"gemm","impl":"wasm"|"native","threads":T,"m":M,"k":K,"n":N,"gflops":G}', () => {
   const out = lines(['bench', 'gemm', '--sizes', '64x32x48', '--seconds', '0.05', '--threads', '1']);
   assert.ok(out.some((l) => l.impl === 'wasm'), 'the WebAssembly line is always there');

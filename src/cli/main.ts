@@ -29,6 +29,13 @@ import { acceptHubIds, addHubCommands } from './hub-commands.js';
 // runtime 'onnx' for fromPretrained and loadModel (--runtime onnx).
 provideOnnxRuntime();
 
+// A reader that stops early (`bench gemm --json | head -1`) closes the pipe: stop quietly, as Unix
+// tools do, instead of a stack trace for the next line.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(0);
+});
+
 const program = new Command()
   .name('nystromformer')
   .description('Nyströmformer in TypeScript: efficient-attention transformers for Node.js and browsers')
