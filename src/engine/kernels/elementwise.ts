@@ -627,28 +627,46 @@ let o2: i32 = 0;
   }
 }
 
+/** An input's vector at byte offset o: loaded (a run of elements) or its one value repeated (splat). */
+// @ts-ignore: decorator
+@inline function operand(p: usize, run: bool, splat: v128, o: usize): v128 {
+  return run ? v128.load(p + o) : splat;
+}
+
+/** out[i..end) = a op b in whole vectors (a partial last one is left), each input a run (stride 1)
+ *  or one repeated value; returns the index after the last whole vector. Blocks of eight vectors
+ *  issue their loads before their stores: interleaved, a load waits on the stores before it whose
+ *  addresses the CPU cannot yet tell apart, and the short rows of a strided view ran 2–3× slower. */
+// @ts-ignore: decorator
+@inline function binaryVectors(op: i32, a: usize, aRun: bool, b: usize, bRun: bool, out: usize, i: i32, end: i32): i32 {
+  const va = aRun ? sp(0) : v128.load32_splat(a), vb = bRun ? sp(0) : v128.load32_splat(b);
+  for (; i + 32 <= end; i += 32) {
+    const o = <usize>i << 2;
+    const a0 = operand(a, aRun, va, o), a1 = operand(a, aRun, va, o + 16), a2 = operand(a, aRun, va, o + 32);
+    const a3 = operand(a, aRun, va, o + 48), a4 = operand(a, aRun, va, o + 64), a5 = operand(a, aRun, va, o + 80);
+    const a6 = operand(a, aRun, va, o + 96), a7 = operand(a, aRun, va, o + 112);
+    const b0 = operand(b, bRun, vb, o), b1 = operand(b, bRun, vb, o + 16), b2 = operand(b, bRun, vb, o + 32);
+    const b3 = operand(b, bRun, vb, o + 48), b4 = operand(b, bRun, vb, o + 64), b5 = operand(b, bRun, vb, o + 80);
+    const b6 = operand(b, bRun, vb, o + 96), b7 = operand(b, bRun, vb, o + 112);
+    v128.store(out + o, bop(op, a0, b0)); v128.store(out + o, bop(op, a1, b1), 16);
+    v128.store(out + o, bop(op, a2, b2), 32); v128.store(out + o, bop(op, a3, b3), 48);
+    v128.store(out + o, bop(op, a4, b4), 64); v128.store(out + o, bop(op, a5, b5), 80);
+    v128.store(out + o, bop(op, a6, b6), 96); v128.store(out + o, bop(op, a7, b7), 112);
+  }
+  for (; i + 4 <= end; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, bop(op, operand(a, aRun, va, o), operand(b, bRun, vb, o)));
+  }
+  return i;
+}
+
 /** out[0..len) = a[i·sa] op b[i·sb]: f32x4 when the inner strides are (1,1), (1,0) or (0,1). */
 // @ts-ignore: decorator
 @inline function binaryRow(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, len: i32): void {
   let i = 0;
-  if (sa == 1 && sb == 1) {
-    for (; i + 4 <= len; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, bop(op, v128.load(a + o), v128.load(b + o)));
-    }
-  } else if (sa == 1 && sb == 0) {
-    const vb = v128.load32_splat(b);
-    for (; i + 4 <= len; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, bop(op, v128.load(a + o), vb));
-    }
-  } else if (sa == 0 && sb == 1) {
-    const va = v128.load32_splat(a);
-    for (; i + 4 <= len; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, bop(op, va, v128.load(b + o)));
-    }
-  }
+  if (sa == 1 && sb == 1) i = binaryVectors(op, a, true, b, true, out, 0, len);
+  else if (sa == 1 && sb == 0) i = binaryVectors(op, a, true, b, false, out, 0, len);
+  else if (sa == 0 && sb == 1) i = binaryVectors(op, a, false, b, true, out, 0, len);
   for (; i < len; i++) {
     store<f32>(out + (<usize>i << 2), bops(op, load<f32>(at(a, i * sa)), load<f32>(at(b, i * sb))));
   }
@@ -657,11 +675,7 @@ let o2: i32 = 0;
 // @ts-ignore: decorator
 @inline function binaryRange(op: i32, a: usize, b: usize, out: usize, s: i32, e: i32, desc: usize): void {
   if (desc == 0) {
-    let i = s;
-    for (; i + 4 <= e; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, bop(op, v128.load(a + o), v128.load(b + o)));
-    }
+    const i = binaryVectors(op, a, true, b, true, out, s, e);
     if (i < e) {
       const o = <usize>i << 2;
       storePartial(out + o, e - i, bop(op, loadPartial(a + o, e - i), loadPartial(b + o, e - i)));
