@@ -19,8 +19,8 @@ const { values } = parseArgs({
 const { pairs, n, batch, accumulate } = values;
 const cli = ['dist/src/cli/main.js'];
 const jsonLines = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l));
-const gemm = () => jsonLines('node', [...cli, 'bench', 'gemm', '--json']).find((r) => r.impl === 'wasm' && r.m === 1024).gflops;
-const ours = () => jsonLines('node', [...cli, 'bench', 'lra-step', '--json', '--attention', 'nystrom-64', '--n', n,
+const gemm = () => jsonLines(process.execPath, [...cli, 'bench', 'gemm', '--json']).find((r) => r.impl === 'wasm' && r.m === 1024).gflops;
+const ours = () => jsonLines(process.execPath, [...cli, 'bench', 'lra-step', '--json', '--attention', 'nystrom-64', '--n', n,
   '--batch', batch, '--accumulate', accumulate, '--repeats', '2']).at(-1).ms;
 const torch = () => jsonLines('/usr/bin/python3', ['scripts/bench/lra_step_torch.py', '--json', '--attention', 'nystrom-64',
   '--n', n, '--batch', batch, '--malloc-tuned', '--threads', '2']).at(-1).ms;
